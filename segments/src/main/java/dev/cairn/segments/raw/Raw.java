@@ -1,0 +1,144 @@
+package dev.cairn.segments.raw;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The only place in Cairn that reads, writes and compare-and-sets values at absolute addresses.
+ *
+ * <p>Every access goes through {@link #ALL}, one {@link MemorySegment} that spans the whole address space, so the
+ * JIT sees a constant segment with a constant (global, always alive) scope and folds the bounds and liveness checks
+ * down to an alignment test. Nothing here validates an address: callers prove an address is Cairn's before they pass
+ * it in (the allocator's checked mode does this with the radix tree). A wrong address here crashes the JVM, which is
+ * why no other class may build raw views of memory.
+ *
+ * <p>Naming: the access mode is part of every name. {@code get/put} are plain (no ordering), {@code getAcquire/
+ * putRelease} order like C11 acquire/release, {@code getVolatile/putVolatile} are sequentially consistent, {@code cas}
+ * and {@code getAndAdd/getAndSet} are full read-modify-write operations. Longs and ints must be naturally aligned
+ * (a misaligned address throws {@link IllegalArgumentException} from the FFM layer, before memory is touched).
+ */
+@SuppressWarnings("restricted") // the one sanctioned use of reinterpret in Cairn
+public final class Raw {
+
+    /** A segment over the whole address space; base 0, so an offset is an absolute address. */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+
+    // Layout var handles take (MemorySegment, long baseOffset): the offset coordinate is the absolute address.
+    private static final VarHandle LONG_HANDLE = LONG.varHandle();
+    private static final VarHandle INT_HANDLE = INT.varHandle();
+
+    private Raw() {
+    }
+
+    // ---- plain ----
+
+    public static long getLong(long address) {
+        return ALL.get(LONG, address);
+    }
+
+    public static void putLong(long address, long value) {
+        ALL.set(LONG, address, value);
+    }
+
+    public static int getInt(long address) {
+        return ALL.get(INT, address);
+    }
+
+    public static void putInt(long address, int value) {
+        ALL.set(INT, address, value);
+    }
+
+    public static short getShort(long address) {
+        return ALL.get(SHORT, address);
+    }
+
+    public static void putShort(long address, short value) {
+        ALL.set(SHORT, address, value);
+    }
+
+    public static byte getByte(long address) {
+        return ALL.get(BYTE, address);
+    }
+
+    public static void putByte(long address, byte value) {
+        ALL.set(BYTE, address, value);
+    }
+
+    // ---- ordered longs ----
+
+    public static long getLongAcquire(long address) {
+        return (long) LONG_HANDLE.getAcquire(ALL, address);
+    }
+
+    public static void putLongRelease(long address, long value) {
+        LONG_HANDLE.setRelease(ALL, address, value);
+    }
+
+    public static long getLongVolatile(long address) {
+        return (long) LONG_HANDLE.getVolatile(ALL, address);
+    }
+
+    public static void putLongVolatile(long address, long value) {
+        LONG_HANDLE.setVolatile(ALL, address, value);
+    }
+
+    public static boolean casLong(long address, long expected, long update) {
+        return LONG_HANDLE.compareAndSet(ALL, address, expected, update);
+    }
+
+    public static long getAndSetLong(long address, long value) {
+        return (long) LONG_HANDLE.getAndSet(ALL, address, value);
+    }
+
+    public static long getAndAddLong(long address, long delta) {
+        return (long) LONG_HANDLE.getAndAdd(ALL, address, delta);
+    }
+
+    // ---- ordered ints ----
+
+    public static int getIntAcquire(long address) {
+        return (int) INT_HANDLE.getAcquire(ALL, address);
+    }
+
+    public static void putIntRelease(long address, int value) {
+        INT_HANDLE.setRelease(ALL, address, value);
+    }
+
+    public static int getIntVolatile(long address) {
+        return (int) INT_HANDLE.getVolatile(ALL, address);
+    }
+
+    public static boolean casInt(long address, int expected, int update) {
+        return INT_HANDLE.compareAndSet(ALL, address, expected, update);
+    }
+
+    public static int getAndAddInt(long address, int delta) {
+        return (int) INT_HANDLE.getAndAdd(ALL, address, delta);
+    }
+
+    // ---- bulk ----
+
+    /** Copies {@code length} bytes; the ranges may overlap (memmove semantics). */
+    public static void copy(long fromAddress, long toAddress, long length) {
+        MemorySegment.copy(ALL, fromAddress, ALL, toAddress, length);
+    }
+
+    /** Sets {@code length} bytes starting at {@code address} to {@code value}. */
+    public static void fill(long address, long length, byte value) {
+        ALL.asSlice(address, length).fill(value);
+    }
+
+    /**
+     * A segment view of {@code [address, address + length)} with the global scope. The caller owns the lifetime:
+     * the view must not be used after the memory is released.
+     */
+    public static MemorySegment segment(long address, long length) {
+        return ALL.asSlice(address, length);
+    }
+}
