@@ -12,11 +12,13 @@ cairn_mvn() { # runs Maven in the project root, batch mode, no download progress
   (cd "$cairn_root" && MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -ntp "$@")
 }
 
-cairn_ensure_installed() { # builds and installs the modules (and what they need) unless their jars are newer than sources
+cairn_ensure_installed() { # installs the modules (and what they need) unless their jars are newer than every source
   local stale=0 module jar
   for module in "$@"; do
-    jar=$(ls "$cairn_root/$module"/target/*.jar 2>/dev/null | head -n 1)
-    if [ -z "$jar" ] || [ -n "$(find "$cairn_root/$module/src" "$cairn_root/$module/pom.xml" "$cairn_root/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+    jar=$(ls -t "$cairn_root/$module"/target/*.jar 2>/dev/null | head -n 1)
+    # A module is stale when any Cairn source or POM changed after its jar: cheap, and never misses a dependency.
+    if [ -z "$jar" ] || [ -n "$(find "$cairn_root" -path "$cairn_root/.git" -prune -o \( -path '*/src/*' -o -name pom.xml \) \
+        -newer "$jar" -type f -print -quit 2>/dev/null)" ]; then
       stale=1
     fi
   done

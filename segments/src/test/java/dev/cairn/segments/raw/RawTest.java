@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("restricted") // the test builds its own view to check Raw against
 class RawTest {
 
     @Test

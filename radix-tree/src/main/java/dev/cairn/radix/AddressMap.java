@@ -1,0 +1,427 @@
+package dev.cairn.radix;
+
+import dev.cairn.radix.internal.RadixLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * Which segment owns an address: a map from granule-aligned address ranges to non-zero {@code long} values, with a
+ * lock-free {@link #lookup(long)} of a few dependent loads. The allocator calls it on every checked free to reject
+ * foreign and stale pointers.
+ *
+ * <p>Structure: two levels on the Java heap. {@code key = address >>> granuleShift}; its high bits index the root
+ * ({@code long[][]}), its low bits a leaf ({@code long[]} of values, {@link #NOT_OURS} where unmapped). Bit split and
+ * sizes: {@link RadixLayout}. Addresses at or above {@link #USER_ADDRESS_LIMIT}, negative ones, and the granule at
+ * address 0 are never mapped.
+ *
+ * <p>Concurrency protocol (long form: docs/design/address-map.md).
+ * <ul>
+ *   <li>Writers ({@code insert}, {@code remove}) serialize on {@code writerLock}; readers take no lock.</li>
+ *   <li>A value is stored with a release store into a granule's leaf slot; {@code lookup} loads it with acquire.
+ *       So a lookup that returns {@code v} sees everything the inserting thread wrote before {@code insert}.</li>
+ *   <li>A new leaf is allocated all-{@code NOT_OURS} (fully initialised) and published into its root slot with a
+ *       release store before any value is stored in it; {@code lookup} loads the root slot with acquire.</li>
+ *   <li>Empty leaves are freed: when {@code remove} clears a leaf's last mapped granule, it first stores
+ *       {@code NOT_OURS} into every granule it removes, then stores {@code null} into the root slot. The garbage
+ *       collector reclaims the leaf once no reader holds it, and an unlinked leaf is never written or reused, so a
+ *       reader that still holds it reads only {@code NOT_OURS} or values whose removal overlaps its lookup.</li>
+ *   <li>During an insert a reader may see some granules of the range mapped and others not yet; during a remove,
+ *       some still mapped and others already {@code NOT_OURS}. Granules outside the range never change.</li>
+ *   <li>A reader never sees: a value for an address outside every range mapped to that value while the lookup ran
+ *       (values are stored only into the slots of their own range's granules, and a slot holds one value or
+ *       {@code NOT_OURS}); a torn value (accesses are 64-bit atomic); a value whose remove happened-before the
+ *       lookup; {@code NOT_OURS} for a granule whose insert happened-before the lookup and was not removed since.</li>
+ * </ul>
+ */
+public final class AddressMap {
+
+    /** The answer of {@link #lookup(long)} for every address that is not in a mapped range; never a valid value. */
+    public static final long NOT_OURS = 0L;
+
+    /**
+     * Addresses at or above this ({@code 2^47}), and negative ones, are never ours. Linux gives addresses above
+     * {@code 2^47} (5-level paging, "la57") only to {@code mmap} calls whose hint is above {@code 2^47}, and Cairn's
+     * segment layer never passes one, so {@code insert} rejects such ranges and {@code lookup} answers
+     * {@link #NOT_OURS} for them.
+     */
+    public static final long USER_ADDRESS_LIMIT = 1L << RadixLayout.USER_ADDRESS_BITS;
+
+    /** Acquire/release access to the root's slots (leaf references). */
+    private static final VarHandle ROOT_SLOT = MethodHandles.arrayElementVarHandle(long[][].class);
+
+    /** Acquire/release access to a leaf's slots (values). */
+    private static final VarHandle LEAF_SLOT = MethodHandles.arrayElementVarHandle(long[].class);
+
+    // Copies of layout numbers, read on the lookup path. Final, set in the constructor.
+    private final int granuleShift;
+    private final int rootShift;
+    private final int leafMask;
+
+    /** Leaves by root index, null where no granule of the span is mapped. Slots written under writerLock only. */
+    private final long[][] root;
+
+    private final RadixLayout layout;
+
+    /** Serializes writers. Readers never take it. */
+    private final ReentrantLock writerLock = new ReentrantLock();
+
+    /** Mapped granules in the leaf at each root index. Protected by writerLock. */
+    private final int[] leafGranules;
+
+    /** Mapped granules in the whole map. Protected by writerLock. */
+    private long mappedGranules;
+
+    /** Non-null root slots. Protected by writerLock. */
+    private int leafCount;
+
+    private AddressMap(RadixLayout layout) {
+        this.layout = layout;
+        this.granuleShift = layout.granuleShift();
+        this.rootShift = layout.rootShift();
+        this.leafMask = layout.leafMask();
+        this.root = new long[layout.rootLength()][];
+        this.leafGranules = new int[layout.rootLength()];
+    }
+
+    /**
+     * An empty map of granules of {@code 2^granuleShift} bytes: the segment size (22..28 for 4..256 MiB).
+     *
+     * @throws IllegalArgumentException if {@code granuleShift} is outside 16..30
+     */
+    public static AddressMap create(int granuleShift) {
+        return new AddressMap(RadixLayout.forGranuleShift(granuleShift));
+    }
+
+    /**
+     * The value of the range that contains {@code address}, or {@link #NOT_OURS} for every address in no mapped
+     * range (including 0, negative addresses and those at or above {@link #USER_ADDRESS_LIMIT}). Never throws,
+     * never allocates, takes no lock.
+     */
+    public long lookup(long address) {
+        // Kept under 35 bytes of bytecode (HotSpot's MaxInlineSize) so that every call site inlines it, hot or not.
+        long[] leaf = leafOf(address);
+        if (leaf == null) {
+            return NOT_OURS;
+        }
+        return loadValueAcquire(leaf, (int) (address >>> granuleShift) & leafMask);
+    }
+
+    /** The leaf linked for {@code address}, or null: none is, or the address is negative or above user space. */
+    private long[] leafOf(long address) {
+        if ((address >>> RadixLayout.USER_ADDRESS_BITS) != 0) {
+            return null;
+        }
+        return loadLeafAcquire((int) (address >>> rootShift));
+    }
+
+    /**
+     * Maps every byte of {@code [base, base + size)} to {@code value}: all of it or, on an exception, none of it.
+     *
+     * @throws IllegalArgumentException if base or size is not a multiple of the granule, size is not positive, the
+     *         range is not inside {@code [granule, USER_ADDRESS_LIMIT)}, or {@code value} is {@link #NOT_OURS}
+     * @throws IllegalStateException if a granule of the range is already mapped
+     */
+    public void insert(long base, long size, long value) {
+        checkRange("insert", base, size);
+        if (value == NOT_OURS) {
+            throw notOursValue(base, size);
+        }
+        long firstKey = base >>> granuleShift;
+        long endKey = firstKey + (size >>> granuleShift);
+        writerLock.lock();
+        try {
+            long clash = firstMappedKey(firstKey, endKey);
+            if (clash >= 0) {
+                throw alreadyMapped(base, size, value, clash << granuleShift, valueAt(clash));
+            }
+            long[][] fresh = newLeavesFor(firstKey, endKey); // before any store: running out of memory changes nothing
+            int firstRoot = rootIndex(firstKey);
+            int lastRoot = rootIndex(endKey - 1);
+            for (int r = firstRoot; r <= lastRoot; r++) {
+                long[] leaf = root[r]; // plain: root slots are written only under writerLock, which we hold
+                if (leaf == null) {
+                    leaf = fresh[r - firstRoot];
+                    storeLeafRelease(r, leaf);
+                    leafCount++;
+                }
+                int from = r == firstRoot ? leafIndex(firstKey) : 0;
+                int to = r == lastRoot ? leafIndex(endKey - 1) : leafMask;
+                for (int i = from; i <= to; i++) {
+                    storeValueRelease(leaf, i, value);
+                }
+                leafGranules[r] += to - from + 1;
+            }
+            mappedGranules += endKey - firstKey;
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    /**
+     * Unmaps {@code [base, base + size)}, every granule of which must map to one same value, and returns that value.
+     * Leaves left empty are dropped.
+     *
+     * @throws IllegalArgumentException for a malformed range, as for {@link #insert(long, long, long)}
+     * @throws IllegalStateException if a granule of the range is unmapped or maps to a different value than the
+     *         first; the map is then unchanged
+     */
+    public long remove(long base, long size) {
+        checkRange("remove", base, size);
+        long firstKey = base >>> granuleShift;
+        long endKey = firstKey + (size >>> granuleShift);
+        writerLock.lock();
+        try {
+            long value = valueAt(firstKey);
+            for (long key = firstKey; key < endKey; key++) {
+                long found = valueAt(key);
+                if (found != value || found == NOT_OURS) {
+                    throw notOneRange(base, size, key << granuleShift, found, value);
+                }
+            }
+            int firstRoot = rootIndex(firstKey);
+            int lastRoot = rootIndex(endKey - 1);
+            for (int r = firstRoot; r <= lastRoot; r++) {
+                long[] leaf = root[r]; // plain: we hold writerLock; non-null since its granules are mapped
+                int from = r == firstRoot ? leafIndex(firstKey) : 0;
+                int to = r == lastRoot ? leafIndex(endKey - 1) : leafMask;
+                for (int i = from; i <= to; i++) {
+                    storeValueRelease(leaf, i, NOT_OURS);
+                }
+                leafGranules[r] -= to - from + 1;
+                if (leafGranules[r] == 0) {
+                    storeLeafRelease(r, null); // after the NOT_OURS stores above: a reader holding the leaf sees them
+                    leafCount--;
+                }
+            }
+            mappedGranules -= endKey - firstKey;
+            return value;
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    /** Log2 of the granule size in bytes. */
+    public int granuleShift() {
+        return granuleShift;
+    }
+
+    /** Granules currently mapped. */
+    public long mappedGranules() {
+        writerLock.lock();
+        try {
+            return mappedGranules;
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    /** Leaves currently allocated: one per leaf span ({@link RadixLayout#leafSpan()}) with a mapped granule. */
+    public int leafCount() {
+        writerLock.lock();
+        try {
+            return leafCount;
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    /**
+     * Estimated bytes of the arrays this map holds: root, per-leaf counters and leaves (object headers of 16 bytes,
+     * references counted as 8 bytes: exact without compressed oops, an upper bound with them). Leaves unlinked but
+     * still held by a reader until the next garbage collection are not counted.
+     */
+    public long memoryBytes() {
+        writerLock.lock();
+        try {
+            return layout.rootBytes() + layout.leafCountersBytes() + leafCount * layout.leafBytes();
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AddressMap[granule=0x" + Long.toHexString(layout.granuleSize()) + ", mappedGranules="
+                + mappedGranules() + ", leaves=" + leafCount() + "]";
+    }
+
+    /**
+     * Checks the counters against the leaves: each leaf's count is its number of non-{@code NOT_OURS} slots and not
+     * zero, and the totals agree. Walks every leaf; for tests and debug levels that walk structures.
+     *
+     * @throws IllegalStateException naming the first mismatch
+     */
+    void validate() {
+        writerLock.lock();
+        try {
+            long total = 0;
+            int leaves = 0;
+            for (int r = 0; r < root.length; r++) {
+                long[] leaf = root[r];
+                int mapped = 0;
+                if (leaf != null) {
+                    leaves++;
+                    for (long value : leaf) {
+                        mapped += value != NOT_OURS ? 1 : 0;
+                    }
+                    if (mapped == 0) {
+                        throw new IllegalStateException("empty leaf left linked at root index " + r);
+                    }
+                }
+                if (mapped != leafGranules[r]) {
+                    throw new IllegalStateException("root index " + r + ": counter " + leafGranules[r]
+                            + " but " + mapped + " mapped granules");
+                }
+                total += mapped;
+            }
+            if (total != mappedGranules || leaves != leafCount) {
+                throw new IllegalStateException("totals: counters say " + mappedGranules + " granules in " + leafCount
+                        + " leaves, the leaves hold " + total + " in " + leaves);
+            }
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    // ---- tree walking for writers (callers hold writerLock, so plain loads see every earlier write) ----
+
+    private int rootIndex(long key) {
+        return (int) (key >>> layout.leafBits());
+    }
+
+    private int leafIndex(long key) {
+        return (int) key & leafMask;
+    }
+
+    private long valueAt(long key) {
+        long[] leaf = root[rootIndex(key)];
+        return leaf == null ? NOT_OURS : leaf[leafIndex(key)];
+    }
+
+    /** The first key in {@code [firstKey, endKey)} whose granule is mapped, or -1. Skips absent leaves whole. */
+    private long firstMappedKey(long firstKey, long endKey) {
+        long key = firstKey;
+        while (key < endKey) {
+            long[] leaf = root[rootIndex(key)];
+            long leafEnd = Math.min(endKey, (key | leafMask) + 1);
+            if (leaf != null) {
+                for (; key < leafEnd; key++) {
+                    if (leaf[leafIndex(key)] != NOT_OURS) {
+                        return key;
+                    }
+                }
+            }
+            key = leafEnd;
+        }
+        return -1;
+    }
+
+    /** New leaves for the absent root slots of {@code [firstKey, endKey)}, indexed from the first root index. */
+    private long[][] newLeavesFor(long firstKey, long endKey) {
+        int firstRoot = rootIndex(firstKey);
+        int lastRoot = rootIndex(endKey - 1);
+        long[][] fresh = new long[lastRoot - firstRoot + 1][];
+        for (int r = firstRoot; r <= lastRoot; r++) {
+            if (root[r] == null) {
+                fresh[r - firstRoot] = new long[layout.leafLength()]; // every slot NOT_OURS (0)
+            }
+        }
+        return fresh;
+    }
+
+    // ---- the only accesses to shared slots; each names its partner ----
+
+    /** Acquire; partner: the release in {@link #storeLeafRelease}, so a leaf seen is seen fully initialised. */
+    private long[] loadLeafAcquire(int rootIndex) {
+        return (long[]) ROOT_SLOT.getAcquire(root, rootIndex);
+    }
+
+    /** Release; partner: the acquire in {@link #loadLeafAcquire} (publish a zeroed leaf, or unlink one). */
+    private void storeLeafRelease(int rootIndex, long[] leaf) {
+        ROOT_SLOT.setRelease(root, rootIndex, leaf);
+    }
+
+    /** Acquire; partner: the release in {@link #storeValueRelease}, so the inserter's earlier writes are visible. */
+    private static long loadValueAcquire(long[] leaf, int leafIndex) {
+        return (long) LEAF_SLOT.getAcquire(leaf, leafIndex);
+    }
+
+    /** Release; partner: the acquire in {@link #loadValueAcquire}. */
+    private static void storeValueRelease(long[] leaf, int leafIndex, long value) {
+        LEAF_SLOT.setRelease(leaf, leafIndex, value);
+    }
+
+    // ---- argument checks and the exceptions they throw ----
+
+    private void checkRange(String op, long base, long size) {
+        long granule = layout.granuleSize();
+        if (size <= 0) {
+            throw badRange(op, base, size, "size must be positive");
+        }
+        if (base < 0) {
+            throw badRange(op, base, size, "a negative base is never a user-space address");
+        }
+        if (base >= USER_ADDRESS_LIMIT || size > USER_ADDRESS_LIMIT - base) {
+            throw badRange(op, base, size, "the range must lie below USER_ADDRESS_LIMIT 0x"
+                    + Long.toHexString(USER_ADDRESS_LIMIT) + " (2^47): Linux returns higher addresses only to mmap"
+                    + " calls with a hint above 2^47, which Cairn never makes" + la57Note());
+        }
+        if (((base | size) & (granule - 1)) != 0) {
+            throw badRange(op, base, size, "base and size must be multiples of the granule 0x"
+                    + Long.toHexString(granule));
+        }
+        if (base == 0) {
+            throw badRange(op, base, size, "the granule at address 0 (the null pointer) is never mapped");
+        }
+    }
+
+    private static IllegalArgumentException badRange(String op, long base, long size, String why) {
+        return new IllegalArgumentException("cannot " + op + " base 0x" + Long.toHexString(base) + " size 0x"
+                + Long.toHexString(size) + ": " + why);
+    }
+
+    private static IllegalArgumentException notOursValue(long base, long size) {
+        return new IllegalArgumentException("cannot insert " + range(base, size) + ": the value must not be NOT_OURS"
+                + " (0x0)");
+    }
+
+    private static IllegalStateException alreadyMapped(long base, long size, long value, long clashAddr,
+            long clashValue) {
+        return new IllegalStateException("cannot insert " + range(base, size) + " -> 0x" + Long.toHexString(value)
+                + ": granule 0x" + Long.toHexString(clashAddr) + " is already mapped to 0x"
+                + Long.toHexString(clashValue) + "; nothing was changed");
+    }
+
+    private static IllegalStateException notOneRange(long base, long size, long granuleAddr, long found,
+            long expected) {
+        String why = found == NOT_OURS
+                ? "granule 0x" + Long.toHexString(granuleAddr) + " is not mapped"
+                : "granule 0x" + Long.toHexString(granuleAddr) + " maps to 0x" + Long.toHexString(found)
+                        + " but granule 0x" + Long.toHexString(base) + " maps to 0x" + Long.toHexString(expected);
+        return new IllegalStateException("cannot remove " + range(base, size) + ": " + why + "; nothing was changed");
+    }
+
+    private static String range(long base, long size) {
+        return "[0x" + Long.toHexString(base) + ", 0x" + Long.toHexString(base + size) + ")";
+    }
+
+    /** A note for error messages when the CPU can do 5-level paging; empty when not, or when we cannot tell. */
+    private static String la57Note() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            boolean la57 = lines.filter(line -> line.startsWith("flags"))
+                    .findFirst()
+                    .map(line -> (line + " ").contains(" la57 "))
+                    .orElse(false);
+            return la57 ? " (this CPU supports 5-level paging, la57, so the kernel may be able to map such"
+                    + " addresses, but only on request)" : "";
+        } catch (IOException | UncheckedIOException | SecurityException e) {
+            return "";
+        }
+    }
+}
