@@ -4,5 +4,6 @@
  */
 module dev.cairn.segments {
     exports dev.cairn.segments;
-    // Raw is Cairn-internal: other Cairn modules get it by qualified export as they appear.
+    // Raw is Cairn-internal: other Cairn modules get it by qualified export.
+    exports dev.cairn.segments.raw to dev.cairn.alloc;
 }

@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link ConcurrentHashMap} keyed by segment base and an Eclipse Collections {@link LongLongHashMap} behind a
  * {@link StampedLock} (optimistic read, and a plain read lock).
  *
- * <p>The map holds {@value #SEGMENTS} segments of 32 MiB spread over 1 TiB of a typical mmap area. Each invocation
+ * <p>The map holds {@value #SEGMENTS} segments of 32 MiB. {@code layout=clustered} places them as {@code mmap}
+ * does in a running process, top-down with small gaps below the mmap base (all in one leaf of the tree);
+ * {@code layout=spread} scatters them over 1 TiB (sixteen leaves, the cache-unfriendly worst case). Each invocation
  * runs {@value #LOOKUPS} lookups as a dependent chain: the next query's address depends on the previous answer (the
  * dependency contributes nothing to the address but the CPU cannot know that), so the figure is the latency of one
  * lookup, not the throughput of overlapped ones. {@code chainOnly} runs the same chain without a lookup: subtract it
@@ -50,6 +52,9 @@ public class AddressMapLookupBenchmark {
     @Param({"hit", "miss"})
     public String queries;
 
+    @Param({"clustered", "spread"})
+    public String layout;
+
     private AddressMap addressMap;
     private ConcurrentHashMap<Long, Long> concurrentHashMap;
     private LongLongHashMap eclipseMap;
@@ -66,9 +71,14 @@ public class AddressMapLookupBenchmark {
         long[] bases = new long[SEGMENTS];
         for (int i = 0; i < SEGMENTS; i++) {
             long base;
-            do {
-                base = MMAP_AREA + random.nextLong(1L << (40 - SHIFT)) * SEGMENT_SIZE;
-            } while (addressMap.lookup(base) != AddressMap.NOT_OURS);
+            if ("clustered".equals(layout)) {
+                long below = i == 0 ? MMAP_AREA + (16L << 30) : bases[i - 1];
+                base = below - (1 + random.nextInt(3)) * SEGMENT_SIZE;
+            } else {
+                do {
+                    base = MMAP_AREA + random.nextLong(1L << (40 - SHIFT)) * SEGMENT_SIZE;
+                } while (addressMap.lookup(base) != AddressMap.NOT_OURS);
+            }
             bases[i] = base;
             addressMap.insert(base, SEGMENT_SIZE, base);
             concurrentHashMap.put(base, base);

@@ -1,5 +1,6 @@
 package dev.cairn.segments.raw;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -100,6 +101,14 @@ public final class Raw {
         return (long) LONG_HANDLE.getAndAdd(ALL, address, delta);
     }
 
+    public static long getAndBitwiseOrLong(long address, long bits) {
+        return (long) LONG_HANDLE.getAndBitwiseOr(ALL, address, bits);
+    }
+
+    public static long getAndBitwiseAndLong(long address, long bits) {
+        return (long) LONG_HANDLE.getAndBitwiseAnd(ALL, address, bits);
+    }
+
     // ---- ordered ints ----
 
     public static int getIntAcquire(long address) {
@@ -140,5 +149,13 @@ public final class Raw {
      */
     public static MemorySegment segment(long address, long length) {
         return ALL.asSlice(address, length);
+    }
+
+    /**
+     * A segment view of {@code [address, address + length)} that lives as long as {@code scope}'s arena: closing
+     * that arena makes the view inaccessible (this is how Cairn's own arenas hand out segments).
+     */
+    public static MemorySegment segment(long address, long length, Arena scope) {
+        return MemorySegment.ofAddress(address).reinterpret(length, scope, null);
     }
 }

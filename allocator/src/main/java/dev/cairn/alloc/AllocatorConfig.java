@@ -1,0 +1,128 @@
+package dev.cairn.alloc;
+
+import dev.cairn.segments.SegmentConfig;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How an {@link Allocator} is built. System properties are read in one place, {@link #fromSystemProperties()}:
+ * {@code cairn.segmentSize} (bytes), {@code cairn.checked} (true/false), {@code cairn.purgeDelayMillis},
+ * {@code cairn.hugePages} (OFF/TRANSPARENT/EXPLICIT), {@code cairn.commitLimit} (bytes, 0 = none),
+ * {@code cairn.freeFill} (a byte value 0-255 written over freed blocks, -1 = off).
+ *
+ * @param segmentSize power of two, 4 MiB to 256 MiB
+ * @param checked validate every caller address (the default); unchecked mode is unsafe
+ * @param purgeDelay how long a retired page keeps its memory before it is purged (0 = at once)
+ * @param hugePages huge-page policy for segments
+ * @param commitLimit most bytes this allocator may have committed (0 = no limit); past it, {@link OutOfMemoryError}
+ * @param freeFill byte written over freed blocks (after their first 8 bytes, which hold the free-list link), or -1
+ */
+public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeDelay, SegmentConfig.HugePages hugePages,
+        long commitLimit, int freeFill) {
+
+    public static final Duration DEFAULT_PURGE_DELAY = Duration.ofMillis(10);
+
+    public AllocatorConfig {
+        Objects.requireNonNull(purgeDelay, "purgeDelay");
+        Objects.requireNonNull(hugePages, "hugePages");
+        SegmentConfig.builder().segmentSize(segmentSize).build(); // validates the size, with its message
+        if (purgeDelay.isNegative()) {
+            throw new IllegalArgumentException("purgeDelay must not be negative: " + purgeDelay);
+        }
+        if (commitLimit < 0) {
+            throw new IllegalArgumentException("commitLimit must not be negative: " + commitLimit);
+        }
+        if (freeFill < -1 || freeFill > 255) {
+            throw new IllegalArgumentException("freeFill must be -1 (off) or a byte value 0-255: " + freeFill);
+        }
+    }
+
+    public static AllocatorConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().segmentSize(segmentSize).checked(checked).purgeDelay(purgeDelay).hugePages(hugePages)
+                .commitLimit(commitLimit).freeFill(freeFill);
+    }
+
+    /** The defaults, overridden by any {@code cairn.*} system property that is set. */
+    public static AllocatorConfig fromSystemProperties() {
+        Builder builder = builder();
+        String value;
+        if ((value = System.getProperty("cairn.segmentSize")) != null) {
+            builder.segmentSize(Long.parseLong(value.trim()));
+        }
+        if ((value = System.getProperty("cairn.checked")) != null) {
+            builder.checked(Boolean.parseBoolean(value.trim()));
+        }
+        if ((value = System.getProperty("cairn.purgeDelayMillis")) != null) {
+            builder.purgeDelay(Duration.ofMillis(Long.parseLong(value.trim())));
+        }
+        if ((value = System.getProperty("cairn.hugePages")) != null) {
+            builder.hugePages(SegmentConfig.HugePages.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT)));
+        }
+        if ((value = System.getProperty("cairn.commitLimit")) != null) {
+            builder.commitLimit(Long.parseLong(value.trim()));
+        }
+        if ((value = System.getProperty("cairn.freeFill")) != null) {
+            builder.freeFill(Integer.parseInt(value.trim()));
+        }
+        return builder.build();
+    }
+
+    /** The segment-layer configuration this allocator uses. */
+    public SegmentConfig segmentConfig() {
+        return SegmentConfig.builder().segmentSize(segmentSize).hugePages(hugePages).build();
+    }
+
+    public static final class Builder {
+        private long segmentSize = SegmentConfig.DEFAULT_SEGMENT_SIZE;
+        private boolean checked = true;
+        private Duration purgeDelay = DEFAULT_PURGE_DELAY;
+        private SegmentConfig.HugePages hugePages = SegmentConfig.HugePages.OFF;
+        private long commitLimit;
+        private int freeFill = -1;
+
+        private Builder() {
+        }
+
+        public Builder segmentSize(long bytes) {
+            this.segmentSize = bytes;
+            return this;
+        }
+
+        public Builder checked(boolean checked) {
+            this.checked = checked;
+            return this;
+        }
+
+        public Builder purgeDelay(Duration delay) {
+            this.purgeDelay = delay;
+            return this;
+        }
+
+        public Builder hugePages(SegmentConfig.HugePages hugePages) {
+            this.hugePages = hugePages;
+            return this;
+        }
+
+        public Builder commitLimit(long bytes) {
+            this.commitLimit = bytes;
+            return this;
+        }
+
+        public Builder freeFill(int fill) {
+            this.freeFill = fill;
+            return this;
+        }
+
+        public AllocatorConfig build() {
+            return new AllocatorConfig(segmentSize, checked, purgeDelay, hugePages, commitLimit, freeFill);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.cairn.alloc.internal;
+
+import dev.cairn.segments.raw.Raw;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, handed
+ * out as segments whose lifetime is a confined JDK arena's scope; {@link #close()} first closes that scope (so no
+ * segment is usable any more, and closing from another thread fails like {@code Arena.ofConfined()}), then gives
+ * every segment of the heap back at once.
+ */
+final class CairnArena implements Arena {
+
+    private final AllocatorImpl allocator;
+    private final HeapImpl heap;
+    private final Arena scope = Arena.ofConfined();
+
+    CairnArena(AllocatorImpl allocator, HeapImpl heap) {
+        this.allocator = allocator;
+        this.heap = heap;
+    }
+
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        if (byteSize < 0) {
+            throw Errors.negativeSize(byteSize);
+        }
+        if (!scope.scope().isAlive()) {
+            throw new IllegalStateException("this arena is closed");
+        }
+        long address = heap.mallocAligned(byteSize, byteAlignment);
+        return Raw.segment(address, byteSize, scope);
+    }
+
+    @Override
+    public MemorySegment.Scope scope() {
+        return scope.scope();
+    }
+
+    @Override
+    public void close() {
+        scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
+        allocator.destroyHeap(heap);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.cairn.alloc.internal;
+
+/** Exceptions of the allocator, built here so the fast paths stay small. Every message names the address. */
+final class Errors {
+
+    private Errors() {
+    }
+
+    static String hex(long address) {
+        return "0x" + Long.toHexString(address);
+    }
+
+    static IllegalArgumentException notOurs(String op, long address) {
+        return new IllegalArgumentException(op + "(" + hex(address) + "): not an address of this allocator (foreign,"
+                + " from another allocator, or in memory already given back)");
+    }
+
+    static IllegalArgumentException notBlockStart(String op, long address) {
+        return new IllegalArgumentException(op + "(" + hex(address) + "): not the start of a block (interior pointer"
+                + " or a page not in use)");
+    }
+
+    static IllegalArgumentException notLive(String op, long address) {
+        return new IllegalArgumentException(op + "(" + hex(address) + "): block is not allocated (double free or"
+                + " never allocated)");
+    }
+
+    static IllegalArgumentException remotelyFreed(String op, long address) {
+        return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread"
+                + " (double free)");
+    }
+
+    static IllegalArgumentException negativeSize(long size) {
+        return new IllegalArgumentException("size must not be negative: " + size);
+    }
+
+    static IllegalArgumentException overflow(long count, long size) {
+        return new IllegalArgumentException("calloc(" + count + ", " + size + "): count * size overflows or is"
+                + " negative");
+    }
+
+    static IllegalArgumentException badAlignment(long alignment) {
+        return new IllegalArgumentException("alignment must be a positive power of two: " + alignment);
+    }
+
+    static IllegalArgumentException alignmentTooLarge(long alignment, long segmentSize) {
+        return new IllegalArgumentException("alignment " + alignment + " is larger than the segment size "
+                + segmentSize + " (configure a larger segment size for such alignments)");
+    }
+
+    static IllegalStateException closed() {
+        return new IllegalStateException("the allocator is closed");
+    }
+
+    static WrongThreadException wrongThread(long ownerTid) {
+        return new WrongThreadException("this heap belongs to thread id " + ownerTid + ", not to thread "
+                + Thread.currentThread());
+    }
+
+    static IllegalStateException corruptList(long page, long block, long next) {
+        return new IllegalStateException("heap corruption: the free list of page " + hex(page) + " links block "
+                + hex(block) + " to " + hex(next) + ", outside the page (a write after free?)");
+    }
+
+    static OutOfMemoryError outOfMemory(long size, Throwable cause) {
+        OutOfMemoryError error = new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: "
+                + cause.getMessage());
+        error.initCause(cause);
+        return error;
+    }
+}

@@ -1,0 +1,467 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.alloc.Heap;
+import dev.cairn.alloc.internal.size.SizeClasses;
+import dev.cairn.segments.raw.Raw;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A heap: the pages one thread allocates from. The fast path ({@link #malloc}) is a direct-table load, a list pop
+ * and a counter update; everything else ({@link #mallocGeneric}) is the slow path, which collects frees, finds or
+ * makes a page, runs periodic chores and re-enters the same pop.
+ *
+ * <p>Ownership: every field and every page of this heap is touched only by the owning thread ({@link #ownerTid}),
+ * except {@link #closed} (written by {@code Allocator.close}) and {@link #hugeSegments} (a concurrent set, because a
+ * huge block may be freed by any thread). Pages are in one doubly-linked queue per bin (pages that may have free
+ * blocks, the first one is what the direct table points at) or in the bin's full queue; the links are in the
+ * off-heap descriptors.
+ */
+public final class HeapImpl implements Heap {
+
+    private final AllocatorImpl allocator;
+    private final SegmentStore store;
+    private final boolean checked;
+    private final int id;
+    private final long ownerTid;
+    private final long emptyPage;
+    private final long purgeDelayNanos;
+
+    /** Page serving each 16-byte size step up to {@link SizeClasses#DIRECT_MAX}; the empty page when none. */
+    private final long[] direct = new long[SizeClasses.DIRECT_SLOTS];
+    private final long[] queue = new long[SizeClasses.BIN_COUNT];
+    private final long[] fullQueue = new long[SizeClasses.BIN_COUNT];
+    /** Normal segments this heap owns, per kind (slow path). */
+    @SuppressWarnings("unchecked")
+    private final List<Long>[] segments = new List[Kind.values().length];
+    final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
+    private final ArrayDeque<Long> purgeQueue = new ArrayDeque<>();
+
+    volatile boolean closed;
+    long slowPathCalls;
+    long pagesRetired;
+
+    HeapImpl(AllocatorImpl allocator, int id, long ownerTid) {
+        this.allocator = allocator;
+        this.store = allocator.store();
+        this.checked = allocator.checked();
+        this.id = id;
+        this.ownerTid = ownerTid;
+        this.emptyPage = allocator.emptyPage();
+        this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
+        java.util.Arrays.fill(direct, emptyPage);
+        for (int k = 0; k < segments.length; k++) {
+            segments[k] = new ArrayList<>();
+        }
+    }
+
+    int id() {
+        return id;
+    }
+
+    long ownerTid() {
+        return ownerTid;
+    }
+
+    // ------------------------------------------------------------------------------------------------ fast path
+
+    @Override
+    public long malloc(long size) {
+        if (Long.compareUnsigned(size, SizeClasses.DIRECT_MAX) <= 0 && !closed) {
+            long page = direct[(int) ((size + 15) >>> 4)];
+            long block = Raw.getLong(page + FREE);
+            if (block != 0) {
+                long next = Raw.getLong(block);
+                if (checked) {
+                    checkedPop(page, block, next);
+                }
+                Raw.putLong(page + FREE, next);
+                Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
+                return block;
+            }
+        }
+        return mallocGeneric(size, 0);
+    }
+
+    @Override
+    public void free(long address) {
+        allocator.free(address);
+    }
+
+    @Override
+    public long calloc(long count, long size) {
+        return allocator.zero(malloc(AllocatorImpl.checkedProduct(count, size)), count * size);
+    }
+
+    @Override
+    public long mallocAligned(long size, long alignment) {
+        AllocatorImpl.checkAlignment(alignment);
+        return alignment <= SizeClasses.ALIGNMENT ? malloc(size) : mallocGeneric(size, alignment);
+    }
+
+    @Override
+    public long realloc(long address, long newSize) {
+        return allocator.reallocIn(this, address, newSize);
+    }
+
+    @Override
+    public long usableSize(long address) {
+        return allocator.usableSize(address);
+    }
+
+    /** Checked mode: the thread, and the popped block's successor, before anything changes. */
+    private void checkedPop(long page, long block, long next) {
+        if (Thread.currentThread().threadId() != ownerTid) {
+            throw Errors.wrongThread(ownerTid);
+        }
+        long start = Raw.getLong(page + PAGE_START);
+        if (next != 0 && Long.compareUnsigned(next - start, Raw.getLong(page + BLOCKS_BYTES)) >= 0) {
+            throw Errors.corruptList(page, block, next);
+        }
+        Pages.setLive(page, Raw.getLong(page + LIVE_MAP), block);
+    }
+
+    // ------------------------------------------------------------------------------------------------ slow path
+
+    /** Everything the fast path does not: bad sizes, large and aligned sizes, empty pages, chores. */
+    long mallocGeneric(long size, long alignment) {
+        if (closed) {
+            throw Errors.closed();
+        }
+        if (size < 0) {
+            throw Errors.negativeSize(size);
+        }
+        if (checked && Thread.currentThread().threadId() != ownerTid) {
+            throw Errors.wrongThread(ownerTid);
+        }
+        slowPathCalls++;
+        if (!purgeQueue.isEmpty()) {
+            purgeExpired(false);
+        }
+        int bin = binFor(size, alignment);
+        if (bin < 0) {
+            return mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+        }
+        long page = findPage(bin);
+        long block = Raw.getLong(page + FREE);
+        long next = Raw.getLong(block);
+        if (checked) {
+            checkedPop(page, block, next);
+        }
+        Raw.putLong(page + FREE, next);
+        Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
+        return block;
+    }
+
+    /** The bin serving {@code size} at {@code alignment} (0 or a power of two), or -1 for a huge block. */
+    static int binFor(long size, long alignment) {
+        long needed = Math.max(size, alignment);
+        if (needed > SizeClasses.LARGE_MAX) {
+            return -1;
+        }
+        int bin = SizeClasses.binOf(needed);
+        if (alignment > SizeClasses.ALIGNMENT) {
+            // A page aligns its start to the lowest set bit of the block size, so that bit must cover alignment.
+            while (bin < SizeClasses.BIN_COUNT
+                    && startAlignment(SizeClasses.blockSize(bin)) < alignment) {
+                bin++;
+            }
+            if (bin == SizeClasses.BIN_COUNT) {
+                return -1;
+            }
+        }
+        return bin;
+    }
+
+    /** A page of {@code bin} with a free block at the head of its free list, made current for the bin. */
+    private long findPage(int bin) {
+        long page = queue[bin];
+        while (page != 0) {
+            long next = Raw.getLong(page + NEXT);
+            Pages.collect(page);
+            if (Pages.hasFree(page) || Pages.extend(page)) {
+                makeCurrent(bin, page);
+                return page;
+            }
+            moveToFull(bin, page);
+            page = next;
+        }
+        page = reviveFullPage(bin);
+        if (page == 0) {
+            page = freshPage(bin);
+            Pages.extend(page);
+        }
+        makeCurrent(bin, page);
+        return page;
+    }
+
+    /** A full page of {@code bin} into which other threads have freed blocks since, back in the queue; or 0. */
+    private long reviveFullPage(int bin) {
+        for (long page = fullQueue[bin]; page != 0; page = Raw.getLong(page + NEXT)) {
+            if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0) {
+                Pages.collect(page);
+                unfull(bin, page);
+                return page;
+            }
+        }
+        return 0;
+    }
+
+    private long freshPage(int bin) {
+        long blockSize = SizeClasses.blockSize(bin);
+        Kind kind = Kind.forBlock(blockSize);
+        long segment = 0;
+        int index = -1;
+        for (long candidate : segments[kind.ordinal()]) {
+            index = unusedPage(candidate);
+            if (index >= 0) {
+                segment = candidate;
+                break;
+            }
+        }
+        if (segment == 0) {
+            segment = store.newSegment(kind, id, ownerTid);
+            segments[kind.ordinal()].add(segment);
+            index = unusedPage(segment);
+        }
+        long areaStart = segment + ((long) index << kind.pageShift);
+        store.commit(segment, areaStart - segment, kind.pageSize());
+        long page = Pages.format(segment, index, bin, blockSize, kind.pageShift, checked);
+        Raw.putInt(segment + SEG_USED_PAGES, Raw.getInt(segment + SEG_USED_PAGES) + 1);
+        return page;
+    }
+
+    private static int unusedPage(long segment) {
+        int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        int first = Raw.getInt(segment + SEG_FIRST_PAGE);
+        if (Raw.getInt(segment + SEG_USED_PAGES) >= count - first) {
+            return -1;
+        }
+        int hint = Raw.getInt(segment + SEG_NEXT_FREE_HINT);
+        for (int n = 0; n < count - first; n++) {
+            int index = first + (hint - first + n) % (count - first);
+            if (Raw.getInt(descriptor(segment, index) + BLOCK_SIZE) == 0) {
+                Raw.putInt(segment + SEG_NEXT_FREE_HINT, index + 1 < count ? index + 1 : first);
+                return index;
+            }
+        }
+        return -1;
+    }
+
+    private long mallocHuge(long size, long alignment) {
+        if (alignment > store.segmentSize()) {
+            throw Errors.alignmentTooLarge(alignment, store.segmentSize());
+        }
+        long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
+        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, checked);
+        hugeSegments.add(segment);
+        long page = descriptor(segment, 0);
+        long block = Raw.getLong(page + PAGE_START);
+        if (checked) {
+            Pages.setLive(page, Raw.getLong(page + LIVE_MAP), block);
+        }
+        return block;
+    }
+
+    // ------------------------------------------------------------------------------------------ free slow path
+
+    /**
+     * The owner freed a block and the page needs attention: it was in the full queue, or it has no block in use
+     * any more. Called with {@code USED} already decremented.
+     */
+    void pageFreedSlow(long page) {
+        int flags = Raw.getInt(page + FLAGS);
+        int bin = Raw.getInt(page + BIN);
+        if ((flags & FLAG_IN_FULL) != 0) {
+            unfull(bin, page);
+        }
+        if (Raw.getInt(page + USED) == 0 && Raw.getLongVolatile(page + XTHREAD_FREE) == 0) {
+            retire(bin, page, false);
+        }
+    }
+
+    /** Gives an empty page back to its segment, unless it is the only page of its bin and {@code force} is off. */
+    private void retire(int bin, long page, boolean force) {
+        if (!force && queue[bin] == page && Raw.getLong(page + NEXT) == 0) {
+            return; // keep the bin's only page: a malloc/free ping-pong must not format a page each time
+        }
+        unlink(queue, bin, page);
+        setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
+        long segment = page & -store.segmentSize(); // descriptors live in their segment's header
+        Pages.unformat(page);
+        pagesRetired++;
+        int usedPages = Raw.getInt(segment + SEG_USED_PAGES) - 1;
+        Raw.putInt(segment + SEG_USED_PAGES, usedPages);
+        if (usedPages == 0) {
+            releaseSegment(segment);
+            return;
+        }
+        if (purgeDelayNanos == 0) {
+            purgePage(segment, page);
+        } else {
+            Raw.putLong(page + PURGE_DEADLINE, System.nanoTime() + purgeDelayNanos);
+            Raw.putInt(page + FLAGS, FLAG_PURGE_PENDING);
+            purgeQueue.add(page);
+        }
+    }
+
+    private void releaseSegment(long segment) {
+        Kind kind = Kind.values()[Raw.getInt(segment + SEG_KIND)];
+        segments[kind.ordinal()].remove(Long.valueOf(segment));
+        long end = segment + store.segmentSize();
+        purgeQueue.removeIf(page -> page >= segment && page < end);
+        store.release(segment);
+    }
+
+    private void purgePage(long segment, long page) {
+        int pageShift = Raw.getInt(segment + SEG_PAGE_SHIFT);
+        int index = pageIndex(segment, page);
+        long areaStart = Math.max(segment + ((long) index << pageShift),
+                segment + metadataSize(Raw.getInt(segment + SEG_PAGE_COUNT)));
+        long areaEnd = segment + ((long) (index + 1) << pageShift);
+        store.purge(segment, areaStart - segment, areaEnd - areaStart);
+    }
+
+    /** Purges retired pages whose delay has passed (all of them when {@code now} is forced). */
+    void purgeExpired(boolean all) {
+        long now = System.nanoTime();
+        while (!purgeQueue.isEmpty()) {
+            long page = purgeQueue.peek();
+            if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
+                return;
+            }
+            purgeQueue.poll();
+            if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getInt(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                Raw.putInt(page + FLAGS, 0);
+                purgePage(page & -store.segmentSize(), page);
+            }
+        }
+    }
+
+    /**
+     * Returns what is free now: collects every page (with {@code force}, also full pages), retires empty pages
+     * (with {@code force}, also the one kept per bin) and purges retired memory at once.
+     */
+    void collect(boolean force) {
+        for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
+            if (force) {
+                for (long page = fullQueue[bin], next; page != 0; page = next) {
+                    next = Raw.getLong(page + NEXT);
+                    Pages.collect(page);
+                    if (Pages.hasFree(page) || Raw.getInt(page + USED) < Raw.getInt(page + CAPACITY)) {
+                        unfull(bin, page);
+                    }
+                }
+            }
+            for (long page = queue[bin], next; page != 0; page = next) {
+                next = Raw.getLong(page + NEXT);
+                Pages.collect(page);
+                if (Raw.getInt(page + USED) == 0) {
+                    retire(bin, page, force);
+                }
+            }
+        }
+        purgeExpired(true);
+    }
+
+    /** Gives back every segment of this heap (an arena's close: all its blocks die at once). */
+    void destroy() {
+        closed = true;
+        for (List<Long> list : segments) {
+            for (long segment : list) {
+                store.release(segment);
+            }
+            list.clear();
+        }
+        for (long segment : hugeSegments) {
+            if (hugeSegments.remove(segment)) {
+                store.release(segment);
+            }
+        }
+        purgeQueue.clear();
+        java.util.Arrays.fill(direct, emptyPage);
+        java.util.Arrays.fill(queue, 0);
+        java.util.Arrays.fill(fullQueue, 0);
+    }
+
+    // ------------------------------------------------------------------------------------------------ queues
+
+    private void makeCurrent(int bin, long page) {
+        if (queue[bin] != page) {
+            unlink(queue, bin, page);
+            pushFront(queue, bin, page);
+        }
+        setDirect(bin, page);
+    }
+
+    private void moveToFull(int bin, long page) {
+        unlink(queue, bin, page);
+        pushFront(fullQueue, bin, page);
+        Raw.putInt(page + FLAGS, Raw.getInt(page + FLAGS) | FLAG_IN_FULL);
+        if (queue[bin] == 0) {
+            setDirect(bin, emptyPage);
+        }
+    }
+
+    private void unfull(int bin, long page) {
+        unlink(fullQueue, bin, page);
+        Raw.putInt(page + FLAGS, Raw.getInt(page + FLAGS) & ~FLAG_IN_FULL);
+        pushFront(queue, bin, page);
+        setDirect(bin, page);
+    }
+
+    private static void pushFront(long[] heads, int bin, long page) {
+        long head = heads[bin];
+        Raw.putLong(page + PREV, 0);
+        Raw.putLong(page + NEXT, head);
+        if (head != 0) {
+            Raw.putLong(head + PREV, page);
+        }
+        heads[bin] = page;
+    }
+
+    /** Removes {@code page} from the queue {@code heads[bin]} if it is in it (no-op for a detached page). */
+    private static void unlink(long[] heads, int bin, long page) {
+        long prev = Raw.getLong(page + PREV);
+        long next = Raw.getLong(page + NEXT);
+        if (prev != 0) {
+            Raw.putLong(prev + NEXT, next);
+        } else if (heads[bin] == page) {
+            heads[bin] = next;
+        } else {
+            return;
+        }
+        if (next != 0) {
+            Raw.putLong(next + PREV, prev);
+        }
+        Raw.putLong(page + NEXT, 0);
+        Raw.putLong(page + PREV, 0);
+    }
+
+    /** Points every direct slot served by {@code bin} at {@code page}. */
+    private void setDirect(int bin, long page) {
+        long blockSize = SizeClasses.blockSize(bin);
+        if (blockSize > SizeClasses.DIRECT_MAX) {
+            return;
+        }
+        long lower = bin == 0 ? 0 : SizeClasses.blockSize(bin - 1) + 1;
+        for (int slot = SizeClasses.directSlot(lower); slot <= SizeClasses.directSlot(blockSize); slot++) {
+            direct[slot] = page;
+        }
+    }
+
+    /** Visits the pages of this heap's queues (validation). */
+    void forEachQueuedPage(java.util.function.BiConsumer<Integer, Long> action, boolean full) {
+        long[] heads = full ? fullQueue : queue;
+        for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
+            for (long page = heads[bin]; page != 0; page = Raw.getLong(page + NEXT)) {
+                action.accept(bin, page);
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.alloc.AllocatorStats;
+import dev.cairn.alloc.BlockVisitor;
+import dev.cairn.alloc.internal.size.SizeClasses;
+import dev.cairn.segments.SegmentStats;
+import dev.cairn.segments.raw.Raw;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Walks the allocator's segments page by page: stats, the live-block visit, and {@code validate()}. Segments are
+ * walked under the store's release lock, so a walk from any thread never reads memory that was given back; page
+ * contents of other running threads are read without synchronization, which is why the visit and validation are
+ * exact only while the other threads are quiet.
+ */
+final class HeapWalker {
+
+    private HeapWalker() {
+    }
+
+    // ---------------------------------------------------------------------------------------------- stats
+
+    static AllocatorStats stats(AllocatorImpl allocator) {
+        long[] pages = new long[SizeClasses.BIN_COUNT + 1];
+        long[] blocks = new long[SizeClasses.BIN_COUNT + 1];
+        long[] bytes = new long[SizeClasses.BIN_COUNT + 1];
+        SegmentStore store = allocator.store();
+        store.forEachSegment(segment -> forEachPage(segment, page -> {
+            int bin = Raw.getInt(page + BIN);
+            int slot = bin < 0 ? SizeClasses.BIN_COUNT : bin;
+            long used = Math.max(0, Raw.getInt(page + USED));
+            pages[slot]++;
+            blocks[slot] += used;
+            bytes[slot] += used * AllocatorImpl.blockSizeOf(page);
+        }));
+        List<AllocatorStats.BinStats> bins = new ArrayList<>();
+        long totalPages = 0;
+        long totalBlocks = 0;
+        long totalBytes = 0;
+        for (int slot = 0; slot <= SizeClasses.BIN_COUNT; slot++) {
+            totalPages += pages[slot];
+            totalBlocks += blocks[slot];
+            totalBytes += bytes[slot];
+            if (pages[slot] > 0) {
+                boolean huge = slot == SizeClasses.BIN_COUNT;
+                bins.add(new AllocatorStats.BinStats(huge ? -1 : slot, huge ? 0 : SizeClasses.blockSize(slot),
+                        pages[slot], blocks[slot], bytes[slot]));
+            }
+        }
+        long slowPathCalls = 0;
+        int heapCount = 0;
+        for (HeapImpl heap : allocator.heaps()) {
+            slowPathCalls += heap.slowPathCalls;
+            heapCount++;
+        }
+        SegmentStats os = store.space().stats();
+        return new AllocatorStats(AllocatorStats.VERSION, allocator.checked(), heapCount, store.liveSegments(),
+                store.cachedSegments(), os.reservedBytes(), os.peakReservedBytes(), os.committedBytes(),
+                os.peakCommittedBytes(), os.purgedBytes(), totalBytes, totalBlocks, totalPages,
+                allocator.remoteFrees(), slowPathCalls, bins);
+    }
+
+    /** Runs {@code action} on every page descriptor of {@code segment} that holds a size class or a huge block. */
+    private static void forEachPage(long segment, java.util.function.LongConsumer action) {
+        int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        for (int index = 0; index < count; index++) {
+            long page = descriptor(segment, index);
+            if (Raw.getLongAcquire(page + BLOCKS_BYTES) != 0) {
+                action.accept(page);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- visit
+
+    static void visit(AllocatorImpl allocator, BlockVisitor visitor) {
+        boolean[] stop = {false};
+        allocator.store().forEachSegment(segment -> {
+            if (stop[0]) {
+                return;
+            }
+            int heapId = Raw.getInt(segment + SEG_HEAP_ID);
+            forEachPage(segment, page -> {
+                if (!stop[0] && !visitPage(page, heapId, visitor)) {
+                    stop[0] = true;
+                }
+            });
+        });
+    }
+
+    private static boolean visitPage(long page, int heapId, BlockVisitor visitor) {
+        long blockSize = AllocatorImpl.blockSizeOf(page);
+        long start = Raw.getLong(page + PAGE_START);
+        int bin = Raw.getInt(page + BIN);
+        if ((Raw.getInt(page + FLAGS) & FLAG_HUGE) != 0) {
+            return visitor.visit(start, blockSize, -1, heapId);
+        }
+        BitSet free = freeBlocks(page);
+        int capacity = Raw.getInt(page + CAPACITY);
+        for (int index = free.nextClearBit(0); index < capacity; index = free.nextClearBit(index + 1)) {
+            if (!visitor.visit(start + index * blockSize, blockSize, bin, heapId)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The blocks on any of the page's three lists, and those never carved. Links leaving the page end a list. */
+    private static BitSet freeBlocks(long page) {
+        int capacity = Raw.getInt(page + CAPACITY);
+        BitSet free = new BitSet(Math.max(capacity, 1));
+        for (long list : new long[] {FREE, LOCAL_FREE, XTHREAD_FREE}) {
+            long block = list == XTHREAD_FREE ? Raw.getLongVolatile(page + list) : Raw.getLong(page + list);
+            for (int steps = 0; steps <= capacity && isBlockOf(page, block); steps++) {
+                free.set((int) Pages.blockIndex(page, block));
+                block = Raw.getLong(block);
+            }
+        }
+        return free;
+    }
+
+    private static boolean isBlockOf(long page, long block) {
+        long offset = block - Raw.getLong(page + PAGE_START);
+        long blockSize = Raw.getInt(page + BLOCK_SIZE);
+        return block != 0 && Long.compareUnsigned(offset, Raw.getInt(page + CAPACITY) * blockSize) < 0
+                && offset % blockSize == 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------- validate
+
+    static void validate(AllocatorImpl allocator) {
+        allocator.store().forEachSegment(segment -> {
+            if (!allocator.store().cookieMatches(segment)) {
+                throw violation(segment, "segment header cookie does not match");
+            }
+            int[] usedPages = {0};
+            forEachPage(segment, page -> {
+                if ((Raw.getInt(page + FLAGS) & FLAG_HUGE) == 0) {
+                    usedPages[0]++;
+                    validatePage(allocator, page);
+                }
+            });
+            if (Raw.getInt(segment + SEG_KIND) != Kind.HUGE.ordinal()
+                    && usedPages[0] != Raw.getInt(segment + SEG_USED_PAGES)) {
+                throw violation(segment, "segment counts " + Raw.getInt(segment + SEG_USED_PAGES)
+                        + " used pages but " + usedPages[0] + " pages hold a size class");
+            }
+        });
+        for (HeapImpl heap : allocator.heaps()) {
+            heap.forEachQueuedPage((bin, page) -> {
+                if (Raw.getInt(page + BIN) != bin || (Raw.getInt(page + FLAGS) & FLAG_IN_FULL) != 0) {
+                    throw violation(page, "page in the queue of bin " + bin + " has bin " + Raw.getInt(page + BIN)
+                            + " and flags " + Raw.getInt(page + FLAGS));
+                }
+            }, false);
+            heap.forEachQueuedPage((bin, page) -> {
+                if ((Raw.getInt(page + FLAGS) & FLAG_IN_FULL) == 0) {
+                    throw violation(page, "page in the full queue of bin " + bin + " lacks the in-full flag");
+                }
+            }, true);
+        }
+    }
+
+    private static void validatePage(AllocatorImpl allocator, long page) {
+        int capacity = Raw.getInt(page + CAPACITY);
+        int reserved = Raw.getInt(page + RESERVED);
+        int used = Raw.getInt(page + USED);
+        int bin = Raw.getInt(page + BIN);
+        if (bin < 0 || bin >= SizeClasses.BIN_COUNT || SizeClasses.blockSize(bin) != Raw.getInt(page + BLOCK_SIZE)) {
+            throw violation(page, "bin " + bin + " does not match block size " + Raw.getInt(page + BLOCK_SIZE));
+        }
+        if (capacity > reserved || used < 0 || used > capacity) {
+            throw violation(page, "capacity " + capacity + ", reserved " + reserved + ", used " + used);
+        }
+        BitSet seen = new BitSet(capacity);
+        int free = walkList(page, Raw.getLong(page + FREE), seen, "free");
+        int local = walkList(page, Raw.getLong(page + LOCAL_FREE), seen, "localFree");
+        BitSet remote = new BitSet(capacity);
+        int xthread = walkList(page, Raw.getLongVolatile(page + XTHREAD_FREE), remote, "xthreadFree");
+        if (seen.intersects(remote)) {
+            throw violation(page, "a block is both on a local list and on the cross-thread list");
+        }
+        if (used + free + local != capacity || xthread > used) {
+            throw violation(page, "used " + used + " (of which " + xthread + " on the cross-thread list) + free "
+                    + free + " + local " + local + " != capacity " + capacity);
+        }
+        if (allocator.checked()) {
+            long liveMap = Raw.getLong(page + LIVE_MAP);
+            long remoteMap = liveMap + Raw.getInt(page + REMOTE_MAP_OFFSET);
+            for (int index = 0; index < capacity; index++) {
+                boolean live = bit(liveMap, index);
+                boolean remoteBit = bit(remoteMap, index);
+                boolean onLocal = seen.get(index);
+                boolean onRemote = remote.get(index);
+                if (live == onLocal || remoteBit != onRemote || (onRemote && !live)) {
+                    throw violation(page, "block " + index + ": live bit " + live + ", remote bit " + remoteBit
+                            + ", on local list " + onLocal + ", on cross-thread list " + onRemote);
+                }
+            }
+        }
+    }
+
+    /** Counts a list, checking that every link is a block of the page and that no block repeats. */
+    private static int walkList(long page, long head, BitSet seen, String name) {
+        int count = 0;
+        int capacity = Raw.getInt(page + CAPACITY);
+        for (long block = head; block != 0; block = Raw.getLong(block)) {
+            if (!isBlockOf(page, block)) {
+                throw violation(page, name + " list links to " + Errors.hex(block) + ", not a carved block of it");
+            }
+            int index = (int) Pages.blockIndex(page, block);
+            if (seen.get(index) || ++count > capacity) {
+                throw violation(page, name + " list repeats block " + Errors.hex(block) + " (cycle or double free)");
+            }
+            seen.set(index);
+        }
+        return count;
+    }
+
+    private static boolean bit(long map, int index) {
+        return (Raw.getLong(map + ((long) (index >>> 6) << 3)) & (1L << index)) != 0;
+    }
+
+    private static IllegalStateException violation(long where, String what) {
+        return new IllegalStateException("heap invariant violated at " + Errors.hex(where) + ": " + what);
+    }
+}

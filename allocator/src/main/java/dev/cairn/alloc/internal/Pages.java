@@ -1,0 +1,188 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.segments.raw.Raw;
+
+/**
+ * Page mechanics on off-heap descriptors: formatting a page for a size class, carving more blocks into its free
+ * list, collecting frees, and the live/remote bitmaps of checked mode.
+ *
+ * <p>The three lists (mimalloc's design): {@code FREE} is where allocation pops; owner frees push on
+ * {@code LOCAL_FREE}, so {@code FREE} runs dry after a bounded number of allocations and the slow path gets a
+ * regular turn; other threads push on {@code XTHREAD_FREE} with one CAS. The owner takes the whole remote list
+ * with one atomic swap ({@link #collect}). Only the owner touches {@code FREE}, {@code LOCAL_FREE}, {@code USED},
+ * {@code CAPACITY} and the live bitmap, with plain accesses.
+ *
+ * <p>Checked mode keeps two bitmaps per page. {@code live}: written by the owner only (set on allocation, cleared
+ * on local free and when a remote free is collected). {@code remote}: a remote free sets its bit with an atomic OR
+ * before pushing the block (a second remote free of the same block sees the bit and is refused); the owner clears
+ * it with an atomic AND when it collects the block. A double free raced from two threads at the same instant
+ * (owner and remote together) is outside what the bitmaps can order without an atomic on the owner's free path;
+ * it is detected when it is not simultaneous, and free-list pointers are range-checked on allocation so even then
+ * Cairn never follows a pointer out of its page.
+ */
+final class Pages {
+
+    /** Blocks carved per extension: about 4 KiB worth, at least 4 (bounds the memory first touched). */
+    private static final long EXTEND_BYTES = 4096;
+
+    private Pages() {
+    }
+
+    /** Formats page {@code index} of {@code segment} for blocks of {@code bin}; returns its descriptor. */
+    static long format(long segment, int index, int bin, long blockSize, int pageShift, boolean checked) {
+        long page = descriptor(segment, index);
+        long areaStart = segment + ((long) index << pageShift);
+        long areaEnd = areaStart + (1L << pageShift);
+        long metaEnd = segment + metadataSize(Raw.getInt(segment + SEG_PAGE_COUNT));
+        long start = align(Math.max(areaStart, metaEnd), startAlignment(blockSize));
+        long room = areaEnd - start;
+        long reserved = room / blockSize;
+        while (checked && reserved * blockSize + 2 * bitmapBytes(reserved) > room) {
+            reserved--;
+        }
+        Raw.putLong(page + FREE, 0);
+        Raw.putLong(page + LOCAL_FREE, 0);
+        Raw.putLongRelease(page + XTHREAD_FREE, 0);
+        Raw.putLong(page + PAGE_START, start);
+        Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
+        Raw.putLong(page + NEXT, 0);
+        Raw.putLong(page + PREV, 0);
+        Raw.putLong(page + PURGE_DEADLINE, 0);
+        Raw.putInt(page + BLOCK_SIZE, (int) blockSize);
+        Raw.putInt(page + USED, 0);
+        Raw.putInt(page + CAPACITY, 0);
+        Raw.putInt(page + RESERVED, (int) reserved);
+        Raw.putInt(page + BIN, bin);
+        Raw.putInt(page + FLAGS, 0);
+        if (checked) {
+            long maps = start + reserved * blockSize;
+            long mapBytes = bitmapBytes(reserved);
+            Raw.fill(maps, 2 * mapBytes, (byte) 0);
+            Raw.putLong(page + LIVE_MAP, maps);
+            Raw.putInt(page + REMOTE_MAP_OFFSET, (int) mapBytes);
+        } else {
+            Raw.putLong(page + LIVE_MAP, 0);
+            Raw.putInt(page + REMOTE_MAP_OFFSET, 0);
+        }
+        // Published last: a checked free reads BLOCKS_BYTES first and finds 0 until the page is complete.
+        Raw.putLongRelease(page + BLOCKS_BYTES, reserved * blockSize);
+        return page;
+    }
+
+    /** Marks a page unused: every later checked free into it is refused. */
+    static void unformat(long page) {
+        Raw.putLongRelease(page + BLOCKS_BYTES, 0);
+        Raw.putInt(page + BLOCK_SIZE, 0);
+        Raw.putInt(page + BIN, -1);
+        Raw.putInt(page + USED, 0);
+        Raw.putInt(page + FLAGS, 0);
+    }
+
+    /** Carves up to ~4 KiB of new blocks into the (empty) free list; false when the page is fully carved. */
+    static boolean extend(long page) {
+        int capacity = Raw.getInt(page + CAPACITY);
+        int reserved = Raw.getInt(page + RESERVED);
+        if (capacity >= reserved) {
+            return false;
+        }
+        long blockSize = Raw.getInt(page + BLOCK_SIZE);
+        int count = (int) Math.min(reserved - capacity, Math.max(4, EXTEND_BYTES / blockSize));
+        long first = Raw.getLong(page + PAGE_START) + capacity * blockSize;
+        long block = first;
+        for (int i = 1; i < count; i++) {
+            long next = block + blockSize;
+            Raw.putLong(block, next);
+            block = next;
+        }
+        Raw.putLong(block, Raw.getLong(page + FREE));
+        Raw.putLong(page + FREE, first);
+        Raw.putInt(page + CAPACITY, capacity + count);
+        return true;
+    }
+
+    /**
+     * Takes the remote list with one swap (partner: the CAS in {@code AllocatorImpl.freeRemote}) and moves it, with
+     * the local list, onto the free list. Returns the number of remote blocks collected.
+     */
+    static int collect(long page) {
+        int collected = 0;
+        if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0) {
+            long head = Raw.getAndSetLong(page + XTHREAD_FREE, 0);
+            long liveMap = Raw.getLong(page + LIVE_MAP);
+            long tail = head;
+            long block = head;
+            while (block != 0) {
+                collected++;
+                if (liveMap != 0) {
+                    clearBits(page, liveMap, block);
+                }
+                tail = block;
+                block = Raw.getLong(block);
+            }
+            Raw.putLong(tail, Raw.getLong(page + LOCAL_FREE));
+            Raw.putLong(page + LOCAL_FREE, head);
+            Raw.putInt(page + USED, Raw.getInt(page + USED) - collected);
+        }
+        long local = Raw.getLong(page + LOCAL_FREE);
+        if (local != 0 && Raw.getLong(page + FREE) == 0) {
+            Raw.putLong(page + FREE, local);
+            Raw.putLong(page + LOCAL_FREE, 0);
+        }
+        return collected;
+    }
+
+    /** Appends the local list to the free list even when the free list is not empty (O(free list)). */
+    static void collectAll(long page) {
+        collect(page);
+        long local = Raw.getLong(page + LOCAL_FREE);
+        if (local == 0) {
+            return;
+        }
+        long free = Raw.getLong(page + FREE);
+        long tail = free;
+        while (Raw.getLong(tail) != 0) {
+            tail = Raw.getLong(tail);
+        }
+        Raw.putLong(tail, local);
+        Raw.putLong(page + LOCAL_FREE, 0);
+    }
+
+    static boolean hasFree(long page) {
+        return Raw.getLong(page + FREE) != 0;
+    }
+
+    // ---- checked-mode bitmaps ----
+
+    static long blockIndex(long page, long block) {
+        return ((block - Raw.getLong(page + PAGE_START)) * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
+    }
+
+    static void setLive(long page, long liveMap, long block) {
+        long index = blockIndex(page, block);
+        long word = liveMap + ((index >>> 6) << 3);
+        Raw.putLong(word, Raw.getLong(word) | (1L << index));
+    }
+
+    static boolean isLive(long page, long block) {
+        long liveMap = Raw.getLong(page + LIVE_MAP);
+        long index = blockIndex(page, block);
+        return (Raw.getLong(liveMap + ((index >>> 6) << 3)) & (1L << index)) != 0;
+    }
+
+    static boolean isRemoteFreed(long page, long block) {
+        long liveMap = Raw.getLong(page + LIVE_MAP);
+        long index = blockIndex(page, block);
+        long remoteMap = liveMap + Raw.getInt(page + REMOTE_MAP_OFFSET);
+        return (Raw.getLongVolatile(remoteMap + ((index >>> 6) << 3)) & (1L << index)) != 0;
+    }
+
+    private static void clearBits(long page, long liveMap, long block) {
+        long index = blockIndex(page, block);
+        long offset = (index >>> 6) << 3;
+        long bit = 1L << index;
+        Raw.putLong(liveMap + offset, Raw.getLong(liveMap + offset) & ~bit);
+        Raw.getAndBitwiseAndLong(liveMap + Raw.getInt(page + REMOTE_MAP_OFFSET) + offset, ~bit);
+    }
+}

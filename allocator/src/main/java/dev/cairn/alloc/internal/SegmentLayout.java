@@ -1,0 +1,131 @@
+package dev.cairn.alloc.internal;
+
+import dev.cairn.alloc.internal.size.SizeClasses;
+
+/**
+ * Where everything sits inside a segment. All metadata is off-heap, at the start of the segment, so {@code free}
+ * finds a block's page by arithmetic alone: segment base (radix lookup, or masking), then
+ * {@code (address - base) >>> pageShift} indexes the page descriptors.
+ *
+ * <pre>
+ * segment (aligned to the segment size S)
+ * +--------------------+-----------------------------+------------------------------------------------+
+ * | header (128 B)     | page descriptors            | page 0 area (starts after the metadata) | page 1 ...
+ * +--------------------+-----------------------------+------------------------------------------------+
+ * page area:  [ blocks: reserved x blockSize ][ live bitmap ][ remote-freed bitmap ]   (bitmaps in checked mode)
+ * </pre>
+ *
+ * <p>Segment kinds: SMALL pages of 64 KiB (blocks up to 8 KiB), MEDIUM of 512 KiB (up to 64 KiB), LARGE of 4 MiB
+ * (up to 512 KiB); every page holds at least 8 blocks. HUGE segments hold one block of any size, have one
+ * descriptor, and use page shift 63 so the same "(address - base) >>> shift" arithmetic yields page 0.
+ *
+ * <p>Blocks start at the page start, which is aligned to the largest power of two dividing the block size (up to
+ * 64 KiB; pages after page 0 are aligned to their page size anyway), so a power-of-two block is aligned to its size:
+ * this is what {@code mallocAligned} relies on. Bitmaps sit after the blocks so they never spoil that alignment.
+ *
+ * <p>Descriptor invariants (checked by {@code validate()}): {@code used + |free| + |localFree| == capacity <=
+ * reserved}, where {@code used} still counts the blocks on {@code xthreadFree} until the owner collects them; a block is on at most one list; in checked mode a block's live bit is set exactly when it
+ * is handed out and not on any list, and its remote bit is set exactly while it sits on {@code xthreadFree}.
+ */
+final class SegmentLayout {
+
+    private SegmentLayout() {
+    }
+
+    // ---- segment header (owned by the segment's heap unless noted) ----
+    /** {@code base ^ allocator cookie}: a stale or foreign header never matches. */
+    static final long SEG_COOKIE = 0;
+    /** Thread id of the owning heap's thread; compared on every free to pick the local path. */
+    static final long SEG_OWNER_TID = 8;
+    static final long SEG_SIZE = 16;
+    static final long SEG_KIND = 24;        // int
+    static final long SEG_PAGE_SHIFT = 28;  // int
+    static final long SEG_PAGE_COUNT = 32;  // int
+    static final long SEG_USED_PAGES = 36;  // int: pages holding a size class
+    static final long SEG_HEAP_ID = 40;     // int: owning heap
+    static final long SEG_FIRST_PAGE = 44;  // int: first page index whose area lies past the metadata
+    static final long SEG_NEXT_FREE_HINT = 48; // int: where the page search resumes
+    static final long HEADER_SIZE = 128;
+
+    // ---- page descriptor ----
+    static final long FREE = 0;             // long: allocation list (owner only)
+    static final long LOCAL_FREE = 8;       // long: owner frees (owner only)
+    static final long XTHREAD_FREE = 16;    // long: other threads' frees, pushed by CAS, taken by swap
+    static final long PAGE_START = 24;      // long: first block
+    static final long BLOCKS_BYTES = 32;    // long: reserved * blockSize; 0 while the page is unused
+    static final long RECIPROCAL = 40;      // long: ceil(2^40 / blockSize), for exact block indices
+    static final long LIVE_MAP = 48;        // long: address of the live bitmap (checked mode), else 0
+    static final long NEXT = 56;            // long: next page in its heap queue (owner only)
+    static final long PREV = 64;            // long: previous page in its heap queue (owner only)
+    static final long PURGE_DEADLINE = 72;  // long: nanoTime after which an unused page's memory is purged
+    static final long BLOCK_SIZE = 80;      // int
+    static final long USED = 84;            // int: blocks handed out, including those on XTHREAD_FREE
+    static final long CAPACITY = 88;        // int: blocks carved into lists so far
+    static final long RESERVED = 92;        // int: blocks that fit
+    static final long BIN = 96;             // int
+    static final long FLAGS = 100;          // int: IN_FULL | HUGE; zero on the free fast path
+    static final long REMOTE_MAP_OFFSET = 104; // int: remote bitmap = LIVE_MAP + this
+    static final long DESCRIPTOR_SIZE = 112;
+
+    static final int FLAG_IN_FULL = 1;
+    static final int FLAG_HUGE = 2;
+    static final int FLAG_PURGE_PENDING = 4;
+
+    static final int RECIPROCAL_SHIFT = 40;
+
+    enum Kind {
+        SMALL(16, SizeClasses.SMALL_MAX),
+        MEDIUM(19, SizeClasses.MEDIUM_MAX),
+        LARGE(22, SizeClasses.LARGE_MAX),
+        HUGE(63, Long.MAX_VALUE);
+
+        final int pageShift;
+        final long maxBlock;
+
+        Kind(int pageShift, long maxBlock) {
+            this.pageShift = pageShift;
+            this.maxBlock = maxBlock;
+        }
+
+        long pageSize() {
+            return 1L << pageShift;
+        }
+
+        static Kind forBlock(long blockSize) {
+            if (blockSize <= SMALL.maxBlock) {
+                return SMALL;
+            }
+            return blockSize <= MEDIUM.maxBlock ? MEDIUM : blockSize <= LARGE.maxBlock ? LARGE : HUGE;
+        }
+    }
+
+    static long descriptor(long segment, int pageIndex) {
+        return segment + HEADER_SIZE + pageIndex * DESCRIPTOR_SIZE;
+    }
+
+    static int pageIndex(long segment, long descriptor) {
+        return (int) ((descriptor - segment - HEADER_SIZE) / DESCRIPTOR_SIZE);
+    }
+
+    static long metadataSize(int pageCount) {
+        return align(HEADER_SIZE + pageCount * DESCRIPTOR_SIZE, 64);
+    }
+
+    /** Bytes of one bitmap covering {@code blocks} blocks, whole longs. */
+    static long bitmapBytes(long blocks) {
+        return ((blocks + 63) >>> 6) << 3;
+    }
+
+    /** The alignment a page of {@code blockSize} blocks gives its start. */
+    static long startAlignment(long blockSize) {
+        return Math.min(Long.lowestOneBit(blockSize), 64L << 10);
+    }
+
+    static long reciprocal(long blockSize) {
+        return ((1L << RECIPROCAL_SHIFT) + blockSize - 1) / blockSize;
+    }
+
+    static long align(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+}

@@ -1,0 +1,260 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.radix.AddressMap;
+import dev.cairn.segments.Segment;
+import dev.cairn.segments.SegmentSpace;
+import dev.cairn.segments.raw.Raw;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The allocator's segments: taken from the {@link SegmentSpace}, registered in the allocator's own
+ * {@link AddressMap} (so a checked free rejects every address that is not in a live segment of this allocator),
+ * formatted, and given back.
+ *
+ * <p>Released normal segments are purged, unregistered and parked in a small cache before they are unmapped. The
+ * cache saves {@code mmap} calls under churn, and it also closes a race: a checked free that looked a segment up
+ * just before its release still reads mapped (zeroed) memory, whose cookie no longer matches, instead of faulting.
+ *
+ * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
+ */
+final class SegmentStore {
+
+    private static final int CACHE_LIMIT = 8;
+
+    private final SegmentSpace space;
+    private final AddressMap map;
+    private final long cookie;
+    private final long segmentSize;
+    private final long commitLimit;
+    private final ConcurrentHashMap<Long, Segment> live = new ConcurrentHashMap<>();
+    private final ArrayDeque<Segment> cache = new ArrayDeque<>();
+    /** Walks hold the read side; giving a segment back holds the write side. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock releaseLock =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+    SegmentStore(SegmentSpace space, long cookie, long commitLimit) {
+        this.space = space;
+        this.segmentSize = space.segmentSize();
+        this.map = AddressMap.create(Long.numberOfTrailingZeros(segmentSize));
+        this.cookie = cookie;
+        this.commitLimit = commitLimit;
+    }
+
+    AddressMap map() {
+        return map;
+    }
+
+    long segmentSize() {
+        return segmentSize;
+    }
+
+    SegmentSpace space() {
+        return space;
+    }
+
+    int liveSegments() {
+        return live.size();
+    }
+
+    /**
+     * Runs {@code action} on every live segment base while no segment can be given back, so a walk from any thread
+     * never reads unmapped memory. Segments created during the walk may or may not be visited.
+     */
+    void forEachSegment(java.util.function.LongConsumer action) {
+        releaseLock.readLock().lock();
+        try {
+            for (long base : live.keySet()) {
+                action.accept(base);
+            }
+        } finally {
+            releaseLock.readLock().unlock();
+        }
+    }
+
+    /** Gives back every live and cached segment (the allocator's close). */
+    void releaseAll() {
+        for (long base : live.keySet()) {
+            release(base);
+        }
+        trimCache();
+    }
+
+    /** Is {@code base} the header of a live segment of this allocator? */
+    boolean cookieMatches(long base) {
+        return Raw.getLong(base + SEG_COOKIE) == (base ^ cookie);
+    }
+
+    /** A formatted normal segment of {@code kind}, owned by {@code heapId} on thread {@code ownerTid}. */
+    long newSegment(Kind kind, int heapId, long ownerTid) {
+        Segment segment = takeCached();
+        if (segment == null) {
+            segment = space.reserve();
+        }
+        int pageCount = (int) (segmentSize >>> kind.pageShift);
+        long meta = metadataSize(pageCount);
+        try {
+            commit(segment, 0, meta);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            space.release(segment);
+            throw e;
+        }
+        long base = segment.base();
+        Raw.fill(base, meta, (byte) 0);
+        Raw.putLong(base + SEG_OWNER_TID, ownerTid);
+        Raw.putLong(base + SEG_SIZE, segmentSize);
+        Raw.putInt(base + SEG_KIND, kind.ordinal());
+        Raw.putInt(base + SEG_PAGE_SHIFT, kind.pageShift);
+        Raw.putInt(base + SEG_PAGE_COUNT, pageCount);
+        Raw.putInt(base + SEG_HEAP_ID, heapId);
+        // Pages start at the one holding the metadata's end, unless less than half of that page is left after it
+        // (small segments: 56 KiB of metadata would leave page 0 too short to hold its largest blocks).
+        int firstPage = (int) ((meta - 1) >>> kind.pageShift);
+        if ((((long) firstPage + 1) << kind.pageShift) - meta < kind.pageSize() / 2) {
+            firstPage++;
+        }
+        Raw.putInt(base + SEG_FIRST_PAGE, firstPage);
+        Raw.putInt(base + SEG_NEXT_FREE_HINT, Raw.getInt(base + SEG_FIRST_PAGE));
+        Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
+        register(segment);
+        return base;
+    }
+
+    /**
+     * A huge segment holding one block of {@code blockSize} bytes aligned to {@code alignment}; returns the segment
+     * base. The block's page descriptor is formatted by the caller.
+     */
+    long newHugeSegment(long blockSize, long alignment, int heapId, long ownerTid, boolean checked) {
+        long blockOffset = align(metadataSize(1) + (checked ? 16 : 0), Math.max(alignment, 64));
+        long total = blockOffset + blockSize;
+        if (total < 0 || total > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
+            throw new OutOfMemoryError("Cairn: cannot allocate " + blockSize + " bytes: larger than the address space");
+        }
+        long reserveSize = align(total, segmentSize);
+        Segment segment = space.reserveHuge(reserveSize);
+        try {
+            commit(segment, 0, align(total, space.pageSize()));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            space.release(segment);
+            throw e;
+        }
+        long base = segment.base();
+        Raw.fill(base, metadataSize(1) + (checked ? 16 : 0), (byte) 0);
+        Raw.putLong(base + SEG_OWNER_TID, ownerTid);
+        Raw.putLong(base + SEG_SIZE, reserveSize);
+        Raw.putInt(base + SEG_KIND, Kind.HUGE.ordinal());
+        Raw.putInt(base + SEG_PAGE_SHIFT, Kind.HUGE.pageShift);
+        Raw.putInt(base + SEG_PAGE_COUNT, 1);
+        Raw.putInt(base + SEG_USED_PAGES, 1);
+        Raw.putInt(base + SEG_HEAP_ID, heapId);
+        long page = descriptor(base, 0);
+        Raw.putLong(page + PAGE_START, base + blockOffset);
+        Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
+        Raw.putLong(page + LIVE_MAP, checked ? base + metadataSize(1) : 0);
+        Raw.putInt(page + REMOTE_MAP_OFFSET, 8);
+        Raw.putInt(page + BLOCK_SIZE, (int) Math.min(blockSize, Integer.MAX_VALUE));
+        Raw.putInt(page + RESERVED, 1);
+        Raw.putInt(page + CAPACITY, 1);
+        Raw.putInt(page + USED, 1);
+        Raw.putInt(page + BIN, -1);
+        Raw.putInt(page + FLAGS, FLAG_HUGE);
+        Raw.putLong(page + BLOCKS_BYTES, blockSize);
+        Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
+        register(segment);
+        return base;
+    }
+
+    /** Makes {@code [offset, offset + length)} of the segment at {@code base} usable, within the commit limit. */
+    void commit(long base, long offset, long length) {
+        commit(segmentAt(base), offset, length);
+    }
+
+    void purge(long base, long offset, long length) {
+        long pageSize = space.pageSize();
+        long start = align(offset, pageSize);
+        long end = (offset + length) & -pageSize;
+        if (end > start) {
+            space.purge(segmentAt(base), start, end - start);
+        }
+    }
+
+    /** Unregisters the segment at {@code base} and gives it back (normal ones through the cache). */
+    void release(long base) {
+        releaseLock.writeLock().lock();
+        try {
+            releaseLocked(base);
+        } finally {
+            releaseLock.writeLock().unlock();
+        }
+    }
+
+    private void releaseLocked(long base) {
+        Segment segment = live.remove(base);
+        if (segment == null) {
+            throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base) + " not live");
+        }
+        map.remove(base, segment.size());
+        Raw.putLongRelease(base + SEG_COOKIE, 0); // a racing checked free now sees a foreign header
+        if (segment.size() == segmentSize) {
+            space.purge(segment, 0, segmentSize);
+            synchronized (this) {
+                if (cache.size() < CACHE_LIMIT) {
+                    cache.push(segment);
+                    return;
+                }
+            }
+        }
+        space.release(segment);
+    }
+
+    /** Unmaps every cached segment (collect, close). */
+    void trimCache() {
+        while (true) {
+            Segment segment;
+            synchronized (this) {
+                segment = cache.poll();
+            }
+            if (segment == null) {
+                return;
+            }
+            space.release(segment);
+        }
+    }
+
+    synchronized int cachedSegments() {
+        return cache.size();
+    }
+
+    private synchronized Segment takeCached() {
+        return cache.poll();
+    }
+
+    private void register(Segment segment) {
+        live.put(segment.base(), segment);
+        map.insert(segment.base(), segment.size(), segment.base());
+    }
+
+    private Segment segmentAt(long base) {
+        Segment segment = live.get(base);
+        if (segment == null) {
+            throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base) + " not live");
+        }
+        return segment;
+    }
+
+    private void commit(Segment segment, long offset, long length) {
+        long pageSize = space.pageSize();
+        long start = offset & -pageSize;
+        long end = align(offset + length, pageSize);
+        if (space.isCommitted(segment, start, end - start)) {
+            return;
+        }
+        if (commitLimit > 0 && space.stats().committedBytes() + (end - start) > commitLimit) {
+            throw new OutOfMemoryError("Cairn: committing " + (end - start) + " more bytes would pass the allocator's"
+                    + " limit of " + commitLimit + " committed bytes (AllocatorConfig.commitLimit)");
+        }
+        space.commit(segment, start, end - start);
+    }
+}

@@ -1,0 +1,10 @@
+/**
+ * The allocator: per-thread heaps, size-class pages, three free lists per page, cross-thread frees, checked frees,
+ * FFM {@code Arena} and {@code SegmentAllocator} adapters, stats and heap walking.
+ */
+module dev.cairn.alloc {
+    requires transitive dev.cairn.segments;
+    requires dev.cairn.radix;
+
+    exports dev.cairn.alloc;
+}

@@ -1,0 +1,94 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class AllocatorArenaTest {
+
+    @Test
+    void segmentAllocatorMethodsWork() {
+        try (Allocator allocator = Allocator.create()) {
+            MemorySegment ints = allocator.allocateFrom(ValueLayout.JAVA_INT, 1, 2, 3, 4);
+            assertEquals(16, ints.byteSize());
+            assertEquals(3, ints.getAtIndex(ValueLayout.JAVA_INT, 2));
+            MemorySegment text = allocator.allocateFrom("cairn");
+            assertEquals("cairn", text.getString(0));
+            MemorySegment aligned = allocator.allocate(100, 4096);
+            assertEquals(0, aligned.address() % 4096);
+            assertTrue(allocator.owns(ints.address()));
+            allocator.free(ints);
+            allocator.free(text);
+            allocator.free(aligned);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    @Test
+    void arenaReleasesEverythingAtOnce() {
+        try (Allocator allocator = Allocator.create()) {
+            long segmentsBefore = allocator.stats().liveSegments();
+            List<MemorySegment> segments = new ArrayList<>();
+            Arena arena = allocator.newArena();
+            for (int i = 0; i < 10_000; i++) {
+                MemorySegment s = arena.allocate(1 + i % 700, 8);
+                s.fill((byte) i);
+                segments.add(s);
+            }
+            segments.add(arena.allocate(5L << 20));
+            assertTrue(arena.scope().isAlive());
+            allocator.validate();
+            assertTrue(allocator.stats().liveSegments() > segmentsBefore);
+            long address = segments.get(0).address();
+            arena.close();
+            assertFalse(arena.scope().isAlive());
+            assertThrows(IllegalStateException.class, () -> segments.get(0).get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(segmentsBefore, allocator.stats().liveSegments());
+            assertFalse(allocator.owns(address));
+            assertThrows(IllegalArgumentException.class, () -> allocator.free(address));
+            assertThrows(IllegalStateException.class, () -> arena.allocate(8));
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void arenaIsConfinedToItsThread() throws InterruptedException {
+        try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
+            MemorySegment s = arena.allocate(64);
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread other = new Thread(() -> {
+                try {
+                    arena.close();
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            other.start();
+            other.join();
+            assertTrue(thrown.get() instanceof WrongThreadException, String.valueOf(thrown.get()));
+            assertTrue(s.scope().isAlive());
+        }
+    }
+
+    @Test
+    void arenaBlocksCanBeFreedOneByOne() {
+        try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
+            MemorySegment a = arena.allocate(100);
+            MemorySegment b = arena.allocate(100);
+            allocator.free(a);
+            assertThrows(IllegalArgumentException.class, () -> allocator.free(a));
+            b.fill((byte) 1);
+            allocator.validate();
+        }
+    }
+}

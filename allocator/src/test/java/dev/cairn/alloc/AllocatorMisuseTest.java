@@ -1,0 +1,176 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/** Every bad input gets a clear exception, and the allocator works (and validates) afterwards. */
+class AllocatorMisuseTest {
+
+    private static void rejects(Allocator allocator, Class<? extends Throwable> type, String fragment,
+            Runnable call) {
+        AllocatorStats before = allocator.stats();
+        Throwable thrown = assertThrows(type, call::run);
+        assertTrue(thrown.getMessage().contains(fragment), thrown.getMessage());
+        allocator.validate();
+        AllocatorStats after = allocator.stats();
+        assertEquals(before.blocksInUse(), after.blocksInUse(), "heap unchanged");
+        assertEquals(before.allocatedBytes(), after.allocatedBytes(), "heap unchanged");
+        long p = allocator.malloc(48);
+        Blocks.fill(p, 48, 3);
+        Blocks.check(p, 48, 3);
+        allocator.free(p);
+    }
+
+    private static void withAllocator(Consumer<Allocator> test) {
+        try (Allocator allocator = Allocator.create()) {
+            test.accept(allocator);
+        }
+    }
+
+    @Test
+    void interiorPointers() {
+        withAllocator(allocator -> {
+            long p = allocator.malloc(100);
+            long huge = allocator.malloc(10L << 20);
+            for (long bad : new long[] {p + 1, p + 8, p + 16, p + 111, huge + 16, huge + 4096}) {
+                rejects(allocator, IllegalArgumentException.class, "not the start of a block",
+                        () -> allocator.free(bad));
+                rejects(allocator, IllegalArgumentException.class, "not the start", () -> allocator.usableSize(bad));
+                rejects(allocator, IllegalArgumentException.class, "not the start",
+                        () -> allocator.realloc(bad, 10));
+            }
+            allocator.free(p);
+            allocator.free(huge);
+        });
+    }
+
+    @Test
+    void doubleFrees() {
+        withAllocator(allocator -> {
+            long keep = allocator.malloc(64);
+            long p = allocator.malloc(64);
+            allocator.free(p);
+            rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.free(p));
+            rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.usableSize(p));
+            rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.realloc(p, 10));
+            long q = allocator.malloc(64);
+            runOnOtherThread(() -> allocator.free(q));
+            rejects(allocator, IllegalArgumentException.class, "freed by another thread", () -> allocator.free(q));
+            runOnOtherThread(() -> rejects(allocator, IllegalArgumentException.class, "already freed",
+                    () -> allocator.free(q)));
+            long huge = allocator.malloc(40L << 20);
+            allocator.free(huge);
+            rejects(allocator, IllegalArgumentException.class, "not an address of this allocator",
+                    () -> allocator.free(huge));
+            allocator.free(keep);
+        });
+    }
+
+    @Test
+    void foreignPointers() {
+        withAllocator(allocator -> {
+            try (Allocator other = Allocator.create(); Arena arena = Arena.ofConfined()) {
+                long theirs = other.malloc(64);
+                long jdk = arena.allocate(64).address();
+                for (long bad : new long[] {theirs, jdk, 8, 4096, -16, Long.MIN_VALUE, Long.MAX_VALUE & ~15,
+                        1L << 47, 0x7fff_ffff_f000L}) {
+                    rejects(allocator, IllegalArgumentException.class, "not an address of this allocator",
+                            () -> allocator.free(bad));
+                    rejects(allocator, IllegalArgumentException.class, "not an address",
+                            () -> allocator.usableSize(bad));
+                }
+                Blocks.fill(theirs, 64, 1);
+                Blocks.check(theirs, 64, 1);
+                other.free(theirs);
+                other.validate();
+            }
+            rejects(allocator, IllegalArgumentException.class, "not an address", () -> allocator.usableSize(0));
+            allocator.free(0); // C's free(NULL)
+        });
+    }
+
+    @Test
+    void badSizesAndAlignments() {
+        withAllocator(allocator -> {
+            rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.malloc(-1));
+            rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.malloc(Long.MIN_VALUE));
+            rejects(allocator, IllegalArgumentException.class, "overflows",
+                    () -> allocator.calloc(Long.MAX_VALUE / 2, 3));
+            rejects(allocator, IllegalArgumentException.class, "overflows", () -> allocator.calloc(-1, 8));
+            rejects(allocator, IllegalArgumentException.class, "power of two", () -> allocator.mallocAligned(8, 3));
+            rejects(allocator, IllegalArgumentException.class, "power of two", () -> allocator.mallocAligned(8, 0));
+            rejects(allocator, IllegalArgumentException.class, "power of two", () -> allocator.mallocAligned(8, -64));
+            rejects(allocator, IllegalArgumentException.class, "larger than the segment size",
+                    () -> allocator.mallocAligned(8, 1L << 30));
+            long p = allocator.malloc(8);
+            rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.realloc(p, -5));
+            allocator.free(p);
+        });
+    }
+
+    @Test
+    void outOfMemoryNamesTheSizeOrLimit() {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().commitLimit(64L << 20).build())) {
+            OutOfMemoryError error = assertThrows(OutOfMemoryError.class, () -> allocator.malloc(100L << 20));
+            assertTrue(error.getMessage().contains("limit"), error.getMessage());
+            allocator.validate();
+            long p = allocator.malloc(1000);
+            allocator.free(p);
+            assertThrows(OutOfMemoryError.class, () -> allocator.malloc(Long.MAX_VALUE / 4));
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void heapUsedFromAnotherThread() {
+        withAllocator(allocator -> {
+            Heap heap = allocator.heap();
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            runOnOtherThread(() -> thrown.set(assertThrows(WrongThreadException.class, () -> heap.malloc(16))));
+            assertTrue(thrown.get().getMessage().contains("belongs to thread"));
+            allocator.validate();
+        });
+    }
+
+    @Test
+    void everyCallAfterCloseIsRefused() {
+        Allocator allocator = Allocator.create();
+        long p = allocator.malloc(10);
+        Heap heap = allocator.heap();
+        allocator.close();
+        allocator.close(); // idempotent
+        for (Runnable call : new Runnable[] {() -> allocator.malloc(10), () -> allocator.free(p),
+                () -> heap.malloc(10), () -> heap.malloc(1 << 20), () -> allocator.usableSize(p),
+                () -> allocator.owns(p), allocator::stats, allocator::validate, allocator::newArena,
+                () -> allocator.realloc(p, 100), () -> allocator.calloc(1, 1), () -> allocator.collect(true)}) {
+            Throwable thrown = assertThrows(IllegalStateException.class, call::run);
+            assertTrue(thrown.getMessage().contains("closed"), thrown.getMessage());
+        }
+    }
+
+    static void runOnOtherThread(Runnable body) {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        thread.start();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("other thread failed", failure.get());
+        }
+    }
+}
