@@ -42,6 +42,8 @@ public final class AllocatorImpl implements Allocator {
     private final Arena metaArena = Arena.ofShared();
     private final long emptyPage;
     private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
+    /** Heaps by id, for the free slow path (copy on write under {@code this}; read without locking). */
+    private volatile HeapImpl[] heapTable = new HeapImpl[16];
     private final AtomicInteger nextHeapId = new AtomicInteger(1);
     private final ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>();
     private final LongAdder remoteFrees = new LongAdder();
@@ -110,11 +112,26 @@ public final class AllocatorImpl implements Allocator {
         checkOpen();
         HeapImpl heap = new HeapImpl(this, nextHeapId.getAndIncrement(), Thread.currentThread().threadId());
         heaps.put(heap.id(), heap);
+        synchronized (this) {
+            HeapImpl[] table = heapTable;
+            if (heap.id() >= table.length) {
+                table = java.util.Arrays.copyOf(table, Math.max(table.length * 2, heap.id() + 1));
+            } else {
+                table = table.clone();
+            }
+            table[heap.id()] = heap;
+            heapTable = table;
+        }
         return heap;
     }
 
     void destroyHeap(HeapImpl heap) {
         heaps.remove(heap.id());
+        synchronized (this) {
+            HeapImpl[] table = heapTable.clone();
+            table[heap.id()] = null;
+            heapTable = table;
+        }
         if (!closed) {
             heap.destroy();
         }
@@ -277,7 +294,7 @@ public final class AllocatorImpl implements Allocator {
         Raw.putLong(page + LOCAL_FREE, address);
         int used = Raw.getInt(page + USED) - 1;
         Raw.putInt(page + USED, used);
-        if (used == 0 || Raw.getInt(page + FLAGS) != 0) {
+        if (Raw.getInt(page + FLAGS) != 0 || (used == 0 && Raw.getInt(page + RETAIN) == 0)) {
             freeLocalSlow(page);
         }
     }
@@ -323,7 +340,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private HeapImpl heapOf(long page) {
-        return heaps.get(Raw.getInt((page & segmentMask) + SEG_HEAP_ID));
+        return heapTable[Raw.getInt((page & segmentMask) + SEG_HEAP_ID)];
     }
 
     static long blockSizeOf(long page) {

@@ -7,6 +7,7 @@ import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.segments.raw.Raw;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +42,12 @@ public final class HeapImpl implements Heap {
     private final List<Long>[] segments = new List[Kind.values().length];
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Long> purgeQueue = new ArrayDeque<>();
+    /**
+     * Pages retired recently, newest last, per kind: reused first, so churn keeps re-formatting the same warm pages
+     * (whose purge is still pending and is then cancelled) instead of walking the segment and faulting in new ones.
+     */
+    @SuppressWarnings("unchecked")
+    private final ArrayDeque<Long>[] retired = new ArrayDeque[Kind.values().length];
 
     volatile boolean closed;
     long slowPathCalls;
@@ -57,6 +64,7 @@ public final class HeapImpl implements Heap {
         java.util.Arrays.fill(direct, emptyPage);
         for (int k = 0; k < segments.length; k++) {
             segments[k] = new ArrayList<>();
+            retired[k] = new ArrayDeque<>();
         }
     }
 
@@ -217,7 +225,17 @@ public final class HeapImpl implements Heap {
         Kind kind = Kind.forBlock(blockSize);
         long segment = 0;
         int index = -1;
-        for (long candidate : segments[kind.ordinal()]) {
+        ArrayDeque<Long> recent = retired[kind.ordinal()];
+        while (!recent.isEmpty()) {
+            long page = recent.pollLast();
+            if (Raw.getInt(page + BLOCK_SIZE) == 0) { // still unused (the list drops pages of released segments)
+                segment = page & -store.segmentSize();
+                index = pageIndex(segment, page);
+                break;
+            }
+        }
+        for (Iterator<Long> it = segments[kind.ordinal()].iterator(); segment == 0 && it.hasNext(); ) {
+            long candidate = it.next();
             index = unusedPage(candidate);
             if (index >= 0) {
                 segment = candidate;
@@ -288,7 +306,10 @@ public final class HeapImpl implements Heap {
     /** Gives an empty page back to its segment, unless it is the only page of its bin and {@code force} is off. */
     private void retire(int bin, long page, boolean force) {
         if (!force && queue[bin] == page && Raw.getLong(page + NEXT) == 0) {
-            return; // keep the bin's only page: a malloc/free ping-pong must not format a page each time
+            // Keep the bin's only page: a malloc/free ping-pong must not format a page each time. Until another
+            // page joins the queue (pushFront clears this), emptying it again skips the slow path altogether.
+            Raw.putInt(page + RETAIN, 1);
+            return;
         }
         unlink(queue, bin, page);
         setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
@@ -301,6 +322,7 @@ public final class HeapImpl implements Heap {
             releaseSegment(segment);
             return;
         }
+        retired[Kind.values()[Raw.getInt(segment + SEG_KIND)].ordinal()].add(page);
         if (purgeDelayNanos == 0) {
             purgePage(segment, page);
         } else {
@@ -315,6 +337,7 @@ public final class HeapImpl implements Heap {
         segments[kind.ordinal()].remove(Long.valueOf(segment));
         long end = segment + store.segmentSize();
         purgeQueue.removeIf(page -> page >= segment && page < end);
+        retired[kind.ordinal()].removeIf(page -> page >= segment && page < end);
         store.release(segment);
     }
 
@@ -384,6 +407,9 @@ public final class HeapImpl implements Heap {
             }
         }
         purgeQueue.clear();
+        for (ArrayDeque<Long> recent : retired) {
+            recent.clear();
+        }
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
         java.util.Arrays.fill(fullQueue, 0);
@@ -395,8 +421,8 @@ public final class HeapImpl implements Heap {
         if (queue[bin] != page) {
             unlink(queue, bin, page);
             pushFront(queue, bin, page);
+            setDirect(bin, page);
         }
-        setDirect(bin, page);
     }
 
     private void moveToFull(int bin, long page) {
@@ -421,6 +447,7 @@ public final class HeapImpl implements Heap {
         Raw.putLong(page + NEXT, head);
         if (head != 0) {
             Raw.putLong(head + PREV, page);
+            Raw.putInt(head + RETAIN, 0); // no longer the only page: empty again means retire again
         }
         heads[bin] = page;
     }

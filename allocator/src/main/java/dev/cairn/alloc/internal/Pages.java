@@ -56,6 +56,7 @@ final class Pages {
         Raw.putInt(page + RESERVED, (int) reserved);
         Raw.putInt(page + BIN, bin);
         Raw.putInt(page + FLAGS, 0);
+        Raw.putInt(page + RETAIN, 0);
         if (checked) {
             long maps = start + reserved * blockSize;
             long mapBytes = bitmapBytes(reserved);

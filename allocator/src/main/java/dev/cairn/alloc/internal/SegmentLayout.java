@@ -65,6 +65,8 @@ final class SegmentLayout {
     static final long BIN = 96;             // int
     static final long FLAGS = 100;          // int: IN_FULL | HUGE; zero on the free fast path
     static final long REMOTE_MAP_OFFSET = 104; // int: remote bitmap = LIVE_MAP + this
+    /** int: 1 while the page is its bin's only queued page: emptying it then needs no slow path (owner only). */
+    static final long RETAIN = 108;
     static final long DESCRIPTOR_SIZE = 112;
 
     static final int FLAG_IN_FULL = 1;

@@ -1,0 +1,169 @@
+package dev.cairn.bench.support;
+
+import dev.cairn.alloc.Allocator;
+import dev.cairn.alloc.AllocatorConfig;
+import dev.cairn.alloc.Heap;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * One allocator under test, behind the smallest interface the workloads need: {@code malloc} returns a handle
+ * (the address for real allocators), {@code free} takes it back. Peers: {@code cairn-checked},
+ * {@code cairn-unchecked} (through {@code Allocator}), {@code cairn-checked-heap}, {@code cairn-unchecked-heap}
+ * (through a held {@code Heap}), {@code glibc} (malloc/free through critical FFM downcalls), {@code arena} (one
+ * {@code Arena.ofConfined()} per allocation; handles index a table of arenas, single-threaded only).
+ */
+public interface MallocPeer extends AutoCloseable {
+
+    long malloc(long size);
+
+    void free(long handle);
+
+    @Override
+    void close();
+
+    /** The peer named {@code name}. */
+    static MallocPeer create(String name) {
+        return switch (name) {
+            case "cairn-checked" -> new CairnPeer(true);
+            case "cairn-unchecked" -> new CairnPeer(false);
+            case "cairn-checked-heap" -> new CairnHeapPeer(true);
+            case "cairn-unchecked-heap" -> new CairnHeapPeer(false);
+            case "glibc" -> new GlibcPeer();
+            case "arena" -> new ArenaPeer();
+            default -> throw new IllegalArgumentException("unknown peer: " + name);
+        };
+    }
+
+    /** Cairn through the calling thread's heap (looked up per call, as {@code Allocator.malloc} does). */
+    final class CairnPeer implements MallocPeer {
+        private final Allocator allocator;
+
+        CairnPeer(boolean checked) {
+            allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build());
+        }
+
+        @Override
+        public long malloc(long size) {
+            return allocator.malloc(size);
+        }
+
+        @Override
+        public void free(long handle) {
+            allocator.free(handle);
+        }
+
+        @Override
+        public void close() {
+            allocator.close();
+        }
+    }
+
+    /**
+     * Cairn through a {@link Heap} held by the caller (the documented way to skip the thread-local lookup in hot
+     * loops). Single-threaded use only: the heap belongs to the thread that created the peer.
+     */
+    final class CairnHeapPeer implements MallocPeer {
+        private final Allocator allocator;
+        private final Heap heap;
+
+        CairnHeapPeer(boolean checked) {
+            allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build());
+            heap = allocator.heap();
+        }
+
+        @Override
+        public long malloc(long size) {
+            return heap.malloc(size);
+        }
+
+        @Override
+        public void free(long handle) {
+            heap.free(handle);
+        }
+
+        @Override
+        public void close() {
+            allocator.close();
+        }
+    }
+
+    /** glibc's malloc and free, called through the FFM API as a Java program would. */
+    final class GlibcPeer implements MallocPeer {
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final MethodHandle MALLOC = LINKER.downcallHandle(
+                LINKER.defaultLookup().find("malloc").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+        private static final MethodHandle FREE = LINKER.downcallHandle(
+                LINKER.defaultLookup().find("free").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+
+        @Override
+        public long malloc(long size) {
+            try {
+                return (long) MALLOC.invokeExact(size);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        @Override
+        public void free(long handle) {
+            try {
+                FREE.invokeExact(handle);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** {@code Arena.ofConfined()} per allocation: the FFM API's own way to get and give back one block. */
+    final class ArenaPeer implements MallocPeer {
+        private Arena[] arenas = new Arena[1024];
+        private int[] freeSlots = new int[1024];
+        private int freeCount;
+        private int used;
+
+        @Override
+        public long malloc(long size) {
+            Arena arena = Arena.ofConfined();
+            arena.allocate(size, 16);
+            int slot;
+            if (freeCount > 0) {
+                slot = freeSlots[--freeCount];
+            } else {
+                if (used == arenas.length) {
+                    arenas = java.util.Arrays.copyOf(arenas, used * 2);
+                    freeSlots = java.util.Arrays.copyOf(freeSlots, used * 2);
+                }
+                slot = used++;
+            }
+            arenas[slot] = arena;
+            return slot;
+        }
+
+        @Override
+        public void free(long handle) {
+            int slot = (int) handle;
+            arenas[slot].close();
+            arenas[slot] = null;
+            freeSlots[freeCount++] = slot;
+        }
+
+        @Override
+        public void close() {
+            for (Arena arena : arenas) {
+                if (arena != null) {
+                    arena.close();
+                }
+            }
+        }
+    }
+}
