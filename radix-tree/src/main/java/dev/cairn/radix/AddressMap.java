@@ -23,10 +23,13 @@ import java.util.stream.Stream;
  * <p>Concurrency protocol (long form: docs/design/address-map.md).
  * <ul>
  *   <li>Writers ({@code insert}, {@code remove}) serialize on {@code writerLock}; readers take no lock.</li>
- *   <li>A value is stored with a release store into a granule's leaf slot; {@code lookup} loads it with acquire.
- *       So a lookup that returns {@code v} sees everything the inserting thread wrote before {@code insert}.</li>
+ *   <li>A value is stored with a release store into a granule's leaf slot; {@code lookup} loads it with a plain
+ *       ("dependent") load, as jemalloc's rtree does on its hot path: the answer reflects every insert and remove
+ *       that happened-before the lookup, but a caller that goes on to read memory the value points to must
+ *       synchronize on its own (the allocator reads its segment header's cookie with acquire).</li>
  *   <li>A new leaf is allocated all-{@code NOT_OURS} (fully initialised) and published into its root slot with a
- *       release store before any value is stored in it; {@code lookup} loads the root slot with acquire.</li>
+ *       release store before any value is stored in it; {@code lookup} loads the root slot with a plain load,
+ *       which is safe because the JVM shows a racily published array with its length and zeroed slots.</li>
  *   <li>Empty leaves are freed: when {@code remove} clears a leaf's last mapped granule, it first stores
  *       {@code NOT_OURS} into every granule it removes, then stores {@code null} into the root slot. The garbage
  *       collector reclaims the leaf once no reader holds it, and an unlinked leaf is never written or reused, so a
@@ -52,10 +55,10 @@ public final class AddressMap {
      */
     public static final long USER_ADDRESS_LIMIT = 1L << RadixLayout.USER_ADDRESS_BITS;
 
-    /** Acquire/release access to the root's slots (leaf references). */
+    /** Release stores into the root's slots (leaf references); readers load them plainly. */
     private static final VarHandle ROOT_SLOT = MethodHandles.arrayElementVarHandle(long[][].class);
 
-    /** Acquire/release access to a leaf's slots (values). */
+    /** Release stores into a leaf's slots (values); readers load them plainly. */
     private static final VarHandle LEAF_SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
     // Copies of layout numbers, read on the lookup path. Final, set in the constructor.
@@ -109,7 +112,7 @@ public final class AddressMap {
         if (leaf == null) {
             return NOT_OURS;
         }
-        return loadValueAcquire(leaf, (int) (address >>> granuleShift) & leafMask);
+        return loadValue(leaf, (int) (address >>> granuleShift) & leafMask);
     }
 
     /** The leaf linked for {@code address}, or null: none is, or the address is negative or above user space. */
@@ -117,7 +120,7 @@ public final class AddressMap {
         if ((address >>> RadixLayout.USER_ADDRESS_BITS) != 0) {
             return null;
         }
-        return loadLeafAcquire((int) (address >>> rootShift));
+        return loadLeaf((int) (address >>> rootShift));
     }
 
     /**
@@ -337,22 +340,31 @@ public final class AddressMap {
 
     // ---- the only accesses to shared slots; each names its partner ----
 
-    /** Acquire; partner: the release in {@link #storeLeafRelease}, so a leaf seen is seen fully initialised. */
-    private long[] loadLeafAcquire(int rootIndex) {
-        return (long[]) ROOT_SLOT.getAcquire(root, rootIndex);
+    /**
+     * Plain load of a root slot (partner: {@link #storeLeafRelease}). A new leaf is published all-zero, and the JVM
+     * guarantees a racily seen array its length and default values, so no acquire is needed to read it safely.
+     */
+    private long[] loadLeaf(int rootIndex) {
+        return root[rootIndex];
     }
 
-    /** Release; partner: the acquire in {@link #loadLeafAcquire} (publish a zeroed leaf, or unlink one). */
+    /** Release; partner: {@link #loadLeaf} (publish a zeroed leaf, or unlink one). */
     private void storeLeafRelease(int rootIndex, long[] leaf) {
         ROOT_SLOT.setRelease(root, rootIndex, leaf);
     }
 
-    /** Acquire; partner: the release in {@link #storeValueRelease}, so the inserter's earlier writes are visible. */
-    private static long loadValueAcquire(long[] leaf, int leafIndex) {
-        return (long) LEAF_SLOT.getAcquire(leaf, leafIndex);
+    /**
+     * Plain ("dependent") load of a value (partner: {@link #storeValueRelease}). It sees every insert and remove
+     * that happened-before the lookup, but does not by itself order the caller's later reads after the inserter's
+     * earlier writes: a caller that reads memory the value points to synchronizes on its own (the allocator reads
+     * the segment header's cookie, stored last with release, with acquire). A 64-bit plain load is one
+     * instruction on the 64-bit JVMs Cairn runs on, so it is never torn.
+     */
+    private static long loadValue(long[] leaf, int leafIndex) {
+        return leaf[leafIndex];
     }
 
-    /** Release; partner: the acquire in {@link #loadValueAcquire}. */
+    /** Release; partner: {@link #loadValue}, and the acquire of whatever the caller reads through the value. */
     private static void storeValueRelease(long[] leaf, int leafIndex, long value) {
         LEAF_SLOT.setRelease(leaf, leafIndex, value);
     }

@@ -83,6 +83,11 @@ public final class HeapImpl implements Heap {
         if (Long.compareUnsigned(size, SizeClasses.DIRECT_MAX) <= 0 && !closed) {
             long page = direct[(int) ((size + 15) >>> 4)];
             long block = Raw.getLong(page + FREE);
+            if (block == 0) {
+                // The owner's own frees refill the page without the slow path (the empty page's list is empty too).
+                block = Raw.getLong(page + LOCAL_FREE);
+                Raw.putLong(page + LOCAL_FREE, 0);
+            }
             if (block != 0) {
                 long next = Raw.getLong(block);
                 if (checked) {
