@@ -2,6 +2,7 @@
  * Memory from the operating system: aligned segments, commit, decommit, purge, huge pages, and {@code Raw}, the one
  * class in Cairn that reads and writes absolute addresses.
  */
+@SuppressWarnings("module") // the qualified export names modules that are built after this one
 module dev.cairn.segments {
     exports dev.cairn.segments;
     // Raw is Cairn-internal: other Cairn modules get it by qualified export.

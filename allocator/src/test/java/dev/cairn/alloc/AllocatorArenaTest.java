@@ -62,6 +62,7 @@ class AllocatorArenaTest {
     }
 
     @Test
+    @SuppressWarnings("try") // closing from another thread on purpose
     void arenaIsConfinedToItsThread() throws InterruptedException {
         try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
             MemorySegment s = arena.allocate(64);

@@ -226,17 +226,26 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeChecked(long address) {
-        long page = checkedPage("free", address);
+        long segment = map.lookup(address);
+        if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
+            throw Errors.notOurs("free", address);
+        }
+        long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
         long offset = address - Raw.getLong(page + PAGE_START);
+        if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // partner: Pages.format
+            throw Errors.notBlockStart("free", address);
+        }
         long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
-        long word = Raw.getLong(page + LIVE_MAP) + ((index >>> 6) << 3);
+        if (index * Raw.getInt(page + BLOCK_SIZE) != offset) {
+            throw Errors.notBlockStart("free", address);
+        }
+        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
         long bit = 1L << index;
         long live = Raw.getLong(word);
         if ((live & bit) == 0) {
             throw Errors.notLive("free", address);
         }
-        long remoteWord = word + Raw.getInt(page + REMOTE_MAP_OFFSET);
-        long segment = page & segmentMask;
+        long remoteWord = word + 8;
         if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
             if ((Raw.getLong(remoteWord) & bit) != 0) {
                 throw Errors.remotelyFreed("free", address);
@@ -267,7 +276,7 @@ public final class AllocatorImpl implements Allocator {
             throw Errors.notBlockStart(op, address);
         }
         long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
-        if (index * blockSizeOf(page) != offset) {
+        if (index * Raw.getInt(page + BLOCK_SIZE) != offset) { // huge blocks: offset 0 is the only start
             throw Errors.notBlockStart(op, address);
         }
         return page;
@@ -292,15 +301,16 @@ public final class AllocatorImpl implements Allocator {
         }
         Raw.putLong(address, Raw.getLong(page + LOCAL_FREE));
         Raw.putLong(page + LOCAL_FREE, address);
-        int used = Raw.getInt(page + USED) - 1;
+        long state = Raw.getLong(page + STATE); // USED | FLAGS << 32 | RETAIN << 48
+        int used = (int) state - 1;
         Raw.putInt(page + USED, used);
-        if (Raw.getInt(page + FLAGS) != 0 || (used == 0 && Raw.getInt(page + RETAIN) == 0)) {
+        if ((short) (state >>> 32) != 0 || (used == 0 && (short) (state >>> 48) == 0)) {
             freeLocalSlow(page);
         }
     }
 
     private void freeLocalSlow(long page) {
-        if ((Raw.getInt(page + FLAGS) & FLAG_HUGE) != 0) {
+        if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
             releaseHuge(page);
             return;
         }
@@ -308,7 +318,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeRemote(long page, long address) {
-        if ((Raw.getInt(page + FLAGS) & FLAG_HUGE) != 0) {
+        if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
             releaseHuge(page);
             return;
         }
@@ -344,7 +354,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     static long blockSizeOf(long page) {
-        return (Raw.getInt(page + FLAGS) & FLAG_HUGE) != 0 ? Raw.getLong(page + BLOCKS_BYTES)
+        return (Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0 ? Raw.getLong(page + BLOCKS_BYTES)
                 : Raw.getInt(page + BLOCK_SIZE);
     }
 

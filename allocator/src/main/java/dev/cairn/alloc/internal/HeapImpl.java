@@ -38,16 +38,14 @@ public final class HeapImpl implements Heap {
     private final long[] queue = new long[SizeClasses.BIN_COUNT];
     private final long[] fullQueue = new long[SizeClasses.BIN_COUNT];
     /** Normal segments this heap owns, per kind (slow path). */
-    @SuppressWarnings("unchecked")
-    private final List<Long>[] segments = new List[Kind.values().length];
+    private final List<List<Long>> segments = new ArrayList<>();
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Long> purgeQueue = new ArrayDeque<>();
     /**
      * Pages retired recently, newest last, per kind: reused first, so churn keeps re-formatting the same warm pages
      * (whose purge is still pending and is then cancelled) instead of walking the segment and faulting in new ones.
      */
-    @SuppressWarnings("unchecked")
-    private final ArrayDeque<Long>[] retired = new ArrayDeque[Kind.values().length];
+    private final List<ArrayDeque<Long>> retired = new ArrayList<>();
 
     volatile boolean closed;
     long slowPathCalls;
@@ -62,9 +60,9 @@ public final class HeapImpl implements Heap {
         this.emptyPage = allocator.emptyPage();
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
         java.util.Arrays.fill(direct, emptyPage);
-        for (int k = 0; k < segments.length; k++) {
-            segments[k] = new ArrayList<>();
-            retired[k] = new ArrayDeque<>();
+        for (int k = 0; k < Kind.values().length; k++) {
+            segments.add(new ArrayList<>());
+            retired.add(new ArrayDeque<>());
         }
     }
 
@@ -136,7 +134,7 @@ public final class HeapImpl implements Heap {
         if (next != 0 && Long.compareUnsigned(next - start, Raw.getLong(page + BLOCKS_BYTES)) >= 0) {
             throw Errors.corruptList(page, block, next);
         }
-        Pages.setLive(page, Raw.getLong(page + LIVE_MAP), block);
+        Pages.setLive(Raw.getLong(page + LIVE_MAP), start, Raw.getLong(page + RECIPROCAL), block);
     }
 
     // ------------------------------------------------------------------------------------------------ slow path
@@ -230,7 +228,7 @@ public final class HeapImpl implements Heap {
         Kind kind = Kind.forBlock(blockSize);
         long segment = 0;
         int index = -1;
-        ArrayDeque<Long> recent = retired[kind.ordinal()];
+        ArrayDeque<Long> recent = retired.get(kind.ordinal());
         while (!recent.isEmpty()) {
             long page = recent.pollLast();
             if (Raw.getInt(page + BLOCK_SIZE) == 0) { // still unused (the list drops pages of released segments)
@@ -239,7 +237,7 @@ public final class HeapImpl implements Heap {
                 break;
             }
         }
-        for (Iterator<Long> it = segments[kind.ordinal()].iterator(); segment == 0 && it.hasNext(); ) {
+        for (Iterator<Long> it = segments.get(kind.ordinal()).iterator(); segment == 0 && it.hasNext(); ) {
             long candidate = it.next();
             index = unusedPage(candidate);
             if (index >= 0) {
@@ -249,7 +247,7 @@ public final class HeapImpl implements Heap {
         }
         if (segment == 0) {
             segment = store.newSegment(kind, id, ownerTid);
-            segments[kind.ordinal()].add(segment);
+            segments.get(kind.ordinal()).add(segment);
             index = unusedPage(segment);
         }
         long areaStart = segment + ((long) index << kind.pageShift);
@@ -286,7 +284,7 @@ public final class HeapImpl implements Heap {
         long page = descriptor(segment, 0);
         long block = Raw.getLong(page + PAGE_START);
         if (checked) {
-            Pages.setLive(page, Raw.getLong(page + LIVE_MAP), block);
+            Pages.setLive(Raw.getLong(page + LIVE_MAP), block, Raw.getLong(page + RECIPROCAL), block);
         }
         return block;
     }
@@ -298,7 +296,7 @@ public final class HeapImpl implements Heap {
      * any more. Called with {@code USED} already decremented.
      */
     void pageFreedSlow(long page) {
-        int flags = Raw.getInt(page + FLAGS);
+        int flags = Raw.getShort(page + FLAGS);
         int bin = Raw.getInt(page + BIN);
         if ((flags & FLAG_IN_FULL) != 0) {
             unfull(bin, page);
@@ -313,7 +311,7 @@ public final class HeapImpl implements Heap {
         if (!force && queue[bin] == page && Raw.getLong(page + NEXT) == 0) {
             // Keep the bin's only page: a malloc/free ping-pong must not format a page each time. Until another
             // page joins the queue (pushFront clears this), emptying it again skips the slow path altogether.
-            Raw.putInt(page + RETAIN, 1);
+            Raw.putShort(page + RETAIN, (short) 1);
             return;
         }
         unlink(queue, bin, page);
@@ -327,22 +325,22 @@ public final class HeapImpl implements Heap {
             releaseSegment(segment);
             return;
         }
-        retired[Kind.values()[Raw.getInt(segment + SEG_KIND)].ordinal()].add(page);
+        retired.get(Raw.getInt(segment + SEG_KIND)).add(page);
         if (purgeDelayNanos == 0) {
             purgePage(segment, page);
         } else {
             Raw.putLong(page + PURGE_DEADLINE, System.nanoTime() + purgeDelayNanos);
-            Raw.putInt(page + FLAGS, FLAG_PURGE_PENDING);
+            Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
             purgeQueue.add(page);
         }
     }
 
     private void releaseSegment(long segment) {
         Kind kind = Kind.values()[Raw.getInt(segment + SEG_KIND)];
-        segments[kind.ordinal()].remove(Long.valueOf(segment));
+        segments.get(kind.ordinal()).remove(Long.valueOf(segment));
         long end = segment + store.segmentSize();
         purgeQueue.removeIf(page -> page >= segment && page < end);
-        retired[kind.ordinal()].removeIf(page -> page >= segment && page < end);
+        retired.get(kind.ordinal()).removeIf(page -> page >= segment && page < end);
         store.release(segment);
     }
 
@@ -364,8 +362,8 @@ public final class HeapImpl implements Heap {
                 return;
             }
             purgeQueue.poll();
-            if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getInt(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
-                Raw.putInt(page + FLAGS, 0);
+            if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                Raw.putShort(page + FLAGS, (short) 0);
                 purgePage(page & -store.segmentSize(), page);
             }
         }
@@ -433,7 +431,7 @@ public final class HeapImpl implements Heap {
     private void moveToFull(int bin, long page) {
         unlink(queue, bin, page);
         pushFront(fullQueue, bin, page);
-        Raw.putInt(page + FLAGS, Raw.getInt(page + FLAGS) | FLAG_IN_FULL);
+        Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
         if (queue[bin] == 0) {
             setDirect(bin, emptyPage);
         }
@@ -441,7 +439,7 @@ public final class HeapImpl implements Heap {
 
     private void unfull(int bin, long page) {
         unlink(fullQueue, bin, page);
-        Raw.putInt(page + FLAGS, Raw.getInt(page + FLAGS) & ~FLAG_IN_FULL);
+        Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) & ~FLAG_IN_FULL));
         pushFront(queue, bin, page);
         setDirect(bin, page);
     }
@@ -452,7 +450,7 @@ public final class HeapImpl implements Heap {
         Raw.putLong(page + NEXT, head);
         if (head != 0) {
             Raw.putLong(head + PREV, page);
-            Raw.putInt(head + RETAIN, 0); // no longer the only page: empty again means retire again
+            Raw.putShort(head + RETAIN, (short) 0); // no longer the only page: empty again means retire again
         }
         heads[bin] = page;
     }

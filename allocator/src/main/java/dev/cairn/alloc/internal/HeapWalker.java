@@ -96,7 +96,7 @@ final class HeapWalker {
         long blockSize = AllocatorImpl.blockSizeOf(page);
         long start = Raw.getLong(page + PAGE_START);
         int bin = Raw.getInt(page + BIN);
-        if ((Raw.getInt(page + FLAGS) & FLAG_HUGE) != 0) {
+        if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
             return visitor.visit(start, blockSize, -1, heapId);
         }
         BitSet free = freeBlocks(page);
@@ -139,7 +139,7 @@ final class HeapWalker {
             }
             int[] usedPages = {0};
             forEachPage(segment, page -> {
-                if ((Raw.getInt(page + FLAGS) & FLAG_HUGE) == 0) {
+                if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) == 0) {
                     usedPages[0]++;
                     validatePage(allocator, page);
                 }
@@ -152,13 +152,13 @@ final class HeapWalker {
         });
         for (HeapImpl heap : allocator.heaps()) {
             heap.forEachQueuedPage((bin, page) -> {
-                if (Raw.getInt(page + BIN) != bin || (Raw.getInt(page + FLAGS) & FLAG_IN_FULL) != 0) {
+                if (Raw.getInt(page + BIN) != bin || (Raw.getShort(page + FLAGS) & FLAG_IN_FULL) != 0) {
                     throw violation(page, "page in the queue of bin " + bin + " has bin " + Raw.getInt(page + BIN)
-                            + " and flags " + Raw.getInt(page + FLAGS));
+                            + " and flags " + Raw.getShort(page + FLAGS));
                 }
             }, false);
             heap.forEachQueuedPage((bin, page) -> {
-                if ((Raw.getInt(page + FLAGS) & FLAG_IN_FULL) == 0) {
+                if ((Raw.getShort(page + FLAGS) & FLAG_IN_FULL) == 0) {
                     throw violation(page, "page in the full queue of bin " + bin + " lacks the in-full flag");
                 }
             }, true);
@@ -189,11 +189,11 @@ final class HeapWalker {
                     + free + " + local " + local + " != capacity " + capacity);
         }
         if (allocator.checked()) {
-            long liveMap = Raw.getLong(page + LIVE_MAP);
-            long remoteMap = liveMap + Raw.getInt(page + REMOTE_MAP_OFFSET);
+            long bitmaps = Raw.getLong(page + LIVE_MAP);
             for (int index = 0; index < capacity; index++) {
-                boolean live = bit(liveMap, index);
-                boolean remoteBit = bit(remoteMap, index);
+                long word = liveWord(bitmaps, index);
+                boolean live = (Raw.getLong(word) & (1L << index)) != 0;
+                boolean remoteBit = (Raw.getLong(word + 8) & (1L << index)) != 0;
                 boolean onLocal = seen.get(index);
                 boolean onRemote = remote.get(index);
                 if (live == onLocal || remoteBit != onRemote || (onRemote && !live)) {
@@ -219,10 +219,6 @@ final class HeapWalker {
             seen.set(index);
         }
         return count;
-    }
-
-    private static boolean bit(long map, int index) {
-        return (Raw.getLong(map + ((long) (index >>> 6) << 3)) & (1L << index)) != 0;
     }
 
     private static IllegalStateException violation(long where, String what) {

@@ -39,7 +39,7 @@ final class Pages {
         long start = align(Math.max(areaStart, metaEnd), startAlignment(blockSize));
         long room = areaEnd - start;
         long reserved = room / blockSize;
-        while (checked && reserved * blockSize + 2 * bitmapBytes(reserved) > room) {
+        while (checked && reserved * blockSize + bitmapBytes(reserved) > room) {
             reserved--;
         }
         Raw.putLong(page + FREE, 0);
@@ -55,17 +55,14 @@ final class Pages {
         Raw.putInt(page + CAPACITY, 0);
         Raw.putInt(page + RESERVED, (int) reserved);
         Raw.putInt(page + BIN, bin);
-        Raw.putInt(page + FLAGS, 0);
-        Raw.putInt(page + RETAIN, 0);
+        Raw.putShort(page + FLAGS, (short) 0);
+        Raw.putShort(page + RETAIN, (short) 0);
         if (checked) {
             long maps = start + reserved * blockSize;
-            long mapBytes = bitmapBytes(reserved);
-            Raw.fill(maps, 2 * mapBytes, (byte) 0);
+            Raw.fill(maps, bitmapBytes(reserved), (byte) 0);
             Raw.putLong(page + LIVE_MAP, maps);
-            Raw.putInt(page + REMOTE_MAP_OFFSET, (int) mapBytes);
         } else {
             Raw.putLong(page + LIVE_MAP, 0);
-            Raw.putInt(page + REMOTE_MAP_OFFSET, 0);
         }
         // Published last: a checked free reads BLOCKS_BYTES first and finds 0 until the page is complete.
         Raw.putLongRelease(page + BLOCKS_BYTES, reserved * blockSize);
@@ -78,7 +75,7 @@ final class Pages {
         Raw.putInt(page + BLOCK_SIZE, 0);
         Raw.putInt(page + BIN, -1);
         Raw.putInt(page + USED, 0);
-        Raw.putInt(page + FLAGS, 0);
+        Raw.putShort(page + FLAGS, (short) 0);
     }
 
     /** Carves up to ~4 KiB of new blocks into the (empty) free list; false when the page is fully carved. */
@@ -160,30 +157,28 @@ final class Pages {
         return ((block - Raw.getLong(page + PAGE_START)) * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
     }
 
-    static void setLive(long page, long liveMap, long block) {
-        long index = blockIndex(page, block);
-        long word = liveMap + ((index >>> 6) << 3);
+    /** Marks a block handed out; {@code start} is the page start (owner only, plain). */
+    static void setLive(long bitmaps, long start, long reciprocal, long block) {
+        long index = ((block - start) * reciprocal) >>> RECIPROCAL_SHIFT;
+        long word = liveWord(bitmaps, index);
         Raw.putLong(word, Raw.getLong(word) | (1L << index));
     }
 
     static boolean isLive(long page, long block) {
-        long liveMap = Raw.getLong(page + LIVE_MAP);
         long index = blockIndex(page, block);
-        return (Raw.getLong(liveMap + ((index >>> 6) << 3)) & (1L << index)) != 0;
+        return (Raw.getLong(liveWord(Raw.getLong(page + LIVE_MAP), index)) & (1L << index)) != 0;
     }
 
     static boolean isRemoteFreed(long page, long block) {
-        long liveMap = Raw.getLong(page + LIVE_MAP);
         long index = blockIndex(page, block);
-        long remoteMap = liveMap + Raw.getInt(page + REMOTE_MAP_OFFSET);
-        return (Raw.getLongVolatile(remoteMap + ((index >>> 6) << 3)) & (1L << index)) != 0;
+        return (Raw.getLongVolatile(liveWord(Raw.getLong(page + LIVE_MAP), index) + 8) & (1L << index)) != 0;
     }
 
-    private static void clearBits(long page, long liveMap, long block) {
+    private static void clearBits(long page, long bitmaps, long block) {
         long index = blockIndex(page, block);
-        long offset = (index >>> 6) << 3;
+        long word = liveWord(bitmaps, index);
         long bit = 1L << index;
-        Raw.putLong(liveMap + offset, Raw.getLong(liveMap + offset) & ~bit);
-        Raw.getAndBitwiseAndLong(liveMap + Raw.getInt(page + REMOTE_MAP_OFFSET) + offset, ~bit);
+        Raw.putLong(word, Raw.getLong(word) & ~bit);
+        Raw.getAndBitwiseAndLong(word + 8, ~bit); // partner: the atomic OR in AllocatorImpl.freeChecked
     }
 }

@@ -12,7 +12,9 @@ import dev.cairn.alloc.internal.size.SizeClasses;
  * +--------------------+-----------------------------+------------------------------------------------+
  * | header (128 B)     | page descriptors            | page 0 area (starts after the metadata) | page 1 ...
  * +--------------------+-----------------------------+------------------------------------------------+
- * page area:  [ blocks: reserved x blockSize ][ live bitmap ][ remote-freed bitmap ]   (bitmaps in checked mode)
+ * page area:  [ blocks: reserved x blockSize ][ bitmaps ]   (checked mode only)
+ * bitmaps:    per 64 blocks, two longs: the live word, then the remote-freed word (one address computation finds
+ *             both, and they share a cache line)
  * </pre>
  *
  * <p>Segment kinds: SMALL pages of 64 KiB (blocks up to 8 KiB), MEDIUM of 512 KiB (up to 64 KiB), LARGE of 4 MiB
@@ -24,8 +26,9 @@ import dev.cairn.alloc.internal.size.SizeClasses;
  * this is what {@code mallocAligned} relies on. Bitmaps sit after the blocks so they never spoil that alignment.
  *
  * <p>Descriptor invariants (checked by {@code validate()}): {@code used + |free| + |localFree| == capacity <=
- * reserved}, where {@code used} still counts the blocks on {@code xthreadFree} until the owner collects them; a block is on at most one list; in checked mode a block's live bit is set exactly when it
- * is handed out and not on any list, and its remote bit is set exactly while it sits on {@code xthreadFree}.
+ * reserved}, where {@code used} still counts the blocks on {@code xthreadFree} until the owner collects them; a
+ * block is on at most one list; in checked mode a block's live bit is set exactly when it is handed out and not on
+ * a local list, and its remote bit is set exactly while it sits on {@code xthreadFree}.
  */
 final class SegmentLayout {
 
@@ -54,19 +57,23 @@ final class SegmentLayout {
     static final long PAGE_START = 24;      // long: first block
     static final long BLOCKS_BYTES = 32;    // long: reserved * blockSize; 0 while the page is unused
     static final long RECIPROCAL = 40;      // long: ceil(2^40 / blockSize), for exact block indices
-    static final long LIVE_MAP = 48;        // long: address of the live bitmap (checked mode), else 0
+    static final long LIVE_MAP = 48;        // long: address of the block bitmaps (checked mode), else 0
     static final long NEXT = 56;            // long: next page in its heap queue (owner only)
     static final long PREV = 64;            // long: previous page in its heap queue (owner only)
     static final long PURGE_DEADLINE = 72;  // long: nanoTime after which an unused page's memory is purged
-    static final long BLOCK_SIZE = 80;      // int
-    static final long USED = 84;            // int: blocks handed out, including those on XTHREAD_FREE
-    static final long CAPACITY = 88;        // int: blocks carved into lists so far
-    static final long RESERVED = 92;        // int: blocks that fit
-    static final long BIN = 96;             // int
-    static final long FLAGS = 100;          // int: IN_FULL | HUGE; zero on the free fast path
-    static final long REMOTE_MAP_OFFSET = 104; // int: remote bitmap = LIVE_MAP + this
-    /** int: 1 while the page is its bin's only queued page: emptying it then needs no slow path (owner only). */
-    static final long RETAIN = 108;
+    static final long BLOCK_SIZE = 80;      // int (huge blocks: capped at Integer.MAX_VALUE; BLOCKS_BYTES is exact)
+    static final long CAPACITY = 84;        // int: blocks carved into lists so far
+    static final long RESERVED = 88;        // int: blocks that fit
+    static final long BIN = 92;             // int
+    /**
+     * The free path reads these three as one long ({@code STATE}): every FFM access costs C2 many IR nodes before
+     * it simplifies them, and fewer accesses keep the whole free path under C2's inlining node budget.
+     */
+    static final long STATE = 96;
+    static final long USED = 96;            // int: blocks handed out, including those on XTHREAD_FREE
+    static final long FLAGS = 100;          // short: IN_FULL | HUGE | PURGE_PENDING; zero on the free fast path
+    /** short: 1 while the page is its bin's only queued page: emptying it then needs no slow path (owner only). */
+    static final long RETAIN = 102;
     static final long DESCRIPTOR_SIZE = 112;
 
     static final int FLAG_IN_FULL = 1;
@@ -113,9 +120,14 @@ final class SegmentLayout {
         return align(HEADER_SIZE + pageCount * DESCRIPTOR_SIZE, 64);
     }
 
-    /** Bytes of one bitmap covering {@code blocks} blocks, whole longs. */
+    /** Bytes of the interleaved live/remote bitmaps covering {@code blocks} blocks. */
     static long bitmapBytes(long blocks) {
-        return ((blocks + 63) >>> 6) << 3;
+        return ((blocks + 63) >>> 6) << 4;
+    }
+
+    /** Address of the live word holding block {@code index}; its remote word is 8 bytes further. */
+    static long liveWord(long bitmaps, long index) {
+        return bitmaps + ((index >>> 6) << 4);
     }
 
     /** The alignment a page of {@code blockSize} blocks gives its start. */

@@ -152,14 +152,13 @@ final class SegmentStore {
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
-        Raw.putLong(page + LIVE_MAP, checked ? base + metadataSize(1) : 0);
-        Raw.putInt(page + REMOTE_MAP_OFFSET, 8);
+        Raw.putLong(page + LIVE_MAP, checked ? base + metadataSize(1) : 0); // one live and one remote word
         Raw.putInt(page + BLOCK_SIZE, (int) Math.min(blockSize, Integer.MAX_VALUE));
         Raw.putInt(page + RESERVED, 1);
         Raw.putInt(page + CAPACITY, 1);
         Raw.putInt(page + USED, 1);
         Raw.putInt(page + BIN, -1);
-        Raw.putInt(page + FLAGS, FLAG_HUGE);
+        Raw.putShort(page + FLAGS, (short) FLAG_HUGE);
         Raw.putLong(page + BLOCKS_BYTES, blockSize);
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
         register(segment);

@@ -16,8 +16,16 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Naming: the access mode is part of every name. {@code get/put} are plain (no ordering), {@code getAcquire/
  * putRelease} order like C11 acquire/release, {@code getVolatile/putVolatile} are sequentially consistent, {@code cas}
- * and {@code getAndAdd/getAndSet} are full read-modify-write operations. Longs and ints must be naturally aligned
- * (a misaligned address throws {@link IllegalArgumentException} from the FFM layer, before memory is touched).
+ * and {@code getAndAdd/getAndSet} are full read-modify-write operations. Plain accesses take any address (x86-64
+ * and AArch64 load and store unaligned words; Cairn's own layouts keep them aligned anyway). Ordered and atomic
+ * accesses need natural alignment: a misaligned address throws {@link IllegalArgumentException} from the FFM layer
+ * before memory is touched.
+ *
+ * <p>Why plain accesses go straight to the layout {@code VarHandle}s of unaligned layouts: every FFM access
+ * expands into many IR nodes before C2 simplifies it, and C2 stops inlining a compilation unit at a fixed node
+ * budget ({@code NodeCountInliningCutoff}). Skipping {@code MemorySegment.get}'s extra level and the alignment check
+ * keeps the allocator's malloc and free paths (about twenty accesses each) under that budget; with the checked
+ * variants C2 left accesses in the free path as calls (see docs/benchmarks.md).
  */
 @SuppressWarnings("restricted") // the one sanctioned use of reinterpret in Cairn
 public final class Raw {
@@ -25,14 +33,17 @@ public final class Raw {
     /** A segment over the whole address space; base 0, so an offset is an absolute address. */
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
 
     // Layout var handles take (MemorySegment, long baseOffset): the offset coordinate is the absolute address.
-    private static final VarHandle LONG_HANDLE = LONG.varHandle();
-    private static final VarHandle INT_HANDLE = INT.varHandle();
+    // Atomic and ordered modes use the aligned layouts (atomic access needs alignment); plain ones the unaligned.
+    private static final VarHandle LONG_HANDLE = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle PLAIN_LONG = LONG.varHandle();
+    private static final VarHandle PLAIN_INT = INT.varHandle();
+    private static final VarHandle INT_HANDLE = ValueLayout.JAVA_INT.varHandle();
 
     private Raw() {
     }
@@ -40,19 +51,19 @@ public final class Raw {
     // ---- plain ----
 
     public static long getLong(long address) {
-        return ALL.get(LONG, address);
+        return (long) PLAIN_LONG.get(ALL, address);
     }
 
     public static void putLong(long address, long value) {
-        ALL.set(LONG, address, value);
+        PLAIN_LONG.set(ALL, address, value);
     }
 
     public static int getInt(long address) {
-        return ALL.get(INT, address);
+        return (int) PLAIN_INT.get(ALL, address);
     }
 
     public static void putInt(long address, int value) {
-        ALL.set(INT, address, value);
+        PLAIN_INT.set(ALL, address, value);
     }
 
     public static short getShort(long address) {

@@ -62,11 +62,18 @@ class RawTest {
     }
 
     @Test
-    void misalignedLongIsRejectedBeforeTouchingMemory() {
+    void plainAccessTakesAnyAddressButAtomicsNeedAlignment() {
         try (Arena arena = Arena.ofConfined()) {
-            long a = arena.allocate(16, 8).address();
-            assertThrows(IllegalArgumentException.class, () -> Raw.getLong(a + 1));
+            long a = arena.allocate(32, 8).address();
+            Raw.putLong(a + 1, 0x0102030405060708L);
+            assertEquals(0x0102030405060708L, Raw.getLong(a + 1));
+            assertEquals((byte) 0x08, Raw.getByte(a + 1));
+            Raw.putInt(a + 13, 77);
+            assertEquals(77, Raw.getInt(a + 13));
             assertThrows(IllegalArgumentException.class, () -> Raw.casLong(a + 4, 0, 1));
+            assertThrows(IllegalArgumentException.class, () -> Raw.getLongAcquire(a + 1));
+            assertThrows(IllegalArgumentException.class, () -> Raw.getAndAddInt(a + 2, 1));
+            assertEquals(0x0102030405060708L, Raw.getLong(a + 1), "a refused atomic changed nothing");
         }
     }
 }
