@@ -14,13 +14,13 @@ import dev.cairn.segments.raw.Raw;
  * with one atomic swap ({@link #collect}). Only the owner touches {@code FREE}, {@code LOCAL_FREE}, {@code USED},
  * {@code CAPACITY} and the live bitmap, with plain accesses.
  *
- * <p>Checked mode keeps two bitmaps per page. {@code live}: written by the owner only (set on allocation, cleared
- * on local free and when a remote free is collected). {@code remote}: a remote free sets its bit with an atomic OR
- * before pushing the block (a second remote free of the same block sees the bit and is refused); the owner clears
- * it with an atomic AND when it collects the block. A double free raced from two threads at the same instant
- * (owner and remote together) is outside what the bitmaps can order without an atomic on the owner's free path;
- * it is detected when it is not simultaneous, and free-list pointers are range-checked on allocation so even then
- * Cairn never follows a pointer out of its page.
+ * <p>Checked mode keeps two bitmaps per page, interleaved word by word. {@code live}: written by the owner only
+ * (set on allocation, cleared on local free and when a remote free is collected). {@code remote}: a remote free
+ * sets its bit with an atomic OR before pushing the block (a second remote free of the same block sees the bit and
+ * is refused); the owner clears it with an atomic AND when it collects the block. A double free raced from two
+ * threads at the same instant (owner and remote together) is outside what the bitmaps can order without an atomic
+ * on the owner's free path; it is detected when it is not simultaneous, and free-list pointers are range-checked on
+ * allocation so even then Cairn never follows a pointer out of its page.
  */
 final class Pages {
 
