@@ -20,6 +20,9 @@ import java.util.stream.Stream;
  * sizes: {@link RadixLayout}. Addresses at or above {@link #USER_ADDRESS_LIMIT}, negative ones, and the granule at
  * address 0 are never mapped.
  *
+ * <p>A flat window of {@link RadixLayout#WINDOW_LENGTH} granules, centred on the first insert, mirrors the tree where
+ * {@code mmap} puts a process's segments: a lookup inside it is one load (docs/design/address-map.md, 2a).
+ *
  * <p>Concurrency protocol (long form: docs/design/address-map.md).
  * <ul>
  *   <li>Writers ({@code insert}, {@code remove}) serialize on {@code writerLock}; readers take no lock.</li>
@@ -74,6 +77,23 @@ public final class AddressMap {
     /** Serializes writers. Readers never take it. */
     private final ReentrantLock writerLock = new ReentrantLock();
 
+    /** Sentinel window base: with it no key falls inside the window, so every lookup goes to the tree. */
+    private static final long WINDOW_UNSET = 1L << 62;
+
+    /**
+     * A flat copy of the values of the {@link RadixLayout#WINDOW_LENGTH} granules from {@link #windowBase}: a lookup
+     * there is one load instead of two dependent ones. Slots are written under writerLock with release stores, in
+     * the same order and with the same values as the tree's slots, so a reader may consult either. Never unlinked.
+     */
+    private final long[] window = new long[RadixLayout.WINDOW_LENGTH];
+
+    /**
+     * First granule key of the window; {@link #WINDOW_UNSET} until the first insert centres the window on it. Written
+     * once, under writerLock, before any window slot; a reader that still sees the sentinel asks the tree, which
+     * holds every mapping, so a stale read is harmless.
+     */
+    private long windowBase = WINDOW_UNSET;
+
     /** Mapped granules in the leaf at each root index. Protected by writerLock. */
     private final int[] leafGranules;
 
@@ -107,7 +127,16 @@ public final class AddressMap {
      * never allocates, takes no lock.
      */
     public long lookup(long address) {
-        // Kept under 35 bytes of bytecode (HotSpot's MaxInlineSize) so that every call site inlines it, hot or not.
+        // Negative addresses and those above user space give keys far outside the window (it ends below 2^47).
+        long slot = (address >>> granuleShift) - windowBase;
+        if (Long.compareUnsigned(slot, RadixLayout.WINDOW_LENGTH) < 0) {
+            return window[(int) slot]; // plain: partner storeWindowRelease, same rules as loadValue
+        }
+        return lookupTree(address);
+    }
+
+    /** The tree's answer for {@code address} (every mapping is in the tree, inside the window or not). */
+    private long lookupTree(long address) {
         long[] leaf = leafOf(address);
         if (leaf == null) {
             return NOT_OURS;
@@ -161,6 +190,11 @@ public final class AddressMap {
                 leafGranules[r] += to - from + 1;
             }
             mappedGranules += endKey - firstKey;
+            if (windowBase == WINDOW_UNSET) {
+                long highestBase = ((1L << RadixLayout.USER_ADDRESS_BITS) >>> granuleShift) - window.length;
+                windowBase = Math.max(1, Math.min(firstKey - window.length / 2, highestBase));
+            }
+            mirror(firstKey, endKey, value);
         } finally {
             writerLock.unlock();
         }
@@ -203,10 +237,25 @@ public final class AddressMap {
                 }
             }
             mappedGranules -= endKey - firstKey;
+            mirror(firstKey, endKey, NOT_OURS);
             return value;
         } finally {
             writerLock.unlock();
         }
+    }
+
+    /** Copies {@code value} into the window slots of the keys in {@code [firstKey, endKey)} it covers. */
+    private void mirror(long firstKey, long endKey, long value) {
+        long from = Math.max(firstKey, windowBase);
+        long to = Math.min(endKey, windowBase + window.length);
+        for (long key = from; key < to; key++) {
+            storeWindowRelease((int) (key - windowBase), value);
+        }
+    }
+
+    /** Release; partner: the plain window load in {@link #lookup} (same contract as {@link #storeValueRelease}). */
+    private void storeWindowRelease(int slot, long value) {
+        LEAF_SLOT.setRelease(window, slot, value);
     }
 
     /** Log2 of the granule size in bytes. */
@@ -242,7 +291,8 @@ public final class AddressMap {
     public long memoryBytes() {
         writerLock.lock();
         try {
-            return layout.rootBytes() + layout.leafCountersBytes() + leafCount * layout.leafBytes();
+            return layout.rootBytes() + layout.leafCountersBytes() + layout.windowBytes()
+                    + leafCount * layout.leafBytes();
         } finally {
             writerLock.unlock();
         }
@@ -282,6 +332,12 @@ public final class AddressMap {
                             + " but " + mapped + " mapped granules");
                 }
                 total += mapped;
+            }
+            for (int slot = 0; slot < window.length && windowBase != WINDOW_UNSET; slot++) {
+                if (window[slot] != valueAt(windowBase + slot)) {
+                    throw new IllegalStateException("window slot " + slot + " holds " + window[slot]
+                            + " but the tree maps that granule to " + valueAt(windowBase + slot));
+                }
             }
             if (total != mappedGranules || leaves != leafCount) {
                 throw new IllegalStateException("totals: counters say " + mappedGranules + " granules in " + leafCount

@@ -96,7 +96,7 @@ class AddressMapModelTest {
             }
             assertEquals(0, map.mappedGranules());
             assertEquals(0, map.leafCount());
-            assertEquals(layout.rootBytes() + layout.leafCountersBytes(), map.memoryBytes());
+            assertEquals(layout.rootBytes() + layout.leafCountersBytes() + layout.windowBytes(), map.memoryBytes());
             map.validate();
         }
 
@@ -206,8 +206,8 @@ class AddressMapModelTest {
                 leaves++;
             }
             assertEquals(leaves, map.leafCount());
-            assertEquals(layout.rootBytes() + layout.leafCountersBytes() + leaves * layout.leafBytes(),
-                    map.memoryBytes());
+            assertEquals(layout.rootBytes() + layout.leafCountersBytes() + layout.windowBytes()
+                    + leaves * layout.leafBytes(), map.memoryBytes());
         }
 
         /** Random addresses near the centers and near mapped keys, answered as the model says. */

@@ -19,7 +19,7 @@ class AddressMapTest {
     private static final long G = 1L << SHIFT; // 32 MiB granule
     private static final RadixLayout LAYOUT = RadixLayout.forGranuleShift(SHIFT);
     private static final long SPAN = LAYOUT.leafSpan(); // 64 GiB per leaf
-    private static final long EMPTY_BYTES = LAYOUT.rootBytes() + LAYOUT.leafCountersBytes();
+    private static final long EMPTY_BYTES = LAYOUT.rootBytes() + LAYOUT.leafCountersBytes() + LAYOUT.windowBytes();
 
     private final AddressMap map = AddressMap.create(SHIFT);
 
@@ -284,6 +284,36 @@ class AddressMapTest {
         long[] after = snapshot();
         assertArrayEquals(before, after, () -> "changed after: " + e.getMessage() + "; counters "
                 + Arrays.toString(Arrays.copyOf(after, 3)));
+        map.validate();
+    }
+
+    @Test
+    void windowAndTreeAgreeInsideOutsideAndAtTheWindowEdges() {
+        AddressMap map = AddressMap.create(25);
+        long granule = 1L << 25;
+        long first = 0x7f00_0000_0000L;
+        map.insert(first, granule, first); // centres the window on this granule
+        int half = RadixLayout.WINDOW_LENGTH / 2;
+        long[] bases = {first - half * granule, first - (half + 1) * granule, first + (half - 1) * granule,
+            first + half * granule, first - 100_000 * granule, granule};
+        for (long base : bases) {
+            map.insert(base, granule, base);
+        }
+        map.validate();
+        for (long base : bases) {
+            assertEquals(base, map.lookup(base));
+            assertEquals(base, map.lookup(base + granule - 1));
+        }
+        assertEquals(AddressMap.NOT_OURS, map.lookup(first + 2 * granule));
+        assertEquals(AddressMap.NOT_OURS, map.lookup(first - 2 * granule));
+        for (long base : bases) {
+            assertEquals(base, map.remove(base, granule));
+            assertEquals(AddressMap.NOT_OURS, map.lookup(base));
+        }
+        assertEquals(first, map.lookup(first + 5));
+        map.validate();
+        assertEquals(first, map.remove(first, granule));
+        assertEquals(AddressMap.NOT_OURS, map.lookup(first));
         map.validate();
     }
 }

@@ -57,6 +57,12 @@ public record RadixLayout(int granuleShift, int rootBits, int leafBits) {
     /** Largest granule: 1 GiB. */
     public static final int MAX_GRANULE_SHIFT = 30;
 
+    /**
+     * Granules mirrored in the address map's flat window (see {@code AddressMap}): 4,096, i.e. 128 GiB of address
+     * space at 32 MiB granules, where Linux's top-down {@code mmap} puts a process's segments next to each other.
+     */
+    public static final int WINDOW_LENGTH = 1 << 12;
+
     /** Bytes of a Java array header, for {@link #rootBytes()} and {@link #leafBytes()}. */
     public static final int ARRAY_HEADER_BYTES = 16;
 
@@ -121,6 +127,11 @@ public record RadixLayout(int granuleShift, int rootBits, int leafBits) {
     /** Estimated bytes of the root array (see the class comment for the assumptions). */
     public long rootBytes() {
         return ARRAY_HEADER_BYTES + (long) rootLength() * REFERENCE_BYTES;
+    }
+
+    /** Bytes of the flat window ({@link #WINDOW_LENGTH} values). */
+    public long windowBytes() {
+        return ARRAY_HEADER_BYTES + (long) WINDOW_LENGTH * Long.BYTES;
     }
 
     /** Bytes of one per-root-slot {@code int} counter array (the map's count of mapped granules per leaf). */
