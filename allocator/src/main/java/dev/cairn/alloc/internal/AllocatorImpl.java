@@ -226,6 +226,8 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeChecked(long address) {
+        // checkedPage's proof, written out so that each descriptor field is read once: the free path must stay
+        // within C2's inlining node budget, and every FFM access spends a share of it (see Raw).
         long segment = map.lookup(address);
         if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
             throw Errors.notOurs("free", address);

@@ -107,30 +107,32 @@ public final class SegmentSpaceImpl implements SegmentSpace {
 
     @Override
     public void decommit(Segment segment, long offset, long length) {
-        checkRange(segment, offset, length);
-        long from = (offset + unitSize - 1) >>> unitShift;
-        long to = (offset + length) >>> unitShift;
-        LiveSegment s = enter(segment);
-        try {
-            if (segment.backing().alwaysCommitted()) {
-                counters.noOpRequest();
-                return;
-            }
-            long u = s.commits.nextSet(from, to);
-            while (u < to) { // one OS call per run of committed units
-                long end = s.commits.nextClear(u, to);
-                os.decommit(address(segment, u), bytes(end - u));
-                s.commits.clear(u, end);
-                counters.decommitted(bytes(end - u));
-                u = s.commits.nextSet(end, to);
-            }
-        } finally {
-            exit(s);
-        }
+        forEachCommittedRun(segment, offset, length, (s, from, to) -> {
+            os.decommit(address(segment, from), bytes(to - from));
+            s.commits.clear(from, to);
+            counters.decommitted(bytes(to - from));
+        });
     }
 
     @Override
     public void purge(Segment segment, long offset, long length) {
+        forEachCommittedRun(segment, offset, length, (s, from, to) -> {
+            os.purge(address(segment, from), bytes(to - from));
+            counters.purged(bytes(to - from));
+        });
+    }
+
+    /** What decommit and purge do to one run {@code [from, to)} of committed units, holding the segment. */
+    private interface RunAction {
+        void apply(LiveSegment segment, long from, long to);
+    }
+
+    /**
+     * Rounds {@code [offset, offset + length)} inward to whole units and applies {@code action} once per run of
+     * committed units in it (one OS call per run; uncommitted units are skipped: nothing there to give back).
+     * Always-committed backings count a no-op request instead.
+     */
+    private void forEachCommittedRun(Segment segment, long offset, long length, RunAction action) {
         checkRange(segment, offset, length);
         long from = (offset + unitSize - 1) >>> unitShift;
         long to = (offset + length) >>> unitShift;
@@ -141,10 +143,9 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                 return;
             }
             long u = s.commits.nextSet(from, to);
-            while (u < to) { // uncommitted units are skipped: nothing there to purge
+            while (u < to) {
                 long end = s.commits.nextClear(u, to);
-                os.purge(address(segment, u), bytes(end - u));
-                counters.purged(bytes(end - u));
+                action.apply(s, u, end);
                 u = s.commits.nextSet(end, to);
             }
         } finally {
