@@ -1,0 +1,66 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two threads race to free the same blocks of a third thread's pages, many rounds: in checked mode exactly one free
+ * of each block succeeds and the other gets an {@link IllegalArgumentException}, and the heap validates after every
+ * round (the remote bit's atomic OR is what orders them).
+ */
+class RemoteDoubleFreeRaceTest {
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void exactlyOneOfTwoRacingRemoteFreesWins() throws Exception {
+        int blocks = 2_000;
+        try (Allocator allocator = Allocator.create()) {
+            for (int round = 0; round < 30; round++) {
+                long[] addresses = new long[blocks];
+                for (int i = 0; i < blocks; i++) {
+                    addresses[i] = allocator.malloc(16 + (i % 7) * 48);
+                }
+                AtomicInteger freed = new AtomicInteger();
+                AtomicInteger refused = new AtomicInteger();
+                AtomicReference<Throwable> unexpected = new AtomicReference<>();
+                CyclicBarrier start = new CyclicBarrier(2);
+                Runnable racer = () -> {
+                    try {
+                        start.await(10, TimeUnit.SECONDS);
+                        for (long address : addresses) {
+                            try {
+                                allocator.free(address);
+                                freed.incrementAndGet();
+                            } catch (IllegalArgumentException e) {
+                                refused.incrementAndGet();
+                            }
+                        }
+                    } catch (Throwable t) {
+                        unexpected.set(t);
+                    }
+                };
+                Thread a = new Thread(racer);
+                Thread b = new Thread(racer);
+                a.start();
+                b.start();
+                a.join();
+                b.join();
+                if (unexpected.get() != null) {
+                    throw new AssertionError("racer failed", unexpected.get());
+                }
+                assertEquals(blocks, freed.get(), "round " + round + ": every block freed exactly once");
+                assertEquals(blocks, refused.get(), "round " + round + ": every second free refused");
+                allocator.validate();
+                allocator.collect(true); // the owner (this thread) takes the remote frees back
+                allocator.validate();
+                assertEquals(0, allocator.stats().blocksInUse(), "round " + round);
+            }
+        }
+    }
+}
