@@ -15,7 +15,7 @@ cairn_mvn() { # runs Maven in the project root, batch mode, no download progress
 cairn_ensure_installed() { # installs the modules (and what they need) unless their jars are newer than every source
   local stale=0 module jar
   for module in "$@"; do
-    jar=$(ls -t "$cairn_root/$module"/target/*.jar 2>/dev/null | head -n 1)
+    jar=$(ls -t "$cairn_root/$module"/target/*.jar 2>/dev/null | head -n 1 || true)
     # A module is stale when any Cairn source or POM changed after its jar: cheap, and never misses a dependency.
     if [ -z "$jar" ] || [ -n "$(find "$cairn_root" -path "$cairn_root/.git" -prune -o \( -path '*/src/*' -o -name pom.xml \) \
         -newer "$jar" -type f -print -quit 2>/dev/null)" ]; then
