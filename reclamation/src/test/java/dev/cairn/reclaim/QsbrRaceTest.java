@@ -113,21 +113,7 @@ class QsbrRaceTest {
     @Test
     void quiescentRacesWithAPollingWriter() throws Exception {
         try (Qsbr domain = Qsbr.create()) {
-            Supplier<RaceHarness.Actor<Trial>> reader = () -> {
-                QsbrThread h = domain.register();
-                return new RaceHarness.Actor<>() {
-                    @Override
-                    public void act(Trial s) {
-                        read(s);
-                        h.quiescent();
-                    }
-
-                    @Override
-                    public void close() {
-                        h.unregister();
-                    }
-                };
-            };
+            Supplier<RaceHarness.Actor<Trial>> reader = () -> quiescingReader(domain);
             Supplier<RaceHarness.Actor<Trial>> writer = () -> pollingWriter(domain, 50);
             RaceHarness.Outcomes o = RaceHarness.run("quiescent vs polling writer", TRIALS, BUDGET, Trial::new,
                     List.of(reader, writer), QsbrRaceTest::outcome);
@@ -138,21 +124,7 @@ class QsbrRaceTest {
     @Test
     void deferredFreeRacesWithAReader() throws Exception {
         try (Qsbr domain = Qsbr.create()) {
-            Supplier<RaceHarness.Actor<Trial>> reader = () -> {
-                QsbrThread h = domain.register();
-                return new RaceHarness.Actor<>() {
-                    @Override
-                    public void act(Trial s) {
-                        read(s);
-                        h.quiescent();
-                    }
-
-                    @Override
-                    public void close() {
-                        h.unregister();
-                    }
-                };
-            };
+            Supplier<RaceHarness.Actor<Trial>> reader = () -> quiescingReader(domain);
             Supplier<RaceHarness.Actor<Trial>> writer = () -> {
                 QsbrThread h = domain.register();
                 return new RaceHarness.Actor<>() {
@@ -202,5 +174,22 @@ class QsbrRaceTest {
         } while (o.countMatching("FORBIDDEN") == 0 && System.nanoTime() < deadline);
         System.out.print(o.table());
         assertTrue(o.countMatching("FORBIDDEN") > 0, "the violation was never observed: " + o.table());
+    }
+
+    /** A registered reader that reads the trial's node, then reports a quiescent point. */
+    private static RaceHarness.Actor<Trial> quiescingReader(Qsbr domain) {
+        QsbrThread h = domain.register();
+        return new RaceHarness.Actor<>() {
+            @Override
+            public void act(Trial s) {
+                read(s);
+                h.quiescent();
+            }
+
+            @Override
+            public void close() {
+                h.unregister();
+            }
+        };
     }
 }
