@@ -1,0 +1,75 @@
+package dev.cairn.bench.stress;
+
+import dev.cairn.bench.peer.Peer;
+import dev.cairn.bench.peer.PeerSpec;
+import dev.cairn.bench.peer.Peers;
+import dev.cairn.bench.workload.ParamSpec;
+import dev.cairn.bench.workload.Params;
+import dev.cairn.bench.workload.Workload;
+import dev.cairn.bench.workload.WorkloadResult;
+import dev.cairn.bench.workload.Workloads;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The forked JVM: runs one workload with one peer and prints a {@link ChildReport}. Steps: build the peer; warm the
+ * code up with the workload's smoke preset; collect the Java heap; read the idle RSS and reset the peak; run one
+ * unmeasured repetition and then the measured ones; read the peak. So "RSS added" is this workload on this peer,
+ * not JVM start-up; what JIT compilation still adds after the warm-up is in every peer's figure alike.
+ *
+ * <p>Arguments: {@code WORKLOAD PEER THREADS PRESET REPS [name=value ...]}; it is started by {@link ChildLauncher},
+ * not by people, so errors are terse.
+ */
+public final class ChildMain {
+    private ChildMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length < 5) {
+            System.err.println("usage: ChildMain WORKLOAD PEER THREADS PRESET REPS [name=value ...]");
+            System.exit(2);
+        }
+        Workload workload = Workloads.byName(args[0]).orElseThrow(() -> new IllegalArgumentException(
+                "unknown workload " + args[0]));
+        PeerSpec spec = Peers.byName(args[1]).orElseThrow(() -> new IllegalArgumentException(
+                "unknown peer " + args[1]));
+        int threads = Integer.parseInt(args[2]);
+        ParamSpec.Preset preset = ParamSpec.Preset.valueOf(args[3]);
+        int reps = Integer.parseInt(args[4]);
+        Map<String, Long> overrides = new LinkedHashMap<>();
+        for (int i = 5; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            overrides.put(kv[0], Long.parseLong(kv[1]));
+        }
+        Params params = Params.of(workload.name(), workload.params(), preset, overrides, false);
+        System.out.println(measure(workload, spec, threads, params, reps).format());
+    }
+
+    /** The whole measurement of one (workload, peer) in this JVM. */
+    static ChildReport measure(Workload workload, PeerSpec spec, int threads, Params params, int reps)
+            throws InterruptedException {
+        try (Peer peer = spec.create()) {
+            Params warmup = Params.of(workload.name(), workload.params(), ParamSpec.Preset.SMOKE, Map.of(), false);
+            workload.run(peer, threads, warmup);
+            System.gc();
+            long idle = Rss.currentBytes();
+            Rss.resetPeak();
+            long mallocs = 0;
+            long frees = 0;
+            WorkloadResult first = workload.run(peer, threads, params); // JIT settles on the full-size loop
+            mallocs += first.mallocs();
+            frees += first.frees();
+            List<Long> times = new ArrayList<>();
+            for (int r = 0; r < reps; r++) {
+                WorkloadResult result = workload.run(peer, threads, params);
+                times.add(result.elapsedNanos());
+                mallocs += result.mallocs();
+                frees += result.frees();
+            }
+            return new ChildReport(times, first.operations(), idle, Math.max(Rss.peakBytes(), idle),
+                    Rss.currentBytes(), mallocs, frees);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.cairn.bench.workload;
+
+import dev.cairn.bench.peer.Peer;
+import dev.cairn.bench.peer.PeerThread;
+import java.util.List;
+
+/**
+ * alloc-test style pairs: malloc a block, write it, check it, free it at once. Sizes 16 B to 32 KiB, as many
+ * requests per power-of-two octave (so small blocks dominate the count). Every thread runs the same loop on its
+ * own; one thread by default. The loop is mirrored in {@code bench/native/floor.c}.
+ */
+public final class PairsWorkload implements Workload {
+    /** Sizes are drawn from a table this long (a power of two, indexed with a mask). */
+    public static final int SIZE_TABLE = 4096;
+    /** Seed of thread 0's size table; thread i uses SEED + i. floor.c uses the same. */
+    public static final long SEED = 0x5EEDL;
+
+    private static final List<ParamSpec> PARAMS = List.of(
+            new ParamSpec("ops", "malloc+free pairs per thread", 20_000, 3_000_000, 20_000_000, 1, Long.MAX_VALUE),
+            new ParamSpec("minSize", "smallest block, bytes", 16, 16, 16, 1, 1 << 20),
+            new ParamSpec("maxSize", "largest block, bytes", 32768, 32768, 32768, 1, 1 << 20));
+
+    @Override
+    public String name() {
+        return "pairs";
+    }
+
+    @Override
+    public String description() {
+        return "alloc-test pairs: malloc, write, free at once; 16 B-32 KiB skewed small; per thread";
+    }
+
+    @Override
+    public List<ParamSpec> params() {
+        return PARAMS;
+    }
+
+    @Override
+    public int defaultThreads() {
+        return 1;
+    }
+
+    @Override
+    public boolean crossThread() {
+        return false;
+    }
+
+    @Override
+    public WorkloadResult run(Peer peer, int threads, Params params) throws InterruptedException {
+        long ops = params.get("ops");
+        int minSize = params.getInt("minSize");
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
+        Tally total = new Tally();
+        long start = System.nanoTime();
+        Workers.runAll("pairs", threads, index -> {
+            PeerThread view = peer.forThread();
+            int[] sizes = Sizes.octaves(new SplitMix64(SEED + index), SIZE_TABLE, minSize, maxSize);
+            Tally tally = new Tally();
+            loop(view, sizes, ops, tally);
+            view.detach();
+            total.add(tally);
+        });
+        return WorkloadResult.of(System.nanoTime() - start, ops * threads, total);
+    }
+
+    /** The timed loop, on its own so that JMH can call it. */
+    public static void loop(PeerThread view, int[] sizes, long ops, Tally tally) {
+        for (long i = 0; i < ops; i++) {
+            int size = sizes[(int) i & (SIZE_TABLE - 1)];
+            long handle = BlockCheck.mallocFilled(view, size, tally);
+            BlockCheck.checkAndFree(view, handle, size, tally);
+        }
+    }
+
+    static int checkedMax(int minSize, int maxSize) {
+        if (maxSize < minSize) {
+            throw new IllegalArgumentException("maxSize " + maxSize + " is below minSize " + minSize);
+        }
+        return maxSize;
+    }
+}
