@@ -70,7 +70,7 @@ static void *malloc_filled(long size, worker *w) {
     }
     uint8_t t = tag((uintptr_t) p, size);
     p[0] = t;
-    p[size - 1] = (uint8_t) ~t;
+    if (size > 1) p[size - 1] = (uint8_t) ~t; /* a 1-byte block holds the tag alone, as in BlockCheck */
     w->mallocs++;
     return p;
 }
@@ -78,11 +78,12 @@ static void *malloc_filled(long size, worker *w) {
 static void check_and_free(void *block, long size, worker *w) {
     unsigned char *p = block;
     uint8_t t = tag((uintptr_t) p, size);
-    if (p[0] != t || p[size - 1] != (uint8_t) ~t) {
+    uint8_t last = size > 1 ? p[size - 1] : (uint8_t) ~p[0];
+    if (p[0] != t || last != (uint8_t) ~t) {
         fprintf(stderr, "floor: block %p of %ld bytes was overwritten\n", block, size);
         exit(1);
     }
-    w->checksum += p[0] + p[size - 1];
+    w->checksum += p[0] + last;
     FLOOR_FREE(block);
     w->frees++;
 }

@@ -17,11 +17,13 @@ public final class BlockCheck {
         return (byte) (x >>> 56);
     }
 
-    /** Writes the block's first and last byte. */
+    /** Writes the block's first and last byte (one byte, the tag, for a 1-byte block). */
     public static void fill(PeerThread peer, long handle, long size) {
         byte tag = tag(handle, size);
         peer.putByte(handle, 0, tag);
-        peer.putByte(handle, size - 1, (byte) ~tag);
+        if (size > 1) {
+            peer.putByte(handle, size - 1, (byte) ~tag);
+        }
     }
 
     /**
@@ -32,7 +34,7 @@ public final class BlockCheck {
     public static void checkAndFree(PeerThread peer, long handle, long size, Tally tally) {
         byte tag = tag(handle, size);
         byte first = peer.getByte(handle, 0);
-        byte last = peer.getByte(handle, size - 1);
+        byte last = size > 1 ? peer.getByte(handle, size - 1) : (byte) ~first;
         if (first != tag || last != (byte) ~tag) {
             throw new BlockCorruptedException(handle, size, tag, first, last);
         }

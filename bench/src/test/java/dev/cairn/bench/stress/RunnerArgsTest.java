@@ -1,0 +1,65 @@
+package dev.cairn.bench.stress;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.bench.workload.ParamSpec;
+import dev.cairn.bench.workload.Workload;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RunnerArgsTest {
+
+    @Test
+    void defaultsAreTheQuickRunOfEverything() throws UsageException {
+        RunnerArgs args = RunnerArgs.parse();
+        assertEquals(ParamSpec.Preset.QUICK, args.preset());
+        assertEquals(7, args.workloads().size());
+        assertEquals(RunnerArgs.knownPeers(), args.peers());
+        assertEquals(3, args.reps());
+        assertEquals(1, args.forks());
+        assertEquals(0, args.threads());
+    }
+
+    @Test
+    void fullRaisesRepetitionsAndForks() throws UsageException {
+        RunnerArgs args = RunnerArgs.parse("--full");
+        assertEquals(5, args.reps());
+        assertEquals(3, args.forks());
+    }
+
+    @Test
+    void narrowsWorkloadsPeersAndThreads() throws UsageException {
+        RunnerArgs args = RunnerArgs.parse("--workload", "larson,pairs", "--peer", "glibc,cairn-checked",
+                "--threads", "4", "--param", "ops=1_000", "--reps", "2");
+        assertEquals(List.of("larson", "pairs"), args.workloads().stream().map(Workload::name).toList());
+        assertEquals(List.of("glibc", "cairn-checked"), args.peers());
+        assertEquals(4, args.threadsFor(args.workloads().getFirst()));
+        assertEquals(1000L, args.params().get("ops"));
+        assertEquals(2, args.reps());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--workload nosuch | unknown workload 'nosuch'; known: pairs, batch",
+        "--peer glibc,nosuch | unknown peer 'nosuch'; known: cairn-checked",
+        "--threads 0 | --threads needs a whole number from 1 to 1024, not '0'",
+        "--threads two | --threads needs a whole number from 1 to 1024, not 'two'",
+        "--threads | --threads needs a value",
+        "--reps -3 | --reps needs a whole number from 1 to 1000, not '-3'",
+        "--param ops | --param needs NAME=VALUE, not 'ops'",
+        "--param ops=many | --param ops needs a whole number, not 'many'",
+        "--param nosuch=1 | no chosen workload has a parameter 'nosuch'",
+        "--workload pairs --param slots=3 | no chosen workload has a parameter 'slots'",
+        "--param ops=0 | workload pairs: ops=0 is outside [1,",
+        "--smoke --full | give at most one of --smoke, --quick, --full",
+        "--fast | unknown argument '--fast'",
+        "--workload pairs,,batch | --workload has an empty name"})
+    void rejectsBadInputWithAClearMessage(String line, String message) {
+        UsageException e = assertThrows(UsageException.class, () -> RunnerArgs.parse(line.trim().split(" +")));
+        assertTrue(e.getMessage().startsWith(message.trim()), e.getMessage());
+    }
+}
