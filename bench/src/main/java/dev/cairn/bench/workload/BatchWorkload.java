@@ -15,7 +15,7 @@ public final class BatchWorkload implements Workload {
     public static final long SEED = 0xBA7CL;
 
     private static final List<ParamSpec> PARAMS = List.of(
-            new ParamSpec("rounds", "allocate-all/free-all rounds per thread", 3, 300, 2000, 1, Long.MAX_VALUE),
+            new ParamSpec("rounds", "allocate-all/free-all rounds per thread", 3, 150, 2000, 1, Long.MAX_VALUE),
             new ParamSpec("blocks", "live blocks per round", 1_000, 10_000, 10_000, 1, 1 << 26),
             new ParamSpec("minSize", "smallest block, bytes", 16, 16, 16, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1024, 1024, 1024, 1, 1 << 20));

@@ -14,7 +14,7 @@ import java.util.List;
 public final class CacheScratchWorkload implements Workload {
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("iterations", "malloc/write/free rounds per thread", 10, 200, 1000, 1, Long.MAX_VALUE),
-            new ParamSpec("repetitions", "writes of each byte per round, shared by the threads", 2_000, 200_000,
+            new ParamSpec("repetitions", "writes of each byte per round, shared by the threads", 2_000, 100_000,
                     2_000_000, 1, Long.MAX_VALUE),
             new ParamSpec("size", "block size, bytes", 8, 8, 8, 2, 1 << 16));
 

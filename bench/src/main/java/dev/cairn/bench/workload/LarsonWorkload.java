@@ -18,7 +18,7 @@ public final class LarsonWorkload implements Workload {
 
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("slots", "live blocks per thread", 200, 1000, 5000, 1, 1 << 24),
-            new ParamSpec("steps", "slot replacements per thread lifetime", 2_000, 100_000, 500_000, 1,
+            new ParamSpec("steps", "slot replacements per thread lifetime", 2_000, 50_000, 500_000, 1,
                     Long.MAX_VALUE),
             new ParamSpec("generations", "threads that run one slice, one after another", 3, 10, 20, 1, 1 << 20),
             new ParamSpec("minSize", "smallest block, bytes", 8, 8, 8, 1, 1 << 20),

@@ -16,7 +16,7 @@ public final class PairsWorkload implements Workload {
     public static final long SEED = 0x5EEDL;
 
     private static final List<ParamSpec> PARAMS = List.of(
-            new ParamSpec("ops", "malloc+free pairs per thread", 20_000, 3_000_000, 20_000_000, 1, Long.MAX_VALUE),
+            new ParamSpec("ops", "malloc+free pairs per thread", 20_000, 1_500_000, 20_000_000, 1, Long.MAX_VALUE),
             new ParamSpec("minSize", "smallest block, bytes", 16, 16, 16, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 32768, 32768, 32768, 1, 1 << 20));
 

@@ -13,7 +13,7 @@ public final class Sh6benchWorkload implements Workload {
     private static final long SEED = 0x56BL;
 
     private static final List<ParamSpec> PARAMS = List.of(
-            new ParamSpec("rounds", "allocate/free rounds per thread", 5, 500, 5000, 1, Long.MAX_VALUE),
+            new ParamSpec("rounds", "allocate/free rounds per thread", 5, 200, 5000, 1, Long.MAX_VALUE),
             new ParamSpec("calls", "blocks allocated per round", 1000, 10_000, 10_000, 2, 1 << 24),
             new ParamSpec("minSize", "smallest block, bytes", 1, 1, 1, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));

@@ -16,7 +16,7 @@ public final class StressMixWorkload implements Workload {
 
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("rounds", "thread generations", 2, 10, 25, 1, 1 << 20),
-            new ParamSpec("steps", "random operations per thread per round", 2_000, 100_000, 400_000, 1,
+            new ParamSpec("steps", "random operations per thread per round", 2_000, 50_000, 400_000, 1,
                     Long.MAX_VALUE),
             new ParamSpec("local", "most blocks a thread keeps", 100, 1000, 2000, 1, 1 << 24),
             new ParamSpec("transfer", "slots of the shared transfer array", 100, 1000, 1000, 1, 1 << 24));

@@ -17,7 +17,7 @@ public final class XmallocWorkload implements Workload {
     private static final long SEED = 0x3A110CL;
 
     private static final List<ParamSpec> PARAMS = List.of(
-            new ParamSpec("batches", "batches per producer", 10, 200, 2000, 1, Long.MAX_VALUE),
+            new ParamSpec("batches", "batches per producer", 10, 100, 2000, 1, Long.MAX_VALUE),
             new ParamSpec("batchSize", "blocks per batch", 256, 4096, 4096, 1, 1 << 20),
             new ParamSpec("size", "block size in bytes; 0 = random 16-2048 per block", 64, 64, 64, 0, 1 << 20));
 
