@@ -69,7 +69,7 @@ public final class StressRunner {
         }
         progress.println();
         List<String> workloadNames = args.workloads().stream().map(Workload::name).toList();
-        String tables = TableReport.render(workloadNames, cells);
+        String tables = TableReport.render(workloadNames, cells) + Targets.render(cells);
         RunInfo info = RunInfo.here(started, commandLine, args.preset().name().toLowerCase(java.util.Locale.ROOT));
         Path folder = write(info, workloadNames, cells, tables);
         return new Outcome(cells, folder, tables);

@@ -16,6 +16,8 @@ final class SvgChart {
     private static final int PANEL = 360;
     private static final int GAP = 60;
     private static final int ROW = 18;
+    /** Bars are cut at this many times the shortest one. */
+    private static final double CLIP = 8;
     private static final Map<PeerSpec.Family, String> COLOURS = Map.of(PeerSpec.Family.CAIRN, "#d95f02",
             PeerSpec.Family.NATIVE_FFM, "#1b9e77", PeerSpec.Family.NATIVE_C, "#7570b3", PeerSpec.Family.JVM,
             "#8c8c8c");
@@ -69,8 +71,8 @@ final class SvgChart {
         int right = left + PANEL + GAP;
         text(svg, left, panelTop + 10, "median time, ms (shorter is better)", 11, "normal");
         text(svg, right, panelTop + 10, "RSS added (peak minus idle), MiB", 11, "normal");
-        double maxTime = rows.stream().filter(Cell::ok).mapToDouble(Cell::medianMillis).max().orElse(1);
-        double maxRss = rows.stream().filter(Cell::ok).mapToDouble(Cell::addedRssMib).max().orElse(1);
+        double maxTime = scale(rows.stream().filter(Cell::ok).mapToDouble(Cell::medianMillis).toArray());
+        double maxRss = scale(rows.stream().filter(Cell::ok).mapToDouble(Cell::addedRssMib).toArray());
         int y = panelTop + 16;
         for (Cell cell : rows) {
             text(svg, 10, y + 13, cell.peer(), 12, cell.family() == PeerSpec.Family.CAIRN ? "bold" : "normal");
@@ -85,13 +87,39 @@ final class SvgChart {
         return y;
     }
 
+    /**
+     * The value a full-width bar stands for: the largest, unless it is more than {@value #CLIP} times the smallest
+     * non-zero one; then bars stop there and show a break, so one very slow peer does not flatten all the others.
+     */
+    static double scale(double[] values) {
+        double max = 0;
+        double min = Double.MAX_VALUE;
+        for (double v : values) {
+            max = Math.max(max, v);
+            if (v > 0) {
+                min = Math.min(min, v);
+            }
+        }
+        if (max <= 0) {
+            return 1;
+        }
+        return Math.min(max, min * CLIP);
+    }
+
     private static void bar(StringBuilder svg, int x, int y, double value, double max, PeerSpec.Family family,
             String format) {
-        double width = max <= 0 ? 0 : Math.max(1, value / max * (PANEL - 50));
+        boolean clipped = value > max;
+        double width = Math.max(1, Math.min(value, max) / max * (PANEL - 50));
+        String label = String.format(Locale.ROOT, format, value);
         svg.append(String.format(Locale.ROOT,
                 "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s</title></rect>%n",
-                x, y + 3, width, ROW - 5, COLOURS.get(family), String.format(Locale.ROOT, format, value)));
-        text(svg, (int) (x + width + 4), y + 13, String.format(Locale.ROOT, format, value), 11, "normal");
+                x, y + 3, width, ROW - 5, COLOURS.get(family), label));
+        if (clipped) { // a white break near the end: the bar is longer than drawn
+            svg.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d l6 -%d M%.1f %d l6 -%d\" stroke=\"white\" "
+                    + "stroke-width=\"2\"/>%n", x + width - 16, y + ROW - 2, ROW - 5, x + width - 11, y + ROW - 2,
+                    ROW - 5));
+        }
+        text(svg, (int) (x + width + 4), y + 13, clipped ? label + " (bar cut)" : label, 11, "normal");
     }
 
     private static void text(StringBuilder svg, int x, int y, String text, int size, String style) {

@@ -54,6 +54,19 @@ class ReportsTest {
     }
 
     @Test
+    void targetsSayMetOrNotWithTheirNumbers() {
+        List<Cell> cells = new ArrayList<>(cells());
+        cells.add(new Cell("pairs", "glibc", PeerSpec.Family.NATIVE_FFM, 1, "", List.of(report(25, 25, 25)), null,
+                false));
+        String targets = Targets.render(cells);
+        assertTrue(targets.contains("fastest JVM-callable allocator (FFM peers included) on pairs: met "
+                + "(cairn-checked 11.0 ms, fastest other glibc 25.0 ms)"), targets);
+        assertTrue(targets.contains("at least 3x faster than glibc through FFM on pairs: NOT met (2.27x"), targets);
+        assertTrue(targets.contains("faster than native C mimalloc on pairs: met (1.82x"), targets);
+        assertTrue(targets.contains("faster than native C mimalloc on batch: not measured in this run"), targets);
+    }
+
+    @Test
     void csvHasOneWellFormedRowPerCell() {
         String csv = CsvReport.render(cells());
         List<List<String>> rows = parseCsv(csv);
