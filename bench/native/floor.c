@@ -53,7 +53,7 @@ typedef struct {
     const params *p;
     const char *workload;
     int index;
-    uint64_t mallocs, frees, checksum;
+    uint64_t mallocs, frees, checksum, bytes;
 } worker;
 
 /* BlockCheck.tag: the byte written first (and complemented last) into every block. */
@@ -72,6 +72,7 @@ static void *malloc_filled(long size, worker *w) {
     p[0] = t;
     if (size > 1) p[size - 1] = (uint8_t) ~t; /* a 1-byte block holds the tag alone, as in BlockCheck */
     w->mallocs++;
+    w->bytes += (uint64_t) size;
     return p;
 }
 
@@ -79,7 +80,8 @@ static void check_and_free(void *block, long size, worker *w) {
     unsigned char *p = block;
     uint8_t t = tag((uintptr_t) p, size);
     uint8_t last = size > 1 ? p[size - 1] : (uint8_t) ~p[0];
-    if (p[0] != t || last != (uint8_t) ~t) {
+    uint8_t want = (uint8_t) ~t;
+    if (p[0] != t || last != want) {
         fprintf(stderr, "floor: block %p of %ld bytes was overwritten\n", block, size);
         exit(1);
     }
@@ -178,6 +180,7 @@ static uint64_t repetition(const char *workload, const params *p, int threads, w
         total->mallocs += workers[i].mallocs;
         total->frees += workers[i].frees;
         total->checksum += workers[i].checksum;
+        total->bytes += workers[i].bytes;
     }
     return elapsed;
 }
@@ -222,8 +225,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "floor: %" PRIu64 " mallocs but %" PRIu64 " frees\n", total.mallocs, total.frees);
         return 1;
     }
-    printf(" operations=%ld idleRss=%ld peakRss=%ld endRss=%ld mallocs=%" PRIu64 " frees=%" PRIu64 "\n",
+    /* bytes and checksum are extra fields (the runner ignores them): tests compare them with the Java workload's. */
+    printf(" operations=%ld idleRss=%ld peakRss=%ld endRss=%ld mallocs=%" PRIu64 " frees=%" PRIu64
+           " bytes=%" PRIu64 " checksum=%" PRIu64 "\n",
            operations, idle * 1024, (peak > idle ? peak : idle) * 1024, status_kb("VmRSS:") * 1024,
-           total.mallocs, total.frees);
+           total.mallocs, total.frees, total.bytes, total.checksum);
     return 0;
 }

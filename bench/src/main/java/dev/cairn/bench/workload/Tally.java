@@ -1,7 +1,8 @@
 package dev.cairn.bench.workload;
 
 /**
- * One thread's counts: blocks and bytes allocated, blocks freed, and a checksum of the check bytes read back.
+ * One thread's counts: blocks and bytes allocated, blocks freed, and a checksum of the check bytes read back (a
+ * tag and its complement: 255 per freed block when every one was read back whole).
  * Threads keep their own and {@link #add} them into the workload's total when they finish (under its lock).
  */
 public final class Tally {
