@@ -15,14 +15,19 @@ import java.util.Map;
 
 /**
  * The forked JVM: runs one workload with one peer and prints a {@link ChildReport}. Steps: build the peer; warm the
- * code up with the workload's smoke preset; collect the Java heap; read the idle RSS and reset the peak; run one
- * unmeasured repetition and then the measured ones; read the peak. So "RSS added" is this workload on this peer,
- * not JVM start-up; what JIT compilation still adds after the warm-up is in every peer's figure alike.
+ * code up with the workload's smoke preset, run again and again for {@value #WARMUP_MILLIS} ms (so C2 compiles the
+ * hot paths now: its compiler arenas take several MiB of native memory, which would otherwise land in the peak);
+ * collect the Java heap and let it settle; read the idle RSS and reset the peak; run one unmeasured repetition and
+ * then the measured ones; read the peak. So "RSS added" is this workload on this peer, not JVM start-up; what JIT
+ * compilation still adds after the warm-up is in every peer's figure alike.
  *
  * <p>Arguments: {@code WORKLOAD PEER THREADS PRESET REPS [name=value ...]}; it is started by {@link ChildLauncher},
  * not by people, so errors are terse.
  */
 public final class ChildMain {
+    static final long WARMUP_MILLIS = 400;
+    private static final long SETTLE_MILLIS = 100;
+
     private ChildMain() {
     }
 
@@ -52,8 +57,12 @@ public final class ChildMain {
             throws InterruptedException {
         try (Peer peer = spec.create()) {
             Params warmup = Params.of(workload.name(), workload.params(), ParamSpec.Preset.SMOKE, Map.of(), false);
-            workload.run(peer, threads, warmup);
+            long warmupEnd = System.nanoTime() + WARMUP_MILLIS * 1_000_000;
+            for (int i = 0; i < 3 || System.nanoTime() < warmupEnd; i++) {
+                workload.run(peer, threads, warmup);
+            }
             System.gc();
+            Thread.sleep(SETTLE_MILLIS); // the collector's uncommit and the compiler threads quiet down
             long idle = Rss.currentBytes();
             Rss.resetPeak();
             long mallocs = 0;
