@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The run as one SVG picture: per workload, a row of horizontal bars for median time and one for RSS added, a bar
- * per peer, coloured by family (Cairn, native through FFM, native C, other JVM). Plain SVG written here: no
+ * per peer, coloured by family (Cairn, native through FFM, native C, other JVM). Times go on a log scale of the
+ * ratio to the fastest peer (peers here differ by up to 50x; on a linear scale the fast ones would all be slivers);
+ * RSS is linear. Plain SVG written here: no
  * charting library, nothing to load, and it renders in any browser and on GitHub.
  */
 final class SvgChart {
@@ -16,8 +18,10 @@ final class SvgChart {
     private static final int PANEL = 360;
     private static final int GAP = 60;
     private static final int ROW = 18;
-    /** Bars are cut at this many times the shortest one. */
-    private static final double CLIP = 8;
+    /** An RSS bar this many times the next largest is cut. */
+    private static final double OUTLIER = 4;
+    /** The fastest peer's time bar (1x on the log scale) still shows. */
+    private static final double MIN_BAR = 6;
     private static final Map<PeerSpec.Family, String> COLOURS = Map.of(PeerSpec.Family.CAIRN, "#d95f02",
             PeerSpec.Family.NATIVE_FFM, "#1b9e77", PeerSpec.Family.NATIVE_C, "#7570b3", PeerSpec.Family.JVM,
             "#8c8c8c");
@@ -69,16 +73,24 @@ final class SvgChart {
         int panelTop = top + 20;
         int left = LABEL + 10;
         int right = left + PANEL + GAP;
-        text(svg, left, panelTop + 10, "median time, ms (shorter is better)", 11, "normal");
+        text(svg, left, panelTop + 10, "median time, ms; log scale, x = times the fastest", 11, "normal");
         text(svg, right, panelTop + 10, "RSS added (peak minus idle), MiB", 11, "normal");
-        double maxTime = scale(rows.stream().filter(Cell::ok).mapToDouble(Cell::medianMillis).toArray());
-        double maxRss = scale(rows.stream().filter(Cell::ok).mapToDouble(Cell::addedRssMib).toArray());
+        double best = rows.stream().filter(Cell::ok).mapToDouble(Cell::medianMillis).min().orElse(1);
+        double worstRatio = rows.stream().filter(Cell::ok).mapToDouble(c -> c.medianMillis() / best).max().orElse(1);
+        double octaves = Math.max(2, Math.ceil(Math.log(worstRatio) / Math.log(2))); // at least 1x..4x
+        double rssScale = rssScale(rows.stream().filter(Cell::ok).mapToDouble(Cell::addedRssMib).toArray());
         int y = panelTop + 16;
         for (Cell cell : rows) {
             text(svg, 10, y + 13, cell.peer(), 12, cell.family() == PeerSpec.Family.CAIRN ? "bold" : "normal");
             if (cell.ok()) {
-                bar(svg, left, y, cell.medianMillis(), maxTime, cell.family(), "%.1f");
-                bar(svg, right, y, cell.addedRssMib(), maxRss, cell.family(), "%.1f");
+                double ratio = cell.medianMillis() / best;
+                double width = MIN_BAR + Math.log(ratio) / Math.log(2) / octaves * (PANEL - 110 - MIN_BAR);
+                bar(svg, left, y, width, cell.family(), String.format(Locale.ROOT, "%.1f ms (%.1fx)",
+                        cell.medianMillis(), ratio), false);
+                double rss = cell.addedRssMib();
+                boolean cut = rss > rssScale;
+                bar(svg, right, y, Math.max(1, Math.min(rss, rssScale) / rssScale * (PANEL - 110)), cell.family(),
+                        String.format(Locale.ROOT, "%.1f", rss) + (cut ? " (bar cut)" : ""), cut);
             } else {
                 text(svg, left, y + 13, cell.skipped() ? "skipped (not available here)" : "failed", 11, "italic");
             }
@@ -88,38 +100,31 @@ final class SvgChart {
     }
 
     /**
-     * The value a full-width bar stands for: the largest, unless it is more than {@value #CLIP} times the smallest
-     * non-zero one; then bars stop there and show a break, so one very slow peer does not flatten all the others.
+     * The RSS a full-width bar stands for: the largest, unless it is more than {@value #OUTLIER} times the next
+     * largest; then that one bar is cut at twice the next largest, so one outlier does not flatten the others.
      */
-    static double scale(double[] values) {
-        double max = 0;
-        double min = Double.MAX_VALUE;
-        for (double v : values) {
-            max = Math.max(max, v);
-            if (v > 0) {
-                min = Math.min(min, v);
-            }
-        }
-        if (max <= 0) {
+    static double rssScale(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        if (sorted.length == 0 || sorted[sorted.length - 1] <= 0) {
             return 1;
         }
-        return Math.min(max, min * CLIP);
+        double max = sorted[sorted.length - 1];
+        double next = sorted.length > 1 ? sorted[sorted.length - 2] : max;
+        return next > 0 && max > OUTLIER * next ? 2 * next : max;
     }
 
-    private static void bar(StringBuilder svg, int x, int y, double value, double max, PeerSpec.Family family,
-            String format) {
-        boolean clipped = value > max;
-        double width = Math.max(1, Math.min(value, max) / max * (PANEL - 50));
-        String label = String.format(Locale.ROOT, format, value);
+    private static void bar(StringBuilder svg, int x, int y, double width, PeerSpec.Family family, String label,
+            boolean cut) {
         svg.append(String.format(Locale.ROOT,
                 "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s</title></rect>%n",
-                x, y + 3, width, ROW - 5, COLOURS.get(family), label));
-        if (clipped) { // a white break near the end: the bar is longer than drawn
+                x, y + 3, width, ROW - 5, COLOURS.get(family), escape(label)));
+        if (cut) { // a white break near the end: the bar is longer than drawn
             svg.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d l6 -%d M%.1f %d l6 -%d\" stroke=\"white\" "
                     + "stroke-width=\"2\"/>%n", x + width - 16, y + ROW - 2, ROW - 5, x + width - 11, y + ROW - 2,
                     ROW - 5));
         }
-        text(svg, (int) (x + width + 4), y + 13, clipped ? label + " (bar cut)" : label, 11, "normal");
+        text(svg, (int) (x + width + 4), y + 13, label, 11, "normal");
     }
 
     private static void text(StringBuilder svg, int x, int y, String text, int size, String style) {
