@@ -2,6 +2,7 @@ package dev.cairn.bench.stress;
 
 import dev.cairn.bench.peer.PeerSpec;
 import dev.cairn.bench.peer.Peers;
+import dev.cairn.bench.workload.ParamSpec;
 import dev.cairn.bench.workload.Params;
 import dev.cairn.bench.workload.Workload;
 import java.io.IOException;
@@ -69,7 +70,12 @@ public final class StressRunner {
         }
         progress.println();
         List<String> workloadNames = args.workloads().stream().map(Workload::name).toList();
-        String tables = TableReport.render(workloadNames, cells) + Targets.render(cells);
+        String targets = Targets.render(cells);
+        if (args.preset() == ParamSpec.Preset.SMOKE) { // tiny, barely warmed runs: the verdicts would mislead
+            targets = "(smoke run: it proves every workload runs with every peer; its times are no measurement, so "
+                    + "the targets are not checked)\n\n";
+        }
+        String tables = TableReport.render(workloadNames, cells) + targets;
         RunInfo info = RunInfo.here(started, commandLine, args.preset().name().toLowerCase(java.util.Locale.ROOT));
         Path folder = write(info, workloadNames, cells, tables);
         return new Outcome(cells, folder, tables);

@@ -33,6 +33,7 @@ class StressRunnerTest {
         assertTrue(pairs.reports().getFirst().peakRssBytes() >= pairs.reports().getFirst().idleRssBytes());
         assertTrue(outcome.tables().contains("skipped: no native build folder"), outcome.tables());
         assertTrue(outcome.tables().contains("| arena-confined | skipped: cannot free a block on another thread"));
+        assertTrue(outcome.tables().contains("(smoke run: it proves every workload runs"), outcome.tables());
         for (String file : new String[] {"results.csv", "results.json", "chart.svg", "tables.md"}) {
             assertTrue(Files.size(outcome.folder().resolve(file)) > 0, file);
         }
