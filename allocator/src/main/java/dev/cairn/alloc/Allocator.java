@@ -55,8 +55,19 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     /** Whether {@code address} lies in a live segment of this allocator (any byte, not only block starts). */
     boolean owns(long address);
 
-    /** The calling thread's heap. */
+    /**
+     * The calling thread's heap. A platform thread gets a heap of its own on first use; virtual threads share a
+     * small set of heaps (about two per carrier thread), each locked for the length of one call.
+     */
     Heap heap();
+
+    /**
+     * The calling thread gives up its heap ({@link Heap#release()}): segments with live blocks go to this
+     * allocator's abandoned pool, where other threads of this allocator adopt them; nothing is lost, and frees of
+     * its blocks from any thread are still accepted. The thread's next allocation gets a new heap. Threads that end
+     * without calling this are detected and treated the same way (see {@code docs/design/allocator.md}).
+     */
+    void releaseCurrentThread();
 
     /**
      * An {@link Arena} whose allocations come from a heap of its own and are all released at once on

@@ -41,11 +41,13 @@ public final class AllocatorImpl implements Allocator {
     private final long segmentMask;
     private final Arena metaArena = Arena.ofShared();
     private final long emptyPage;
-    private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
-    /** Heaps by id, for the free slow path (copy on write under {@code this}; read without locking). */
-    private volatile HeapImpl[] heapTable = new HeapImpl[16];
-    private final AtomicInteger nextHeapId = new AtomicInteger(1);
-    private final ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>();
+    private final AbandonedPool pool;
+    private final HeapRegistry registry;
+    /**
+     * Huge segments whose heap has ended: released by whichever thread frees their block. A huge segment is in
+     * exactly one of its heap's set or this one; whoever removes it from a set releases it.
+     */
+    private final java.util.Set<Long> orphanHuge = ConcurrentHashMap.newKeySet();
     private final LongAdder remoteFrees = new LongAdder();
     private volatile boolean closed;
 
@@ -59,6 +61,8 @@ public final class AllocatorImpl implements Allocator {
         this.segmentMask = -store.segmentSize();
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
+        this.pool = new AbandonedPool(store, config.purgeDelay().toNanos());
+        this.registry = new HeapRegistry(this);
     }
 
     // ---------------------------------------------------------------------------------------------- accessors
@@ -79,12 +83,24 @@ public final class AllocatorImpl implements Allocator {
         return cookie;
     }
 
+    AbandonedPool pool() {
+        return pool;
+    }
+
+    HeapRegistry registry() {
+        return registry;
+    }
+
     Iterable<HeapImpl> heaps() {
-        return heaps.values();
+        return registry.all();
     }
 
     HeapImpl heapById(int id) {
-        return heaps.get(id);
+        return registry.byId(id);
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     long remoteFrees() {
@@ -99,41 +115,24 @@ public final class AllocatorImpl implements Allocator {
     // ---------------------------------------------------------------------------------------------- heaps
 
     @Override
-    public HeapImpl heap() {
-        HeapImpl heap = threadHeap.get();
-        if (heap == null) {
-            heap = newHeap();
-            threadHeap.set(heap);
-        }
-        return heap;
+    public Heap heap() {
+        return registry.currentHeap();
     }
 
-    HeapImpl newHeap() {
+    @Override
+    public void releaseCurrentThread() {
         checkOpen();
-        HeapImpl heap = new HeapImpl(this, nextHeapId.getAndIncrement(), Thread.currentThread().threadId());
-        heaps.put(heap.id(), heap);
-        synchronized (this) {
-            HeapImpl[] table = heapTable;
-            if (heap.id() >= table.length) {
-                table = java.util.Arrays.copyOf(table, Math.max(table.length * 2, heap.id() + 1));
-            } else {
-                table = table.clone();
-            }
-            table[heap.id()] = heap;
-            heapTable = table;
+        HeapImpl heap = registry.threadHeap();
+        if (heap != null) {
+            registry.release(heap);
         }
-        return heap;
     }
 
-    void destroyHeap(HeapImpl heap) {
-        heaps.remove(heap.id());
-        synchronized (this) {
-            HeapImpl[] table = heapTable.clone();
-            table[heap.id()] = null;
-            heapTable = table;
-        }
-        if (!closed) {
-            heap.destroy();
+    /** Moves a huge segment of an ending heap to the orphan set, unless a concurrent free already released it. */
+    void orphanHuge(HeapImpl heap, long segment) {
+        orphanHuge.add(segment);
+        if (!heap.hugeSegments.remove(segment)) {
+            orphanHuge.remove(segment); // the freer took it from the heap's set and releases it
         }
     }
 
@@ -141,7 +140,8 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public long malloc(long size) {
-        return heap().malloc(size);
+        HeapImpl heap = registry.threadHeap();
+        return heap != null ? heap.malloc(size) : registry.currentHeap().malloc(size);
     }
 
     @Override
@@ -156,7 +156,7 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public long realloc(long address, long newSize) {
-        return reallocIn(heap(), address, newSize);
+        return heap().realloc(address, newSize);
     }
 
     long reallocIn(HeapImpl heap, long address, long newSize) {
@@ -330,16 +330,42 @@ public final class AllocatorImpl implements Allocator {
         long head;
         do {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
+            if ((head & ABANDONED_TAG) != 0) {
+                freeAbandoned(page, address);
+                return;
+            }
             Raw.putLong(address, head);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address)); // partner: getAndSet in Pages.collect
         remoteFrees.increment();
+    }
+
+    /**
+     * A remote free into an abandoned segment (protocol in {@link AbandonedPool}): count it before the push, while
+     * the block still pins the segment, push it keeping the tag, and ask for a sweep when the count says the
+     * segment may be empty. Nothing of the segment is touched after the push.
+     */
+    private void freeAbandoned(long page, long address) {
+        long segment = page & segmentMask; // descriptors sit in their segment's header
+        long frees = Raw.getAndAddLong(segment + SEG_ABANDONED_FREES, 1) + 1;
+        long live = Raw.getLong(segment + SEG_ABANDONED_LIVE);
+        long head;
+        do {
+            head = Raw.getLongVolatile(page + XTHREAD_FREE);
+            Raw.putLong(address, head & ~ABANDONED_TAG);
+        } while (!Raw.casLong(page + XTHREAD_FREE, head, address | (head & ABANDONED_TAG)));
+        remoteFrees.increment();
+        if (frees >= live) {
+            pool.trySweep(segment);
+        } else {
+            pool.maybeSweepAll();
+        }
     }
 
     /** A huge block is freed by whichever thread frees it: its segment goes straight back. */
     private void releaseHuge(long page) {
         long segment = page & segmentMask;
         HeapImpl owner = heapOf(page);
-        if (owner == null || owner.hugeSegments.remove(segment)) {
+        if ((owner != null && owner.hugeSegments.remove(segment)) || orphanHuge.remove(segment)) {
             store.release(segment);
         }
     }
@@ -352,7 +378,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private HeapImpl heapOf(long page) {
-        return heapTable[Raw.getInt((page & segmentMask) + SEG_HEAP_ID)];
+        return registry.byId(Raw.getInt((page & segmentMask) + SEG_HEAP_ID));
     }
 
     static long blockSizeOf(long page) {
@@ -392,7 +418,7 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public Arena newArena() {
         checkOpen();
-        return new CairnArena(this, newHeap());
+        return new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA));
     }
 
     @Override
@@ -417,10 +443,15 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void collect(boolean force) {
         checkOpen();
-        HeapImpl heap = threadHeap.get();
+        HeapImpl heap = registry.threadHeap();
         if (heap != null) {
             heap.collect(force);
         }
+        if (force) {
+            registry.shared().forEachLocked(shared -> shared.collect(true));
+        }
+        registry.reapDead();
+        pool.sweepAll();
         store.trimCache();
     }
 
@@ -430,9 +461,9 @@ public final class AllocatorImpl implements Allocator {
             return;
         }
         closed = true;
-        for (HeapImpl heap : heaps.values()) {
-            heap.closed = true;
-        }
+        registry.closeAll();
+        pool.clear();
+        orphanHuge.clear();
         store.releaseAll();
         store.space().close();
         metaArena.close();
