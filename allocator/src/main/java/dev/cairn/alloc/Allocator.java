@@ -46,6 +46,26 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     /** Frees a block from any thread; {@code free(0)} does nothing. */
     void free(long address);
 
+    /**
+     * Frees a block once every online thread of this allocator's QSBR domain ({@link #qsbr()}) has passed a
+     * quiescent point: lock-free readers that may still hold the block never see it freed (CPython's
+     * {@code _PyMem_FreeDelayed}). The block is checked now, as {@link #free(long)} checks it, and a second free of
+     * it, delayed or not, is refused from this call on. Readers take part through {@link #qsbrThread()}; a thread
+     * that only frees with delay takes part offline and holds nobody back. {@code freeDelayed(0)} does nothing.
+     */
+    void freeDelayed(long address);
+
+    /** This allocator's QSBR domain: its own, so threads of one allocator never wait for another's. */
+    dev.cairn.reclaim.Qsbr qsbr();
+
+    /**
+     * The calling thread's handle in {@link #qsbr()}, registered and online on first call: a reader reports
+     * {@link dev.cairn.reclaim.QsbrThread#quiescent()} where it holds no block of a shared structure, and
+     * {@link dev.cairn.reclaim.QsbrThread#detach() detaches} around blocking calls. Its deferred frees run at its
+     * quiescent points.
+     */
+    dev.cairn.reclaim.QsbrThread qsbrThread();
+
     /** Frees a segment returned by {@link #allocate(long, long)}. */
     void free(MemorySegment segment);
 
@@ -64,7 +84,9 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     /**
      * The calling thread gives up its heap ({@link Heap#release()}): segments with live blocks go to this
      * allocator's abandoned pool, where other threads of this allocator adopt them; nothing is lost, and frees of
-     * its blocks from any thread are still accepted. The thread's next allocation gets a new heap. Threads that end
+     * its blocks from any thread are still accepted. The thread's next allocation gets a new heap. It also leaves
+     * the allocator's QSBR domain ({@link #qsbrThread()}): its pending delayed frees are handed to the domain and
+     * still happen once due. Threads that end
      * without calling this are detected and treated the same way (see {@code docs/design/allocator.md}).
      */
     void releaseCurrentThread();
@@ -87,9 +109,10 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     void validate();
 
     /**
-     * Returns to the OS what is free now: the calling thread's empty pages (with {@code force}, including blocks
-     * other threads freed into its full pages and the one page kept per size class), purged at once, and the
-     * allocator's cached segments.
+     * Returns to the OS what is free now: the calling thread's due delayed frees run; its empty pages (with
+     * {@code force}, including blocks other threads freed into its full pages and the one page kept per size class,
+     * and the shared heaps of virtual threads) are purged at once; heaps of threads that have ended are abandoned;
+     * abandoned segments whose blocks have all been freed go back to the OS; cached segments are unmapped.
      */
     void collect(boolean force);
 

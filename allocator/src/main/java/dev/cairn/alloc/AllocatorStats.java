@@ -32,13 +32,14 @@ import java.util.List;
  *     (without being adopted), cumulative
  * @param heapsReleased heaps given up by their thread ({@code Heap.release}), cumulative
  * @param deadThreadsDetected heaps whose thread ended without releasing them, found and abandoned, cumulative
+ * @param delayedFreesPending blocks passed to {@code freeDelayed} and not yet freed (counted in use until then)
  * @param bins per size class, only classes with pages
  */
 public record AllocatorStats(int version, boolean checked, int heapsLive, long liveSegments, long cachedSegments,
         long reservedBytes, long peakReservedBytes, long committedBytes, long peakCommittedBytes, long purgedBytes,
         long allocatedBytes, long blocksInUse, long pages, long remoteFrees, long slowPathCalls,
         long abandonedSegments, long segmentsAbandoned, long segmentsReclaimed, long segmentsReleased,
-        long heapsReleased, long deadThreadsDetected, List<BinStats> bins) {
+        long heapsReleased, long deadThreadsDetected, long delayedFreesPending, List<BinStats> bins) {
 
     public static final int VERSION = 2;
 
@@ -77,6 +78,7 @@ public record AllocatorStats(int version, boolean checked, int heapsLive, long l
                 .append(",\"segmentsReleased\":").append(segmentsReleased)
                 .append(",\"heapsReleased\":").append(heapsReleased)
                 .append(",\"deadThreadsDetected\":").append(deadThreadsDetected)
+                .append(",\"delayedFreesPending\":").append(delayedFreesPending)
                 .append(",\"bins\":[");
         for (int i = 0; i < bins.size(); i++) {
             BinStats bin = bins.get(i);

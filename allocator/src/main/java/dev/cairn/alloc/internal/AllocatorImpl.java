@@ -9,6 +9,8 @@ import dev.cairn.alloc.BlockVisitor;
 import dev.cairn.alloc.Heap;
 import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.radix.AddressMap;
+import dev.cairn.reclaim.Qsbr;
+import dev.cairn.reclaim.QsbrThread;
 import dev.cairn.segments.SegmentSpace;
 import dev.cairn.segments.raw.Raw;
 import java.lang.foreign.Arena;
@@ -49,6 +51,7 @@ public final class AllocatorImpl implements Allocator {
      */
     private final java.util.Set<Long> orphanHuge = ConcurrentHashMap.newKeySet();
     private final LongAdder remoteFrees = new LongAdder();
+    private final DelayedFrees delayed;
     private volatile boolean closed;
 
     public AllocatorImpl(AllocatorConfig config) {
@@ -63,6 +66,7 @@ public final class AllocatorImpl implements Allocator {
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
         this.pool = new AbandonedPool(store, config.purgeDelay().toNanos());
         this.registry = new HeapRegistry(this);
+        this.delayed = new DelayedFrees(this);
     }
 
     // ---------------------------------------------------------------------------------------------- accessors
@@ -122,6 +126,7 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void releaseCurrentThread() {
         checkOpen();
+        delayed.releaseCurrentThread();
         HeapImpl heap = registry.threadHeap();
         if (heap != null) {
             registry.release(heap);
@@ -262,6 +267,84 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    // ---------------------------------------------------------------------------------------------- delayed free
+
+    @Override
+    public void freeDelayed(long address) {
+        if (address == 0) {
+            return;
+        }
+        checkOpen();
+        if (checked) {
+            markPending(address);
+        }
+        delayed.defer(address);
+    }
+
+    /** Checked mode: proves the block as a free does, then marks it pending (remote bit set, on no list). */
+    private void markPending(long address) {
+        long page = checkedPage("freeDelayed", address);
+        long index = Pages.blockIndex(page, address);
+        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+        long bit = 1L << index;
+        if ((Raw.getLong(word) & bit) == 0) {
+            throw Errors.notLive("freeDelayed", address);
+        }
+        if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
+            throw Errors.remotelyFreed("freeDelayed", address);
+        }
+    }
+
+    /** The real free of a pending block, on whichever thread runs the due deferred work (see DelayedFrees). */
+    void releasePending(long address) {
+        if (closed) {
+            return; // every segment is gone already
+        }
+        long page = pageOf(address);
+        long segment = page & segmentMask;
+        if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+            if (checked) {
+                long index = Pages.blockIndex(page, address);
+                long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+                long bit = 1L << index;
+                Raw.getAndBitwiseAndLong(word + 8, ~bit); // pending mark off; partner: markPending's OR
+                Raw.putLong(word, Raw.getLong(word) & ~bit);
+            }
+            freeLocal(page, address);
+        } else {
+            freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+        }
+    }
+
+    /** Usable size of a block already proven (the QSBR byte accounting of pending blocks). */
+    long pendingBlockSize(long address) {
+        return blockSizeOf(pageOf(address));
+    }
+
+    /** The descriptor of a block known to be ours: mask, or the map for a huge block past its first granule. */
+    private long pageOf(long address) {
+        long segment = address & segmentMask;
+        if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
+            segment = map.lookup(address);
+        }
+        return descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
+    }
+
+    @Override
+    public Qsbr qsbr() {
+        return delayed.domain();
+    }
+
+    @Override
+    public QsbrThread qsbrThread() {
+        checkOpen();
+        return delayed.participant();
+    }
+
+    long delayedPending() {
+        return delayed.pending();
+    }
+
     /**
      * The page descriptor of the block at {@code address}, proven: a live segment of this allocator, a page in
      * use, an exact block start. Throws naming {@code op} otherwise; reads nothing it has not proven mapped.
@@ -285,12 +368,8 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeUnchecked(long address) {
-        long segment = address & segmentMask;
-        if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
-            segment = map.lookup(address); // a huge block placed past its segment's first granule
-        }
-        long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
-        if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+        long page = pageOf(address);
+        if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
             freeLocal(page, address);
         } else {
             freeRemote(page, address);
@@ -392,12 +471,7 @@ public final class AllocatorImpl implements Allocator {
     public long usableSize(long address) {
         checkOpen();
         if (!checked) {
-            long segment = address & segmentMask;
-            if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
-                segment = map.lookup(address);
-            }
-            return blockSizeOf(descriptor(segment,
-                    (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT))));
+            return blockSizeOf(pageOf(address));
         }
         if (address == 0) {
             throw Errors.notOurs("usableSize", address);
@@ -443,6 +517,7 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void collect(boolean force) {
         checkOpen();
+        delayed.processCurrentThread();
         HeapImpl heap = registry.threadHeap();
         if (heap != null) {
             heap.collect(force);

@@ -26,8 +26,8 @@ final class Errors {
     }
 
     static IllegalArgumentException remotelyFreed(String op, long address) {
-        return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread"
-                + " (double free)");
+        return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread,"
+                + " or its delayed free is pending (double free)");
     }
 
     static IllegalArgumentException negativeSize(long size) {

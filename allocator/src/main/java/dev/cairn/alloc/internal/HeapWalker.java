@@ -64,7 +64,8 @@ final class HeapWalker {
                 store.cachedSegments(), os.reservedBytes(), os.peakReservedBytes(), os.committedBytes(),
                 os.peakCommittedBytes(), os.purgedBytes(), totalBytes, totalBlocks, totalPages,
                 allocator.remoteFrees(), slowPathCalls, pool.size(), pool.abandonedCount(), pool.reclaimedCount(),
-                pool.releasedCount(), registry.heapsReleased(), registry.deadThreadsDetected(), bins);
+                pool.releasedCount(), registry.heapsReleased(), registry.deadThreadsDetected(),
+                allocator.delayedPending(), bins);
     }
 
     /** Runs {@code action} on every page descriptor of {@code segment} that holds a size class or a huge block. */
@@ -146,6 +147,7 @@ final class HeapWalker {
             }
         }
         int[] pooled = {0};
+        long[] pending = {0};
         allocator.store().forEachSegment(segment -> {
             if (!allocator.store().cookieMatches(segment)) {
                 throw violation(segment, "segment header cookie does not match");
@@ -157,7 +159,9 @@ final class HeapWalker {
             forEachPage(segment, page -> {
                 if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) == 0) {
                     usedPages[0]++;
-                    validatePage(allocator, page);
+                    pending[0] += validatePage(allocator, page);
+                } else if (allocator.checked() && (Raw.getLong(Raw.getLong(page + LIVE_MAP) + 8) & 1) != 0) {
+                    pending[0]++; // a huge block whose delayed free is pending
                 }
             });
             if (Raw.getInt(segment + SEG_KIND) != Kind.HUGE.ordinal()
@@ -166,6 +170,10 @@ final class HeapWalker {
                         + " used pages but " + usedPages[0] + " pages hold a size class");
             }
         });
+        if (allocator.checked() && pending[0] != allocator.delayedPending()) {
+            throw new IllegalStateException("heap invariant violated: " + pending[0] + " blocks are marked pending"
+                    + " (delayed free) but " + allocator.delayedPending() + " delayed frees are outstanding");
+        }
         if (pooled[0] != allocator.pool().size()) {
             throw new IllegalStateException("heap invariant violated: the abandoned pool holds "
                     + allocator.pool().size() + " segments but " + pooled[0] + " live segments are abandoned");
@@ -215,7 +223,8 @@ final class HeapWalker {
         return abandoned;
     }
 
-    private static void validatePage(AllocatorImpl allocator, long page) {
+    /** Checks one page; returns the number of its blocks whose delayed free is pending (checked mode). */
+    private static int validatePage(AllocatorImpl allocator, long page) {
         int capacity = Raw.getInt(page + CAPACITY);
         int reserved = Raw.getInt(page + RESERVED);
         int used = Raw.getInt(page + USED);
@@ -239,6 +248,7 @@ final class HeapWalker {
             throw violation(page, "used " + used + " (of which " + xthread + " on the cross-thread list) + free "
                     + free + " + local " + local + " != capacity " + capacity);
         }
+        int pending = 0;
         if (allocator.checked()) {
             long bitmaps = Raw.getLong(page + LIVE_MAP);
             for (int index = 0; index < capacity; index++) {
@@ -247,12 +257,17 @@ final class HeapWalker {
                 boolean remoteBit = (Raw.getLong(word + 8) & (1L << index)) != 0;
                 boolean onLocal = seen.get(index);
                 boolean onRemote = remote.get(index);
+                if (live && remoteBit && !onLocal && !onRemote) {
+                    pending++; // freeDelayed marked it; the real free waits for the readers
+                    continue;
+                }
                 if (live == onLocal || remoteBit != onRemote || (onRemote && !live)) {
                     throw violation(page, "block " + index + ": live bit " + live + ", remote bit " + remoteBit
                             + ", on local list " + onLocal + ", on cross-thread list " + onRemote);
                 }
             }
         }
+        return pending;
     }
 
     /** Counts a list, checking that every link is a block of the page and that no block repeats. */
