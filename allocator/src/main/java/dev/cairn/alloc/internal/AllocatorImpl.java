@@ -341,6 +341,10 @@ public final class AllocatorImpl implements Allocator {
         return delayed.participant();
     }
 
+    DelayedFrees delayedFrees() {
+        return delayed;
+    }
+
     long delayedPending() {
         return delayed.pending();
     }

@@ -101,6 +101,23 @@ final class DelayedFrees {
         }
     }
 
+    /**
+     * From the malloc slow path (where memory is wanted), every {@link #SLOW_PATH_INTERVAL}th call: advance and run
+     * this thread's due delayed frees, so a thread that allocates while it frees with delay gets its memory back
+     * without waiting for 256 more delayed frees or a {@code collect()}.
+     */
+    void onSlowPath(long slowPathCalls) {
+        if ((slowPathCalls & (SLOW_PATH_INTERVAL - 1)) == 0) {
+            QsbrThread thread = handle.get();
+            if (thread != null) {
+                qsbr.advance();
+                thread.processDeferred();
+            }
+        }
+    }
+
+    static final int SLOW_PATH_INTERVAL = 16;
+
     /** Blocks deferred and not yet freed, over all threads. */
     long pending() {
         return pending.sum();

@@ -211,6 +211,7 @@ public final class HeapImpl implements Heap {
             checkSharedOwner();
         }
         slowPathCalls++;
+        allocator.delayedFrees().onSlowPath(slowPathCalls);
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);
         }
