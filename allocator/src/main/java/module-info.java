@@ -5,6 +5,7 @@
 module dev.cairn.alloc {
     requires transitive dev.cairn.segments;
     requires dev.cairn.radix;
+    requires java.management; // the allocator's MBean (heap dumps from a running JVM)
 
     exports dev.cairn.alloc;
 }

@@ -48,6 +48,11 @@ public final class AllocatorImpl implements Allocator {
     private final ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>();
     private final LongAdder remoteFrees = new LongAdder();
     private volatile boolean closed;
+    // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
+    private final long domainId = AllocatorManagement.nextDomainId();
+    /** Null when sampling is off: the malloc and free paths then pay one null test. */
+    private final SiteSampler sites;
+    private final AllocatorManagement management;
 
     public AllocatorImpl(AllocatorConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -59,6 +64,8 @@ public final class AllocatorImpl implements Allocator {
         this.segmentMask = -store.segmentSize();
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
+        this.sites = config.sampleRate() > 0 ? new SiteSampler(config.sampleRate()) : null;
+        this.management = AllocatorManagement.register(this);
     }
 
     // ---------------------------------------------------------------------------------------------- accessors
@@ -89,6 +96,23 @@ public final class AllocatorImpl implements Allocator {
 
     long remoteFrees() {
         return remoteFrees.sum();
+    }
+
+    SiteSampler sites() {
+        return sites;
+    }
+
+    @Override
+    public long domainId() {
+        return domainId;
+    }
+
+    @Override
+    public void dumpHeap(java.nio.file.Path path, dev.cairn.alloc.DumpOptions options) {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(options, "options");
+        checkOpen();
+        HeapDumper.write(this, path, options);
     }
 
     @Override
@@ -134,6 +158,9 @@ public final class AllocatorImpl implements Allocator {
         }
         if (!closed) {
             heap.destroy();
+        }
+        if (sites != null) {
+            sites.forgetHeap(heap.id()); // the arena's blocks died without a free
         }
     }
 
@@ -217,6 +244,9 @@ public final class AllocatorImpl implements Allocator {
             freeChecked(address);
         } else {
             freeUnchecked(address);
+        }
+        if (sites != null) {
+            sites.onFree(address); // after the free: a refused free keeps its sample
         }
     }
 
@@ -429,6 +459,12 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             return;
         }
+        if (config.dumpOnClose() != null) {
+            dumpOnClose();
+        }
+        if (management != null) {
+            management.unregister();
+        }
         closed = true;
         for (HeapImpl heap : heaps.values()) {
             heap.closed = true;
@@ -436,6 +472,15 @@ public final class AllocatorImpl implements Allocator {
         store.releaseAll();
         store.space().close();
         metaArena.close();
+    }
+
+    private void dumpOnClose() {
+        java.nio.file.Path path = java.nio.file.Path.of(config.dumpOnClose().replace("{id}", Long.toString(domainId)));
+        try {
+            HeapDumper.write(this, path, dev.cairn.alloc.DumpOptions.DEFAULT);
+        } catch (java.io.UncheckedIOException e) { // close must still release the memory
+            System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING, e.getMessage());
+        }
     }
 
     void checkOpen() {

@@ -32,6 +32,9 @@ public final class HeapImpl implements Heap {
     private final long ownerTid;
     private final long emptyPage;
     private final long purgeDelayNanos;
+    /** Heap dumps: the creating thread's name; sampling: this heap's countdown, null when sampling is off. */
+    private final String threadName = Thread.currentThread().getName();
+    private final SiteSampler.Tap sampler;
 
     /** Page serving each 16-byte size step up to {@link SizeClasses#DIRECT_MAX}; the empty page when none. */
     private final long[] direct = new long[SizeClasses.DIRECT_SLOTS];
@@ -59,6 +62,7 @@ public final class HeapImpl implements Heap {
         this.ownerTid = ownerTid;
         this.emptyPage = allocator.emptyPage();
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
+        this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
         for (int k = 0; k < Kind.values().length; k++) {
             segments.add(new ArrayList<>());
@@ -72,6 +76,15 @@ public final class HeapImpl implements Heap {
 
     long ownerTid() {
         return ownerTid;
+    }
+
+    String threadName() {
+        return threadName;
+    }
+
+    /** The first page of {@code bin}'s queue or full queue (heap dumps walk the queues from here). */
+    long queueHead(int bin, boolean full) {
+        return full ? fullQueue[bin] : queue[bin];
     }
 
     // ------------------------------------------------------------------------------------------------ fast path
@@ -93,7 +106,7 @@ public final class HeapImpl implements Heap {
                 }
                 Raw.putLong(page + FREE, next);
                 Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
-                return block;
+                return sampler == null ? block : sampler.allocated(block, size);
             }
         }
         return mallocGeneric(size, 0);
@@ -156,7 +169,8 @@ public final class HeapImpl implements Heap {
         }
         int bin = binFor(size, alignment);
         if (bin < 0) {
-            return mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+            long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+            return sampler == null ? huge : sampler.allocated(huge, size);
         }
         long page = findPage(bin);
         long block = Raw.getLong(page + FREE);
@@ -166,7 +180,7 @@ public final class HeapImpl implements Heap {
         }
         Raw.putLong(page + FREE, next);
         Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
-        return block;
+        return sampler == null ? block : sampler.allocated(block, size);
     }
 
     /** The bin serving {@code size} at {@code alignment} (0 or a power of two), or -1 for a huge block. */

@@ -1,0 +1,300 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.DumpFormat.*;
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.alloc.AllocatorStats;
+import dev.cairn.alloc.DumpOptions;
+import dev.cairn.alloc.internal.size.SizeClasses;
+import dev.cairn.segments.SegmentStats;
+import dev.cairn.segments.raw.Raw;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a heap dump (format: {@link DumpFormat}, spec: {@code docs/heap-dump-format.md}).
+ *
+ * <p>Consistency: the whole dump is written while the segment store is pinned (no segment can be given back), so
+ * every read is of mapped memory. Pages of other threads' heaps are read without synchronization, as
+ * {@link HeapWalker} does: every free-list walk is bounded by the page's capacity and follows only links that are
+ * carved blocks of the page, so a racing owner can make a page's counts disagree but never makes the dump loop or
+ * leave the page. The header says {@link DumpFormat#FLAG_BEST_EFFORT} whenever a heap of another thread was open;
+ * a dump taken with every other heap quiet (or closed) is an exact picture.
+ */
+final class HeapDumper {
+
+    private final AllocatorImpl allocator;
+    private final SegmentStore store;
+    private final DumpOutput out;
+    private final boolean checked;
+    /** Page descriptor address → queue kind ({@link DumpFormat#QUEUE_BIN} or {@link DumpFormat#QUEUE_FULL}). */
+    private final Map<Long, Integer> queues = new HashMap<>();
+    /** Live bitmaps by page, kept for the contents section only (null without contents). */
+    private final List<long[]> keptBitmaps;
+    private final List<Long> keptPages;
+
+    private HeapDumper(AllocatorImpl allocator, DumpOutput out, boolean contents) {
+        this.allocator = allocator;
+        this.store = allocator.store();
+        this.out = out;
+        this.checked = allocator.checked();
+        this.keptBitmaps = contents ? new ArrayList<>() : null;
+        this.keptPages = contents ? new ArrayList<>() : null;
+    }
+
+    static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
+            new HeapDumper(allocator, out, options.contents()).write(options);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write(DumpOptions options) throws IOException {
+        store.pin();
+        try {
+            long[] bases = store.liveBases();
+            header(options);
+            stats();
+            segments(bases);
+            collectQueues(bases.length);
+            pages(bases);
+            heaps();
+            empty(ABANDONED);     // written empty until thread abandonment (issue 4) lands
+            empty(DELAYED_FREES); // written empty until Allocator.freeDelayed lands
+            sites();
+            if (options.contents()) {
+                contents();
+            }
+            out.beginSection(END);
+            out.endSection();
+        } finally {
+            store.unpin();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ header
+
+    private void header(DumpOptions options) throws IOException {
+        SiteSampler sampler = allocator.sites();
+        long self = Thread.currentThread().threadId();
+        boolean others = false;
+        for (HeapImpl heap : allocator.heaps()) {
+            others |= !heap.closed && heap.ownerTid() != self;
+        }
+        int flags = (others ? FLAG_BEST_EFFORT : 0) | (options.contents() ? FLAG_CONTENTS : 0)
+                | (checked ? FLAG_CHECKED : 0) | (sampler != null ? FLAG_SAMPLING : 0);
+        out.bytes(MAGIC).u16(MAJOR).u16(MINOR).u32(DUMP_HEADER_SIZE).u32(flags).u32((int) store.space().pageSize())
+                .u64(store.segmentSize()).u64(store.commitUnit()).u64(System.currentTimeMillis())
+                .u64(allocator.domainId())
+                .u8(Kind.SMALL.pageShift).u8(Kind.MEDIUM.pageShift).u8(Kind.LARGE.pageShift).u8(SizeClasses.BIN_COUNT)
+                .u32(sampler == null ? 0 : sampler.rate());
+        byte[] version = java.util.Arrays.copyOf(CAIRN_VERSION.getBytes(StandardCharsets.US_ASCII),
+                VERSION_FIELD_SIZE);
+        out.bytes(version);
+        out.patchHeaderCrc(HEADER_CRC_OFFSET, HEADER_CRC_OFFSET);
+        out.u32(0); // the checksum's place, patched above before the buffer drains
+    }
+
+    // ------------------------------------------------------------------------------------------------ stats
+
+    private void stats() throws IOException {
+        AllocatorStats stats = HeapWalker.stats(allocator);
+        SegmentStats os = store.space().stats();
+        long[] values = {os.reservedBytes(), os.peakReservedBytes(), os.committedBytes(), os.peakCommittedBytes(),
+                os.purgedBytes(), stats.allocatedBytes(), stats.blocksInUse(), stats.pages(), stats.remoteFrees(),
+                stats.slowPathCalls(), stats.liveSegments(), stats.cachedSegments(), stats.heaps()};
+        out.beginSection(STATS);
+        out.u32(values.length).u32(0);
+        for (long value : values) {
+            out.u64(value);
+        }
+        out.endSection();
+    }
+
+    // ------------------------------------------------------------------------------------------------ segments
+
+    private void segments(long[] bases) throws IOException {
+        out.beginSection(SEGMENTS);
+        out.u32(bases.length).u32(SEGMENT_FIXED);
+        for (long base : bases) {
+            segment(base);
+        }
+        out.endSection();
+    }
+
+    private void segment(long base) throws IOException {
+        int kind = Raw.getInt(base + SEG_KIND);
+        int pageCount = Raw.getInt(base + SEG_PAGE_COUNT);
+        long size = Raw.getLong(base + SEG_SIZE);
+        long unit = store.commitUnit();
+        List<long[]> committed = new ArrayList<>();
+        for (long offset = 0; offset < size; offset += unit) {
+            if (store.isCommitted(base, offset, unit)) {
+                addRange(committed, offset, unit);
+            }
+        }
+        List<long[]> purged = new ArrayList<>();
+        List<long[]> pending = new ArrayList<>();
+        if (kind != Kind.HUGE.ordinal()) {
+            int shift = Raw.getInt(base + SEG_PAGE_SHIFT);
+            long metaEnd = metadataSize(pageCount);
+            for (int index = Raw.getInt(base + SEG_FIRST_PAGE); index < pageCount; index++) {
+                long page = descriptor(base, index);
+                long from = Math.max((long) index << shift, metaEnd);
+                long to = (long) (index + 1) << shift;
+                if (Raw.getLongAcquire(page + BLOCKS_BYTES) != 0 || !store.isCommitted(base, from, to - from)) {
+                    continue;
+                }
+                // Committed but unformatted: retired. Its memory is gone once the delayed purge has run.
+                addRange((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0 ? pending : purged, from, to - from);
+            }
+        }
+        out.u64(base).u64(size).u8(kind).u8(0).u16(0) // abandoned: 0 until issue 4
+                .u32(Raw.getInt(base + SEG_PAGE_SHIFT)).u32(pageCount).u32(Raw.getInt(base + SEG_FIRST_PAGE))
+                .u32(Raw.getInt(base + SEG_USED_PAGES)).u32(Raw.getInt(base + SEG_HEAP_ID))
+                .u64(Raw.getLong(base + SEG_OWNER_TID)).u64(0) // abandoned for (nanoseconds): 0 until issue 4
+                .u32((int) metadataSize(pageCount)).u32(committed.size()).u32(purged.size()).u32(pending.size());
+        for (List<long[]> ranges : List.of(committed, purged, pending)) {
+            for (long[] range : ranges) {
+                out.u64(range[0]).u64(range[1]);
+            }
+        }
+    }
+
+    private static void addRange(List<long[]> ranges, long offset, long length) {
+        long[] last = ranges.isEmpty() ? null : ranges.getLast();
+        if (last != null && last[0] + last[1] == offset) {
+            last[1] += length;
+        } else {
+            ranges.add(new long[] {offset, length});
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ pages
+
+    /** Which queue each page is in, walking every heap's queues with a bound (another thread may relink them). */
+    private void collectQueues(int segments) {
+        long bound = (long) segments * (store.segmentSize() >>> Kind.SMALL.pageShift) + 1;
+        for (HeapImpl heap : allocator.heaps()) {
+            for (boolean full : new boolean[] {false, true}) {
+                for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
+                    long page = heap.queueHead(bin, full);
+                    for (long steps = 0; page != 0 && steps < bound; steps++) {
+                        queues.put(page, full ? QUEUE_FULL : QUEUE_BIN);
+                        page = Raw.getLong(page + NEXT);
+                    }
+                }
+            }
+        }
+    }
+
+    private void pages(long[] bases) throws IOException {
+        // The list is fixed first so the count is exact even if another thread formats a page meanwhile.
+        List<long[]> pages = new ArrayList<>(); // {segment ordinal, page index, descriptor}
+        for (int ordinal = 0; ordinal < bases.length; ordinal++) {
+            long base = bases[ordinal];
+            for (int index = 0, n = Raw.getInt(base + SEG_PAGE_COUNT); index < n; index++) {
+                long page = descriptor(base, index);
+                if (Raw.getLongAcquire(page + BLOCKS_BYTES) != 0) { // partner: release store in Pages.format
+                    pages.add(new long[] {ordinal, index, page});
+                }
+            }
+        }
+        out.beginSection(PAGES);
+        out.u32(pages.size()).u32(PAGE_FIXED);
+        for (long[] p : pages) {
+            page((int) p[0], (int) p[1], p[2]);
+        }
+        out.endSection();
+    }
+
+    private void page(int segmentOrdinal, int index, long page) throws IOException {
+        PageScan scan = PageScan.of(page, checked);
+        int flags = (Raw.getShort(page + FLAGS) & 0xFF) | (Raw.getShort(page + RETAIN) != 0 ? 0x100 : 0);
+        out.u32(segmentOrdinal).u32(index).u64(Raw.getLong(page + PAGE_START))
+                .u64(AllocatorImpl.blockSizeOf(page)).u32(Raw.getInt(page + BIN))
+                .u16(flags).u8(queues.getOrDefault(page, QUEUE_NONE)).u8(scan.listErrors)
+                .u32(scan.capacity).u32(Raw.getInt(page + RESERVED)).u32(scan.used)
+                .u32(scan.free).u32(scan.local).u32(scan.xthread).u32(scan.mismatches).u32(scan.live.length);
+        for (long word : scan.live) {
+            out.u64(word);
+        }
+        if (keptBitmaps != null) {
+            keptBitmaps.add(scan.live);
+            keptPages.add(page);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ heaps, sites
+
+    private void heaps() throws IOException {
+        List<HeapImpl> heaps = new ArrayList<>();
+        allocator.heaps().forEach(heaps::add);
+        heaps.sort(java.util.Comparator.comparingInt(HeapImpl::id));
+        out.beginSection(HEAPS);
+        out.u32(heaps.size()).u32(HEAP_FIXED);
+        for (HeapImpl heap : heaps) {
+            out.u32(heap.id()).u32(heap.closed ? HEAP_CLOSED : 0).u64(heap.ownerTid()).u64(heap.slowPathCalls)
+                    .u64(heap.pagesRetired).u64(0); // 32: reserved for the abandonment time (issue 4)
+            out.string(heap.threadName());
+        }
+        out.endSection();
+    }
+
+    private void empty(int kind) throws IOException {
+        out.beginSection(kind);
+        out.u32(0).u32(0);
+        out.endSection();
+    }
+
+    private void sites() throws IOException {
+        SiteSampler sampler = allocator.sites();
+        List<String[]> sites = sampler == null ? List.of() : sampler.sites();
+        out.beginSection(SITES);
+        out.u32(sampler == null ? 0 : sampler.rate()).u32(sites.size());
+        for (String[] frames : sites) {
+            out.u32(frames.length);
+            for (String frame : frames) {
+                out.string(frame);
+            }
+        }
+        out.endSection();
+        List<long[]> samples = sampler == null ? List.of() : sampler.samples();
+        samples.sort((a, b) -> Long.compareUnsigned(a[0], b[0]));
+        out.beginSection(SAMPLES);
+        out.u32(samples.size()).u32(SAMPLE_FIXED);
+        for (long[] s : samples) {
+            out.u64(s[0]).u64(s[1]).u32((int) s[2]).u32((int) s[3]);
+        }
+        out.endSection();
+    }
+
+    // ------------------------------------------------------------------------------------------------ contents
+
+    private void contents() throws IOException {
+        out.beginSection(CONTENTS);
+        for (int i = 0; i < keptPages.size(); i++) {
+            long page = keptPages.get(i);
+            long[] live = keptBitmaps.get(i);
+            long start = Raw.getLong(page + PAGE_START);
+            long blockSize = AllocatorImpl.blockSizeOf(page);
+            for (int word = 0; word < live.length; word++) {
+                for (long bits = live[word]; bits != 0; bits &= bits - 1) {
+                    long block = start + ((long) word * 64 + Long.numberOfTrailingZeros(bits)) * blockSize;
+                    out.u64(block).u64(blockSize).memory(Raw.segment(block, blockSize));
+                }
+            }
+        }
+        out.endSection();
+    }
+}

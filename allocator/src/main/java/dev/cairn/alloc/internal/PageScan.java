@@ -1,0 +1,87 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.DumpFormat.*;
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.segments.raw.Raw;
+
+/**
+ * One page's free lists walked into a live-block bitmap, for the heap dump: a block is live when it is carved
+ * ({@code index < capacity}) and on none of the three lists. Walks follow only links that are carved blocks of the
+ * page and stop at the first repeat, so a corrupt or concurrently changing page yields {@link #listErrors} instead
+ * of a loop or a read outside the page. In checked mode the page's own live/remote bitmaps are compared with what
+ * the lists say ({@link #mismatches}).
+ */
+final class PageScan {
+
+    final int capacity;
+    final int used;
+    final long[] live;
+    int free;
+    int local;
+    int xthread;
+    int listErrors;
+    int mismatches;
+
+    private PageScan(int capacity, int used) {
+        this.capacity = capacity;
+        this.used = used;
+        this.live = new long[(capacity + 63) >>> 6];
+        for (int word = 0; word < live.length; word++) {
+            int bits = Math.min(64, capacity - word * 64);
+            live[word] = bits == 64 ? -1L : (1L << bits) - 1;
+        }
+    }
+
+    static PageScan of(long page, boolean checked) {
+        int capacity = Math.max(0, Math.min(Raw.getInt(page + CAPACITY), Raw.getInt(page + RESERVED)));
+        PageScan scan = new PageScan(capacity, Raw.getInt(page + USED));
+        scan.free = scan.walk(page, Raw.getLong(page + FREE), LIST_ERROR_FREE, null);
+        scan.local = scan.walk(page, Raw.getLong(page + LOCAL_FREE), LIST_ERROR_LOCAL, null);
+        long[] remote = new long[scan.live.length];
+        scan.xthread = scan.walk(page, Raw.getLongVolatile(page + XTHREAD_FREE), LIST_ERROR_XTHREAD, remote);
+        long bitmaps = Raw.getLong(page + LIVE_MAP);
+        if (checked && bitmaps != 0) {
+            for (int word = 0; word < scan.live.length; word++) {
+                long liveWord = Raw.getLong(bitmaps + ((long) word << 4));
+                long remoteWord = Raw.getLong(bitmaps + ((long) word << 4) + 8);
+                // The allocator's live bit: handed out and not on a local list (remote frees keep it until collected).
+                long expectLive = scan.live[word] | remote[word];
+                scan.mismatches += Long.bitCount((liveWord ^ expectLive) & scan.carvedMask(word))
+                        + Long.bitCount((remoteWord ^ remote[word]) & scan.carvedMask(word));
+            }
+        }
+        return scan;
+    }
+
+    private long carvedMask(int word) {
+        int bits = Math.min(64, capacity - word * 64);
+        return bits == 64 ? -1L : (1L << bits) - 1;
+    }
+
+    /** Counts a list, clearing its blocks from {@link #live} (and setting them in {@code onList} when given). */
+    private int walk(long page, long head, int errorBit, long[] onList) {
+        long start = Raw.getLong(page + PAGE_START);
+        long blockSize = Raw.getInt(page + BLOCK_SIZE);
+        int count = 0;
+        for (long block = head; block != 0; block = Raw.getLong(block)) {
+            long offset = block - start;
+            if (blockSize <= 0 || Long.compareUnsigned(offset, capacity * blockSize) >= 0 || offset % blockSize != 0) {
+                listErrors |= errorBit; // a link out of the carved blocks: never followed
+                break;
+            }
+            int index = (int) (offset / blockSize);
+            long bit = 1L << index;
+            if ((live[index >>> 6] & bit) == 0) {
+                listErrors |= errorBit; // already on this or another list: a cycle or a double free
+                break;
+            }
+            live[index >>> 6] &= ~bit;
+            if (onList != null) {
+                onList[index >>> 6] |= bit;
+            }
+            count++;
+        }
+        return count;
+    }
+}
