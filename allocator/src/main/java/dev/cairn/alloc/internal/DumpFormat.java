@@ -46,7 +46,7 @@ final class DumpFormat {
     static final int CONTENTS = 9;
 
     // ---- fixed record sizes (version 1.0) ----
-    static final int SEGMENT_FIXED = 64;
+    static final int SEGMENT_FIXED = 72;
     static final int PAGE_FIXED = 64;
     static final int HEAP_FIXED = 40;
     static final int SAMPLE_FIXED = 24;

@@ -100,9 +100,8 @@ final class HeapDumper {
                 .u32(sampler == null ? 0 : sampler.rate());
         byte[] version = java.util.Arrays.copyOf(CAIRN_VERSION.getBytes(StandardCharsets.US_ASCII),
                 VERSION_FIELD_SIZE);
-        out.bytes(version);
+        out.bytes(version).u32(0); // the checksum's place, patched while the header is still in the buffer
         out.patchHeaderCrc(HEADER_CRC_OFFSET, HEADER_CRC_OFFSET);
-        out.u32(0); // the checksum's place, patched above before the buffer drains
     }
 
     // ------------------------------------------------------------------------------------------------ stats
@@ -269,7 +268,7 @@ final class HeapDumper {
             }
         }
         out.endSection();
-        List<long[]> samples = sampler == null ? List.of() : sampler.samples();
+        List<long[]> samples = sampler == null ? new ArrayList<>() : sampler.samples();
         samples.sort((a, b) -> Long.compareUnsigned(a[0], b[0]));
         out.beginSection(SAMPLES);
         out.u32(samples.size()).u32(SAMPLE_FIXED);
