@@ -104,7 +104,7 @@ final class Totals {
 
     private void add(SegmentInfo segment, PageInfo page) {
         int slot = slot(page.bin());
-        long area = segment.pageAreaBytes(page.index());
+        long area = page.huge() ? page.blockSize() : segment.pageAreaBytes(page.index()); // huge: only the block is committed
         pages++;
         liveBlocks += page.liveBlocks();
         liveBytes += page.liveBytes();
