@@ -4,7 +4,7 @@ package dev.cairn.alloc.internal;
  * The heap-dump file format, writer side: the constants of {@code docs/heap-dump-format.md}, which is the byte-exact
  * spec (the reader in {@code tools} has its own copy and never sees this class).
  *
- * <p>Shape: a {@value #HEADER_SIZE}-byte header, then sections framed as {@code u32 kind, u32 crc32c(body),
+ * <p>Shape: a {@value #DUMP_HEADER_SIZE}-byte header, then sections framed as {@code u32 kind, u32 crc32c(kind, body),
  * u64 length, body}, ending with an {@link #END} section of length 0. All numbers are little-endian. A reader skips
  * kinds it does not know, so new kinds (the runtime's object types) need no version change; fields appended to the
  * fixed part of a record bump the minor version and are skipped by older readers through the section's

@@ -88,6 +88,8 @@ final class DumpOutput implements AutoCloseable {
         sectionStart = position();
         u32(kind).u32(0).u64(0);
         crc.reset();
+        // The kind is checksummed with the body: a corrupted kind must not turn a section into a skipped one.
+        crc.update(new byte[] {(byte) kind, (byte) (kind >>> 8), (byte) (kind >>> 16), (byte) (kind >>> 24)});
         drain(); // the frame is not part of the checksum: drain it before any body byte
     }
 

@@ -52,6 +52,10 @@ final class DumpParser {
             throw new DumpFormatException(8, "format version " + major + "." + minor + " is not readable by this"
                     + " tool, which reads version " + MAJOR + ".x" + (major > MAJOR ? " (a newer Cairn wrote it)" : ""));
         }
+        if (size < HEADER_SIZE) {
+            throw new DumpFormatException(size, "truncated: the header needs " + HEADER_SIZE + " bytes, the file has "
+                    + size);
+        }
         long headerSize = in.u32() & 0xFFFF_FFFFL;
         if (headerSize < HEADER_SIZE || headerSize > size) {
             throw new DumpFormatException(12, "header size " + headerSize + " is impossible (at least " + HEADER_SIZE
@@ -127,6 +131,7 @@ final class DumpParser {
 
     private void checkCrc(long frame, int kind, long body, long length, int expected) throws DumpFormatException {
         CRC32C crc = new CRC32C();
+        crc.update(file.asSlice(frame, 4).asByteBuffer()); // the kind, as the writer checksums it
         for (long done = 0; done < length; ) {
             int n = (int) Math.min(length - done, 1 << 30);
             ByteBuffer chunk = file.asSlice(body + done, n).asByteBuffer();

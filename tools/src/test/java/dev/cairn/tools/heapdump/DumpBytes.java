@@ -47,6 +47,7 @@ public final class DumpBytes {
                 return;
             }
             CRC32C crc = new CRC32C();
+            crc.update(dump, (int) position, 4);
             crc.update(dump, (int) position + 16, (int) length);
             buffer.putInt((int) position + 4, (int) crc.getValue());
             if (buffer.getInt((int) position) == DumpFormat.END) {

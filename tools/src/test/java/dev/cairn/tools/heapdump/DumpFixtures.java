@@ -76,6 +76,34 @@ public final class DumpFixtures {
         return (byte) (seed * 31 + i * 7);
     }
 
+    /**
+     * A small dump with every section filled (sampling, contents, a cross-thread free, a retired page), quick to
+     * mutate and re-read thousands of times.
+     */
+    public static Path smallDump(Path dir, String name) throws InterruptedException {
+        Path path = dir.resolve(name);
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().strictSampling()
+                .purgeDelay(java.time.Duration.ofHours(1)).build())) {
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                long size = i % 3 == 0 ? 40 : i % 3 == 1 ? 200 : 3000;
+                long p = allocateSmall(allocator, size);
+                fill(p, Math.min(size, 64), i);
+                blocks.add(p);
+            }
+            for (int i = 0; i < blocks.size(); i += 4) {
+                allocator.free(blocks.get(i));
+            }
+            long other = allocator.malloc(4000);
+            Thread remote = new Thread(() -> allocator.free(blocks.get(1)));
+            remote.start();
+            remote.join();
+            allocator.free(other);
+            allocator.dumpHeap(path, DumpOptions.withContents());
+        }
+        return path;
+    }
+
     /** A dump of the standard mix. */
     public static Path standardDump(Path dir, String name, boolean contents) throws InterruptedException {
         Path path = dir.resolve(name);
