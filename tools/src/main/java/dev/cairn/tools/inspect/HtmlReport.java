@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * {@code html}: one self-contained page (inline CSS and script, nothing fetched): the address space (a strip per
  * segment, a cell per page coloured by how full it is), and the summary, size-class, segment, thread, site and
- * validation tables. Clicking a size class (in the table or on a cell) highlights its pages.
+ * validation tables. Clicking a size class (in the table or on a cell) highlights its pages; so does opening the
+ * page with {@code #bin=N}.
  *
  * <p>Stable hooks for tests and scripts: {@code #summary}, {@code #address-space}, {@code .segment-strip},
  * {@code .page-cell[data-bin]}, {@code #bins .bin-row[data-bin]}, {@code #bin-detail}, {@code #segments},
@@ -50,6 +51,8 @@ final class HtmlReport {
             document.querySelectorAll('.bin-row').forEach(r => r.addEventListener('click', () => selectBin(r.dataset.bin)));
             document.querySelectorAll('.page-cell[data-bin]').forEach(c =>
               c.addEventListener('click', () => selectBin(c.dataset.bin)));
+            const linked = /^#bin=(-?[0-9]+)$/.exec(location.hash); // a link can open with a size class selected
+            if (linked) selectBin(linked[1]);
             """;
 
     private HtmlReport() {
@@ -106,7 +109,7 @@ final class HtmlReport {
                     next++;
                 }
                 PageInfo page = next < pages.size() && pages.get(next).segment() == s.ordinal()
-                        && pages.get(next).index() == index ? pages.get(next) : null;
+                        && pages.get(next).index() == index ? pages.get(next++) : null;
                 cell(out, s, index, page);
             }
             out.append("</div></div>\n");
