@@ -43,7 +43,8 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             throw new IllegalArgumentException("freeFill must be -1 (off) or a byte value 0-255: " + freeFill);
         }
         if (sampleRate < 0) {
-            throw new IllegalArgumentException("sampleRate must be 0 (off), 1 (every allocation) or more: " + sampleRate);
+            throw new IllegalArgumentException("sampleRate must be 0 (off), 1 (every allocation) or more: "
+                    + sampleRate);
         }
     }
 

@@ -10,7 +10,8 @@ class AllocatorDumpConfigTest {
     @Test
     void samplingSettings() {
         assertEquals(0, AllocatorConfig.defaults().sampleRate());
-        assertEquals(AllocatorConfig.DEFAULT_SAMPLE_RATE, AllocatorConfig.builder().sampling(true).build().sampleRate());
+        assertEquals(AllocatorConfig.DEFAULT_SAMPLE_RATE,
+                AllocatorConfig.builder().sampling(true).build().sampleRate());
         assertEquals(1, AllocatorConfig.builder().strictSampling().build().sampleRate());
         assertThrows(IllegalArgumentException.class, () -> AllocatorConfig.builder().sampleRate(-1).build());
         AllocatorConfig config = AllocatorConfig.builder().sampleRate(7).dumpOnClose("x-{id}.cdump").build();

@@ -50,7 +50,8 @@ final class DumpParser {
         int minor = in.u16();
         if (major != MAJOR) {
             throw new DumpFormatException(8, "format version " + major + "." + minor + " is not readable by this"
-                    + " tool, which reads version " + MAJOR + ".x" + (major > MAJOR ? " (a newer Cairn wrote it)" : ""));
+                    + " tool, which reads version " + MAJOR + ".x"
+                    + (major > MAJOR ? " (a newer Cairn wrote it)" : ""));
         }
         if (size < HEADER_SIZE) {
             throw new DumpFormatException(size, "truncated: the header needs " + HEADER_SIZE + " bytes, the file has "
@@ -208,7 +209,8 @@ final class DumpParser {
             if (kind >= KINDS.length || pageShift < 12 || pageShift > 63 || pageCount <= 0 || size <= 0
                     || (kind != KIND_HUGE && (size >>> pageShift) != pageCount)) {
                 throw in.error(at, "segment " + ordinal + " at 0x" + Long.toHexString(base) + ": kind " + kind
-                        + ", page shift " + pageShift + ", " + pageCount + " pages in " + size + " bytes is impossible");
+                        + ", page shift " + pageShift + ", " + pageCount + " pages in " + size
+                        + " bytes is impossible");
             }
             if (!segments.isEmpty() && Long.compareUnsigned(base, segments.getLast().base()) <= 0) {
                 throw in.error(at, "segments are not in address order at 0x" + Long.toHexString(base));

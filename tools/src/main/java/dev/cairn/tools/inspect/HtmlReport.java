@@ -46,9 +46,11 @@ final class HtmlReport {
               document.querySelectorAll('.bin-row').forEach(r => r.classList.toggle('selected', r.dataset.bin === now));
               const row = document.querySelector('.bin-row[data-bin="' + now + '"]');
               document.getElementById('bin-detail').textContent = now === '' ? '' :
-                'size class ' + now + (row ? ' (' + row.dataset.size + ' bytes)' : '') + ': ' + pages + ' pages highlighted';
+                'size class ' + now + (row ? ' (' + row.dataset.size + ' bytes)' : '') + ': ' + pages
+                + ' pages highlighted';
             }
-            document.querySelectorAll('.bin-row').forEach(r => r.addEventListener('click', () => selectBin(r.dataset.bin)));
+            document.querySelectorAll('.bin-row').forEach(r =>
+              r.addEventListener('click', () => selectBin(r.dataset.bin)));
             document.querySelectorAll('.page-cell[data-bin]').forEach(c =>
               c.addEventListener('click', () => selectBin(c.dataset.bin)));
             const linked = /^#bin=(-?[0-9]+)$/.exec(location.hash); // a link can open with a size class selected
@@ -125,7 +127,8 @@ final class HtmlReport {
                     .append("\" data-fill=\"").append(String.format(Locale.ROOT, "%.3f", fill))
                     .append("\" style=\"background:").append(fillColour(fill)).append("\" title=\"page ").append(index)
                     .append(", ").append(page.huge() ? "huge block" : "blocks of " + page.blockSize())
-                    .append(": ").append(page.liveBlocks()).append('/').append(page.reserved()).append(" live\"></div>");
+                    .append(": ").append(page.liveBlocks()).append('/').append(page.reserved())
+                    .append(" live\"></div>");
             return;
         }
         long offset = s.huge() ? 0 : Math.max((long) index << s.pageShift(), s.metadataSize());

@@ -19,7 +19,8 @@ final class SegmentsCommand {
         List<Report> rows = report.table("segments");
         for (SegmentInfo s : dump.segments()) {
             int o = s.ordinal();
-            rows.add(new Report().put("base", new Hex(s.base())).put("kind", s.kindName()).put("size", new Bytes(s.size()))
+            rows.add(new Report().put("base", new Hex(s.base())).put("kind", s.kindName())
+                    .put("size", new Bytes(s.size()))
                     .put("heap", s.heapId()).put("ownerTid", s.ownerTid())
                     .put("pages", t.segPages[o] + "/" + (s.pageCount() - (s.huge() ? 0 : s.firstPage())))
                     .put("committed", new Bytes(s.committedBytes())).put("purged", new Bytes(s.purgedBytes()))

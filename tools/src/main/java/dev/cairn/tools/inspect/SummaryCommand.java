@@ -43,7 +43,8 @@ final class SummaryCommand {
                 .put("pendingDelayedFrees", dump.delayedFrees().length);
         Report waste = report.section("fragmentation");
         long unused = Math.max(0, t.committed - t.liveBytes);
-        waste.put("committedNotInUse", new Bytes(unused)).put("ofCommitted", new Ratio(Totals.ratio(unused, t.committed)))
+        waste.put("committedNotInUse", new Bytes(unused))
+                .put("ofCommitted", new Ratio(Totals.ratio(unused, t.committed)))
                 .put("partlyUsedPages", new Bytes(t.freeInUsedPages))
                 .put("retiredPagesPurgePending", new Bytes(t.pendingPurge))
                 .put("retiredPagesPurged", new Bytes(t.purged))

@@ -104,7 +104,8 @@ final class Totals {
 
     private void add(SegmentInfo segment, PageInfo page) {
         int slot = slot(page.bin());
-        long area = page.huge() ? page.blockSize() : segment.pageAreaBytes(page.index()); // huge: only the block is committed
+        // A huge segment commits only its block, not the rest of its reservation.
+        long area = page.huge() ? page.blockSize() : segment.pageAreaBytes(page.index());
         pages++;
         liveBlocks += page.liveBlocks();
         liveBytes += page.liveBytes();

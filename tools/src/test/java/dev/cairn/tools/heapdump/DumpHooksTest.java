@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ways a dump is taken (API, on close; JMX is tested in the allocator module) and what the allocator puts in it: the best-effort flag, samples
- * kept only while their block lives, dumps racing with a running thread.
+ * The ways a dump is taken (API, on close; JMX is tested in the allocator module) and what the allocator puts in
+ * it: the best-effort flag, samples kept only while their block lives, dumps racing with a running thread.
  */
 class DumpHooksTest {
 

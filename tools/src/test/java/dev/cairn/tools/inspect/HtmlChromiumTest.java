@@ -97,7 +97,8 @@ class HtmlChromiumTest {
     /** Runs headless Chromium (no sandbox: CI runs as root) and returns its standard output. */
     private String chromium(Path chromium, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox",
-                "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=" + dir.resolve("profile"),
+                "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--user-data-dir=" + dir.resolve("profile"),
                 "--virtual-time-budget=5000"));
         command.addAll(List.of(args));
         Path log = dir.resolve("chromium.log");
