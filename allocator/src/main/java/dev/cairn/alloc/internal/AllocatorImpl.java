@@ -478,8 +478,9 @@ public final class AllocatorImpl implements Allocator {
         java.nio.file.Path path = java.nio.file.Path.of(config.dumpOnClose().replace("{id}", Long.toString(domainId)));
         try {
             HeapDumper.write(this, path, dev.cairn.alloc.DumpOptions.DEFAULT);
-        } catch (java.io.UncheckedIOException e) { // close must still release the memory
-            System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING, e.getMessage());
+        } catch (RuntimeException e) { // a bad path or a full disk: close must still release the memory
+            System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING,
+                    "Cairn: heap dump on close failed: " + e.getMessage());
         }
     }
 

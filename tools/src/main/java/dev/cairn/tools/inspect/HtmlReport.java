@@ -19,6 +19,12 @@ import java.util.Map;
  */
 final class HtmlReport {
 
+    /**
+     * Cells drawn per segment strip. Real segments have at most 4,096 pages (256 MiB of 64 KiB pages); a corrupt
+     * dump could claim billions, so past this only the pages that are in the dump are drawn.
+     */
+    static final int MAX_CELLS_PER_STRIP = 4096;
+
     private static final String STYLE = """
             body{font:13px/1.4 system-ui,sans-serif;margin:16px;color:#222}
             h1{font-size:20px}h2{font-size:16px;margin-top:24px}
@@ -106,7 +112,17 @@ final class HtmlReport {
                     .append(s.kindName()).append(' ').append(new Value.Bytes(s.size()).text()).append(" heap ")
                     .append(s.heapId()).append(s.abandoned() ? " abandoned" : "").append("</div><div class=\"cells\">");
             int from = s.huge() ? 0 : Math.min(s.firstPage(), s.pageCount());
+            boolean sparse = s.pageCount() - from > MAX_CELLS_PER_STRIP;
             for (int index = from; index < s.pageCount(); index++) {
+                if (sparse) { // only the dump's pages of this segment: jump to the next one
+                    while (next < pages.size() && pages.get(next).segment() < s.ordinal()) {
+                        next++;
+                    }
+                    if (next >= pages.size() || pages.get(next).segment() != s.ordinal()) {
+                        break;
+                    }
+                    index = Math.max(index, pages.get(next).index());
+                }
                 while (next < pages.size() && pages.get(next).segment() < s.ordinal()) {
                     next++;
                 }

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
  * throw out of the tool or run out of memory, and answer 0 (the mutation kept a readable dump), 1 (validate found
  * what the mutation broke) or 2 with one line naming the file and an offset. Half the mutants get their checksums
  * recomputed, so the parser's and the commands' own bounds are what is tested, not just the checksums. The seed is
- * printed; rerun one with {@code -Dcairn.fuzz.seed=N}.
+ * printed; rerun one with {@code -Dcairn.fuzz.seed=N}, run longer with {@code -Dcairn.fuzz.mutants=N}.
  */
 class DumpFuzzTest {
 
-    private static final int MUTANTS = 3000;
+    private static final int MUTANTS = Integer.getInteger("cairn.fuzz.mutants", 3000);
     private static final String[][] COMMANDS = {{"summary"}, {"bins"}, {"segments"}, {"threads"}, {"validate"},
         {"sites"}, {"blocks", "--bin", "2", "--contents"}, {"html", "-o", "/dev/null"}};
 

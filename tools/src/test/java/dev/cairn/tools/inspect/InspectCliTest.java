@@ -127,6 +127,26 @@ class InspectCliTest {
         assertEquals(512_000, JsonCheck.firstLong(sites, "estimatedGrowth"));
     }
 
+    @Test
+    void htmlOfASegmentClaimingBillionsOfPagesDrawsOnlyItsPages() throws Exception {
+        byte[] bytes = Files.readAllBytes(dump);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int record = DumpBytes.sectionBody(bytes, 2) + 8;
+        while (b.get(record + 16) != 0) { // to the small segment; records are 72 bytes plus their ranges
+            record += 72 + 16 * (b.getInt(record + 60) + b.getInt(record + 64) + b.getInt(record + 68));
+        }
+        b.putLong(record + 8, 1L << 46); // 2^30 pages of 64 KiB: a corrupt but self-consistent record
+        b.putInt(record + 24, 1 << 30);
+        DumpBytes.fixChecksums(bytes);
+        Path huge = dir.resolve("billions.cdump");
+        Files.write(huge, bytes);
+        Path html = dir.resolve("billions.html");
+        Cli cli = Cli.run(huge.toString(), "html", "-o", html.toString());
+        assertEquals(0, cli.code(), cli.toString());
+        assertTrue(Files.size(html) < 1 << 20, "only the dump's pages are drawn: " + Files.size(html));
+        assertEquals(1, Cli.run(huge.toString(), "validate").code(), "validate names the impossible size");
+    }
+
     private static void leak(Allocator allocator) {
         allocator.malloc(500);
     }
