@@ -60,6 +60,28 @@ class InspectCliTest {
     }
 
     @Test
+    void segmentsAndThreadsAddUpToTheSummary() {
+        String summary = Cli.run(dump.toString(), "--json").out();
+        long bytes = JsonCheck.firstLong(summary, "bytesInUse");
+        String threads = Cli.run(dump.toString(), "threads", "--json").out();
+        assertEquals(bytes, JsonCheck.firstLong(threads, "bytesInUse"), "one heap holds everything");
+        assertTrue(threads.contains("\"threadId\":" + Thread.currentThread().threadId()), threads);
+        String segments = Cli.run(dump.toString(), "segments").out();
+        assertEquals(3, segments.lines().filter(l -> l.contains("0x") && l.contains("MiB")).count(), segments);
+        assertTrue(segments.contains("huge") && segments.contains("medium") && segments.contains("small"));
+    }
+
+    @Test
+    void blocksListsFreeBlocksUnlessLive() {
+        String all = Cli.run(dump.toString(), "blocks", "--bin", "2", "--limit", "100000", "--json").out();
+        String live = Cli.run(dump.toString(), "blocks", "--bin", "2", "--live", "--limit", "100000", "--json").out();
+        assertTrue(all.contains("\"state\":\"free\""), "bin 2 has free blocks");
+        assertFalse(live.contains("\"state\":\"free\""));
+        assertEquals(468, JsonCheck.firstLong(live, "matching"), "the 48-byte blocks still allocated");
+        assertTrue(JsonCheck.firstLong(all, "matching") > 468);
+    }
+
+    @Test
     void sitesRankByBytesAndAreExactUnderStrictSampling() {
         Cli cli = Cli.run(dump.toString(), "sites", "--json");
         assertTrue(cli.out().contains("\"estimated\":false"), cli.out());
