@@ -475,9 +475,9 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void dumpOnClose() {
-        java.nio.file.Path path = java.nio.file.Path.of(config.dumpOnClose().replace("{id}", Long.toString(domainId)));
         try {
-            HeapDumper.write(this, path, dev.cairn.alloc.DumpOptions.DEFAULT);
+            String path = config.dumpOnClose().replace("{id}", Long.toString(domainId));
+            HeapDumper.write(this, java.nio.file.Path.of(path), dev.cairn.alloc.DumpOptions.DEFAULT);
         } catch (RuntimeException e) { // a bad path or a full disk: close must still release the memory
             System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING,
                     "Cairn: heap dump on close failed: " + e.getMessage());

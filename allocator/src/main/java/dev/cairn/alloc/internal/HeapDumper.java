@@ -37,17 +37,15 @@ final class HeapDumper {
     private final boolean checked;
     /** Page descriptor address → queue kind ({@link DumpFormat#QUEUE_BIN} or {@link DumpFormat#QUEUE_FULL}). */
     private final Map<Long, Integer> queues = new HashMap<>();
-    /** Live bitmaps by page, kept for the contents section only (null without contents). */
-    private final List<long[]> keptBitmaps;
-    private final List<Long> keptPages;
+    /** Page snapshots kept for the contents section, so it writes exactly the blocks PAGES says are live. */
+    private final List<PageSnapshot> kept;
 
     private HeapDumper(AllocatorImpl allocator, DumpOutput out, boolean contents) {
         this.allocator = allocator;
         this.store = allocator.store();
         this.out = out;
         this.checked = allocator.checked();
-        this.keptBitmaps = contents ? new ArrayList<>() : null;
-        this.keptPages = contents ? new ArrayList<>() : null;
+        this.kept = contents ? new ArrayList<>() : null;
     }
 
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
@@ -198,39 +196,43 @@ final class HeapDumper {
     }
 
     private void pages(long[] bases) throws IOException {
-        // The list is fixed first so the count is exact even if another thread formats a page meanwhile.
-        List<long[]> pages = new ArrayList<>(); // {segment ordinal, page index, descriptor}
+        // Snapshots first, so the count written is exact even if another thread formats or retires a page meanwhile.
+        List<PageSnapshot> snapshots = new ArrayList<>();
+        List<int[]> where = new ArrayList<>(); // {segment ordinal, page index}
+        List<Long> descriptors = new ArrayList<>();
         for (int ordinal = 0; ordinal < bases.length; ordinal++) {
             long base = bases[ordinal];
             for (int index = 0, n = Raw.getInt(base + SEG_PAGE_COUNT); index < n; index++) {
                 long page = descriptor(base, index);
-                if (Raw.getLongAcquire(page + BLOCKS_BYTES) != 0) { // partner: release store in Pages.format
-                    pages.add(new long[] {ordinal, index, page});
+                if (Raw.getLongAcquire(page + BLOCKS_BYTES) == 0) { // partner: release store in Pages.format
+                    continue;
+                }
+                PageSnapshot snapshot = PageSnapshot.take(page, checked);
+                if (snapshot != null) {
+                    snapshots.add(snapshot);
+                    where.add(new int[] {ordinal, index});
+                    descriptors.add(page);
                 }
             }
         }
         out.beginSection(PAGES);
-        out.u32(pages.size()).u32(PAGE_FIXED);
-        for (long[] p : pages) {
-            page((int) p[0], (int) p[1], p[2]);
+        out.u32(snapshots.size()).u32(PAGE_FIXED);
+        for (int i = 0; i < snapshots.size(); i++) {
+            page(where.get(i)[0], where.get(i)[1], descriptors.get(i), snapshots.get(i));
         }
         out.endSection();
+        if (kept != null) {
+            kept.addAll(snapshots);
+        }
     }
 
-    private void page(int segmentOrdinal, int index, long page) throws IOException {
-        PageScan scan = PageScan.of(page, checked);
-        int flags = (Raw.getShort(page + FLAGS) & 0xFF) | (Raw.getShort(page + RETAIN) != 0 ? 0x100 : 0);
-        out.u32(segmentOrdinal).u32(index).u64(Raw.getLong(page + PAGE_START))
-                .u64(AllocatorImpl.blockSizeOf(page)).u32(Raw.getInt(page + BIN))
-                .u16(flags).u8(queues.getOrDefault(page, QUEUE_NONE)).u8(scan.listErrors)
-                .u32(scan.capacity).u32(Raw.getInt(page + RESERVED)).u32(scan.used)
-                .u32(scan.free).u32(scan.local).u32(scan.xthread).u32(scan.mismatches).u32(scan.live.length);
-        for (long word : scan.live) {
+    private void page(int segmentOrdinal, int index, long page, PageSnapshot p) throws IOException {
+        out.u32(segmentOrdinal).u32(index).u64(p.start).u64(p.blockSize).u32(p.bin)
+                .u16(p.flags).u8(queues.getOrDefault(page, QUEUE_NONE)).u8(p.listErrors)
+                .u32(p.capacity).u32(p.reserved).u32(p.used)
+                .u32(p.free).u32(p.local).u32(p.xthread).u32(p.mismatches).u32(p.live.length);
+        for (long word : p.live) {
             out.u64(word);
-        }
-        if (keptBitmaps != null) {
-            keptBitmaps.add(scan.live);
-            keptPages.add(page);
         }
     }
 
@@ -258,6 +260,8 @@ final class HeapDumper {
 
     private void sites() throws IOException {
         SiteSampler sampler = allocator.sites();
+        // Samples before sites: sites only grow, so every sample's site id is below the count written.
+        List<long[]> samples = sampler == null ? new ArrayList<>() : sampler.samples();
         List<String[]> sites = sampler == null ? List.of() : sampler.sites();
         out.beginSection(SITES);
         out.u32(sampler == null ? 0 : sampler.rate()).u32(sites.size());
@@ -268,7 +272,6 @@ final class HeapDumper {
             }
         }
         out.endSection();
-        List<long[]> samples = sampler == null ? new ArrayList<>() : sampler.samples();
         samples.sort((a, b) -> Long.compareUnsigned(a[0], b[0]));
         out.beginSection(SAMPLES);
         out.u32(samples.size()).u32(SAMPLE_FIXED);
@@ -282,15 +285,11 @@ final class HeapDumper {
 
     private void contents() throws IOException {
         out.beginSection(CONTENTS);
-        for (int i = 0; i < keptPages.size(); i++) {
-            long page = keptPages.get(i);
-            long[] live = keptBitmaps.get(i);
-            long start = Raw.getLong(page + PAGE_START);
-            long blockSize = AllocatorImpl.blockSizeOf(page);
-            for (int word = 0; word < live.length; word++) {
-                for (long bits = live[word]; bits != 0; bits &= bits - 1) {
-                    long block = start + ((long) word * 64 + Long.numberOfTrailingZeros(bits)) * blockSize;
-                    out.u64(block).u64(blockSize).memory(Raw.segment(block, blockSize));
+        for (PageSnapshot page : kept) {
+            for (int word = 0; word < page.live.length; word++) {
+                for (long bits = page.live[word]; bits != 0; bits &= bits - 1) {
+                    long block = page.start + ((long) word * 64 + Long.numberOfTrailingZeros(bits)) * page.blockSize;
+                    out.u64(block).u64(page.blockSize).memory(Raw.segment(block, page.blockSize));
                 }
             }
         }

@@ -38,6 +38,15 @@ class DumpHooksTest {
     }
 
     @Test
+    void aFailedDumpOnCloseStillCloses() {
+        Allocator allocator = Allocator.create(AllocatorConfig.builder()
+                .dumpOnClose(dir.resolve("missing-dir/x.cdump").toString()).build());
+        allocator.malloc(64);
+        allocator.close(); // logs the failure
+        assertThrows(IllegalStateException.class, () -> allocator.malloc(64), "closed all the same");
+    }
+
+    @Test
     void samplesLiveAsLongAsTheirBlocks() throws Exception {
         Path path = dir.resolve("samples.cdump");
         try (Allocator allocator = DumpFixtures.sampledAllocator()) {
@@ -78,19 +87,23 @@ class DumpHooksTest {
         }
     }
 
+    /**
+     * A thread allocating, freeing (pages retire and are re-formatted) and being sampled while the test thread
+     * dumps again and again: every dump must be readable and say it is best-effort, whatever moment it caught.
+     */
     @Test
     void aDumpWhileAnotherThreadAllocatesIsMarkedBestEffortAndReadable() throws Exception {
-        try (Allocator allocator = Allocator.create()) {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().sampleRate(4).build())) {
             AtomicBoolean stop = new AtomicBoolean();
             CountDownLatch started = new CountDownLatch(1);
             Thread churn = new Thread(() -> {
                 List<Long> blocks = new ArrayList<>();
                 started.countDown();
                 for (long i = 0; !stop.get(); i++) {
-                    blocks.add(allocator.malloc(16 + (i % 64) * 16));
+                    blocks.add(allocator.malloc(16 + (i % 64) * 16 + (i % 1000 == 0 ? 100_000 : 0)));
                     if (blocks.size() > 5000) {
-                        for (int k = 0; k < 2500; k++) {
-                            allocator.free(blocks.remove(blocks.size() - 1 - k));
+                        for (int k = 0; k < 4000; k++) {
+                            allocator.free(blocks.remove(blocks.size() - 1));
                         }
                     }
                 }
@@ -99,8 +112,9 @@ class DumpHooksTest {
             churn.start();
             started.await();
             try {
-                for (int n = 0; n < 20; n++) {
-                    Path path = dir.resolve("race-" + n + ".cdump");
+                long end = System.nanoTime() + 2_000_000_000L;
+                for (int n = 0; n < 200 && System.nanoTime() < end; n++) {
+                    Path path = dir.resolve("race.cdump");
                     allocator.dumpHeap(path);
                     try (HeapDump dump = HeapDump.open(path)) {
                         assertTrue(dump.header().bestEffort(), "a heap of another thread was open");

@@ -3,17 +3,27 @@ package dev.cairn.alloc.internal;
 import static dev.cairn.alloc.internal.DumpFormat.*;
 import static dev.cairn.alloc.internal.SegmentLayout.*;
 
+import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.segments.raw.Raw;
 
 /**
- * One page's free lists walked into a live-block bitmap, for the heap dump: a block is live when it is carved
- * ({@code index < capacity}) and on none of the three lists. Walks follow only links that are carved blocks of the
- * page and stop at the first repeat, so a corrupt or concurrently changing page yields {@link #listErrors} instead
- * of a loop or a read outside the page. In checked mode the page's own live/remote bitmaps are compared with what
- * the lists say ({@link #mismatches}).
+ * One page as the heap dump writes it: its descriptor fields read once, and its free lists walked into a live-block
+ * bitmap (a block is live when it is carved, {@code index < capacity}, and on none of the three lists). Walks follow
+ * only links that are carved blocks of the page and stop at the first repeat, so a corrupt or concurrently changing
+ * page yields {@link #listErrors} instead of a loop or a read outside the page. In checked mode the page's own
+ * live/remote bitmaps are compared with what the lists say ({@link #mismatches}).
+ *
+ * <p>A page that its owner retires while the dump reads it is dropped ({@link #take} returns null): a snapshot is
+ * only kept when the page was still formatted after its fields were read and they describe a possible page, so the
+ * dump never carries a record the format forbids.
  */
-final class PageScan {
+final class PageSnapshot {
 
+    final long start;
+    final long blockSize;
+    final int bin;
+    final int flags;
+    final int reserved;
     final int capacity;
     final int used;
     final long[] live;
@@ -23,19 +33,27 @@ final class PageScan {
     int listErrors;
     int mismatches;
 
-    private PageScan(int capacity, int used) {
-        this.capacity = capacity;
-        this.used = used;
+    private PageSnapshot(long page) {
+        this.start = Raw.getLong(page + PAGE_START);
+        this.blockSize = AllocatorImpl.blockSizeOf(page);
+        this.bin = Raw.getInt(page + BIN);
+        this.flags = (Raw.getShort(page + FLAGS) & 0xFF) | (Raw.getShort(page + RETAIN) != 0 ? 0x100 : 0);
+        this.reserved = Raw.getInt(page + RESERVED);
+        this.capacity = Math.max(0, Math.min(Raw.getInt(page + CAPACITY), reserved));
+        this.used = Raw.getInt(page + USED);
         this.live = new long[(capacity + 63) >>> 6];
         for (int word = 0; word < live.length; word++) {
-            int bits = Math.min(64, capacity - word * 64);
-            live[word] = bits == 64 ? -1L : (1L << bits) - 1;
+            live[word] = carvedMask(word);
         }
     }
 
-    static PageScan of(long page, boolean checked) {
-        int capacity = Math.max(0, Math.min(Raw.getInt(page + CAPACITY), Raw.getInt(page + RESERVED)));
-        PageScan scan = new PageScan(capacity, Raw.getInt(page + USED));
+    /** The page now, or null when it is not (or no longer) a formatted page. */
+    static PageSnapshot take(long page, boolean checked) {
+        PageSnapshot scan = new PageSnapshot(page);
+        if (scan.blockSize <= 0 || scan.bin < -1 || scan.bin >= SizeClasses.BIN_COUNT
+                || Raw.getLongAcquire(page + BLOCKS_BYTES) == 0) { // retired meanwhile: partner Pages.unformat
+            return null;
+        }
         scan.free = scan.walk(page, Raw.getLong(page + FREE), LIST_ERROR_FREE, null);
         scan.local = scan.walk(page, Raw.getLong(page + LOCAL_FREE), LIST_ERROR_LOCAL, null);
         long[] remote = new long[scan.live.length];
@@ -61,8 +79,6 @@ final class PageScan {
 
     /** Counts a list, clearing its blocks from {@link #live} (and setting them in {@code onList} when given). */
     private int walk(long page, long head, int errorBit, long[] onList) {
-        long start = Raw.getLong(page + PAGE_START);
-        long blockSize = Raw.getInt(page + BLOCK_SIZE);
         int count = 0;
         for (long block = head; block != 0; block = Raw.getLong(block)) {
             long offset = block - start;
