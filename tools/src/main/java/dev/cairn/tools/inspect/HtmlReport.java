@@ -38,6 +38,7 @@ final class HtmlReport {
             .page-cell.dim{opacity:.15}.legend span{display:inline-block;margin-right:12px}
             .swatch{display:inline-block;width:10px;height:10px;border:1px solid #888;margin-right:3px}
             #bin-detail{font-weight:bold;min-height:1.4em}.bad{color:#b00}
+            .kv{display:inline-block;vertical-align:top;margin-right:24px}
             """;
 
     private static final String SCRIPT = """
@@ -169,12 +170,12 @@ final class HtmlReport {
     }
 
     private static void keyValues(StringBuilder out, String title, Report report) {
-        out.append("<h3>").append(esc(title)).append("</h3><table>");
+        out.append("<div class=\"kv\"><h3>").append(esc(title)).append("</h3><table>");
         for (Map.Entry<String, Object> e : report.entries().entrySet()) {
             out.append("<tr><th>").append(esc(e.getKey())).append("</th><td>")
                     .append(esc(TextRenderer.text(e.getValue()))).append("</td></tr>");
         }
-        out.append("</table>");
+        out.append("</table></div>");
     }
 
     private static void section(StringBuilder out, String id, String title, List<?> rows) {
