@@ -7,6 +7,7 @@ module dev.cairn.alloc {
     requires transitive dev.cairn.segments;
     requires dev.cairn.radix;
     requires transitive dev.cairn.reclaim;
+    requires java.management; // the allocator's MBean (heap dumps from a running JVM)
 
     exports dev.cairn.alloc;
 }

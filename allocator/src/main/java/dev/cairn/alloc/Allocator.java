@@ -4,6 +4,7 @@ import dev.cairn.alloc.internal.AllocatorImpl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Path;
 
 /**
  * An off-heap allocator: a domain with its own segments, heaps and pools. See the package documentation for the
@@ -117,6 +118,25 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     void collect(boolean force);
 
     AllocatorConfig config();
+
+    // ---- heap dumps (docs/heap-dump-format.md) ----
+
+    /** This allocator's id, unique in the JVM: the dump header's domain id and the JMX name's {@code id}. */
+    long domainId();
+
+    /** {@link #dumpHeap(Path, DumpOptions)} with {@link DumpOptions#DEFAULT}. */
+    default void dumpHeap(Path path) {
+        dumpHeap(path, DumpOptions.DEFAULT);
+    }
+
+    /**
+     * Writes a heap dump to {@code path} (replacing it): segments, pages with their live-block bitmaps, heaps,
+     * stats, sampled allocation sites and, on request, block contents. Safe from any thread; while other threads
+     * allocate, the dump is best-effort and says so in its header. Inspect it with {@code scripts/cairn-inspect}.
+     *
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    void dumpHeap(Path path, DumpOptions options);
 
     /** Returns every segment to the OS; every later call throws {@link IllegalStateException}. Idempotent. */
     @Override

@@ -274,6 +274,16 @@ final class AbandonedPool {
         }
     }
 
+    /** The pooled segments' bases, oldest first (heap dumps). */
+    long[] bases() {
+        lock.lock();
+        try {
+            return entries.keySet().stream().mapToLong(Long::longValue).toArray();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     long abandonedCount() {
         return abandoned.sum();
     }

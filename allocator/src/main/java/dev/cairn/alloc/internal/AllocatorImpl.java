@@ -53,6 +53,11 @@ public final class AllocatorImpl implements Allocator {
     private final LongAdder remoteFrees = new LongAdder();
     private final DelayedFrees delayed;
     private volatile boolean closed;
+    // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
+    private final long domainId = AllocatorManagement.nextDomainId();
+    /** Null when sampling is off: the malloc and free paths then pay one null test. */
+    private final SiteSampler sites;
+    private final AllocatorManagement management;
 
     public AllocatorImpl(AllocatorConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -67,6 +72,8 @@ public final class AllocatorImpl implements Allocator {
         this.pool = new AbandonedPool(store, config.purgeDelay().toNanos());
         this.registry = new HeapRegistry(this);
         this.delayed = new DelayedFrees(this);
+        this.sites = config.sampleRate() > 0 ? new SiteSampler(config.sampleRate()) : null;
+        this.management = AllocatorManagement.register(this);
     }
 
     // ---------------------------------------------------------------------------------------------- accessors
@@ -111,6 +118,23 @@ public final class AllocatorImpl implements Allocator {
         return remoteFrees.sum();
     }
 
+    SiteSampler sites() {
+        return sites;
+    }
+
+    @Override
+    public long domainId() {
+        return domainId;
+    }
+
+    @Override
+    public void dumpHeap(java.nio.file.Path path, dev.cairn.alloc.DumpOptions options) {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(options, "options");
+        checkOpen();
+        HeapDumper.write(this, path, options);
+    }
+
     @Override
     public AllocatorConfig config() {
         return config;
@@ -138,6 +162,13 @@ public final class AllocatorImpl implements Allocator {
         orphanHuge.add(segment);
         if (!heap.hugeSegments.remove(segment)) {
             orphanHuge.remove(segment); // the freer took it from the heap's set and releases it
+        }
+    }
+
+    /** An arena's heap was destroyed: its blocks died without a free. */
+    void heapDestroyed(HeapImpl heap) {
+        if (sites != null) {
+            sites.forgetHeap(heap.id());
         }
     }
 
@@ -222,6 +253,9 @@ public final class AllocatorImpl implements Allocator {
             freeChecked(address);
         } else {
             freeUnchecked(address);
+        }
+        if (sites != null) {
+            sites.onFree(address); // after the free: a refused free keeps its sample
         }
     }
 
@@ -539,6 +573,12 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             return;
         }
+        if (config.dumpOnClose() != null) {
+            dumpOnClose();
+        }
+        if (management != null) {
+            management.unregister();
+        }
         closed = true;
         registry.closeAll();
         pool.clear();
@@ -546,6 +586,16 @@ public final class AllocatorImpl implements Allocator {
         store.releaseAll();
         store.space().close();
         metaArena.close();
+    }
+
+    private void dumpOnClose() {
+        try {
+            String path = config.dumpOnClose().replace("{id}", Long.toString(domainId));
+            HeapDumper.write(this, java.nio.file.Path.of(path), dev.cairn.alloc.DumpOptions.DEFAULT);
+        } catch (RuntimeException e) { // a bad path or a full disk: close must still release the memory
+            System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING,
+                    "Cairn: heap dump on close failed: " + e.getMessage());
+        }
     }
 
     void checkOpen() {

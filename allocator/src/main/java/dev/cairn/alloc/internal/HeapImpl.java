@@ -47,6 +47,9 @@ public final class HeapImpl implements Heap {
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     private final long emptyPage;
     private final long purgeDelayNanos;
+    /** Heap dumps: the creating thread's name; sampling: this heap's countdown, null when sampling is off. */
+    private final String threadName = Thread.currentThread().getName();
+    private final SiteSampler.Tap sampler;
 
     /** Page serving each 16-byte size step up to {@link SizeClasses#DIRECT_MAX}; the empty page when none. */
     private final long[] direct = new long[SizeClasses.DIRECT_SLOTS];
@@ -78,6 +81,7 @@ public final class HeapImpl implements Heap {
         this.lock = role == Role.SHARED ? new java.util.concurrent.locks.ReentrantLock() : null;
         this.emptyPage = allocator.emptyPage();
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
+        this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
         for (int k = 0; k < Kind.values().length; k++) {
             segments.add(new ArrayList<>());
@@ -116,6 +120,15 @@ public final class HeapImpl implements Heap {
         return ended.compareAndSet(false, true);
     }
 
+    String threadName() {
+        return threadName;
+    }
+
+    /** The first page of {@code bin}'s queue or full queue (heap dumps walk the queues from here). */
+    long queueHead(int bin, boolean full) {
+        return full ? fullQueue[bin] : queue[bin];
+    }
+
     // ------------------------------------------------------------------------------------------------ fast path
 
     @Override
@@ -135,7 +148,7 @@ public final class HeapImpl implements Heap {
                 }
                 Raw.putLong(page + FREE, next);
                 Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
-                return block;
+                return sampler == null ? block : sampler.allocated(block, size);
             }
         }
         return mallocGeneric(size, 0);
@@ -217,7 +230,8 @@ public final class HeapImpl implements Heap {
         }
         int bin = binFor(size, alignment);
         if (bin < 0) {
-            return mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+            long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+            return sampler == null ? huge : sampler.allocated(huge, size);
         }
         long page = findPage(bin);
         long block = Raw.getLong(page + FREE);
@@ -227,7 +241,7 @@ public final class HeapImpl implements Heap {
         }
         Raw.putLong(page + FREE, next);
         Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
-        return block;
+        return sampler == null ? block : sampler.allocated(block, size);
     }
 
     /** The bin serving {@code size} at {@code alignment} (0 or a power of two), or -1 for a huge block. */

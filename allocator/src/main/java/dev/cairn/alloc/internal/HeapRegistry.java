@@ -137,6 +137,7 @@ final class HeapRegistry {
         }
         forget(heap);
         heap.destroy();
+        allocator.heapDestroyed(heap);
     }
 
     /** Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago. */

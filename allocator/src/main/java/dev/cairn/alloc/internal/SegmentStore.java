@@ -74,6 +74,30 @@ final class SegmentStore {
         }
     }
 
+    // ---- heap dumps (HeapDumper): several passes over the same segments, none of which may be given back ----
+
+    /** Holds the release lock's read side until {@link #unpin()}: no segment is given back meanwhile. */
+    void pin() {
+        releaseLock.readLock().lock();
+    }
+
+    void unpin() {
+        releaseLock.readLock().unlock();
+    }
+
+    /** Live segment bases in address order (call while pinned). */
+    long[] liveBases() {
+        return live.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    boolean isCommitted(long base, long offset, long length) {
+        return space.isCommitted(segmentAt(base), offset, length);
+    }
+
+    long commitUnit() {
+        return space.config().commitUnit();
+    }
+
     /** Gives back every live and cached segment (the allocator's close). */
     void releaseAll() {
         for (long base : live.keySet()) {
