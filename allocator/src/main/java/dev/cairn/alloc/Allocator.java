@@ -4,6 +4,7 @@ import dev.cairn.alloc.internal.AllocatorImpl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Path;
 
 /**
  * An off-heap allocator: a domain with its own segments, heaps and pools. See the package documentation for the
@@ -46,6 +47,26 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     /** Frees a block from any thread; {@code free(0)} does nothing. */
     void free(long address);
 
+    /**
+     * Frees a block once every online thread of this allocator's QSBR domain ({@link #qsbr()}) has passed a
+     * quiescent point: lock-free readers that may still hold the block never see it freed (CPython's
+     * {@code _PyMem_FreeDelayed}). The block is checked now, as {@link #free(long)} checks it, and a second free of
+     * it, delayed or not, is refused from this call on. Readers take part through {@link #qsbrThread()}; a thread
+     * that only frees with delay takes part offline and holds nobody back. {@code freeDelayed(0)} does nothing.
+     */
+    void freeDelayed(long address);
+
+    /** This allocator's QSBR domain: its own, so threads of one allocator never wait for another's. */
+    dev.cairn.reclaim.Qsbr qsbr();
+
+    /**
+     * The calling thread's handle in {@link #qsbr()}, registered and online on first call: a reader reports
+     * {@link dev.cairn.reclaim.QsbrThread#quiescent()} where it holds no block of a shared structure, and
+     * {@link dev.cairn.reclaim.QsbrThread#detach() detaches} around blocking calls. Its deferred frees run at its
+     * quiescent points.
+     */
+    dev.cairn.reclaim.QsbrThread qsbrThread();
+
     /** Frees a segment returned by {@link #allocate(long, long)}. */
     void free(MemorySegment segment);
 
@@ -55,8 +76,21 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     /** Whether {@code address} lies in a live segment of this allocator (any byte, not only block starts). */
     boolean owns(long address);
 
-    /** The calling thread's heap. */
+    /**
+     * The calling thread's heap. A platform thread gets a heap of its own on first use; virtual threads share a
+     * small set of heaps (about two per carrier thread), each locked for the length of one call.
+     */
     Heap heap();
+
+    /**
+     * The calling thread gives up its heap ({@link Heap#release()}): segments with live blocks go to this
+     * allocator's abandoned pool, where other threads of this allocator adopt them; nothing is lost, and frees of
+     * its blocks from any thread are still accepted. The thread's next allocation gets a new heap. It also leaves
+     * the allocator's QSBR domain ({@link #qsbrThread()}): its pending delayed frees are handed to the domain and
+     * still happen once due. Threads that end
+     * without calling this are detected and treated the same way (see {@code docs/design/allocator.md}).
+     */
+    void releaseCurrentThread();
 
     /**
      * An {@link Arena} whose allocations come from a heap of its own and are all released at once on
@@ -76,13 +110,33 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     void validate();
 
     /**
-     * Returns to the OS what is free now: the calling thread's empty pages (with {@code force}, including blocks
-     * other threads freed into its full pages and the one page kept per size class), purged at once, and the
-     * allocator's cached segments.
+     * Returns to the OS what is free now: the calling thread's due delayed frees run; its empty pages (with
+     * {@code force}, including blocks other threads freed into its full pages and the one page kept per size class,
+     * and the shared heaps of virtual threads) are purged at once; heaps of threads that have ended are abandoned;
+     * abandoned segments whose blocks have all been freed go back to the OS; cached segments are unmapped.
      */
     void collect(boolean force);
 
     AllocatorConfig config();
+
+    // ---- heap dumps (docs/heap-dump-format.md) ----
+
+    /** This allocator's id, unique in the JVM: the dump header's domain id and the JMX name's {@code id}. */
+    long domainId();
+
+    /** {@link #dumpHeap(Path, DumpOptions)} with {@link DumpOptions#DEFAULT}. */
+    default void dumpHeap(Path path) {
+        dumpHeap(path, DumpOptions.DEFAULT);
+    }
+
+    /**
+     * Writes a heap dump to {@code path} (replacing it): segments, pages with their live-block bitmaps, heaps,
+     * stats, sampled allocation sites and, on request, block contents. Safe from any thread; while other threads
+     * allocate, the dump is best-effort and says so in its header. Inspect it with {@code scripts/cairn-inspect}.
+     *
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    void dumpHeap(Path path, DumpOptions options);
 
     /** Returns every segment to the OS; every later call throws {@link IllegalStateException}. Idempotent. */
     @Override

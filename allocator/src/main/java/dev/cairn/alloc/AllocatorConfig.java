@@ -8,7 +8,9 @@ import java.util.Objects;
  * How an {@link Allocator} is built. System properties are read in one place, {@link #fromSystemProperties()}:
  * {@code cairn.segmentSize} (bytes), {@code cairn.checked} (true/false), {@code cairn.purgeDelayMillis},
  * {@code cairn.hugePages} (OFF/TRANSPARENT/EXPLICIT), {@code cairn.commitLimit} (bytes, 0 = none),
- * {@code cairn.freeFill} (a byte value 0-255 written over freed blocks, -1 = off).
+ * {@code cairn.freeFill} (a byte value 0-255 written over freed blocks, -1 = off), {@code cairn.sampleRate}
+ * (0 = off, 1 = strict: every allocation, N = about one in N), {@code cairn.dumpOnClose} (a file to write a heap dump
+ * to when the allocator closes; {@code {id}} in it becomes the allocator's domain id).
  *
  * @param segmentSize power of two, 4 MiB to 256 MiB
  * @param checked validate every caller address (the default); unchecked mode is unsafe
@@ -16,11 +18,16 @@ import java.util.Objects;
  * @param hugePages huge-page policy for segments
  * @param commitLimit most bytes this allocator may have committed (0 = no limit); past it, {@link OutOfMemoryError}
  * @param freeFill byte written over freed blocks (after their first 8 bytes, which hold the free-list link), or -1
+ * @param sampleRate allocation-site sampling: 0 off (the default), 1 records every allocation (strict, for tests),
+ *                   N records the Java stack of about one allocation in N (see {@link #DEFAULT_SAMPLE_RATE})
+ * @param dumpOnClose file a heap dump is written to on {@code close()} ({@code {id}} becomes the domain id), or null
  */
 public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeDelay, SegmentConfig.HugePages hugePages,
-        long commitLimit, int freeFill) {
+        long commitLimit, int freeFill, int sampleRate, String dumpOnClose) {
 
     public static final Duration DEFAULT_PURGE_DELAY = Duration.ofMillis(10);
+    /** The sampling rate {@link Builder#sampling(boolean) sampling(true)} picks: one allocation in 1,000. */
+    public static final int DEFAULT_SAMPLE_RATE = 1000;
 
     public AllocatorConfig {
         Objects.requireNonNull(purgeDelay, "purgeDelay");
@@ -35,6 +42,10 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
         if (freeFill < -1 || freeFill > 255) {
             throw new IllegalArgumentException("freeFill must be -1 (off) or a byte value 0-255: " + freeFill);
         }
+        if (sampleRate < 0) {
+            throw new IllegalArgumentException("sampleRate must be 0 (off), 1 (every allocation) or more: "
+                    + sampleRate);
+        }
     }
 
     public static AllocatorConfig defaults() {
@@ -47,7 +58,7 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
 
     public Builder toBuilder() {
         return new Builder().segmentSize(segmentSize).checked(checked).purgeDelay(purgeDelay).hugePages(hugePages)
-                .commitLimit(commitLimit).freeFill(freeFill);
+                .commitLimit(commitLimit).freeFill(freeFill).sampleRate(sampleRate).dumpOnClose(dumpOnClose);
     }
 
     /** The defaults, overridden by any {@code cairn.*} system property that is set. */
@@ -72,6 +83,12 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
         if ((value = System.getProperty("cairn.freeFill")) != null) {
             builder.freeFill(Integer.parseInt(value.trim()));
         }
+        if ((value = System.getProperty("cairn.sampleRate")) != null) {
+            builder.sampleRate(Integer.parseInt(value.trim()));
+        }
+        if ((value = System.getProperty("cairn.dumpOnClose")) != null && !value.isBlank()) {
+            builder.dumpOnClose(value.trim());
+        }
         return builder.build();
     }
 
@@ -87,6 +104,8 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
         private SegmentConfig.HugePages hugePages = SegmentConfig.HugePages.OFF;
         private long commitLimit;
         private int freeFill = -1;
+        private int sampleRate;
+        private String dumpOnClose;
 
         private Builder() {
         }
@@ -121,8 +140,31 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             return this;
         }
 
+        /** 0 = off, 1 = every allocation (strict), N = about one allocation in N. */
+        public Builder sampleRate(int rate) {
+            this.sampleRate = rate;
+            return this;
+        }
+
+        /** On: {@link #DEFAULT_SAMPLE_RATE}; off: 0. */
+        public Builder sampling(boolean on) {
+            return sampleRate(on ? DEFAULT_SAMPLE_RATE : 0);
+        }
+
+        /** Records the stack of every allocation: exact site totals, for tests (slow). */
+        public Builder strictSampling() {
+            return sampleRate(1);
+        }
+
+        /** Writes a heap dump to {@code path} on close ({@code {id}} becomes the domain id); null for none. */
+        public Builder dumpOnClose(String path) {
+            this.dumpOnClose = path;
+            return this;
+        }
+
         public AllocatorConfig build() {
-            return new AllocatorConfig(segmentSize, checked, purgeDelay, hugePages, commitLimit, freeFill);
+            return new AllocatorConfig(segmentSize, checked, purgeDelay, hugePages, commitLimit, freeFill, sampleRate,
+                    dumpOnClose);
         }
     }
 }

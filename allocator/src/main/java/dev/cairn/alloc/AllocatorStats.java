@@ -12,8 +12,8 @@ import java.util.List;
  *
  * @param version layout version of this record ({@value #VERSION})
  * @param checked whether the allocator runs in checked mode
- * @param heaps heaps created (thread heaps and arenas) and not destroyed
- * @param liveSegments segments holding pages or huge blocks
+ * @param heapsLive heaps in use now: platform threads' heaps, arenas' heaps and the shared heaps of virtual threads
+ * @param liveSegments segments holding pages or huge blocks (owned or abandoned)
  * @param cachedSegments released segments kept mapped (purged) for reuse
  * @param reservedBytes address space reserved from the OS
  * @param peakReservedBytes highest {@code reservedBytes} seen
@@ -25,13 +25,23 @@ import java.util.List;
  * @param pages pages holding a size class
  * @param remoteFrees frees by a thread other than the block's owner, cumulative
  * @param slowPathCalls allocation slow-path calls, cumulative
+ * @param abandonedSegments segments in the abandoned pool now (live blocks, no heap)
+ * @param segmentsAbandoned segments given to the abandoned pool by ending heaps, cumulative
+ * @param segmentsReclaimed abandoned segments adopted by a live heap, cumulative
+ * @param segmentsReleased abandoned segments given back to the OS once other threads had freed all their blocks
+ *     (without being adopted), cumulative
+ * @param heapsReleased heaps given up by their thread ({@code Heap.release}), cumulative
+ * @param deadThreadsDetected heaps whose thread ended without releasing them, found and abandoned, cumulative
+ * @param delayedFreesPending blocks passed to {@code freeDelayed} and not yet freed (counted in use until then)
  * @param bins per size class, only classes with pages
  */
-public record AllocatorStats(int version, boolean checked, int heaps, long liveSegments, long cachedSegments,
+public record AllocatorStats(int version, boolean checked, int heapsLive, long liveSegments, long cachedSegments,
         long reservedBytes, long peakReservedBytes, long committedBytes, long peakCommittedBytes, long purgedBytes,
-        long allocatedBytes, long blocksInUse, long pages, long remoteFrees, long slowPathCalls, List<BinStats> bins) {
+        long allocatedBytes, long blocksInUse, long pages, long remoteFrees, long slowPathCalls,
+        long abandonedSegments, long segmentsAbandoned, long segmentsReclaimed, long segmentsReleased,
+        long heapsReleased, long deadThreadsDetected, long delayedFreesPending, List<BinStats> bins) {
 
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     public AllocatorStats {
         bins = List.copyOf(bins);
@@ -53,7 +63,7 @@ public record AllocatorStats(int version, boolean checked, int heaps, long liveS
     public String toJson() {
         StringBuilder json = new StringBuilder(256 + bins.size() * 96);
         json.append("{\"version\":").append(version).append(",\"checked\":").append(checked)
-                .append(",\"heaps\":").append(heaps).append(",\"liveSegments\":").append(liveSegments)
+                .append(",\"heapsLive\":").append(heapsLive).append(",\"liveSegments\":").append(liveSegments)
                 .append(",\"cachedSegments\":").append(cachedSegments)
                 .append(",\"reservedBytes\":").append(reservedBytes)
                 .append(",\"peakReservedBytes\":").append(peakReservedBytes)
@@ -62,6 +72,13 @@ public record AllocatorStats(int version, boolean checked, int heaps, long liveS
                 .append(",\"purgedBytes\":").append(purgedBytes).append(",\"allocatedBytes\":").append(allocatedBytes)
                 .append(",\"blocksInUse\":").append(blocksInUse).append(",\"pages\":").append(pages)
                 .append(",\"remoteFrees\":").append(remoteFrees).append(",\"slowPathCalls\":").append(slowPathCalls)
+                .append(",\"abandonedSegments\":").append(abandonedSegments)
+                .append(",\"segmentsAbandoned\":").append(segmentsAbandoned)
+                .append(",\"segmentsReclaimed\":").append(segmentsReclaimed)
+                .append(",\"segmentsReleased\":").append(segmentsReleased)
+                .append(",\"heapsReleased\":").append(heapsReleased)
+                .append(",\"deadThreadsDetected\":").append(deadThreadsDetected)
+                .append(",\"delayedFreesPending\":").append(delayedFreesPending)
                 .append(",\"bins\":[");
         for (int i = 0; i < bins.size(); i++) {
             BinStats bin = bins.get(i);

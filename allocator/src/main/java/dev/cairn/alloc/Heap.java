@@ -19,4 +19,15 @@ public interface Heap {
     long realloc(long address, long newSize);
 
     long usableSize(long address);
+
+    /**
+     * Gives this heap up, on its own thread: its segments that hold live blocks go to the allocator's abandoned pool
+     * (other threads of the same allocator adopt them), empty ones back to the OS. Blocks it handed out stay valid
+     * and may be freed by any thread. Using this heap afterwards throws {@link IllegalStateException}; the thread's
+     * next call through the {@link Allocator} gets a new heap. Idempotent; on a virtual thread's shared heap it does
+     * nothing, as nothing is held between calls.
+     *
+     * @throws WrongThreadException when called from a thread other than the heap's own
+     */
+    void release();
 }

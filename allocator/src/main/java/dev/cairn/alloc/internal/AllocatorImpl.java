@@ -9,6 +9,8 @@ import dev.cairn.alloc.BlockVisitor;
 import dev.cairn.alloc.Heap;
 import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.radix.AddressMap;
+import dev.cairn.reclaim.Qsbr;
+import dev.cairn.reclaim.QsbrThread;
 import dev.cairn.segments.SegmentSpace;
 import dev.cairn.segments.raw.Raw;
 import java.lang.foreign.Arena;
@@ -41,13 +43,21 @@ public final class AllocatorImpl implements Allocator {
     private final long segmentMask;
     private final Arena metaArena = Arena.ofShared();
     private final long emptyPage;
-    private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
-    /** Heaps by id, for the free slow path (copy on write under {@code this}; read without locking). */
-    private volatile HeapImpl[] heapTable = new HeapImpl[16];
-    private final AtomicInteger nextHeapId = new AtomicInteger(1);
-    private final ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>();
+    private final AbandonedPool pool;
+    private final HeapRegistry registry;
+    /**
+     * Huge segments whose heap has ended: released by whichever thread frees their block. A huge segment is in
+     * exactly one of its heap's set or this one; whoever removes it from a set releases it.
+     */
+    private final java.util.Set<Long> orphanHuge = ConcurrentHashMap.newKeySet();
     private final LongAdder remoteFrees = new LongAdder();
+    private final DelayedFrees delayed;
     private volatile boolean closed;
+    // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
+    private final long domainId = AllocatorManagement.nextDomainId();
+    /** Null when sampling is off: the malloc and free paths then pay one null test. */
+    private final SiteSampler sites;
+    private final AllocatorManagement management;
 
     public AllocatorImpl(AllocatorConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -59,6 +69,11 @@ public final class AllocatorImpl implements Allocator {
         this.segmentMask = -store.segmentSize();
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
+        this.pool = new AbandonedPool(store, config.purgeDelay().toNanos());
+        this.registry = new HeapRegistry(this);
+        this.delayed = new DelayedFrees(this);
+        this.sites = config.sampleRate() > 0 ? new SiteSampler(config.sampleRate()) : null;
+        this.management = AllocatorManagement.register(this);
     }
 
     // ---------------------------------------------------------------------------------------------- accessors
@@ -79,16 +94,45 @@ public final class AllocatorImpl implements Allocator {
         return cookie;
     }
 
+    AbandonedPool pool() {
+        return pool;
+    }
+
+    HeapRegistry registry() {
+        return registry;
+    }
+
     Iterable<HeapImpl> heaps() {
-        return heaps.values();
+        return registry.all();
     }
 
     HeapImpl heapById(int id) {
-        return heaps.get(id);
+        return registry.byId(id);
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     long remoteFrees() {
         return remoteFrees.sum();
+    }
+
+    SiteSampler sites() {
+        return sites;
+    }
+
+    @Override
+    public long domainId() {
+        return domainId;
+    }
+
+    @Override
+    public void dumpHeap(java.nio.file.Path path, dev.cairn.alloc.DumpOptions options) {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(options, "options");
+        checkOpen();
+        HeapDumper.write(this, path, options);
     }
 
     @Override
@@ -99,41 +143,32 @@ public final class AllocatorImpl implements Allocator {
     // ---------------------------------------------------------------------------------------------- heaps
 
     @Override
-    public HeapImpl heap() {
-        HeapImpl heap = threadHeap.get();
-        if (heap == null) {
-            heap = newHeap();
-            threadHeap.set(heap);
-        }
-        return heap;
+    public Heap heap() {
+        return registry.currentHeap();
     }
 
-    HeapImpl newHeap() {
+    @Override
+    public void releaseCurrentThread() {
         checkOpen();
-        HeapImpl heap = new HeapImpl(this, nextHeapId.getAndIncrement(), Thread.currentThread().threadId());
-        heaps.put(heap.id(), heap);
-        synchronized (this) {
-            HeapImpl[] table = heapTable;
-            if (heap.id() >= table.length) {
-                table = java.util.Arrays.copyOf(table, Math.max(table.length * 2, heap.id() + 1));
-            } else {
-                table = table.clone();
-            }
-            table[heap.id()] = heap;
-            heapTable = table;
+        delayed.releaseCurrentThread();
+        HeapImpl heap = registry.threadHeap();
+        if (heap != null) {
+            registry.release(heap);
         }
-        return heap;
     }
 
-    void destroyHeap(HeapImpl heap) {
-        heaps.remove(heap.id());
-        synchronized (this) {
-            HeapImpl[] table = heapTable.clone();
-            table[heap.id()] = null;
-            heapTable = table;
+    /** Moves a huge segment of an ending heap to the orphan set, unless a concurrent free already released it. */
+    void orphanHuge(HeapImpl heap, long segment) {
+        orphanHuge.add(segment);
+        if (!heap.hugeSegments.remove(segment)) {
+            orphanHuge.remove(segment); // the freer took it from the heap's set and releases it
         }
-        if (!closed) {
-            heap.destroy();
+    }
+
+    /** An arena's heap was destroyed: its blocks died without a free. */
+    void heapDestroyed(HeapImpl heap) {
+        if (sites != null) {
+            sites.forgetHeap(heap.id());
         }
     }
 
@@ -141,7 +176,8 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public long malloc(long size) {
-        return heap().malloc(size);
+        HeapImpl heap = registry.threadHeap();
+        return heap != null ? heap.malloc(size) : registry.currentHeap().malloc(size);
     }
 
     @Override
@@ -156,7 +192,7 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public long realloc(long address, long newSize) {
-        return reallocIn(heap(), address, newSize);
+        return heap().realloc(address, newSize);
     }
 
     long reallocIn(HeapImpl heap, long address, long newSize) {
@@ -218,6 +254,9 @@ public final class AllocatorImpl implements Allocator {
         } else {
             freeUnchecked(address);
         }
+        if (sites != null) {
+            sites.onFree(address); // after the free: a refused free keeps its sample
+        }
     }
 
     @Override
@@ -262,6 +301,88 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    // ---------------------------------------------------------------------------------------------- delayed free
+
+    @Override
+    public void freeDelayed(long address) {
+        if (address == 0) {
+            return;
+        }
+        checkOpen();
+        if (checked) {
+            markPending(address);
+        }
+        delayed.defer(address);
+    }
+
+    /** Checked mode: proves the block as a free does, then marks it pending (remote bit set, on no list). */
+    private void markPending(long address) {
+        long page = checkedPage("freeDelayed", address);
+        long index = Pages.blockIndex(page, address);
+        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+        long bit = 1L << index;
+        if ((Raw.getLong(word) & bit) == 0) {
+            throw Errors.notLive("freeDelayed", address);
+        }
+        if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
+            throw Errors.remotelyFreed("freeDelayed", address);
+        }
+    }
+
+    /** The real free of a pending block, on whichever thread runs the due deferred work (see DelayedFrees). */
+    void releasePending(long address) {
+        if (closed) {
+            return; // every segment is gone already
+        }
+        long page = pageOf(address);
+        long segment = page & segmentMask;
+        if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+            if (checked) {
+                long index = Pages.blockIndex(page, address);
+                long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+                long bit = 1L << index;
+                Raw.getAndBitwiseAndLong(word + 8, ~bit); // pending mark off; partner: markPending's OR
+                Raw.putLong(word, Raw.getLong(word) & ~bit);
+            }
+            freeLocal(page, address);
+        } else {
+            freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+        }
+    }
+
+    /** Usable size of a block already proven (the QSBR byte accounting of pending blocks). */
+    long pendingBlockSize(long address) {
+        return blockSizeOf(pageOf(address));
+    }
+
+    /** The descriptor of a block known to be ours: mask, or the map for a huge block past its first granule. */
+    private long pageOf(long address) {
+        long segment = address & segmentMask;
+        if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
+            segment = map.lookup(address);
+        }
+        return descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
+    }
+
+    @Override
+    public Qsbr qsbr() {
+        return delayed.domain();
+    }
+
+    @Override
+    public QsbrThread qsbrThread() {
+        checkOpen();
+        return delayed.participant();
+    }
+
+    DelayedFrees delayedFrees() {
+        return delayed;
+    }
+
+    long delayedPending() {
+        return delayed.pending();
+    }
+
     /**
      * The page descriptor of the block at {@code address}, proven: a live segment of this allocator, a page in
      * use, an exact block start. Throws naming {@code op} otherwise; reads nothing it has not proven mapped.
@@ -285,12 +406,8 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeUnchecked(long address) {
-        long segment = address & segmentMask;
-        if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
-            segment = map.lookup(address); // a huge block placed past its segment's first granule
-        }
-        long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
-        if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+        long page = pageOf(address);
+        if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
             freeLocal(page, address);
         } else {
             freeRemote(page, address);
@@ -330,16 +447,42 @@ public final class AllocatorImpl implements Allocator {
         long head;
         do {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
+            if ((head & ABANDONED_TAG) != 0) {
+                freeAbandoned(page, address);
+                return;
+            }
             Raw.putLong(address, head);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address)); // partner: getAndSet in Pages.collect
         remoteFrees.increment();
+    }
+
+    /**
+     * A remote free into an abandoned segment (protocol in {@link AbandonedPool}): count it before the push, while
+     * the block still pins the segment, push it keeping the tag, and ask for a sweep when the count says the
+     * segment may be empty. Nothing of the segment is touched after the push.
+     */
+    private void freeAbandoned(long page, long address) {
+        long segment = page & segmentMask; // descriptors sit in their segment's header
+        long frees = Raw.getAndAddLong(segment + SEG_ABANDONED_FREES, 1) + 1;
+        long live = Raw.getLong(segment + SEG_ABANDONED_LIVE);
+        long head;
+        do {
+            head = Raw.getLongVolatile(page + XTHREAD_FREE);
+            Raw.putLong(address, head & ~ABANDONED_TAG);
+        } while (!Raw.casLong(page + XTHREAD_FREE, head, address | (head & ABANDONED_TAG)));
+        remoteFrees.increment();
+        if (frees >= live) {
+            pool.trySweep(segment);
+        } else {
+            pool.maybeSweepAll();
+        }
     }
 
     /** A huge block is freed by whichever thread frees it: its segment goes straight back. */
     private void releaseHuge(long page) {
         long segment = page & segmentMask;
         HeapImpl owner = heapOf(page);
-        if (owner == null || owner.hugeSegments.remove(segment)) {
+        if ((owner != null && owner.hugeSegments.remove(segment)) || orphanHuge.remove(segment)) {
             store.release(segment);
         }
     }
@@ -352,7 +495,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private HeapImpl heapOf(long page) {
-        return heapTable[Raw.getInt((page & segmentMask) + SEG_HEAP_ID)];
+        return registry.byId(Raw.getInt((page & segmentMask) + SEG_HEAP_ID));
     }
 
     static long blockSizeOf(long page) {
@@ -366,12 +509,7 @@ public final class AllocatorImpl implements Allocator {
     public long usableSize(long address) {
         checkOpen();
         if (!checked) {
-            long segment = address & segmentMask;
-            if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
-                segment = map.lookup(address);
-            }
-            return blockSizeOf(descriptor(segment,
-                    (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT))));
+            return blockSizeOf(pageOf(address));
         }
         if (address == 0) {
             throw Errors.notOurs("usableSize", address);
@@ -392,7 +530,7 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public Arena newArena() {
         checkOpen();
-        return new CairnArena(this, newHeap());
+        return new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA));
     }
 
     @Override
@@ -417,10 +555,16 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void collect(boolean force) {
         checkOpen();
-        HeapImpl heap = threadHeap.get();
+        delayed.processCurrentThread();
+        HeapImpl heap = registry.threadHeap();
         if (heap != null) {
             heap.collect(force);
         }
+        if (force) {
+            registry.shared().forEachLocked(shared -> shared.collect(true));
+        }
+        registry.reapDead();
+        pool.sweepAll();
         store.trimCache();
     }
 
@@ -429,13 +573,29 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             return;
         }
-        closed = true;
-        for (HeapImpl heap : heaps.values()) {
-            heap.closed = true;
+        if (config.dumpOnClose() != null) {
+            dumpOnClose();
         }
+        if (management != null) {
+            management.unregister();
+        }
+        closed = true;
+        registry.closeAll();
+        pool.clear();
+        orphanHuge.clear();
         store.releaseAll();
         store.space().close();
         metaArena.close();
+    }
+
+    private void dumpOnClose() {
+        try {
+            String path = config.dumpOnClose().replace("{id}", Long.toString(domainId));
+            HeapDumper.write(this, java.nio.file.Path.of(path), dev.cairn.alloc.DumpOptions.DEFAULT);
+        } catch (RuntimeException e) { // a bad path or a full disk: close must still release the memory
+            System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING,
+                    "Cairn: heap dump on close failed: " + e.getMessage());
+        }
     }
 
     void checkOpen() {

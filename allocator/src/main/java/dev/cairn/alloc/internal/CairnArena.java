@@ -41,6 +41,6 @@ final class CairnArena implements Arena {
     @Override
     public void close() {
         scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
-        allocator.destroyHeap(heap);
+        allocator.registry().destroy(heap);
     }
 }

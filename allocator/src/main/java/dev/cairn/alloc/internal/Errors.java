@@ -26,8 +26,8 @@ final class Errors {
     }
 
     static IllegalArgumentException remotelyFreed(String op, long address) {
-        return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread"
-                + " (double free)");
+        return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread,"
+                + " or its delayed free is pending (double free)");
     }
 
     static IllegalArgumentException negativeSize(long size) {
@@ -52,7 +52,16 @@ final class Errors {
         return new IllegalStateException("the allocator is closed");
     }
 
+    static IllegalStateException heapEnded() {
+        return new IllegalStateException("this heap was released (Heap.release, or its thread ended); the thread's"
+                + " next allocation through the Allocator gets a new heap");
+    }
+
     static WrongThreadException wrongThread(long ownerTid) {
+        if (ownerTid == SegmentLayout.SHARED_OWNER) {
+            return new WrongThreadException("this shared heap is used without its lock by thread "
+                    + Thread.currentThread());
+        }
         return new WrongThreadException("this heap belongs to thread id " + ownerTid + ", not to thread "
                 + Thread.currentThread());
     }

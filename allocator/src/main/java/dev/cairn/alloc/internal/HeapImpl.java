@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A heap: the pages one thread allocates from. The fast path ({@link #malloc}) is a direct-table load, a list pop
+ * A heap: the pages one thread allocates from (or, for a shared heap, whichever virtual thread holds its lock). The fast path ({@link #malloc}) is a direct-table load, a list pop
  * and a counter update; everything else ({@link #mallocGeneric}) is the slow path, which collects frees, finds or
  * makes a page, runs periodic chores and re-enters the same pop.
  *
@@ -22,16 +22,34 @@ import java.util.concurrent.ConcurrentHashMap;
  * huge block may be freed by any thread). Pages are in one doubly-linked queue per bin (pages that may have free
  * blocks, the first one is what the direct table points at) or in the bin's full queue; the links are in the
  * off-heap descriptors.
+ *
+ * <p>Ending: a heap ends once ({@link #tryEnd}): released by its thread, reaped after its thread died, destroyed
+ * with its arena, or closed with the allocator. Released and reaped heaps abandon their segments into the
+ * allocator's {@link AbandonedPool}; a heap that needs a new page adopts from that pool before it maps a new segment
+ * (arena heaps excepted: their close frees everything they hold, so they must never hold others' blocks).
  */
 public final class HeapImpl implements Heap {
 
+    /** What a heap serves: one platform thread, one arena, or any virtual thread holding {@link #lock}. */
+    enum Role { THREAD, ARENA, SHARED }
+
     private final AllocatorImpl allocator;
     private final SegmentStore store;
+    private final AbandonedPool pool;
     private final boolean checked;
     private final int id;
     private final long ownerTid;
+    private final Role role;
+    /** The owning thread, weakly: a dead thread's heap is found by the registry ({@code null} for shared heaps). */
+    private final java.lang.ref.WeakReference<Thread> owner;
+    /** Held around every use of a shared heap; {@code null} otherwise. */
+    final java.util.concurrent.locks.ReentrantLock lock;
+    private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     private final long emptyPage;
     private final long purgeDelayNanos;
+    /** Heap dumps: the creating thread's name; sampling: this heap's countdown, null when sampling is off. */
+    private final String threadName = Thread.currentThread().getName();
+    private final SiteSampler.Tap sampler;
 
     /** Page serving each 16-byte size step up to {@link SizeClasses#DIRECT_MAX}; the empty page when none. */
     private final long[] direct = new long[SizeClasses.DIRECT_SLOTS];
@@ -51,14 +69,19 @@ public final class HeapImpl implements Heap {
     long slowPathCalls;
     long pagesRetired;
 
-    HeapImpl(AllocatorImpl allocator, int id, long ownerTid) {
+    HeapImpl(AllocatorImpl allocator, int id, Role role, Thread thread) {
         this.allocator = allocator;
         this.store = allocator.store();
+        this.pool = allocator.pool();
         this.checked = allocator.checked();
         this.id = id;
-        this.ownerTid = ownerTid;
+        this.role = role;
+        this.ownerTid = role == Role.SHARED ? SHARED_OWNER : thread.threadId();
+        this.owner = role == Role.SHARED ? null : new java.lang.ref.WeakReference<>(thread);
+        this.lock = role == Role.SHARED ? new java.util.concurrent.locks.ReentrantLock() : null;
         this.emptyPage = allocator.emptyPage();
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
+        this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
         for (int k = 0; k < Kind.values().length; k++) {
             segments.add(new ArrayList<>());
@@ -72,6 +95,38 @@ public final class HeapImpl implements Heap {
 
     long ownerTid() {
         return ownerTid;
+    }
+
+    Role role() {
+        return role;
+    }
+
+    /** The owning thread, or {@code null} when it is gone or the heap is shared. */
+    Thread ownerThread() {
+        return owner == null ? null : owner.get();
+    }
+
+    /** Whether the owning thread has ended (never for a shared heap). */
+    boolean ownerDead() {
+        if (owner == null) {
+            return false;
+        }
+        Thread thread = owner.get();
+        return thread == null || !thread.isAlive();
+    }
+
+    /** Claims the end of this heap; true for exactly one caller. */
+    boolean tryEnd() {
+        return ended.compareAndSet(false, true);
+    }
+
+    String threadName() {
+        return threadName;
+    }
+
+    /** The first page of {@code bin}'s queue or full queue (heap dumps walk the queues from here). */
+    long queueHead(int bin, boolean full) {
+        return full ? fullQueue[bin] : queue[bin];
     }
 
     // ------------------------------------------------------------------------------------------------ fast path
@@ -93,7 +148,7 @@ public final class HeapImpl implements Heap {
                 }
                 Raw.putLong(page + FREE, next);
                 Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
-                return block;
+                return sampler == null ? block : sampler.allocated(block, size);
             }
         }
         return mallocGeneric(size, 0);
@@ -125,10 +180,21 @@ public final class HeapImpl implements Heap {
         return allocator.usableSize(address);
     }
 
+    @Override
+    public void release() {
+        if (role == Role.SHARED) {
+            return; // leased per call: nothing is held between calls
+        }
+        if (Thread.currentThread().threadId() != ownerTid) {
+            throw Errors.wrongThread(ownerTid);
+        }
+        allocator.registry().release(this);
+    }
+
     /** Checked mode: the thread, and the popped block's successor, before anything changes. */
     private void checkedPop(long page, long block, long next) {
         if (Thread.currentThread().threadId() != ownerTid) {
-            throw Errors.wrongThread(ownerTid);
+            checkSharedOwner();
         }
         long start = Raw.getLong(page + PAGE_START);
         if (next != 0 && Long.compareUnsigned(next - start, Raw.getLong(page + BLOCKS_BYTES)) >= 0) {
@@ -137,26 +203,35 @@ public final class HeapImpl implements Heap {
         Pages.setLive(Raw.getLong(page + LIVE_MAP), start, Raw.getLong(page + RECIPROCAL), block);
     }
 
+    /** A thread other than the owner: allowed only for a shared heap whose lock it holds. */
+    private void checkSharedOwner() {
+        if (lock == null || !lock.isHeldByCurrentThread()) {
+            throw Errors.wrongThread(ownerTid);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ slow path
 
     /** Everything the fast path does not: bad sizes, large and aligned sizes, empty pages, chores. */
     long mallocGeneric(long size, long alignment) {
         if (closed) {
-            throw Errors.closed();
+            throw allocator.isClosed() ? Errors.closed() : Errors.heapEnded();
         }
         if (size < 0) {
             throw Errors.negativeSize(size);
         }
         if (checked && Thread.currentThread().threadId() != ownerTid) {
-            throw Errors.wrongThread(ownerTid);
+            checkSharedOwner();
         }
         slowPathCalls++;
+        allocator.delayedFrees().onSlowPath(slowPathCalls);
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);
         }
         int bin = binFor(size, alignment);
         if (bin < 0) {
-            return mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+            long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+            return sampler == null ? huge : sampler.allocated(huge, size);
         }
         long page = findPage(bin);
         long block = Raw.getLong(page + FREE);
@@ -166,7 +241,7 @@ public final class HeapImpl implements Heap {
         }
         Raw.putLong(page + FREE, next);
         Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
-        return block;
+        return sampler == null ? block : sampler.allocated(block, size);
     }
 
     /** The bin serving {@code size} at {@code alignment} (0 or a power of two), or -1 for a huge block. */
@@ -191,24 +266,88 @@ public final class HeapImpl implements Heap {
 
     /** A page of {@code bin} with a free block at the head of its free list, made current for the bin. */
     private long findPage(int bin) {
-        long page = queue[bin];
-        while (page != 0) {
-            long next = Raw.getLong(page + NEXT);
-            Pages.collect(page);
-            if (Pages.hasFree(page) || Pages.extend(page)) {
-                makeCurrent(bin, page);
-                return page;
-            }
-            moveToFull(bin, page);
-            page = next;
+        long page = scanQueue(bin);
+        if (page == 0) {
+            page = reviveFullPage(bin);
         }
-        page = reviveFullPage(bin);
+        if (page == 0 && role != Role.ARENA && pool.mayHave(kindOf(bin)) && adoptFromPool(bin, false)) {
+            page = scanQueue(bin);
+        }
         if (page == 0) {
             page = freshPage(bin);
             Pages.extend(page);
         }
         makeCurrent(bin, page);
         return page;
+    }
+
+    /** The first queued page of {@code bin} that has a free block after collecting; pages without move to full. */
+    private long scanQueue(int bin) {
+        long page = queue[bin];
+        while (page != 0) {
+            long next = Raw.getLong(page + NEXT);
+            Pages.collect(page);
+            if (Pages.hasFree(page) || Pages.extend(page)) {
+                return page;
+            }
+            moveToFull(bin, page);
+            page = next;
+        }
+        return 0;
+    }
+
+    private static Kind kindOf(int bin) {
+        return Kind.forBlock(SizeClasses.blockSize(bin));
+    }
+
+    /**
+     * Adopts one abandoned segment: one with room in {@code bin}, or with {@code anyRoom} one with an unused page.
+     * Its pages join this heap's queues. Returns whether a segment was adopted.
+     */
+    private boolean adoptFromPool(int bin, boolean anyRoom) {
+        Kind kind = kindOf(bin);
+        while (true) {
+            long segment = pool.take(kind, bin, anyRoom);
+            if (segment == 0) {
+                return false;
+            }
+            if (pool.adopt(segment, id, ownerTid)) {
+                enqueueAdopted(segment);
+                segments.get(kind.ordinal()).add(segment);
+                return true;
+            }
+            // it was empty and went back to the OS: look again
+        }
+    }
+
+    /** Queues every page in use of a freshly adopted segment: with room in its bin's queue, else in the full queue. */
+    private void enqueueAdopted(long segment) {
+        int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
+            long page = descriptor(segment, index);
+            if (Raw.getInt(page + BLOCK_SIZE) == 0) {
+                continue;
+            }
+            int bin = Raw.getInt(page + BIN);
+            if (Pages.hasRoom(page)) {
+                long head = queue[bin];
+                if (head != 0) { // behind the current page, which keeps serving the direct table
+                    Raw.putLong(page + PREV, head);
+                    Raw.putLong(page + NEXT, Raw.getLong(head + NEXT));
+                    if (Raw.getLong(head + NEXT) != 0) {
+                        Raw.putLong(Raw.getLong(head + NEXT) + PREV, page);
+                    }
+                    Raw.putLong(head + NEXT, page);
+                    Raw.putShort(head + RETAIN, (short) 0);
+                } else {
+                    pushFront(queue, bin, page);
+                    setDirect(bin, page);
+                }
+            } else {
+                pushFront(fullQueue, bin, page);
+                Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
+            }
+        }
     }
 
     /** A full page of {@code bin} into which other threads have freed blocks since, back in the queue; or 0. */
@@ -245,6 +384,13 @@ public final class HeapImpl implements Heap {
                 break;
             }
         }
+        if (segment == 0 && role != Role.ARENA) {
+            // About to map a new segment: first give dead threads' segments a chance to be adopted instead.
+            allocator.registry().maybeReapDead();
+            if (pool.mayHave(kind) && adoptFromPool(bin, true)) {
+                return freshPageAfterAdoption(bin, kind);
+            }
+        }
         if (segment == 0) {
             segment = store.newSegment(kind, id, ownerTid);
             segments.get(kind.ordinal()).add(segment);
@@ -255,6 +401,12 @@ public final class HeapImpl implements Heap {
         long page = Pages.format(segment, index, bin, blockSize, kind.pageShift, checked);
         Raw.putInt(segment + SEG_USED_PAGES, Raw.getInt(segment + SEG_USED_PAGES) + 1);
         return page;
+    }
+
+    /** After adopting for {@code bin}: a queued page with room, else an unused page (the adopted segment has one). */
+    private long freshPageAfterAdoption(int bin, Kind kind) {
+        long page = scanQueue(bin);
+        return page != 0 ? page : freshPage(bin);
     }
 
     private static int unusedPage(long segment) {
@@ -327,7 +479,7 @@ public final class HeapImpl implements Heap {
         }
         retired.get(Raw.getInt(segment + SEG_KIND)).add(page);
         if (purgeDelayNanos == 0) {
-            purgePage(segment, page);
+            store.purgePage(segment, page);
         } else {
             Raw.putLong(page + PURGE_DEADLINE, System.nanoTime() + purgeDelayNanos);
             Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
@@ -344,15 +496,6 @@ public final class HeapImpl implements Heap {
         store.release(segment);
     }
 
-    private void purgePage(long segment, long page) {
-        int pageShift = Raw.getInt(segment + SEG_PAGE_SHIFT);
-        int index = pageIndex(segment, page);
-        long areaStart = Math.max(segment + ((long) index << pageShift),
-                segment + metadataSize(Raw.getInt(segment + SEG_PAGE_COUNT)));
-        long areaEnd = segment + ((long) (index + 1) << pageShift);
-        store.purge(segment, areaStart - segment, areaEnd - areaStart);
-    }
-
     /** Purges retired pages whose delay has passed (all of them when {@code now} is forced). */
     void purgeExpired(boolean all) {
         long now = System.nanoTime();
@@ -364,7 +507,7 @@ public final class HeapImpl implements Heap {
             purgeQueue.poll();
             if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
                 Raw.putShort(page + FLAGS, (short) 0);
-                purgePage(page & -store.segmentSize(), page);
+                store.purgePage(page & -store.segmentSize(), page);
             }
         }
     }
@@ -416,6 +559,41 @@ public final class HeapImpl implements Heap {
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
         java.util.Arrays.fill(fullQueue, 0);
+    }
+
+    /**
+     * Gives up every segment of this heap, nothing lost: segments with blocks in use go to the abandoned pool,
+     * empty ones back to the OS, huge blocks to the allocator's orphan set (released by whichever thread frees
+     * them). Runs on the owner thread ({@code release}) or, after the owner died, on the thread that reaped it;
+     * either way nobody else uses this heap's fields meanwhile ({@link #tryEnd} was won).
+     */
+    void abandonAll() {
+        closed = true;
+        purgeExpired(true);
+        for (List<Long> list : segments) {
+            for (long segment : list) {
+                pool.abandon(segment);
+            }
+            list.clear();
+        }
+        for (long segment : hugeSegments) {
+            allocator.orphanHuge(this, segment);
+        }
+        for (ArrayDeque<Long> recent : retired) {
+            recent.clear();
+        }
+        java.util.Arrays.fill(direct, emptyPage);
+        java.util.Arrays.fill(queue, 0);
+        java.util.Arrays.fill(fullQueue, 0);
+    }
+
+    /** Normal segments this heap owns now (validation, dumps). */
+    List<Long> ownedSegments() {
+        List<Long> all = new ArrayList<>();
+        for (List<Long> list : segments) {
+            all.addAll(list);
+        }
+        return all;
     }
 
     // ------------------------------------------------------------------------------------------------ queues

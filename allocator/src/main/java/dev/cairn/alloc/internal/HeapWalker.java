@@ -51,17 +51,21 @@ final class HeapWalker {
                         pages[slot], blocks[slot], bytes[slot]));
             }
         }
-        long slowPathCalls = 0;
+        HeapRegistry registry = allocator.registry();
+        long slowPathCalls = registry.endedSlowPathCalls();
         int heapCount = 0;
-        for (HeapImpl heap : allocator.heaps()) {
+        for (HeapImpl heap : registry.all()) {
             slowPathCalls += heap.slowPathCalls;
             heapCount++;
         }
+        AbandonedPool pool = allocator.pool();
         SegmentStats os = store.space().stats();
         return new AllocatorStats(AllocatorStats.VERSION, allocator.checked(), heapCount, store.liveSegments(),
                 store.cachedSegments(), os.reservedBytes(), os.peakReservedBytes(), os.committedBytes(),
                 os.peakCommittedBytes(), os.purgedBytes(), totalBytes, totalBlocks, totalPages,
-                allocator.remoteFrees(), slowPathCalls, bins);
+                allocator.remoteFrees(), slowPathCalls, pool.size(), pool.abandonedCount(), pool.reclaimedCount(),
+                pool.releasedCount(), registry.heapsReleased(), registry.deadThreadsDetected(),
+                allocator.delayedPending(), bins);
     }
 
     /** Runs {@code action} on every page descriptor of {@code segment} that holds a size class or a huge block. */
@@ -114,7 +118,8 @@ final class HeapWalker {
         int capacity = Raw.getInt(page + CAPACITY);
         BitSet free = new BitSet(Math.max(capacity, 1));
         for (long list : new long[] {FREE, LOCAL_FREE, XTHREAD_FREE}) {
-            long block = list == XTHREAD_FREE ? Raw.getLongVolatile(page + list) : Raw.getLong(page + list);
+            long block = list == XTHREAD_FREE ? Raw.getLongVolatile(page + list) & ~ABANDONED_TAG
+                    : Raw.getLong(page + list);
             for (int steps = 0; steps <= capacity && isBlockOf(page, block); steps++) {
                 free.set((int) Pages.blockIndex(page, block));
                 block = Raw.getLong(block);
@@ -133,15 +138,30 @@ final class HeapWalker {
     // ---------------------------------------------------------------------------------------------- validate
 
     static void validate(AllocatorImpl allocator) {
+        java.util.Map<Long, HeapImpl> ownerOf = new java.util.HashMap<>();
+        for (HeapImpl heap : allocator.heaps()) {
+            for (long segment : heap.ownedSegments()) {
+                if (ownerOf.put(segment, heap) != null) {
+                    throw violation(segment, "segment is listed by two heaps");
+                }
+            }
+        }
+        int[] pooled = {0};
+        long[] pending = {0};
         allocator.store().forEachSegment(segment -> {
             if (!allocator.store().cookieMatches(segment)) {
                 throw violation(segment, "segment header cookie does not match");
+            }
+            if (Raw.getInt(segment + SEG_KIND) != Kind.HUGE.ordinal()) {
+                pooled[0] += validateOwnership(allocator, segment, ownerOf.get(segment)) ? 1 : 0;
             }
             int[] usedPages = {0};
             forEachPage(segment, page -> {
                 if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) == 0) {
                     usedPages[0]++;
-                    validatePage(allocator, page);
+                    pending[0] += validatePage(allocator, page);
+                } else if (allocator.checked() && (Raw.getLong(Raw.getLong(page + LIVE_MAP) + 8) & 1) != 0) {
+                    pending[0]++; // a huge block whose delayed free is pending
                 }
             });
             if (Raw.getInt(segment + SEG_KIND) != Kind.HUGE.ordinal()
@@ -150,6 +170,14 @@ final class HeapWalker {
                         + " used pages but " + usedPages[0] + " pages hold a size class");
             }
         });
+        if (allocator.checked() && pending[0] != allocator.delayedPending()) {
+            throw new IllegalStateException("heap invariant violated: " + pending[0] + " blocks are marked pending"
+                    + " (delayed free) but " + allocator.delayedPending() + " delayed frees are outstanding");
+        }
+        if (pooled[0] != allocator.pool().size()) {
+            throw new IllegalStateException("heap invariant violated: the abandoned pool holds "
+                    + allocator.pool().size() + " segments but " + pooled[0] + " live segments are abandoned");
+        }
         for (HeapImpl heap : allocator.heaps()) {
             heap.forEachQueuedPage((bin, page) -> {
                 if (Raw.getInt(page + BIN) != bin || (Raw.getShort(page + FLAGS) & FLAG_IN_FULL) != 0) {
@@ -165,7 +193,38 @@ final class HeapWalker {
         }
     }
 
-    private static void validatePage(AllocatorImpl allocator, long page) {
+    /**
+     * A normal segment is either owned (its header names a live heap that lists it; its pages' cross-thread lists
+     * are untagged) or abandoned (in the pool, no owner, every page tagged). Returns whether it is abandoned.
+     */
+    private static boolean validateOwnership(AllocatorImpl allocator, long segment, HeapImpl lister) {
+        long ownerTid = Raw.getLong(segment + SEG_OWNER_TID);
+        int heapId = Raw.getInt(segment + SEG_HEAP_ID);
+        boolean abandoned = allocator.pool().contains(segment);
+        if (abandoned) {
+            if (ownerTid != NO_OWNER || heapId != 0 || lister != null) {
+                throw violation(segment, "abandoned segment has owner thread " + ownerTid + ", heap " + heapId
+                        + (lister != null ? ", and heap " + lister.id() + " lists it" : ""));
+            }
+        } else if (lister == null || lister.id() != heapId || lister.ownerTid() != ownerTid) {
+            throw violation(segment, "segment names heap " + heapId + " on thread " + ownerTid + " but "
+                    + (lister == null ? "no heap lists it and it is not in the abandoned pool"
+                            : "heap " + lister.id() + " on thread " + lister.ownerTid() + " lists it"));
+        }
+        int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        for (int index = 0; index < count; index++) {
+            long page = descriptor(segment, index);
+            if (Raw.getInt(page + BLOCK_SIZE) != 0
+                    && ((Raw.getLongVolatile(page + XTHREAD_FREE) & ABANDONED_TAG) != 0) != abandoned) {
+                throw violation(page, "page's cross-thread list is " + (abandoned ? "untagged" : "tagged")
+                        + " but its segment is " + (abandoned ? "abandoned" : "owned"));
+            }
+        }
+        return abandoned;
+    }
+
+    /** Checks one page; returns the number of its blocks whose delayed free is pending (checked mode). */
+    private static int validatePage(AllocatorImpl allocator, long page) {
         int capacity = Raw.getInt(page + CAPACITY);
         int reserved = Raw.getInt(page + RESERVED);
         int used = Raw.getInt(page + USED);
@@ -180,7 +239,8 @@ final class HeapWalker {
         int free = walkList(page, Raw.getLong(page + FREE), seen, "free");
         int local = walkList(page, Raw.getLong(page + LOCAL_FREE), seen, "localFree");
         BitSet remote = new BitSet(capacity);
-        int xthread = walkList(page, Raw.getLongVolatile(page + XTHREAD_FREE), remote, "xthreadFree");
+        int xthread = walkList(page, Raw.getLongVolatile(page + XTHREAD_FREE) & ~ABANDONED_TAG, remote,
+                "xthreadFree");
         if (seen.intersects(remote)) {
             throw violation(page, "a block is both on a local list and on the cross-thread list");
         }
@@ -188,6 +248,7 @@ final class HeapWalker {
             throw violation(page, "used " + used + " (of which " + xthread + " on the cross-thread list) + free "
                     + free + " + local " + local + " != capacity " + capacity);
         }
+        int pending = 0;
         if (allocator.checked()) {
             long bitmaps = Raw.getLong(page + LIVE_MAP);
             for (int index = 0; index < capacity; index++) {
@@ -196,12 +257,17 @@ final class HeapWalker {
                 boolean remoteBit = (Raw.getLong(word + 8) & (1L << index)) != 0;
                 boolean onLocal = seen.get(index);
                 boolean onRemote = remote.get(index);
+                if (live && remoteBit && !onLocal && !onRemote) {
+                    pending++; // freeDelayed marked it; the real free waits for the readers
+                    continue;
+                }
                 if (live == onLocal || remoteBit != onRemote || (onRemote && !live)) {
                     throw violation(page, "block " + index + ": live bit " + live + ", remote bit " + remoteBit
                             + ", on local list " + onLocal + ", on cross-thread list " + onRemote);
                 }
             }
         }
+        return pending;
     }
 
     /** Counts a list, checking that every link is a block of the page and that no block repeats. */

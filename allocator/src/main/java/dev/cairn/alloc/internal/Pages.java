@@ -102,33 +102,62 @@ final class Pages {
 
     /**
      * Takes the remote list with one swap (partner: the CAS in {@code AllocatorImpl.freeRemote}) and moves it, with
-     * the local list, onto the free list. Returns the number of remote blocks collected.
+     * the local list, onto the free list. Returns the number of remote blocks collected. Owned pages only (their
+     * list is never tagged).
      */
     static int collect(long page) {
         int collected = 0;
         if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0) {
-            long head = Raw.getAndSetLong(page + XTHREAD_FREE, 0);
-            long liveMap = Raw.getLong(page + LIVE_MAP);
-            long tail = head;
-            long block = head;
-            while (block != 0) {
-                collected++;
-                if (liveMap != 0) {
-                    clearBits(page, liveMap, block);
-                }
-                tail = block;
-                block = Raw.getLong(block);
-            }
-            Raw.putLong(tail, Raw.getLong(page + LOCAL_FREE));
-            Raw.putLong(page + LOCAL_FREE, head);
-            Raw.putInt(page + USED, Raw.getInt(page + USED) - collected);
+            collected = splice(page, Raw.getAndSetLong(page + XTHREAD_FREE, 0));
         }
+        moveLocalToFree(page);
+        return collected;
+    }
+
+    /**
+     * Collects a page of a segment held exclusively while it changes hands (abandonment, sweep, adoption): the swap
+     * leaves {@link SegmentLayout#ABANDONED_TAG} behind when {@code tagged}, and clears it otherwise, in the same
+     * atomic step that takes the list, so each remote free is either taken here or sees the new tag.
+     */
+    static int collectExclusive(long page, boolean tagged) {
+        long head = Raw.getAndSetLong(page + XTHREAD_FREE, tagged ? ABANDONED_TAG : 0) & ~ABANDONED_TAG;
+        int collected = head == 0 ? 0 : splice(page, head);
+        moveLocalToFree(page);
+        return collected;
+    }
+
+    /** Puts a taken remote list in front of the local list: clears its bits, subtracts it from {@code USED}. */
+    private static int splice(long page, long head) {
+        int collected = 0;
+        long liveMap = Raw.getLong(page + LIVE_MAP);
+        long tail = head;
+        long block = head;
+        while (block != 0) {
+            collected++;
+            if (liveMap != 0) {
+                clearBits(page, liveMap, block);
+            }
+            tail = block;
+            block = Raw.getLong(block);
+        }
+        Raw.putLong(tail, Raw.getLong(page + LOCAL_FREE));
+        Raw.putLong(page + LOCAL_FREE, head);
+        Raw.putInt(page + USED, Raw.getInt(page + USED) - collected);
+        return collected;
+    }
+
+    private static void moveLocalToFree(long page) {
         long local = Raw.getLong(page + LOCAL_FREE);
         if (local != 0 && Raw.getLong(page + FREE) == 0) {
             Raw.putLong(page + FREE, local);
             Raw.putLong(page + LOCAL_FREE, 0);
         }
-        return collected;
+    }
+
+    /** Whether the page can hand out a block without a new page: a list is not empty or it can be extended. */
+    static boolean hasRoom(long page) {
+        return Raw.getLong(page + FREE) != 0 || Raw.getLong(page + LOCAL_FREE) != 0
+                || Raw.getInt(page + CAPACITY) < Raw.getInt(page + RESERVED);
     }
 
     /** Appends the local list to the free list even when the free list is not empty (O(free list)). */

@@ -48,6 +48,14 @@ final class SegmentLayout {
     static final long SEG_HEAP_ID = 40;     // int: owning heap
     static final long SEG_FIRST_PAGE = 44;  // int: first page index whose area lies past the metadata
     static final long SEG_NEXT_FREE_HINT = 48; // int: where the page search resumes
+    // Abandoned segments only (see AbandonedPool): written by whoever holds the segment exclusively, except
+    // SEG_ABANDONED_FREES, which remote frees into the abandoned segment increment atomically.
+    /** long: blocks in use when the segment was last abandoned or swept. */
+    static final long SEG_ABANDONED_LIVE = 56;
+    /** long: frees pushed into the abandoned segment since then (a trigger for sweeping it, not an exact count). */
+    static final long SEG_ABANDONED_FREES = 64;
+    /** long: nanoTime when the segment was abandoned. */
+    static final long SEG_ABANDONED_AT = 72;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----
@@ -81,6 +89,18 @@ final class SegmentLayout {
     static final int FLAG_PURGE_PENDING = 4;
 
     static final int RECIPROCAL_SHIFT = 40;
+
+    /**
+     * Low bit of {@code XTHREAD_FREE}: the page's segment is abandoned (blocks are 16-byte aligned, so a list head
+     * never has it). Set and cleared only with the swap that takes the list, so every remote free is either taken by
+     * that swap or sees the tag it leaves; link words inside blocks never carry it.
+     */
+    static final long ABANDONED_TAG = 1;
+
+    /** {@code SEG_OWNER_TID} of an abandoned segment: no thread has id 0, so every free of it is remote. */
+    static final long NO_OWNER = 0;
+    /** {@code SEG_OWNER_TID} of a shared (virtual-thread) heap's segments: no thread has it, frees are remote. */
+    static final long SHARED_OWNER = -1;
 
     enum Kind {
         SMALL(16, SizeClasses.SMALL_MAX),

@@ -74,6 +74,30 @@ final class SegmentStore {
         }
     }
 
+    // ---- heap dumps (HeapDumper): several passes over the same segments, none of which may be given back ----
+
+    /** Holds the release lock's read side until {@link #unpin()}: no segment is given back meanwhile. */
+    void pin() {
+        releaseLock.readLock().lock();
+    }
+
+    void unpin() {
+        releaseLock.readLock().unlock();
+    }
+
+    /** Live segment bases in address order (call while pinned). */
+    long[] liveBases() {
+        return live.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    boolean isCommitted(long base, long offset, long length) {
+        return space.isCommitted(segmentAt(base), offset, length);
+    }
+
+    long commitUnit() {
+        return space.config().commitUnit();
+    }
+
     /** Gives back every live and cached segment (the allocator's close). */
     void releaseAll() {
         for (long base : live.keySet()) {
@@ -170,6 +194,16 @@ final class SegmentStore {
         commit(segmentAt(base), offset, length);
     }
 
+    /** Returns the memory of page {@code page} (a descriptor of {@code segment}) to the OS, metadata excepted. */
+    void purgePage(long segment, long page) {
+        int pageShift = Raw.getInt(segment + SEG_PAGE_SHIFT);
+        int index = pageIndex(segment, page);
+        long areaStart = Math.max(segment + ((long) index << pageShift),
+                segment + metadataSize(Raw.getInt(segment + SEG_PAGE_COUNT)));
+        long areaEnd = segment + ((long) (index + 1) << pageShift);
+        purge(segment, areaStart - segment, areaEnd - areaStart);
+    }
+
     void purge(long base, long offset, long length) {
         long pageSize = space.pageSize();
         long start = align(offset, pageSize);
@@ -206,6 +240,25 @@ final class SegmentStore {
             }
         }
         space.release(segment);
+    }
+
+    /** Bytes of this store's segments (live and cached) resident in RAM now ({@code mincore}; tests, tools). */
+    long residentBytes() {
+        releaseLock.readLock().lock();
+        try {
+            long resident = 0;
+            for (Segment segment : live.values()) {
+                resident += dev.cairn.segments.ProcessMemory.residentBytes(segment);
+            }
+            synchronized (this) {
+                for (Segment segment : cache) {
+                    resident += dev.cairn.segments.ProcessMemory.residentBytes(segment);
+                }
+            }
+            return resident;
+        } finally {
+            releaseLock.readLock().unlock();
+        }
     }
 
     /** Unmaps every cached segment (collect, close). */

@@ -1,0 +1,327 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.segments.raw.Raw;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The allocator's pool of abandoned segments: normal segments that still hold live blocks but whose heap is gone
+ * (released, or its thread died). The pool belongs to one allocator (the domain), so a segment never leaves it: only
+ * heaps of the same allocator adopt from it, and only this allocator's store releases its segments.
+ *
+ * <h2>Who may touch an abandoned segment</h2>
+ * A normal segment is always in exactly one of three states, and only its holder reads or writes its page lists,
+ * {@code USED} counters and queue links:
+ * <ol>
+ *   <li><b>owned</b> by a heap ({@code SEG_OWNER_TID} is the heap's thread, or {@link SegmentLayout#SHARED_OWNER});
+ *   <li><b>pooled</b>: in {@link #entries}, held by nobody; {@code SEG_OWNER_TID} is {@link SegmentLayout#NO_OWNER};
+ *   <li><b>held</b> by the one thread that took it out of the pool (under {@link #lock}) or that is abandoning it:
+ *       the abandoning heap's thread, the thread reaping a dead heap, a sweeper, or an adopting heap.
+ * </ol>
+ * Remote frees need no state: they only push onto {@code XTHREAD_FREE} with a CAS, whatever the state.
+ *
+ * <h2>The tag</h2>
+ * While a segment is pooled, every page's {@code XTHREAD_FREE} carries {@link SegmentLayout#ABANDONED_TAG}. The
+ * holder sets or clears it with the same swap that takes the page's remote list ({@link Pages#collectExclusive}), so
+ * a remote free either lands before the swap (and is collected by the holder) or sees the tag after it. A free that
+ * sees the tag ({@code AllocatorImpl.freeAbandoned}) first increments the segment's {@code SEG_ABANDONED_FREES}, then
+ * pushes; when that count reaches {@code SEG_ABANDONED_LIVE} (the blocks in use when the segment was last settled)
+ * it asks the pool to sweep the segment. The count is only a trigger: races with a sweep can make it high (a
+ * harmless early sweep) or low (a late one), and releasing is decided by the sweep alone, after it has collected
+ * every list and found no block in use. Every pool-wide sweep ({@code collect()}, and at most once per purge delay
+ * from the abandoned-free path) catches what a late trigger missed.
+ *
+ * <h2>Why a freer never touches a released segment</h2>
+ * The freer reads the counters and increments before its CAS publishes the block, while the block is still in use,
+ * so the segment cannot be released yet; after the CAS it only calls {@link #trySweep} with the base address, which
+ * looks the base up in {@link #entries} and touches nothing if it is not pooled.
+ */
+final class AbandonedPool {
+
+    /** What the pool knows of a pooled segment without reading it (for choosing one to adopt). */
+    private record Entry(long base, int kind, long binsWithRoom, boolean hasUnusedPages) {
+    }
+
+    private final SegmentStore store;
+    private final long sweepIntervalNanos;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Pooled segments by base, oldest first (guarded by {@link #lock}). */
+    private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>();
+    /** Pooled segments per kind, readable without the lock (a hint for the allocation slow path). */
+    private final int[] pooledByKind = new int[Kind.values().length];
+    private volatile int pooled;
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+    private volatile long lastSweepNanos = System.nanoTime();
+
+    private final LongAdder abandoned = new LongAdder();
+    private final LongAdder reclaimed = new LongAdder();
+    private final LongAdder released = new LongAdder();
+
+    AbandonedPool(SegmentStore store, long sweepIntervalNanos) {
+        this.store = store;
+        this.sweepIntervalNanos = Math.max(sweepIntervalNanos, 1_000_000);
+    }
+
+    // ------------------------------------------------------------------------------------------------ abandon
+
+    /**
+     * Abandons a segment its caller holds (its heap is being released or reaped): every page is collected and
+     * tagged, emptied pages are unformatted and purged, and the segment is released if nothing in it is in use, else
+     * pooled. The caller has already stopped every free of its own from taking the local path.
+     */
+    void abandon(long segment) {
+        Raw.putLongVolatile(segment + SEG_OWNER_TID, NO_OWNER);
+        Raw.putInt(segment + SEG_HEAP_ID, 0);
+        Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
+        abandoned.increment();
+        settleAndPark(segment);
+    }
+
+    /** Settles a held segment with its lists tagged, then releases or pools it. */
+    private void settleAndPark(long segment) {
+        for (int attempt = 0; ; attempt++) {
+            long freesBefore = Raw.getLongVolatile(segment + SEG_ABANDONED_FREES);
+            Entry entry = settle(segment, true);
+            if (entry == null) {
+                released.increment();
+                store.release(segment);
+                return;
+            }
+            Raw.getAndAddLong(segment + SEG_ABANDONED_FREES, -freesBefore);
+            // Frees that saw the tag while we settled may already have reached the new live count: look again.
+            if (attempt == 2
+                    || Raw.getLongVolatile(segment + SEG_ABANDONED_FREES) < Raw.getLong(segment + SEG_ABANDONED_LIVE)) {
+                put(entry);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Collects every page of a held segment (leaving the tag when {@code tagged}, clearing it otherwise), clears the
+     * pages' queue links and flags, and unformats and purges the pages with no block in use. Returns the pool entry
+     * describing what is left, or {@code null} when no page is in use any more.
+     */
+    private Entry settle(long segment, boolean tagged) {
+        int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        int usedPages = Raw.getInt(segment + SEG_USED_PAGES);
+        long live = 0;
+        long binsWithRoom = 0;
+        for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
+            long page = descriptor(segment, index);
+            if (Raw.getInt(page + BLOCK_SIZE) == 0) {
+                continue;
+            }
+            Pages.collectExclusive(page, tagged);
+            Raw.putLong(page + NEXT, 0);
+            Raw.putLong(page + PREV, 0);
+            Raw.putShort(page + FLAGS, (short) 0);
+            Raw.putShort(page + RETAIN, (short) 0);
+            int used = Raw.getInt(page + USED);
+            if (used == 0) {
+                Pages.unformat(page);
+                store.purgePage(segment, page);
+                usedPages--;
+            } else {
+                live += used;
+                if (Pages.hasRoom(page)) {
+                    binsWithRoom |= 1L << Raw.getInt(page + BIN);
+                }
+            }
+        }
+        Raw.putInt(segment + SEG_USED_PAGES, usedPages);
+        Raw.putLong(segment + SEG_ABANDONED_LIVE, live);
+        if (usedPages == 0) {
+            return null;
+        }
+        boolean hasUnused = usedPages < count - Raw.getInt(segment + SEG_FIRST_PAGE);
+        return new Entry(segment, Raw.getInt(segment + SEG_KIND), binsWithRoom, hasUnused);
+    }
+
+    // ------------------------------------------------------------------------------------------------ reclaim
+
+    /** Whether a segment of {@code kind} may be pooled (a racy hint, for the allocation slow path). */
+    boolean mayHave(Kind kind) {
+        return pooled != 0 && pooledByKind[kind.ordinal()] != 0;
+    }
+
+    /**
+     * Takes a pooled segment of {@code kind} for a heap that needs room in {@code bin}: one with a page of that bin
+     * that has room, or, when {@code anyRoom}, one with an unused page. Returns its base, now held by the caller, or
+     * 0.
+     */
+    long take(Kind kind, int bin, boolean anyRoom) {
+        lock.lock();
+        try {
+            Entry chosen = null;
+            for (Entry entry : entries.values()) {
+                if (entry.kind != kind.ordinal()) {
+                    continue;
+                }
+                if ((entry.binsWithRoom & (1L << bin)) != 0) {
+                    chosen = entry;
+                    break;
+                }
+                if (anyRoom && chosen == null && entry.hasUnusedPages) {
+                    chosen = entry;
+                }
+            }
+            if (chosen == null) {
+                return 0;
+            }
+            removeLocked(chosen);
+            return chosen.base;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Prepares a taken segment for its new heap: ownership moves to {@code heapId} on {@code ownerTid}, every list is
+     * collected and untagged, empty pages are unformatted. Returns false (and releases the segment) when nothing in
+     * it is in use any more; otherwise the caller queues its pages.
+     */
+    boolean adopt(long segment, int heapId, long ownerTid) {
+        Raw.putInt(segment + SEG_HEAP_ID, heapId);
+        Raw.putLongVolatile(segment + SEG_OWNER_TID, ownerTid);
+        if (settle(segment, false) == null) {
+            released.increment();
+            store.release(segment);
+            return false;
+        }
+        reclaimed.increment();
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------ sweep
+
+    /** Sweeps the segment at {@code base} if it is pooled and the pool is free now; touches nothing otherwise. */
+    void trySweep(long base) {
+        Entry entry;
+        if (!lock.tryLock()) {
+            return;
+        }
+        try {
+            entry = entries.get(base);
+            if (entry == null) {
+                return;
+            }
+            removeLocked(entry);
+        } finally {
+            lock.unlock();
+        }
+        settleAndPark(base);
+    }
+
+    /** A pool-wide sweep, at most once per sweep interval (from the abandoned-free path). */
+    void maybeSweepAll() {
+        if (System.nanoTime() - lastSweepNanos >= sweepIntervalNanos) {
+            sweepAll();
+        }
+    }
+
+    /**
+     * Collects every pooled segment and releases those with no block in use (their last blocks were freed by other
+     * threads). One sweeper at a time; a concurrent call returns at once.
+     */
+    void sweepAll() {
+        if (!sweeping.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            lastSweepNanos = System.nanoTime();
+            List<Long> held = new ArrayList<>();
+            lock.lock();
+            try {
+                for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
+                    Entry entry = it.next();
+                    it.remove();
+                    pooledByKind[entry.kind]--;
+                    held.add(entry.base);
+                }
+                pooled = 0;
+            } finally {
+                lock.unlock();
+            }
+            for (long segment : held) {
+                settleAndPark(segment);
+            }
+        } finally {
+            sweeping.set(false);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ queries
+
+    int size() {
+        return pooled;
+    }
+
+    /** Whether {@code base} is pooled now (validation and tests). */
+    boolean contains(long base) {
+        lock.lock();
+        try {
+            return entries.containsKey(base);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pooled segments' bases, oldest first (heap dumps). */
+    long[] bases() {
+        lock.lock();
+        try {
+            return entries.keySet().stream().mapToLong(Long::longValue).toArray();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long abandonedCount() {
+        return abandoned.sum();
+    }
+
+    long reclaimedCount() {
+        return reclaimed.sum();
+    }
+
+    long releasedCount() {
+        return released.sum();
+    }
+
+    /** Forgets every pooled segment (the allocator's close releases all segments itself). */
+    void clear() {
+        lock.lock();
+        try {
+            entries.clear();
+            java.util.Arrays.fill(pooledByKind, 0);
+            pooled = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void put(Entry entry) {
+        lock.lock();
+        try {
+            entries.put(entry.base, entry);
+            pooledByKind[entry.kind]++;
+            pooled = entries.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void removeLocked(Entry entry) {
+        entries.remove(entry.base);
+        pooledByKind[entry.kind]--;
+        pooled = entries.size();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.cairn.alloc.internal;
+
+import dev.cairn.reclaim.Qsbr;
+import dev.cairn.reclaim.QsbrConfig;
+import dev.cairn.reclaim.QsbrThread;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * {@code freeDelayed}: a block is freed only after every online thread of the allocator's own QSBR domain has
+ * passed a quiescent point (CPython's {@code _PyMem_FreeDelayed}). Each allocator has its own domain, so threads of
+ * one allocator never wait for another's.
+ *
+ * <h2>Who waits for whom</h2>
+ * Readers, the threads that may hold a block another thread frees, take part through {@link #participant()}
+ * (registered online on first use) and report quiescent points or go offline around blocking calls. A thread that
+ * only frees with delay is registered <em>offline</em> on its first {@code freeDelayed}: a writer must not hold
+ * every other writer's memory back just because it once deferred a free; if it also reads, it calls
+ * {@code qsbrThread()}, which brings its handle online. The deferring thread never waits for itself.
+ *
+ * <h2>Pending blocks (checked mode)</h2>
+ * {@code freeDelayed} proves the block as {@code free} does, then sets its remote bit with an atomic OR: from then
+ * on the block is <em>pending</em> (live bit and remote bit set, on no list), every second {@code free} or
+ * {@code freeDelayed} of it is refused as a double free, and the heap walk counts it as in use. When the goal is
+ * reached, the QSBR domain calls {@link AllocatorImpl#releasePending}, which frees it for real on whatever thread runs
+ * the deferred work. {@code validate()} checks that the pending blocks it finds match {@link #pending()} exactly.
+ *
+ * <p>Bounded: each thread's queue is bounded in bytes (the domain's limit, {@link QsbrConfig#DEFAULT_DEFERRED_BYTES_LIMIT}
+ * by default); past it the thread forces an advance and waits, at most the domain's max stall, for the readers.
+ */
+final class DelayedFrees {
+
+    private final Qsbr qsbr;
+    private final ThreadLocal<QsbrThread> handle = new ThreadLocal<>();
+    /** Set while the thread's handle was registered offline by {@code freeDelayed} and never used to read. */
+    private final ThreadLocal<Boolean> writerOnly = new ThreadLocal<>();
+    private final LongAdder pending = new LongAdder();
+
+    DelayedFrees(AllocatorImpl allocator) {
+        this.qsbr = Qsbr.create(QsbrConfig.builder()
+                .free(address -> {
+                    pending.decrement();
+                    allocator.releasePending(address);
+                })
+                .sizeOf(allocator::pendingBlockSize)
+                .build());
+    }
+
+    Qsbr domain() {
+        return qsbr;
+    }
+
+    /** The calling thread's handle, registered and online (a reader). */
+    QsbrThread participant() {
+        QsbrThread thread = handle.get();
+        if (thread == null) {
+            thread = qsbr.register();
+            handle.set(thread);
+        } else if (!thread.isAttached() && writerOnly.get() == Boolean.TRUE) {
+            writerOnly.remove();
+            thread.attach(); // registered offline by freeDelayed; now it reads too
+        }
+        return thread;
+    }
+
+    /** Queues a proven, pending block on the calling thread's handle (registered offline if it has none). */
+    void defer(long address) {
+        QsbrThread thread = handle.get();
+        if (thread == null) {
+            thread = qsbr.register();
+            thread.detach();
+            handle.set(thread);
+            writerOnly.set(Boolean.TRUE);
+        }
+        pending.increment(); // before the defer: it may run due work, this block's release included
+        thread.defer(address);
+    }
+
+    /**
+     * Runs the calling thread's delayed frees that are due ({@code collect()}). Deferral takes cheap goals that only
+     * every so many calls really advance the write sequence, so advance it here first: what this thread deferred
+     * becomes due as soon as the online readers pass a quiescent point (or are found dead).
+     */
+    void processCurrentThread() {
+        QsbrThread thread = handle.get();
+        if (thread != null) {
+            qsbr.poll(qsbr.advance()); // poll also unregisters dead threads that hold the goal back
+            thread.processDeferred();
+        }
+    }
+
+    /**
+     * The calling thread leaves the domain ({@code releaseCurrentThread()}): what is due runs, the rest of its queue
+     * goes to the domain (run by any thread once due), and its next delayed free registers it again.
+     */
+    void releaseCurrentThread() {
+        QsbrThread thread = handle.get();
+        if (thread != null) {
+            handle.remove();
+            writerOnly.remove();
+            thread.unregister();
+        }
+    }
+
+    /**
+     * From the malloc slow path (where memory is wanted), every {@link #SLOW_PATH_INTERVAL}th call: advance and run
+     * this thread's due delayed frees, so a thread that allocates while it frees with delay gets its memory back
+     * without waiting for 256 more delayed frees or a {@code collect()}.
+     */
+    void onSlowPath(long slowPathCalls) {
+        if ((slowPathCalls & (SLOW_PATH_INTERVAL - 1)) == 0) {
+            QsbrThread thread = handle.get();
+            if (thread != null) {
+                qsbr.advance();
+                thread.processDeferred();
+            }
+        }
+    }
+
+    static final int SLOW_PATH_INTERVAL = 16;
+
+    /** Blocks deferred and not yet freed, over all threads. */
+    long pending() {
+        return pending.sum();
+    }
+}

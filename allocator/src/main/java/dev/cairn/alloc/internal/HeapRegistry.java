@@ -1,0 +1,202 @@
+package dev.cairn.alloc.internal;
+
+import dev.cairn.alloc.Heap;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The allocator's heaps: which thread has which, how a free finds a heap by id, and how heaps end.
+ *
+ * <h2>Platform threads</h2>
+ * Each gets a heap of its own on first use, found through a {@link ThreadLocal}: the lock-free fast path. Java has
+ * no thread-exit hook, so a heap remembers its thread weakly and the registry reaps heaps whose thread is no longer
+ * alive ({@link #reapDead}): when a thread takes its first heap, when any heap is about to map a new segment (at
+ * most once per {@link #REAP_INTERVAL_NANOS}), and on every {@code collect()}. Detection latency is therefore "until
+ * the next of those events in this allocator"; its cost is one {@code isAlive()} per registered heap per scan. A
+ * reaped heap abandons its segments exactly as {@code Heap.release()} does.
+ *
+ * <h2>Virtual threads</h2>
+ * A heap per virtual thread would mean a heap (and pages half used) per task: 100,000 tasks, 100,000 heaps. Virtual
+ * threads instead share a small set of heaps ({@link SharedHeap}), about two per carrier thread, each taken with a
+ * try-lock for the length of one call, like Netty's magazines. Their segments carry
+ * {@link SegmentLayout#SHARED_OWNER}, so every free of their blocks is a lock-free remote push.
+ *
+ * <h2>Locking</h2>
+ * Registration, release, reaping and close are serialized on this object (rare events). The heap table is copied
+ * on write and read without locking by the free slow path.
+ */
+final class HeapRegistry {
+
+    static final long REAP_INTERVAL_NANOS = 1_000_000;
+
+    private final AllocatorImpl allocator;
+    private final ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>();
+    private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
+    /** Heaps by id (copy on write under {@code this}; read without locking). Ids are never reused. */
+    private volatile HeapImpl[] table = new HeapImpl[16];
+    private int nextId = 1;
+    private final SharedHeap shared;
+    private volatile long lastReapNanos = System.nanoTime();
+    private long deadThreadsDetected;
+    private long heapsReleased;
+    /** Slow-path calls of heaps that have ended, so the cumulative stat does not go down. */
+    private long endedSlowPathCalls;
+    private boolean closed;
+
+    HeapRegistry(AllocatorImpl allocator) {
+        this.allocator = allocator;
+        this.shared = new SharedHeap(this, sharedHeapCount());
+    }
+
+    /** About two heaps per carrier thread of the default virtual-thread scheduler. */
+    private static int sharedHeapCount() {
+        int carriers = Runtime.getRuntime().availableProcessors();
+        String parallelism = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+        if (parallelism != null) {
+            try {
+                carriers = Math.max(1, Integer.parseInt(parallelism.trim()));
+            } catch (NumberFormatException ignored) {
+                // the JDK rejects it too; keep the processor count
+            }
+        }
+        return Math.max(2, 2 * carriers);
+    }
+
+    // ------------------------------------------------------------------------------------------------ lookup
+
+    /** The calling platform thread's heap, or {@code null} (fast path: one thread-local load). */
+    HeapImpl threadHeap() {
+        return threadHeap.get();
+    }
+
+    /** The calling thread's heap: created on a platform thread's first use; the shared view on a virtual thread. */
+    Heap currentHeap() {
+        HeapImpl heap = threadHeap.get();
+        if (heap != null) {
+            return heap;
+        }
+        if (Thread.currentThread().isVirtual()) {
+            return shared;
+        }
+        heap = newHeap(HeapImpl.Role.THREAD);
+        threadHeap.set(heap);
+        return heap;
+    }
+
+    HeapImpl byId(int id) {
+        HeapImpl[] heaps = table;
+        return id < heaps.length ? heaps[id] : null;
+    }
+
+    Iterable<HeapImpl> all() {
+        return heaps.values();
+    }
+
+    AllocatorImpl allocator() {
+        return allocator;
+    }
+
+    SharedHeap shared() {
+        return shared;
+    }
+
+    // ------------------------------------------------------------------------------------------------ lifecycle
+
+    /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or for the virtual threads ({@code SHARED}). */
+    synchronized HeapImpl newHeap(HeapImpl.Role role) {
+        allocator.checkOpen();
+        if (role != HeapImpl.Role.SHARED) {
+            reapDeadLocked(); // a new thread is the usual sign that others have ended
+        }
+        int id = nextId++;
+        HeapImpl heap = new HeapImpl(allocator, id, role, Thread.currentThread());
+        heaps.put(id, heap);
+        HeapImpl[] copy = Arrays.copyOf(table, id < table.length ? table.length : Math.max(2 * table.length, id + 1));
+        copy[id] = heap;
+        table = copy;
+        return heap;
+    }
+
+    /** {@code Heap.release()} on the owner thread: abandon, forget, and let the next call make a new heap. */
+    synchronized void release(HeapImpl heap) {
+        if (threadHeap.get() == heap) {
+            threadHeap.remove();
+        }
+        if (closed || !heap.tryEnd()) {
+            return;
+        }
+        heap.abandonAll();
+        forget(heap);
+        heapsReleased++;
+    }
+
+    /** An arena's close: every segment of its heap goes back at once. */
+    synchronized void destroy(HeapImpl heap) {
+        if (closed || !heap.tryEnd()) {
+            return;
+        }
+        forget(heap);
+        heap.destroy();
+        allocator.heapDestroyed(heap);
+    }
+
+    /** Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago. */
+    void maybeReapDead() {
+        if (System.nanoTime() - lastReapNanos >= REAP_INTERVAL_NANOS) {
+            reapDead();
+        }
+    }
+
+    /** Abandons the segments of every heap whose thread has ended; returns how many heaps were reaped. */
+    synchronized int reapDead() {
+        return closed ? 0 : reapDeadLocked();
+    }
+
+    private int reapDeadLocked() {
+        lastReapNanos = System.nanoTime();
+        int reaped = 0;
+        for (HeapImpl heap : heaps.values()) {
+            if (heap.ownerDead() && heap.tryEnd()) {
+                heap.abandonAll();
+                forget(heap);
+                reaped++;
+            }
+        }
+        deadThreadsDetected += reaped;
+        return reaped;
+    }
+
+    /** The allocator's close: every heap is unusable from now on; segments are released by the store. */
+    synchronized void closeAll() {
+        closed = true;
+        for (HeapImpl heap : heaps.values()) {
+            heap.closed = true;
+        }
+    }
+
+    private void forget(HeapImpl heap) {
+        heaps.remove(heap.id());
+        endedSlowPathCalls += heap.slowPathCalls;
+        HeapImpl[] copy = table.clone();
+        copy[heap.id()] = null;
+        table = copy;
+    }
+
+    // ------------------------------------------------------------------------------------------------ stats
+
+    int liveCount() {
+        return heaps.size();
+    }
+
+    synchronized long deadThreadsDetected() {
+        return deadThreadsDetected;
+    }
+
+    synchronized long heapsReleased() {
+        return heapsReleased;
+    }
+
+    synchronized long endedSlowPathCalls() {
+        return endedSlowPathCalls;
+    }
+}

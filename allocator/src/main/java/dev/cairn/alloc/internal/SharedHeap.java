@@ -1,0 +1,122 @@
+package dev.cairn.alloc.internal;
+
+import dev.cairn.alloc.Heap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The heap virtual threads see: a handful of shared {@link HeapImpl}s, one of which is locked for the length of each
+ * call. A call tries the heaps in turn with {@code tryLock}, starting at a random one, and only blocks (on the first
+ * one it tried) when all are taken. A virtual thread is not preempted inside a call, so with about two heaps per
+ * carrier a try almost always succeeds. Frees need no heap at all: they are remote pushes.
+ *
+ * <p>{@link #release()} does nothing: nothing is held between calls. Heaps are created on first use and live as
+ * long as the allocator.
+ */
+final class SharedHeap implements Heap {
+
+    private final HeapRegistry registry;
+    private final java.util.concurrent.atomic.AtomicReferenceArray<HeapImpl> heaps;
+
+    SharedHeap(HeapRegistry registry, int count) {
+        this.registry = registry;
+        this.heaps = new java.util.concurrent.atomic.AtomicReferenceArray<>(count);
+    }
+
+    @Override
+    public long malloc(long size) {
+        HeapImpl heap = acquire();
+        try {
+            return heap.malloc(size);
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    @Override
+    public long calloc(long count, long size) {
+        HeapImpl heap = acquire();
+        try {
+            return heap.calloc(count, size);
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    @Override
+    public long mallocAligned(long size, long alignment) {
+        HeapImpl heap = acquire();
+        try {
+            return heap.mallocAligned(size, alignment);
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    @Override
+    public long realloc(long address, long newSize) {
+        HeapImpl heap = acquire();
+        try {
+            return heap.realloc(address, newSize);
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    @Override
+    public void free(long address) {
+        registry.allocator().free(address);
+    }
+
+    @Override
+    public long usableSize(long address) {
+        return registry.allocator().usableSize(address);
+    }
+
+    @Override
+    public void release() {
+        // nothing to give back: a shared heap is held only for the length of one call
+    }
+
+    /** Locks and returns one of the shared heaps. */
+    private HeapImpl acquire() {
+        int start = ThreadLocalRandom.current().nextInt(heaps.length());
+        for (int n = 0; n < heaps.length(); n++) {
+            HeapImpl heap = heap((start + n) % heaps.length());
+            if (heap.lock.tryLock()) {
+                return heap;
+            }
+        }
+        HeapImpl heap = heap(start);
+        heap.lock.lock();
+        return heap;
+    }
+
+    private HeapImpl heap(int slot) {
+        HeapImpl heap = heaps.get(slot);
+        if (heap == null) {
+            synchronized (this) {
+                heap = heaps.get(slot);
+                if (heap == null) {
+                    heap = registry.newHeap(HeapImpl.Role.SHARED);
+                    heaps.set(slot, heap);
+                }
+            }
+        }
+        return heap;
+    }
+
+    /** Runs {@code action} on each shared heap created so far, under its lock. */
+    void forEachLocked(java.util.function.Consumer<HeapImpl> action) {
+        for (int slot = 0; slot < heaps.length(); slot++) {
+            HeapImpl heap = heaps.get(slot);
+            if (heap != null) {
+                heap.lock.lock();
+                try {
+                    action.accept(heap);
+                } finally {
+                    heap.lock.unlock();
+                }
+            }
+        }
+    }
+}

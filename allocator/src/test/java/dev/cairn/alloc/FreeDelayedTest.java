@@ -1,0 +1,216 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.reclaim.QsbrThread;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code freeDelayed}: the block is freed only after every online reader of the allocator's QSBR domain has passed
+ * a quiescent point. Offline, unregistered and dead readers do not hold it back; a reader that never quiesces does;
+ * another allocator's readers never do. Checked mode refuses double and foreign delayed frees.
+ */
+class FreeDelayedTest {
+
+    private static final int POISON = 0xA5;
+    private static final long POISON_WORD = 0xA5A5A5A5A5A5A5A5L;
+
+    private static Allocator poisoning(boolean checked) {
+        return Allocator.create(AllocatorConfig.builder().checked(checked).freeFill(POISON).build());
+    }
+
+    private static long word(long block, long offset) {
+        return Blocks.view(block, offset + 8).get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
+    }
+
+    /** A reader thread: registers online, signals, then waits for {@code proceed} before it runs {@code after}. */
+    private static Thread reader(Allocator allocator, CountDownLatch registered, CountDownLatch proceed,
+            java.util.function.Consumer<QsbrThread> after, AtomicReference<Throwable> failure) {
+        Thread thread = new Thread(() -> {
+            try {
+                QsbrThread me = allocator.qsbrThread();
+                registered.countDown();
+                proceed.await();
+                after.accept(me);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        });
+        thread.start();
+        return thread;
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void anOnlineReaderHoldsTheBlockUntilItQuiesces(boolean checked) throws Exception {
+        try (Allocator allocator = poisoning(checked)) {
+            CountDownLatch registered = new CountDownLatch(1);
+            CountDownLatch quiesce = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread reader = reader(allocator, registered, quiesce, QsbrThread::quiescent, failure);
+            registered.await();
+
+            long block = allocator.malloc(64);
+            Blocks.view(block, 64).fill((byte) 7);
+            allocator.freeDelayed(block);
+            allocator.collect(false); // runs this thread's due delayed frees: none is due
+            assertEquals(1, allocator.stats().delayedFreesPending());
+            assertEquals(0x0707070707070707L, word(block, 8), "still intact: the reader may hold it");
+            if (checked) {
+                assertThrows(IllegalArgumentException.class, () -> allocator.free(block));
+                assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(block));
+                allocator.validate(); // the pending block is accounted for
+            }
+
+            quiesce.countDown();
+            reader.join();
+            assertEquals(null, failure.get());
+            allocator.collect(false);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            assertEquals(POISON_WORD, word(block, 8), "really freed now");
+            allocator.validate();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"detached", "unregistered", "dead"})
+    void offlineUnregisteredAndDeadReadersDoNotHoldBlocksBack(String how) throws Exception {
+        try (Allocator allocator = poisoning(true)) {
+            CountDownLatch registered = new CountDownLatch(1);
+            CountDownLatch proceed = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            CountDownLatch exit = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread reader = reader(allocator, registered, proceed, me -> {
+                switch (how) {
+                    case "detached" -> me.detach();
+                    case "unregistered" -> me.unregister();
+                    default -> { } // ends while registered and online
+                }
+                done.countDown();
+                try {
+                    exit.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, failure);
+            registered.await();
+            long block = allocator.malloc(48);
+            allocator.freeDelayed(block);
+            allocator.collect(false);
+            assertEquals(1, allocator.stats().delayedFreesPending(), "online reader holds it");
+
+            proceed.countDown();
+            done.await();
+            if (how.equals("dead")) {
+                exit.countDown();
+                reader.join();
+            }
+            allocator.collect(false);
+            assertEquals(0, allocator.stats().delayedFreesPending(), how + " reader must not hold it back");
+            assertEquals(POISON_WORD, word(block, 8));
+            exit.countDown();
+            reader.join();
+            assertEquals(null, failure.get());
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void aReaderOfOneAllocatorNeverHoldsBackAnother() throws Exception {
+        try (Allocator a = poisoning(true); Allocator b = poisoning(true)) {
+            CountDownLatch registered = new CountDownLatch(1);
+            CountDownLatch proceed = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread reader = reader(a, registered, proceed, QsbrThread::quiescent, failure);
+            registered.await();
+            long inA = a.malloc(32);
+            long inB = b.malloc(32);
+            a.freeDelayed(inA);
+            b.freeDelayed(inB);
+            a.collect(false);
+            b.collect(false);
+            assertEquals(1, a.stats().delayedFreesPending(), "A's reader holds A's block");
+            assertEquals(0, b.stats().delayedFreesPending(), "nobody reads B");
+            assertFalse(a.qsbr() == b.qsbr());
+            proceed.countDown();
+            reader.join();
+            a.collect(false);
+            assertEquals(0, a.stats().delayedFreesPending());
+            assertEquals(null, failure.get());
+        }
+    }
+
+    @Test
+    void checkedModeRefusesBadDelayedFreesWithNothingChanged() {
+        try (Allocator allocator = poisoning(true); Allocator other = poisoning(true)) {
+            long block = allocator.malloc(100);
+            long foreign = other.malloc(100);
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(foreign));
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(block + 16));
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(0x1000));
+            allocator.freeDelayed(0); // like free(0)
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            allocator.free(block);
+            other.free(foreign);
+            allocator.validate();
+            other.validate();
+        }
+    }
+
+    @Test
+    void plainFreePoisonsAtOnceSoTheReaderTestCanFail() {
+        // The reader/writer test relies on the poison showing up in freed memory; prove that it does.
+        try (Allocator allocator = poisoning(true)) {
+            long block = allocator.malloc(64);
+            Blocks.view(block, 64).fill((byte) 1);
+            allocator.free(block);
+            assertEquals(POISON_WORD, word(block, 8));
+            assertEquals(POISON_WORD, word(block, 56));
+        }
+    }
+
+    @Test
+    void writerOnlyThreadsJoinOfflineAndBecomeReadersOnRequest() throws Exception {
+        try (Allocator allocator = poisoning(true)) {
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                blocks.add(allocator.malloc(16 + i));
+            }
+            for (long block : blocks) {
+                allocator.freeDelayed(block);
+            }
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread other = new Thread(() -> {
+                try {
+                    // another writer: it must not wait for the first writer, which never quiesces
+                    long mine = allocator.malloc(64);
+                    allocator.freeDelayed(mine);
+                    allocator.collect(false);
+                    assertEquals(POISON_WORD, word(mine, 8));
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            other.start();
+            other.join();
+            assertEquals(null, failure.get());
+            QsbrThread me = allocator.qsbrThread();
+            assertTrue(me.isAttached(), "asking for the handle makes the writer a reader too");
+            allocator.collect(false);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            allocator.validate();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.cairn.tools.inspect;
+
+import static dev.cairn.tools.heapdump.DumpFormat.*;
+
+import dev.cairn.tools.heapdump.HeapDump;
+import dev.cairn.tools.heapdump.PageInfo;
+import dev.cairn.tools.heapdump.SegmentInfo;
+import dev.cairn.tools.inspect.Value.Hex;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code validate}: the allocator's {@code validate()} invariants, checked from the dump alone, plus what only a
+ * dump can check (committed ranges against pages in use). Every violation is printed with its address; the exit
+ * code is 1 when there is any. Checks (the allocator's short form is atop its {@code SegmentLayout}):
+ * <ol>
+ *   <li>a page's block size is its size class's; huge blocks sit alone in huge segments;</li>
+ *   <li>{@code used <= capacity <= reserved} and the blocks fit in the page's area;</li>
+ *   <li>{@code used + |free| + |localFree| == capacity}, {@code |xthreadFree| <= used};</li>
+ *   <li>the live bitmap has {@code used - |xthreadFree|} blocks;</li>
+ *   <li>every list stays inside its page's carved blocks and visits no block twice;</li>
+ *   <li>checked mode: the live/remote bitmaps agree with the lists;</li>
+ *   <li>a page in a bin queue lacks the in-full flag, a page in a full queue has it;</li>
+ *   <li>a segment's used-page count equals its pages holding a size class; it is aligned to the segment size; its
+ *       heap is in the dump unless it is abandoned; pages in use are committed.</li>
+ * </ol>
+ * A best-effort dump (other threads running) can show violations that were only a race; the report says so.
+ */
+final class ValidateCommand {
+
+    private ValidateCommand() {
+    }
+
+    static Report run(HeapDump dump, Options options) {
+        Report report = new Report();
+        List<Report> violations = report.table("violations");
+        Set<Integer> heapIds = new HashSet<>();
+        dump.heaps().forEach(h -> heapIds.add(h.id()));
+        int[] usedPages = new int[dump.segments().size()];
+        for (PageInfo page : dump.pages()) {
+            SegmentInfo segment = dump.segmentOf(page);
+            if (!page.huge()) {
+                usedPages[segment.ordinal()]++;
+            }
+            page(page, segment, violations);
+        }
+        for (SegmentInfo s : dump.segments()) {
+            if (!s.huge() && usedPages[s.ordinal()] != s.usedPages()) {
+                add(violations, s.base(), "segment counts " + s.usedPages() + " used pages but "
+                        + usedPages[s.ordinal()] + " pages hold a size class");
+            }
+            if ((s.base() & (dump.header().segmentSize() - 1)) != 0) {
+                add(violations, s.base(), "segment is not aligned to the segment size " + dump.header().segmentSize());
+            }
+            if (!s.huge() && s.size() != dump.header().segmentSize()) {
+                add(violations, s.base(), "segment of " + s.size() + " bytes, not the segment size");
+            }
+            if (!s.abandoned() && !heapIds.contains(s.heapId())) {
+                add(violations, s.base(), "owned by heap " + s.heapId() + ", which is not in the dump");
+            }
+        }
+        report.put("checked", dump.pages().size() + " pages, " + dump.segments().size() + " segments");
+        report.put("violationCount", violations.size());
+        report.put("consistency", dump.header().bestEffort()
+                ? "best-effort dump: a violation may be a race with a running thread" : "exact dump");
+        return report;
+    }
+
+    private static void page(PageInfo p, SegmentInfo s, List<Report> out) {
+        long where = p.start();
+        if (p.huge() != s.huge() || p.huge() != p.flag(PAGE_HUGE)) {
+            add(out, where, "huge flag " + p.flag(PAGE_HUGE) + ", bin " + p.bin() + " in a " + s.kindName()
+                    + " segment");
+        } else if (!p.huge() && binBlockSize(p.bin()) != p.blockSize()) {
+            add(out, where, "bin " + p.bin() + " does not match block size " + p.blockSize());
+        }
+        if (p.used() < 0 || p.used() > p.capacity() || p.capacity() > p.reserved()) {
+            add(out, where, "capacity " + p.capacity() + ", reserved " + p.reserved() + ", used " + p.used());
+        }
+        long areaStart = s.base() + (s.huge() ? s.metadataSize()
+                : Math.max((long) p.index() << s.pageShift(), s.metadataSize()));
+        long areaEnd = s.huge() ? s.base() + s.size() : s.base() + ((long) (p.index() + 1) << s.pageShift());
+        if (Long.compareUnsigned(p.start(), areaStart) < 0
+                || Long.compareUnsigned(p.start() + (long) p.reserved() * p.blockSize(), areaEnd) > 0) {
+            add(out, where, p.reserved() + " blocks of " + p.blockSize() + " bytes do not fit in the page area "
+                    + new Hex(areaStart).text() + ".." + new Hex(areaEnd).text());
+        }
+        if ((long) p.used() + p.free() + p.localFree() != p.capacity() || p.xthreadFree() > p.used()) {
+            add(out, where, "used " + p.used() + " (of which " + p.xthreadFree() + " on the cross-thread list) + free "
+                    + p.free() + " + local " + p.localFree() + " != capacity " + p.capacity());
+        }
+        if (p.liveBlocks() != (long) p.used() - p.xthreadFree()) {
+            add(out, where, "live bitmap has " + p.liveBlocks() + " blocks, counts say " + p.used() + " - "
+                    + p.xthreadFree());
+        }
+        String[] names = {"free", "localFree", "xthreadFree"};
+        for (int bit = 0; bit < 3; bit++) {
+            if ((p.listErrors() & (1 << bit)) != 0) {
+                add(out, where, names[bit] + " list links outside the page's blocks or repeats a block (cycle or"
+                        + " double free)");
+            }
+        }
+        if (p.mismatches() != 0) {
+            add(out, where, p.mismatches() + " checked-mode live/remote bits disagree with the free lists");
+        }
+        if (p.queue() == QUEUE_BIN && p.flag(PAGE_IN_FULL)) {
+            add(out, where, "page in the queue of bin " + p.bin() + " has the in-full flag");
+        }
+        if (p.queue() == QUEUE_FULL && !p.flag(PAGE_IN_FULL)) {
+            add(out, where, "page in the full queue of bin " + p.bin() + " lacks the in-full flag");
+        }
+        long pageOffset = areaStart - s.base();
+        if (!covered(s.committed(), pageOffset, Math.min(areaEnd - areaStart, p.blockSize() * p.capacity()))) {
+            add(out, where, "page in use is not committed");
+        }
+    }
+
+    private static boolean covered(long[] ranges, long offset, long length) {
+        for (int i = 0; i < ranges.length; i += 2) {
+            if (ranges[i] <= offset && offset + length <= ranges[i] + ranges[i + 1]) {
+                return true;
+            }
+        }
+        return length <= 0;
+    }
+
+    private static void add(List<Report> out, long address, String what) {
+        out.add(new Report().put("address", new Hex(address)).put("violation", what));
+    }
+}

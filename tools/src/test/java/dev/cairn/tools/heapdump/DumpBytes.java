@@ -1,0 +1,64 @@
+package dev.cairn.tools.heapdump;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * Test helper: a dump as bytes, to corrupt on purpose. {@link #fixChecksums} recomputes the header and section
+ * checksums after a change, so a test (or the fuzzer) can reach the parser's and validator's semantic checks
+ * instead of stopping at the checksum.
+ */
+public final class DumpBytes {
+
+    private DumpBytes() {
+    }
+
+    /** File offset of the body of the first section of {@code kind}, or -1. Walks frames only while they fit. */
+    public static int sectionBody(byte[] dump, int kind) {
+        ByteBuffer in = ByteBuffer.wrap(dump).order(ByteOrder.LITTLE_ENDIAN);
+        long position = DumpFormat.HEADER_SIZE;
+        while (position + 16 <= dump.length) {
+            int k = in.getInt((int) position);
+            long length = in.getLong((int) position + 8);
+            if (k == kind) {
+                return (int) position + 16;
+            }
+            if (length < 0 || length > dump.length - position - 16 || k == DumpFormat.END) {
+                return -1;
+            }
+            position += 16 + length;
+        }
+        return -1;
+    }
+
+    /** Recomputes the header checksum and every section checksum whose frame still fits in the file. */
+    public static void fixChecksums(byte[] dump) {
+        ByteBuffer buffer = ByteBuffer.wrap(dump).order(ByteOrder.LITTLE_ENDIAN);
+        if (dump.length >= DumpFormat.HEADER_SIZE) {
+            CRC32C crc = new CRC32C();
+            crc.update(dump, 0, DumpFormat.HEADER_CRC_OFFSET);
+            buffer.putInt(DumpFormat.HEADER_CRC_OFFSET, (int) crc.getValue());
+        }
+        long position = dump.length >= 16 ? Math.max(DumpFormat.HEADER_SIZE, headerSize(buffer, dump.length)) : 0;
+        while (position > 0 && position + 16 <= dump.length) {
+            long length = buffer.getLong((int) position + 8);
+            if (length < 0 || length > dump.length - position - 16) {
+                return;
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(dump, (int) position, 4);
+            crc.update(dump, (int) position + 16, (int) length);
+            buffer.putInt((int) position + 4, (int) crc.getValue());
+            if (buffer.getInt((int) position) == DumpFormat.END) {
+                return;
+            }
+            position += 16 + length;
+        }
+    }
+
+    private static long headerSize(ByteBuffer buffer, int length) {
+        long size = buffer.getInt(12) & 0xFFFF_FFFFL;
+        return size <= length ? size : -1;
+    }
+}

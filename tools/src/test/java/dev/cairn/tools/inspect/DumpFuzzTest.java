@@ -1,0 +1,114 @@
+package dev.cairn.tools.inspect;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.cairn.tools.heapdump.DumpBytes;
+import dev.cairn.tools.heapdump.DumpFixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Thousands of mutated dumps through the whole tool, in-process. Every run must end (a time bound per run), never
+ * throw out of the tool or run out of memory, and answer 0 (the mutation kept a readable dump), 1 (validate found
+ * what the mutation broke) or 2 with one line naming the file and an offset. Half the mutants get their checksums
+ * recomputed, so the parser's and the commands' own bounds are what is tested, not just the checksums. The seed is
+ * printed; rerun one with {@code -Dcairn.fuzz.seed=N}, run longer with {@code -Dcairn.fuzz.mutants=N}.
+ */
+class DumpFuzzTest {
+
+    private static final int MUTANTS = Integer.getInteger("cairn.fuzz.mutants", 3000);
+    private static final String[][] COMMANDS = {{"summary"}, {"bins"}, {"segments"}, {"threads"}, {"validate"},
+        {"sites"}, {"blocks", "--bin", "2", "--contents"}, {"html", "-o", "/dev/null"}};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void mutatedDumpsNeverCrashHangOrOverAllocate() throws Exception {
+        long seed = Long.getLong("cairn.fuzz.seed", System.nanoTime());
+        System.out.println("DumpFuzzTest seed " + seed + " (rerun with -Dcairn.fuzz.seed=" + seed + ")");
+        byte[] good = Files.readAllBytes(DumpFixtures.smallDump(dir, "seed.cdump"));
+        SplittableRandom random = new SplittableRandom(seed);
+        Path path = dir.resolve("mutant.cdump");
+        int[] codes = new int[3];
+        // Half the mutations land before the contents section: the structure is what the parser must survive.
+        int structure = DumpBytes.sectionBody(good, 9) - 16;
+        assertTrue(structure > 0);
+        for (int n = 0; n < MUTANTS; n++) {
+            byte[] mutant = mutate(good, random, random.nextBoolean() ? structure : good.length);
+            boolean fixed = random.nextBoolean();
+            if (fixed) {
+                DumpBytes.fixChecksums(mutant);
+            }
+            Files.write(path, mutant);
+            String[] command = COMMANDS[random.nextInt(COMMANDS.length)];
+            String[] args = new String[command.length + 1];
+            args[0] = path.toString();
+            System.arraycopy(command, 0, args, 1, command.length);
+            long start = System.nanoTime();
+            Cli cli = Cli.run(args);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            String where = "seed " + seed + ", mutant " + n + (fixed ? " (checksums fixed)" : "") + ", "
+                    + String.join(" ", command) + ": ";
+            assertTrue(millis < 5_000, where + "took " + millis + " ms");
+            assertTrue(cli.code() >= 0 && cli.code() <= 2, where + cli);
+            if (cli.code() == 2) {
+                assertEquals(1, cli.err().split("\n").length, where + cli);
+                assertTrue(cli.err().startsWith("cairn-inspect: " + path + ": at offset "), where + cli);
+            }
+            if (!fixed && !Arrays.equals(mutant, good)) {
+                assertEquals(2, cli.code(), where + "a changed byte must fail a checksum or a bound: " + cli);
+            }
+            codes[cli.code()]++;
+        }
+        System.out.println("DumpFuzzTest exit codes 0/1/2: " + Arrays.toString(codes));
+        assertTrue(codes[2] > MUTANTS / 2, "most mutants are refused");
+    }
+
+    /** A mutation at a position below {@code within}. */
+    private static byte[] mutate(byte[] good, SplittableRandom random, int within) {
+        byte[] bytes = good.clone();
+        switch (random.nextInt(6)) {
+            case 0 -> { // flip a few bits
+                for (int i = random.nextInt(1, 4); i > 0; i--) {
+                    bytes[random.nextInt(within)] ^= (byte) (1 << random.nextInt(8));
+                }
+            }
+            case 1 -> bytes[random.nextInt(within)] = (byte) random.nextInt(256);
+            case 2 -> bytes = Arrays.copyOf(bytes, random.nextInt(within)); // truncate
+            case 3 -> { // an extreme value in a 32- or 64-bit field, most likely a count, length or index
+                int at = random.nextInt(within - 8) & ~3;
+                long value = switch (random.nextInt(4)) {
+                    case 0 -> -1L;
+                    case 1 -> Integer.MAX_VALUE;
+                    case 2 -> 0;
+                    default -> random.nextLong();
+                };
+                for (int i = 0; i < (random.nextBoolean() ? 4 : 8); i++) {
+                    bytes[at + i] = (byte) (value >>> (8 * i));
+                }
+            }
+            case 4 -> { // cut a slice out
+                int from = random.nextInt(within);
+                int to = Math.min(bytes.length, from + random.nextInt(1, 64));
+                byte[] out = new byte[bytes.length - (to - from)];
+                System.arraycopy(bytes, 0, out, 0, from);
+                System.arraycopy(bytes, to, out, from, bytes.length - to);
+                bytes = out;
+            }
+            default -> { // duplicate a slice
+                int from = random.nextInt(within);
+                int length = Math.min(bytes.length - from, random.nextInt(1, 64));
+                byte[] out = new byte[bytes.length + length];
+                System.arraycopy(bytes, 0, out, 0, from + length);
+                System.arraycopy(bytes, from, out, from + length, bytes.length - from);
+                bytes = out;
+            }
+        }
+        return bytes;
+    }
+}
