@@ -312,6 +312,10 @@ public final class AllocatorImpl implements Allocator {
         if (checked) {
             markPending(address);
         }
+        HeapImpl heap = registry.threadHeap();
+        if (heap != null) {
+            heap.delayedFreesSeen = true;
+        }
         delayed.defer(address);
     }
 

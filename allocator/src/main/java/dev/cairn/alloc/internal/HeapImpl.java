@@ -66,6 +66,8 @@ public final class HeapImpl implements Heap {
     private final List<ArrayDeque<Long>> retired = new ArrayList<>();
 
     volatile boolean closed;
+    /** Set once this heap's thread has called {@code freeDelayed}: only then does the slow path look for its queue. */
+    boolean delayedFreesSeen;
     long slowPathCalls;
     long pagesRetired;
 
@@ -224,7 +226,9 @@ public final class HeapImpl implements Heap {
             checkSharedOwner();
         }
         slowPathCalls++;
-        allocator.delayedFrees().onSlowPath(slowPathCalls);
+        if (delayedFreesSeen) {
+            allocator.delayedFrees().onSlowPath(slowPathCalls);
+        }
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);
         }
