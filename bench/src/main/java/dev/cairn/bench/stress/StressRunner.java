@@ -133,7 +133,8 @@ public final class StressRunner {
         String line = String.format("[%d/%d] %s with %s%s, %d:%02d elapsed", done, total, plan.workload.name(),
                 plan.peer, args.forks() > 1 ? " (fork " + fork + "/" + args.forks() + ")" : "", seconds / 60,
                 seconds % 60);
-        if (System.console() != null) {
+        java.io.Console console = System.console();
+        if (console != null && console.isTerminal()) { // one line, rewritten in place; a log gets a line per step
             progress.print("\r\033[K" + line);
         } else {
             progress.println(line);

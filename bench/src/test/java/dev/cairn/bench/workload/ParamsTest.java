@@ -1,0 +1,48 @@
+package dev.cairn.bench.workload;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ParamsTest {
+    private final Workload larson = new LarsonWorkload();
+
+    @Test
+    void presetsAndOverrides() {
+        Params quick = Params.of("larson", larson.params(), ParamSpec.Preset.QUICK, Map.of("slots", 7L), true);
+        assertEquals(7, quick.get("slots"));
+        assertEquals(larson.params().get(1).quick(), quick.get("steps"));
+        Params full = Params.of("larson", larson.params(), ParamSpec.Preset.FULL, Map.of(), true);
+        assertEquals(larson.params().get(1).full(), full.get("steps"));
+    }
+
+    @Test
+    void unknownKeysAreRefusedWhenStrictAndIgnoredOtherwise() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Params.of("larson", larson.params(), ParamSpec.Preset.QUICK, Map.of("ops", 1L), true));
+        assertTrue(e.getMessage().startsWith("workload larson has no parameter 'ops'; it has: slots, steps"),
+                e.getMessage());
+        Params lenient = Params.of("larson", larson.params(), ParamSpec.Preset.QUICK, Map.of("ops", 1L), false);
+        assertThrows(IllegalArgumentException.class, () -> lenient.get("ops"));
+    }
+
+    @Test
+    void outOfRangeValuesAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Params.of("larson", larson.params(), ParamSpec.Preset.QUICK, Map.of("slots", 0L), true));
+        assertEquals("workload larson: slots=0 is outside [1, 16777216]", e.getMessage());
+    }
+
+    @Test
+    void maxBelowMinIsRefusedWhenTheWorkloadRuns() {
+        Workload pairs = new PairsWorkload();
+        Params params = Params.of("pairs", pairs.params(), ParamSpec.Preset.SMOKE,
+                Map.of("minSize", 64L, "maxSize", 32L), true);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> pairs.run(null, 1, params));
+        assertEquals("maxSize 32 is below minSize 64", e.getMessage());
+    }
+}
