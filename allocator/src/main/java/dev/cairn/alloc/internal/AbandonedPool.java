@@ -63,6 +63,8 @@ final class AbandonedPool {
     private final LongAdder abandoned = new LongAdder();
     private final LongAdder reclaimed = new LongAdder();
     private final LongAdder released = new LongAdder();
+    /** Remote frees collected while segments changed hands (abandon, sweep, adopt). */
+    private final LongAdder collectedRemote = new LongAdder();
 
     AbandonedPool(SegmentStore store, long sweepIntervalNanos) {
         this.store = store;
@@ -119,7 +121,7 @@ final class AbandonedPool {
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 continue;
             }
-            Pages.collectExclusive(page, tagged);
+            collectedRemote.add(Pages.collectExclusive(page, tagged));
             Raw.putLong(page + NEXT, 0);
             Raw.putLong(page + PREV, 0);
             Raw.putShort(page + FLAGS, (short) 0);
@@ -282,6 +284,10 @@ final class AbandonedPool {
         } finally {
             lock.unlock();
         }
+    }
+
+    long collectedRemoteFrees() {
+        return collectedRemote.sum();
     }
 
     long abandonedCount() {

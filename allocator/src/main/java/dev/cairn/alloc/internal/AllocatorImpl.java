@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The allocator domain: its segment store, its heaps, and the free paths (which start from an address, not from a
@@ -50,7 +49,6 @@ public final class AllocatorImpl implements Allocator {
      * exactly one of its heap's set or this one; whoever removes it from a set releases it.
      */
     private final java.util.Set<Long> orphanHuge = ConcurrentHashMap.newKeySet();
-    private final LongAdder remoteFrees = new LongAdder();
     private final DelayedFrees delayed;
     private volatile boolean closed;
     // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
@@ -114,8 +112,13 @@ public final class AllocatorImpl implements Allocator {
         return closed;
     }
 
+    /** Cross-thread frees collected so far: by live heaps, by ended ones, and while segments changed hands. */
     long remoteFrees() {
-        return remoteFrees.sum();
+        long sum = registry.endedRemoteFrees() + pool.collectedRemoteFrees();
+        for (HeapImpl heap : registry.all()) {
+            sum += heap.remoteFreesCollected;
+        }
+        return sum;
     }
 
     SiteSampler sites() {
@@ -457,7 +460,6 @@ public final class AllocatorImpl implements Allocator {
             }
             Raw.putLong(address, head);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address)); // partner: getAndSet in Pages.collect
-        remoteFrees.increment();
     }
 
     /**
@@ -474,7 +476,6 @@ public final class AllocatorImpl implements Allocator {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
             Raw.putLong(address, head & ~ABANDONED_TAG);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address | (head & ABANDONED_TAG)));
-        remoteFrees.increment();
         if (frees >= live) {
             pool.trySweep(segment);
         } else {

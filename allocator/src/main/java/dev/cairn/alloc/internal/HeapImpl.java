@@ -55,6 +55,11 @@ public final class HeapImpl implements Heap {
     private final long[] direct = new long[SizeClasses.DIRECT_SLOTS];
     private final long[] queue = new long[SizeClasses.BIN_COUNT];
     private final long[] fullQueue = new long[SizeClasses.BIN_COUNT];
+    /**
+     * Oldest page of each full queue: full pages are pushed at the front, so the ones other threads have had the
+     * longest to free into sit at the back, where {@link #reviveFullPage} starts.
+     */
+    private final long[] fullTail = new long[SizeClasses.BIN_COUNT];
     /** Normal segments this heap owns, per kind (slow path). */
     private final List<List<Long>> segments = new ArrayList<>();
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
@@ -70,6 +75,8 @@ public final class HeapImpl implements Heap {
     boolean delayedFreesSeen;
     long slowPathCalls;
     long pagesRetired;
+    /** Blocks other threads freed into this heap's pages, counted when collected (no counter on the free path). */
+    long remoteFreesCollected;
 
     HeapImpl(AllocatorImpl allocator, int id, Role role, Thread thread) {
         this.allocator = allocator;
@@ -290,7 +297,7 @@ public final class HeapImpl implements Heap {
         long page = queue[bin];
         while (page != 0) {
             long next = Raw.getLong(page + NEXT);
-            Pages.collect(page);
+            remoteFreesCollected += Pages.collect(page);
             if (Pages.hasFree(page) || Pages.extend(page)) {
                 return page;
             }
@@ -348,17 +355,21 @@ public final class HeapImpl implements Heap {
                     setDirect(bin, page);
                 }
             } else {
-                pushFront(fullQueue, bin, page);
+                pushFull(bin, page);
                 Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
             }
         }
     }
 
-    /** A full page of {@code bin} into which other threads have freed blocks since, back in the queue; or 0. */
+    /**
+     * A full page of {@code bin} into which other threads have freed blocks since, back in the queue; or 0. Looks
+     * from the oldest full page forward: those are the ones most likely to have been freed into (a producer/consumer
+     * pair otherwise walks past every page the consumer has not reached yet).
+     */
     private long reviveFullPage(int bin) {
-        for (long page = fullQueue[bin]; page != 0; page = Raw.getLong(page + NEXT)) {
+        for (long page = fullTail[bin]; page != 0; page = Raw.getLong(page + PREV)) {
             if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0) {
-                Pages.collect(page);
+                remoteFreesCollected += Pages.collect(page);
                 unfull(bin, page);
                 return page;
             }
@@ -525,7 +536,7 @@ public final class HeapImpl implements Heap {
             if (force) {
                 for (long page = fullQueue[bin], next; page != 0; page = next) {
                     next = Raw.getLong(page + NEXT);
-                    Pages.collect(page);
+                    remoteFreesCollected += Pages.collect(page);
                     if (Pages.hasFree(page) || Raw.getInt(page + USED) < Raw.getInt(page + CAPACITY)) {
                         unfull(bin, page);
                     }
@@ -533,7 +544,7 @@ public final class HeapImpl implements Heap {
             }
             for (long page = queue[bin], next; page != 0; page = next) {
                 next = Raw.getLong(page + NEXT);
-                Pages.collect(page);
+                remoteFreesCollected += Pages.collect(page);
                 if (Raw.getInt(page + USED) == 0) {
                     retire(bin, page, force);
                 }
@@ -563,6 +574,7 @@ public final class HeapImpl implements Heap {
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
         java.util.Arrays.fill(fullQueue, 0);
+        java.util.Arrays.fill(fullTail, 0);
     }
 
     /**
@@ -589,6 +601,7 @@ public final class HeapImpl implements Heap {
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
         java.util.Arrays.fill(fullQueue, 0);
+        java.util.Arrays.fill(fullTail, 0);
     }
 
     /** Normal segments this heap owns now (validation, dumps). */
@@ -612,7 +625,7 @@ public final class HeapImpl implements Heap {
 
     private void moveToFull(int bin, long page) {
         unlink(queue, bin, page);
-        pushFront(fullQueue, bin, page);
+        pushFull(bin, page);
         Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
         if (queue[bin] == 0) {
             setDirect(bin, emptyPage);
@@ -620,10 +633,20 @@ public final class HeapImpl implements Heap {
     }
 
     private void unfull(int bin, long page) {
+        if (fullTail[bin] == page) {
+            fullTail[bin] = Raw.getLong(page + PREV);
+        }
         unlink(fullQueue, bin, page);
         Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) & ~FLAG_IN_FULL));
         pushFront(queue, bin, page);
         setDirect(bin, page);
+    }
+
+    private void pushFull(int bin, long page) {
+        pushFront(fullQueue, bin, page);
+        if (Raw.getLong(page + NEXT) == 0) {
+            fullTail[bin] = page;
+        }
     }
 
     private static void pushFront(long[] heads, int bin, long page) {
@@ -665,6 +688,20 @@ public final class HeapImpl implements Heap {
         for (int slot = SizeClasses.directSlot(lower); slot <= SizeClasses.directSlot(blockSize); slot++) {
             direct[slot] = page;
         }
+    }
+
+    /** Validation: the bin whose full queue does not end at its recorded tail, or -1. */
+    int fullTailMismatch() {
+        for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
+            long last = 0;
+            for (long page = fullQueue[bin]; page != 0; page = Raw.getLong(page + NEXT)) {
+                last = page;
+            }
+            if (last != fullTail[bin]) {
+                return bin;
+            }
+        }
+        return -1;
     }
 
     /** Visits the pages of this heap's queues (validation). */

@@ -39,8 +39,9 @@ final class HeapRegistry {
     private volatile long lastReapNanos = System.nanoTime();
     private long deadThreadsDetected;
     private long heapsReleased;
-    /** Slow-path calls of heaps that have ended, so the cumulative stat does not go down. */
+    /** Slow-path calls and collected remote frees of heaps that have ended, so cumulative stats do not go down. */
     private long endedSlowPathCalls;
+    private long endedRemoteFrees;
     private boolean closed;
 
     HeapRegistry(AllocatorImpl allocator) {
@@ -177,6 +178,7 @@ final class HeapRegistry {
     private void forget(HeapImpl heap) {
         heaps.remove(heap.id());
         endedSlowPathCalls += heap.slowPathCalls;
+        endedRemoteFrees += heap.remoteFreesCollected;
         HeapImpl[] copy = table.clone();
         copy[heap.id()] = null;
         table = copy;
@@ -194,6 +196,10 @@ final class HeapRegistry {
 
     synchronized long heapsReleased() {
         return heapsReleased;
+    }
+
+    synchronized long endedRemoteFrees() {
+        return endedRemoteFrees;
     }
 
     synchronized long endedSlowPathCalls() {
