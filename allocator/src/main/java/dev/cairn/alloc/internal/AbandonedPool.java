@@ -36,7 +36,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * it asks the pool to sweep the segment. The count is only a trigger: races with a sweep can make it high (a
  * harmless early sweep) or low (a late one), and releasing is decided by the sweep alone, after it has collected
  * every list and found no block in use. Every pool-wide sweep ({@code collect()}, and at most once per purge delay
- * from the abandoned-free path) catches what a late trigger missed.
+ * from the abandoned-free path, which reads the clock every 64th abandoned free) catches what a late trigger missed.
  *
  * <h2>Why a freer never touches a released segment</h2>
  * The freer reads the counters and increments before its CAS publishes the block, while the block is still in use,

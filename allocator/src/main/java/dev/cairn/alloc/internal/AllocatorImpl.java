@@ -478,8 +478,8 @@ public final class AllocatorImpl implements Allocator {
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address | (head & ABANDONED_TAG)));
         if (frees >= live) {
             pool.trySweep(segment);
-        } else {
-            pool.maybeSweepAll();
+        } else if ((frees & 63) == 0) {
+            pool.maybeSweepAll(); // reads the clock: not on every abandoned free
         }
     }
 
