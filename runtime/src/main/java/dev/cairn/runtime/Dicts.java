@@ -57,6 +57,7 @@ public final class Dicts {
             return 0;
         }
         long value = Mem.getLongAcquire(e + 16);
+        Debug.readWindow();
         if (value != 0) {
             BiasedRc.incref(ts, value);
         }

@@ -38,6 +38,7 @@ public final class Instances {
     public static long get(ThreadState ts, long obj, int i) {
         Objs.checkKind(ts, obj, Kinds.INSTANCE);
         long v = Mem.getLongAcquire(slot(obj, i));
+        Debug.readWindow();
         if (v != 0) {
             BiasedRc.incref(ts, v);
         }

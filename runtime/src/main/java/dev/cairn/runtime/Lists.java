@@ -57,6 +57,7 @@ public final class Lists {
             if (item == 0) {
                 continue; // popped meanwhile: the size we read is stale
             }
+            Debug.readWindow();
             BiasedRc.incref(ts, item);
             return item;
         }
