@@ -25,6 +25,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * <li>Mark everything reachable from the roots; the rest is unreachable: garbage cycles.</li>
  * <li>Each garbage object is merged with +1 (the collector's own reference, so none dies while others are
  *     cleared), cleared (its references dropped), then released: each then dies by ordinary refcounting.</li>
+ * <li>Objects that clearing queued to their owners (decrefs by the collector are non-owner decrefs) are merged
+ *     on the stopped owners' behalf, so that they die inside this collection.</li>
  * <li>Heap types whose merged count is zero die.</li>
  * </ol>
  * The GC bits COLLECTING and UNREACHABLE and the {@code ob_gc_refs} field are used only inside the pause and are
@@ -47,6 +49,10 @@ public final class Gc {
             computeGcRefs(candidates);
             LongArrayList garbage = markAndSweep(candidates);
             freeGarbage(ts, garbage);
+            // clearing queued non-container objects to their (stopped) owners: merge them now, on their behalf
+            for (ThreadState other : interp.threadsSnapshotLocked()) {
+                interp.brc.drain(other, ts);
+            }
             freeDeadHeapTypes(ts);
         } finally {
             interp.startTheWorld();

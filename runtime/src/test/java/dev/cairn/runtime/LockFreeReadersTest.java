@@ -71,6 +71,7 @@ class LockFreeReadersTest {
                         if (writer) {
                             write(ts, rnd, list, dict, keys);
                             writes.incrementAndGet();
+                            Thread.yield(); // readers yield inside each read (Debug.YIELD_IN_READS): keep pace
                         } else {
                             read(ts, rnd, list, dict, keys);
                             reads.incrementAndGet();
