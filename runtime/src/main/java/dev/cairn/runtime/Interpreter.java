@@ -87,8 +87,11 @@ public final class Interpreter {
         return objectsFreed.sum();
     }
 
-    /** Whether {@code address} lies in this interpreter's allocator's memory. */
+    /** Whether {@code address} lies in this interpreter's allocator's memory (never, once destroyed). */
     public boolean ownsMemory(long address) {
+        if (state == DESTROYED) {
+            return false;
+        }
         return allocator.owns(address);
     }
 

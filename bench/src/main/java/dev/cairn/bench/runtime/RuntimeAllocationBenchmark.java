@@ -38,6 +38,8 @@ public class RuntimeAllocationBenchmark {
     @State(Scope.Benchmark)
     public static class Shared {
         Runtime runtime;
+        /** Thread states open; the last to close also closes the runtime (JMH tears Benchmark state down first). */
+        final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
         Interpreter interp;
 
         @Setup
@@ -46,26 +48,28 @@ public class RuntimeAllocationBenchmark {
             interp = runtime.newInterpreter(InterpreterConfig.isolated());
         }
 
-        @TearDown
-        public void tearDown() {
-            interp.release();
-            runtime.close();
-        }
     }
 
     @State(Scope.Thread)
     public static class PerThread {
         ThreadState ts;
+        Shared shared;
         long counter = 1_000;
 
         @Setup
         public void setUp(Shared shared) {
+            this.shared = shared;
+            shared.users.incrementAndGet();
             ts = shared.interp.newThreadState();
         }
 
         @TearDown
         public void tearDown() {
             ts.close();
+            if (shared.users.decrementAndGet() == 0) {
+                shared.interp.release();
+                shared.runtime.close();
+            }
         }
     }
 

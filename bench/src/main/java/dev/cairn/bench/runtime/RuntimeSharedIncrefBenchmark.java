@@ -36,6 +36,8 @@ public class RuntimeSharedIncrefBenchmark {
     @State(Scope.Benchmark)
     public static class Shared {
         Runtime runtime;
+        /** Thread states open; the last to close also closes the runtime (JMH tears Benchmark state down first). */
+        final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
         Interpreter interp;
         long object;
 
@@ -53,19 +55,18 @@ public class RuntimeSharedIncrefBenchmark {
             object = made[0];
         }
 
-        @TearDown
-        public void tearDown() {
-            runtime.close();
-        }
     }
 
     @State(Scope.Thread)
     public static class PerThread {
         ThreadState ts;
+        Shared shared;
         long own;
 
         @Setup
         public void setUp(Shared shared) {
+            this.shared = shared;
+            shared.users.incrementAndGet();
             ts = shared.interp.newThreadState();
             own = Ints.of(ts, 3_000_000);
         }
@@ -74,6 +75,9 @@ public class RuntimeSharedIncrefBenchmark {
         public void tearDown() {
             Ref.decref(ts, own);
             ts.close();
+            if (shared.users.decrementAndGet() == 0) {
+                shared.runtime.close();
+            }
         }
     }
 
