@@ -1,6 +1,7 @@
 package dev.cairn.runtime;
 
 import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -14,7 +15,8 @@ import java.io.UncheckedIOException;
  * mutable containers are refused, as they would need a reference into the source interpreter.
  *
  * <p>Encoding (big-endian, one tag byte per value): N none, T/F bool, I long, D double, S/B length + bytes,
- * U count + items. The block holds {@code [0] long length} then the encoding.
+ * U count + items. The block is a buffer ({@link ObjectLayout}) of kind {@code KIND_XIDATA}: {@code [0] long
+ * length}, the kind at 8, slot 0 at 12, the encoding from 16.
  */
 public final class CrossInterpreter {
 
@@ -32,9 +34,12 @@ public final class CrossInterpreter {
         }
         byte[] data = bytes.toByteArray();
         Runtime rt = ts.interp.runtime;
-        long block = rt.mainAllocator.malloc(8 + data.length);
-        Mem.putLong(block, data.length);
-        Mem.copyIn(data, block + 8);
+        long block = rt.mainAllocator.malloc(ObjectLayout.BUF_DATA + data.length);
+        Mem.putLong(block + ObjectLayout.BUF_CAPACITY, data.length);
+        // tagged, so that a walk of the main allocator never takes it for an object
+        Mem.putShort(block + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_XIDATA);
+        Mem.putInt(block + ObjectLayout.BUF_INTERP, 0);
+        Mem.copyIn(data, block + ObjectLayout.BUF_DATA);
         return new Shared(rt, ts.interp.id(), block);
     }
 
@@ -139,12 +144,13 @@ public final class CrossInterpreter {
             if (block == 0) {
                 throw new IllegalStateException("shared data already closed");
             }
-            return Mem.copyOut(block + 8, Math.toIntExact(Mem.getLong(block)));
+            return Mem.copyOut(block + ObjectLayout.BUF_DATA, Math.toIntExact(Mem.getLong(block)));
         }
 
         @Override
         public synchronized void close() {
             if (block != 0) {
+                Mem.putShort(block + ObjectLayout.BUF_KIND, (short) 0);
                 runtime.mainAllocator.free(block);
                 block = 0;
             }

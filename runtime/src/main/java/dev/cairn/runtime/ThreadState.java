@@ -13,9 +13,10 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * at close), its allocator heap, its QSBR handle, its biased-RC merge queue and its heap-type counts.
  *
  * <p>States (an int, written with CAS): DETACHED ↔ ATTACHED by the thread itself; DETACHED → SUSPENDED and
- * SUSPENDED → DETACHED only by a stop-the-world requester; ATTACHED → SUSPENDED by the thread itself at a checkpoint
- * when a stop is requested. An attached thread may use objects; a detached one holds nothing (it is in a blocking
- * call) and counts as stopped; attaching during a stop waits for the world to start ({@link StopTheWorld}).
+ * SUSPENDED → DETACHED only by a stop-the-world requester; ATTACHED → SUSPENDED by the thread itself at a
+ * checkpoint when a stop is requested. An attached thread may use objects; a detached one holds nothing (it is in
+ * a blocking call) and counts as stopped; attaching during a stop waits for the world to start
+ * ({@link StopTheWorld}).
  *
  * <p>Confinement: every method except {@link #id()}, {@link #index()}, {@link #interpreter()} and
  * {@link #isAttached()} must be called on the bound thread. A thread has at most one attached thread state at a
@@ -162,6 +163,7 @@ public final class ThreadState implements AutoCloseable {
      * while another thread has stopped the world, and runs delayed decrefs that are due.
      */
     public void checkpoint() {
+        assert Thread.currentThread() == thread : "checkpoint of " + this + " on " + Thread.currentThread();
         if (breaker != 0) {
             checkpointSlow();
         }

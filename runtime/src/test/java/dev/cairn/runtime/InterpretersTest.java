@@ -164,7 +164,7 @@ class InterpretersTest {
             assertEquals(1, seen[2], "index reused");
             assertNotEquals(seen[1], seen[3], "id never reused");
             assertThrows(WrongThreadException.class, () -> {
-                Thread other = Thread.ofPlatform().unstarted(first::checkpoint);
+                Thread other = Thread.ofPlatform().unstarted(first::detach);
                 Throwable[] err = new Throwable[1];
                 other.setUncaughtExceptionHandler((th, e) -> err[0] = e);
                 other.start();

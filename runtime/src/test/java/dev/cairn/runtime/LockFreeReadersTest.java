@@ -102,7 +102,7 @@ class LockFreeReadersTest {
         assertTrue(reads.get() > 1000 && writes.get() > 1000, "both sides ran: " + reads + " / " + writes);
     }
 
-    /** A str of one repeated letter, 1 to 300 bytes long: many size classes, so a freed block is rarely reused at once. */
+    /** A str of one repeated letter, 1 to 300 bytes: many size classes, so a freed block is rarely reused at once. */
     private static long newValue(ThreadState ts, SplittableRandom rnd) {
         return Strs.of(ts, String.valueOf((char) ('a' + rnd.nextInt(26))).repeat(rnd.nextInt(1, 301)));
     }

@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The pause of one {@link Gc#collect} over 1 million live objects, in milliseconds: 250,000 lists (GC-tracked) of
  * three floats each (not tracked, but walked past), all reachable from one root list ({@code reachable}), or with
- * half the lists in garbage two-list cycles ({@code halfCycles}: 125,000 lists and their 375,000 floats die). Built again before each measurement (single shot).
+ * half the lists in garbage two-list cycles ({@code halfCycles}: 125,000 lists and their 375,000 floats die).
+ * Built again before each measurement (single shot).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)

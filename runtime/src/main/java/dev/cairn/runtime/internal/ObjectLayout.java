@@ -7,7 +7,8 @@ package dev.cairn.runtime.internal;
  * object block (16-byte aligned, from the interpreter's allocator)
  *  off size field        who writes it
  *   0   8   ob_tid       owner thread id (ThreadState.id, never reused); 0 = merged, immortal or per-thread counted
- *                        (then see FLAG_PER_THREAD_RC); written by the owner, or by whoever merges a dead owner's object
+ *                        (then see FLAG_PER_THREAD_RC); written by the owner, or by whoever merges a dead
+ *                        owner's object
  *   8   2   ob_flags     high byte: KIND_OBJECT magic; low byte: FLAG_* (set at creation, never changed later)
  *  10   1   ob_mutex     the object's one-byte lock (ObjectMutex): bit 0 LOCKED, bit 1 HAS_PARKED
  *  11   1   ob_gc_bits   GC_* bits: TRACKED at creation; COLLECTING/UNREACHABLE only while the world is stopped
@@ -27,7 +28,8 @@ package dev.cairn.runtime.internal;
  *
  * <p>Buffer blocks (list item arrays, dict tables) start with a 16-byte header so that a heap walk can tell them
  * from objects: {@code [0] long capacity (elements)}, {@code [8] short kind} ({@link #KIND_BUFFER}, or
- * {@link #KIND_RETIRED} once handed to {@code freeDelayed}), {@code [12] int interpreter slot}; data from 16. The
+ * {@link #KIND_RETIRED} once handed to {@code freeDelayed}, {@link #KIND_XIDATA} for cross-interpreter data),
+ * {@code [12] int interpreter slot}; data from 16. The
  * kind sits at offset 8 in both, so one 2-byte read classifies any block the runtime allocated.
  */
 public final class ObjectLayout {
@@ -48,6 +50,8 @@ public final class ObjectLayout {
     public static final int KIND_OBJECT = 0xC7_00;
     public static final int KIND_BUFFER = 0xB5_00;
     public static final int KIND_RETIRED = 0xB6_00;
+    /** Cross-interpreter data: a buffer of the main allocator that belongs to no interpreter. */
+    public static final int KIND_XIDATA = 0xB7_00;
 
     /** Never counted: incref and decref do nothing. */
     public static final int FLAG_IMMORTAL = 1;
