@@ -239,7 +239,12 @@ public final class Interpreter {
             throw new IllegalStateException("interpreter " + id + " has no reference left to release");
         }
         if (n == 0 && whence == Whence.API) {
-            return Optional.of(destroyInternal());
+            try {
+                return Optional.of(destroyInternal());
+            } catch (RuntimeException e) {
+                refcount.incrementAndGet(); // not destroyed (thread states still open): the reference stays
+                throw e;
+            }
         }
         return Optional.empty();
     }

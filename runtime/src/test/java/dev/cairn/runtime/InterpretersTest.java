@@ -59,6 +59,8 @@ class InterpretersTest {
             Ref.decref(ts, key);
             Ref.decref(ts, dict);
             assertThrows(IllegalStateException.class, interp::destroy, "thread states still open");
+            assertThrows(IllegalStateException.class, interp::release, "still open: not destroyed");
+            assertFalse(interp.isDestroyed());
             ts.close();
             DestroyReport report = interp.destroy();
             assertEquals(11, report.leakedObjects(), report.toString());

@@ -170,6 +170,8 @@ class ObjectsTest {
         long type = Types.newHeapType(ts, "Point", 2);
         assertEquals("Point", Types.name(ts, type));
         long[] made = new long[2000];
+        long sharedBefore = dev.cairn.runtime.internal.Mem.getLongVolatile(
+                type + dev.cairn.runtime.internal.ObjectLayout.OB_REF_SHARED);
         Thread other = Thread.ofPlatform().start(() -> {
             try (ThreadState o = interp.newThreadState()) {
                 for (int k = 0; k < 1000; k++) {
@@ -180,7 +182,10 @@ class ObjectsTest {
         for (int k = 1000; k < 2000; k++) {
             made[k] = Instances.create(ts, type);
         }
-        join(other);
+        join(other); // the other thread's close merged its 1000 counts into the type
+        assertEquals(sharedBefore + (1000L << 2), dev.cairn.runtime.internal.Mem.getLongVolatile(
+                type + dev.cairn.runtime.internal.ObjectLayout.OB_REF_SHARED), "creation never wrote the type");
+        assertEquals(1001, ts.typeRefcounts.get(dev.cairn.runtime.internal.Mem.getInt(type + Types.TYPE_ID)));
         long v = Ints.of(ts, 4242);
         Instances.set(ts, made[0], 1, v);
         long got = Instances.get(ts, made[0], 1);
