@@ -162,4 +162,34 @@ class BiasedRcTest {
         assertTrue(errors.isEmpty(), () -> "errors: " + errors);
         assertEquals(freedBefore + n, interp.objectsFreed(), "every object freed exactly once");
     }
+
+    @Test
+    void aDetachedOwnerMergesOnAttachAndAClosingOneBeforeItLeaves() throws Exception {
+        int n = 500;
+        long[] objs = new long[2 * n];
+        ThreadState owner = interp.newThreadState();
+        for (int i = 0; i < objs.length; i++) {
+            objs[i] = Floats.of(owner, i);
+        }
+        owner.detach(); // in a blocking call: holds nothing, cannot merge until it attaches
+        long freedBefore = interp.objectsFreed();
+        dropOnAnotherThread(objs, 0, n);
+        assertEquals(freedBefore, interp.objectsFreed(), "queued to the detached owner");
+        owner.attach(); // the MERGE breaker bit set by the queuers makes attach merge
+        assertEquals(freedBefore + n, interp.objectsFreed());
+        dropOnAnotherThread(objs, n, 2 * n);
+        owner.close(); // drains what was queued meanwhile before it leaves the queue table
+        assertEquals(freedBefore + 2 * n, interp.objectsFreed());
+    }
+
+    private void dropOnAnotherThread(long[] objs, int from, int to) throws InterruptedException {
+        Thread t = Thread.ofPlatform().start(() -> {
+            try (ThreadState ts = interp.newThreadState()) {
+                for (int i = from; i < to; i++) {
+                    Ref.decref(ts, objs[i]);
+                }
+            }
+        });
+        t.join();
+    }
 }
