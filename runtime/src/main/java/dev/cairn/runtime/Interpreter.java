@@ -112,6 +112,11 @@ public final class Interpreter {
 
     ThreadState newThreadStateInternal() {
         checkLive();
+        ThreadState attached = runtime.current();
+        if (attached != null) {
+            // checked before anything is reserved, so that a refused call leaves no trace
+            throw new IllegalStateException(Thread.currentThread() + " already has " + attached + " attached");
+        }
         ThreadState ts;
         headLock.lock();
         try {
