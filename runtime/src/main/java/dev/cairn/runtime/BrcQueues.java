@@ -10,7 +10,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  *
  * <p>Protocol: a non-owner that set QUEUED ({@link BiasedRc}) looks the owner up here under the bucket lock. Found:
  * the object goes on the owner's queue and the owner's MERGE breaker bit is set; the owner merges each with −1 at its
- * next checkpoint or attach ({@link #drainOwn}). Not found: the owner has left (ids are never reused, so it never
+ * next checkpoint or attach ({@link #drain}); if the owner is detached, the queuer holds it in MERGING and merges
+ * the queue itself. Not found: the owner has left (ids are never reused, so it never
  * comes back) and the finder merges the object itself. A thread leaves the table only when its queue is empty, under
  * the same lock ({@link #remove}), so nothing is queued to a thread that will never look.
  */
@@ -66,18 +67,44 @@ final class BrcQueues {
             return;
         }
         Bucket b = bucket(tid);
+        ThreadState found = null;
         synchronized (b) {
             for (ThreadState owner : b.threads) {
                 if (owner.id == tid) {
                     owner.mergeQueue.add(obj);
                     owner.requestMerge();
-                    return;
+                    found = owner;
+                    break;
                 }
             }
+        }
+        if (found != null) {
+            mergeForDetached(found, ts);
+            return;
         }
         // owner gone for good: merge on its behalf
         if (BiasedRc.explicitMerge(obj, -1) == 0) {
             ts.dealloc(obj);
+        }
+    }
+
+    /**
+     * A detached owner may not attach for a long time: hold it in MERGING (it cannot attach meanwhile, and a pause
+     * waits for it) and merge its queue on its behalf (CPython's {@code _PyThreadState_TrySuspendDetached}).
+     * Partners: {@link ThreadState#attachLoop} waits while MERGING; {@link StopTheWorld#stopLocked} counts it as
+     * running.
+     */
+    private void mergeForDetached(ThreadState owner, ThreadState self) {
+        if (owner == self || owner.state() != ThreadState.DETACHED
+                || !owner.casState(ThreadState.DETACHED, ThreadState.MERGING)) {
+            return;
+        }
+        try {
+            drain(owner, self);
+        } finally {
+            owner.casState(ThreadState.MERGING, ThreadState.DETACHED);
+            java.util.concurrent.locks.LockSupport.unpark(owner.thread);
+            owner.interp.stw.notifyRequester();
         }
     }
 

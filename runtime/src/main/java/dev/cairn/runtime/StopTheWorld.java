@@ -90,6 +90,8 @@ final class StopTheWorld {
                 } else if (s == ThreadState.ATTACHED && ts.thread.isAlive()) {
                     ts.requestStop();
                     running++;
+                } else if (s == ThreadState.MERGING) {
+                    running++; // another thread merges its queue: wait for it to put the thread back to DETACHED
                 }
             }
             if (running == 0) {

@@ -14,7 +14,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  *
  * <p>States (an int, written with CAS): DETACHED ↔ ATTACHED by the thread itself; DETACHED → SUSPENDED and
  * SUSPENDED → DETACHED only by a stop-the-world requester; ATTACHED → SUSPENDED by the thread itself at a
- * checkpoint when a stop is requested. An attached thread may use objects; a detached one holds nothing (it is in
+ * checkpoint when a stop is requested; DETACHED → MERGING → DETACHED by a thread that queues an object to this
+ * detached owner and merges its queue for it ({@link BrcQueues}). An attached thread may use objects; a detached one holds nothing (it is in
  * a blocking call) and counts as stopped; attaching during a stop waits for the world to start
  * ({@link StopTheWorld}).
  *
@@ -28,6 +29,8 @@ public final class ThreadState implements AutoCloseable {
     static final int ATTACHED = 1;
     static final int SUSPENDED = 2;
     static final int CLOSED = 3;
+    /** DETACHED → MERGING → DETACHED by another thread that merges this one's queue on its behalf (BrcQueues). */
+    static final int MERGING = 4;
 
     /** Eval-breaker bits: work waiting for this thread's next checkpoint. */
     static final int BREAK_MERGE = 1;
@@ -197,7 +200,8 @@ public final class ThreadState implements AutoCloseable {
     }
 
     private void waitWhileSuspended() {
-        while (state == SUSPENDED) {
+        int s;
+        while ((s = state) == SUSPENDED || s == MERGING) {
             LockSupport.park(this);
         }
     }
@@ -258,7 +262,10 @@ public final class ThreadState implements AutoCloseable {
         } while (!interp.brc.remove(this));
         detach();
         interp.removeThread(this);
-        state = CLOSED;
+        // out of every table now; only a merger that found us just before can still hold us in MERGING
+        while (!casState(DETACHED, CLOSED)) {
+            waitWhileSuspended();
+        }
     }
 
     void checkThread() {

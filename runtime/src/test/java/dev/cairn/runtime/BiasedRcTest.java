@@ -164,21 +164,21 @@ class BiasedRcTest {
     }
 
     @Test
-    void aDetachedOwnerMergesOnAttachAndAClosingOneBeforeItLeaves() throws Exception {
+    void aDetachedOwnersQueueIsMergedByTheQueuerAndAClosingOwnerDrainsItsOwn() throws Exception {
         int n = 500;
         long[] objs = new long[2 * n];
         ThreadState owner = interp.newThreadState();
         for (int i = 0; i < objs.length; i++) {
             objs[i] = Floats.of(owner, i);
         }
-        owner.detach(); // in a blocking call: holds nothing, cannot merge until it attaches
+        owner.detach(); // in a blocking call: the queuer holds it in MERGING and merges for it
         long freedBefore = interp.objectsFreed();
         dropOnAnotherThread(objs, 0, n);
-        assertEquals(freedBefore, interp.objectsFreed(), "queued to the detached owner");
-        owner.attach(); // the MERGE breaker bit set by the queuers makes attach merge
-        assertEquals(freedBefore + n, interp.objectsFreed());
-        dropOnAnotherThread(objs, n, 2 * n);
-        owner.close(); // drains what was queued meanwhile before it leaves the queue table
+        assertEquals(freedBefore + n, interp.objectsFreed(), "merged on the detached owner's behalf");
+        owner.attach();
+        dropOnAnotherThread(objs, n, 2 * n); // attached now: queued, merged at its next safe point
+        assertEquals(freedBefore + n, interp.objectsFreed(), "queued to the attached owner");
+        owner.close(); // drains what was queued before it leaves the queue table
         assertEquals(freedBefore + 2 * n, interp.objectsFreed());
     }
 
