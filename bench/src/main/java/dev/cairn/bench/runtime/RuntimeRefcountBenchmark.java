@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -29,7 +30,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same runtime call from a thread that does not own the object (atomic add on the shared count; the decref
  * never reaches zero, the owner keeps a reference). Baselines: {@code atomicLong} (an {@link AtomicLong}
  * increment + decrement) and {@code offHeapAtomic} (getAndAdd +1/-1 on an off-heap long, CPython's default-build
- * equivalent without the GIL).
+ * equivalent without the GIL). The {@code ...Many} variants walk 64 objects (or 64 {@code AtomicLong}s) per
+ * invocation, one pair each: the single-object cases are a chain of dependent loads and stores through one memory
+ * word (store-to-load forwarding bounds the plain pair), while a walk lets plain pairs overlap; locked atomics do
+ * not overlap either way.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -40,6 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RuntimeRefcountBenchmark {
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final int MANY = 64;
 
     private Runtime runtime;
     private ThreadState ts;
@@ -48,6 +53,8 @@ public class RuntimeRefcountBenchmark {
     private final AtomicLong atomic = new AtomicLong(1);
     private Arena arena;
     private MemorySegment cell;
+    private final long[] ownedMany = new long[MANY];
+    private final AtomicLong[] atomicMany = new AtomicLong[MANY];
 
     @Setup
     public void setUp() throws InterruptedException {
@@ -67,12 +74,19 @@ public class RuntimeRefcountBenchmark {
         arena = Arena.ofConfined();
         cell = arena.allocate(8, 8);
         cell.set(ValueLayout.JAVA_LONG, 0, 1);
+        for (int i = 0; i < MANY; i++) {
+            ownedMany[i] = Ints.of(ts, 3_000_000 + i);
+            atomicMany[i] = new AtomicLong(1);
+        }
     }
 
     @TearDown
     public void tearDown() {
         Ref.decref(ts, owned);
         Ref.decref(ts, foreign);
+        for (long obj : ownedMany) {
+            Ref.decref(ts, obj);
+        }
         ts.close();
         arena.close();
         runtime.close();
@@ -88,6 +102,26 @@ public class RuntimeRefcountBenchmark {
     public void otherAtomic() {
         Ref.incref(ts, foreign);
         Ref.decref(ts, foreign);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(MANY)
+    public void ownerBiasedMany() {
+        for (long obj : ownedMany) {
+            Ref.incref(ts, obj);
+            Ref.decref(ts, obj);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(MANY)
+    public long atomicLongMany() {
+        long sum = 0;
+        for (AtomicLong a : atomicMany) {
+            a.incrementAndGet();
+            sum += a.decrementAndGet();
+        }
+        return sum;
     }
 
     @Benchmark
