@@ -32,7 +32,9 @@ import dev.cairn.runtime.internal.Mem;
  * Invariants: merged ⇒ tid == 0 and local == 0; an object is queued at most once (QUEUED stays set until MERGED);
  * only the owner, or the merger of a dead or stopped owner, writes local.
  *
- * <p>Immortal objects ({@code local == IMMORTAL_LOCAL}) are skipped by the first load. Heap types
+ * <p>The owner test comes first: immortal objects ({@code local == IMMORTAL_LOCAL}, tid 0) never match it and are
+ * skipped at the top of the non-owner paths; an owner's count that reaches IMMORTAL_LOCAL makes the object
+ * immortal (tid := 0). Heap types
  * ({@link dev.cairn.runtime.internal.ObjectLayout#FLAG_PER_THREAD_RC}, tid 0) take the non-owner branch and count in
  * the calling thread's array ({@link TypeRefcounts}) instead of the shared word.
  */
@@ -44,19 +46,27 @@ final class BiasedRc {
     }
 
     static void incref(ThreadState ts, long obj) {
-        int local = Mem.getInt(obj + OB_REF_LOCAL);
-        if (local == IMMORTAL_LOCAL) {
-            return;
-        }
+        // owner id first: immortals and heap types have id 0, so the owner's path needs no immortal test
         if (Mem.getLong(obj + OB_TID) == ts.id) {
-            // owner: plain store; a count that would wrap to IMMORTAL_LOCAL makes the object immortal (leaks it)
-            Mem.putInt(obj + OB_REF_LOCAL, local + 1);
+            int local = Mem.getInt(obj + OB_REF_LOCAL) + 1;
+            Mem.putInt(obj + OB_REF_LOCAL, local);
+            if (local == IMMORTAL_LOCAL) {
+                overflowToImmortal(obj);
+            }
             return;
         }
         increfOther(ts, obj);
     }
 
+    /** 2^32 - 1 local references: the object becomes immortal (leaked), as CPython does on overflow. */
+    private static void overflowToImmortal(long obj) {
+        Mem.putLongVolatile(obj + OB_TID, 0);
+    }
+
     private static void increfOther(ThreadState ts, long obj) {
+        if (Mem.getInt(obj + OB_REF_LOCAL) == IMMORTAL_LOCAL) {
+            return;
+        }
         if ((Mem.getShort(obj + OB_FLAGS) & FLAG_PER_THREAD_RC) != 0) {
             ts.typeRefcounts.add(obj, 1);
             return;
@@ -65,12 +75,8 @@ final class BiasedRc {
     }
 
     static void decref(ThreadState ts, long obj) {
-        int local = Mem.getInt(obj + OB_REF_LOCAL);
-        if (local == IMMORTAL_LOCAL) {
-            return;
-        }
         if (Mem.getLong(obj + OB_TID) == ts.id) {
-            local--;
+            int local = Mem.getInt(obj + OB_REF_LOCAL) - 1;
             Mem.putInt(obj + OB_REF_LOCAL, local);
             if (local == 0) {
                 mergeZeroLocal(ts, obj);
@@ -101,6 +107,9 @@ final class BiasedRc {
 
     /** Cases 2 and 3: a decref by a thread other than the owner. */
     private static void decrefOther(ThreadState ts, long obj) {
+        if (Mem.getInt(obj + OB_REF_LOCAL) == IMMORTAL_LOCAL) {
+            return;
+        }
         if ((Mem.getShort(obj + OB_FLAGS) & FLAG_PER_THREAD_RC) != 0) {
             ts.typeRefcounts.add(obj, -1);
             return;
