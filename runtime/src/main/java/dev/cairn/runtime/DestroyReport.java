@@ -9,8 +9,9 @@ import java.util.Map;
  * @param interpreterId the destroyed interpreter
  * @param leakedObjects objects that were still alive, freed by the destruction
  * @param leakedByType the same count by type name
- * @param bytesReturned usable bytes of every block of this interpreter freed by the destruction (objects and
- *                      buffers), or of the whole own allocator when it had one
+ * @param bytesReturned usable bytes of the blocks (objects and live buffers) still held by this interpreter when
+ *                      it was destroyed, after its last collection; they are freed (shared allocator) or go back
+ *                      with the whole own allocator, which is closed
  */
 public record DestroyReport(long interpreterId, long leakedObjects, Map<String, Long> leakedByType,
         long bytesReturned) {
