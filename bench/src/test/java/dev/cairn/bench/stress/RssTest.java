@@ -14,7 +14,8 @@ class RssTest {
         assertThrows(IllegalStateException.class, () -> Rss.parseKb("1234 MB"));
         long current = Rss.currentBytes();
         assertTrue(current > 1 << 20, "a JVM has more than 1 MiB resident: " + current);
-        assertTrue(Rss.peakBytes() >= current);
+        // VmHWM is raised lazily by the kernel (and another test may just have reset it): only its sanity is checked.
+        assertTrue(Rss.peakBytes() > 1 << 20, "a JVM's peak RSS is above 1 MiB: " + Rss.peakBytes());
     }
 
     @Test

@@ -1,0 +1,85 @@
+package dev.cairn.runtime;
+
+import dev.cairn.reclaim.Qsbr;
+import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
+
+/**
+ * References dropped from lock-free-readable containers, decref'd only after a QSBR grace period (CPython's
+ * {@code _PyObject_XDecRefDelayed}): a reader that loaded the pointer before the writer unlinked it may still
+ * incref it until its next quiescent point, so the container's reference must outlive that point.
+ *
+ * <p>One queue per thread state (owner only), goals taken from the thread's handle in its allocator's QSBR domain
+ * after the unlink, so they are monotone and the queue is processed in order up to the first unreached goal. A
+ * closing thread hands what is left to its interpreter ({@link Interpreter#orphanDecrefs}), which the GC and
+ * destruction process with the world stopped (no reader can then be between quiescent points).
+ */
+final class DelayedDecrefs {
+
+    private final LongArrayList objects = new LongArrayList();
+    private final LongArrayList goals = new LongArrayList();
+    private int head;
+
+    void add(ThreadState ts, long obj) {
+        objects.add(obj);
+        goals.add(ts.qsbr.deferredAdvance());
+    }
+
+    boolean isEmpty() {
+        return head == objects.size();
+    }
+
+    /** Decrefs every entry whose goal {@code domain} has reached; returns how many ran. */
+    int processDue(ThreadState ts, Qsbr domain) {
+        int ran = 0;
+        while (head < objects.size() && domain.poll(goals.get(head))) {
+            long obj = objects.get(head++);
+            ran++;
+            BiasedRc.decref(ts, obj);
+        }
+        compact();
+        return ran;
+    }
+
+    /** Moves every entry (object, goal) to {@code objs}/{@code goalsOut}; this queue is empty afterwards. */
+    void drainTo(LongArrayList objs, LongArrayList goalsOut) {
+        for (int i = head; i < objects.size(); i++) {
+            objs.add(objects.get(i));
+            goalsOut.add(goals.get(i));
+        }
+        objects.clear();
+        goals.clear();
+        head = 0;
+    }
+
+    /** Decrefs everything now: only with the world stopped or no reader left. */
+    void processAll(ThreadState ts) {
+        while (head < objects.size()) {
+            BiasedRc.decref(ts, objects.get(head++));
+        }
+        compact();
+    }
+
+    int size() {
+        return objects.size() - head;
+    }
+
+    private void compact() {
+        if (head == objects.size()) {
+            objects.clear();
+            goals.clear();
+            head = 0;
+        } else if (head > 1024 && head * 2 > objects.size()) {
+            LongArrayList o = new LongArrayList(objects.size() - head);
+            LongArrayList g = new LongArrayList(objects.size() - head);
+            for (int i = head; i < objects.size(); i++) {
+                o.add(objects.get(i));
+                g.add(goals.get(i));
+            }
+            objects.clear();
+            objects.addAll(o);
+            goals.clear();
+            goals.addAll(g);
+            head = 0;
+        }
+    }
+}

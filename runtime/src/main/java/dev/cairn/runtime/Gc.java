@@ -1,0 +1,162 @@
+package dev.cairn.runtime;
+
+import static dev.cairn.runtime.internal.ObjectLayout.GC_COLLECTING;
+import static dev.cairn.runtime.internal.ObjectLayout.GC_TRACKED;
+import static dev.cairn.runtime.internal.ObjectLayout.GC_UNREACHABLE;
+import static dev.cairn.runtime.internal.ObjectLayout.OB_GC_REFS;
+
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
+import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
+
+/**
+ * The cycle collector (CPython's gc_free_threading.c, without generations or finalizers; docs/design/runtime.md §6).
+ *
+ * <p>Steps, all with the interpreter's world stopped by the collecting thread:
+ * <ol>
+ * <li>Make counts exact: merge every thread's biased-RC queue and heap-type counts, run delayed decrefs (no reader
+ *     is between quiescent points while stopped).</li>
+ * <li>Find the candidates by walking the allocator's blocks ({@code visitBlocks}): objects of this interpreter that
+ *     are GC-tracked (containers). There is no object list; the walk only records addresses (no allocation or free
+ *     may happen during it), and the work happens after it.</li>
+ * <li>{@code gc_refs} := true count; then for every reference from a candidate to a candidate, decrement the
+ *     target's {@code gc_refs}. What stays above zero is referenced from outside (Java code, non-candidates, other
+ *     threads' locals) and is a root.</li>
+ * <li>Mark everything reachable from the roots; the rest is unreachable: garbage cycles.</li>
+ * <li>Each garbage object is merged with +1 (the collector's own reference, so none dies while others are
+ *     cleared), cleared (its references dropped), then released: each then dies by ordinary refcounting.</li>
+ * <li>Objects that clearing queued to their owners (decrefs by the collector are non-owner decrefs) are merged
+ *     on the stopped owners' behalf, so that they die inside this collection.</li>
+ * <li>Heap types whose merged count is zero die.</li>
+ * </ol>
+ * The GC bits COLLECTING and UNREACHABLE and the {@code ob_gc_refs} field are used only inside the pause and are
+ * clear outside it.
+ */
+public final class Gc {
+
+    private Gc() {
+    }
+
+    /** Collects {@code ts}'s interpreter; returns how many objects died. {@code ts} must be attached. */
+    public static long collect(ThreadState ts) {
+        ts.checkUsable();
+        Interpreter interp = ts.interp;
+        interp.stopTheWorld();
+        long before = interp.objectsFreed.sum();
+        try {
+            makeCountsExact(ts);
+            LongArrayList candidates = findCandidates(interp);
+            computeGcRefs(candidates);
+            LongArrayList garbage = markAndSweep(candidates);
+            freeGarbage(ts, garbage);
+            // clearing queued non-container objects to their (stopped) owners: merge them now, on their behalf
+            for (ThreadState other : interp.threadsSnapshotLocked()) {
+                interp.brc.drain(other, ts);
+            }
+            freeDeadHeapTypes(ts);
+        } finally {
+            interp.startTheWorld();
+        }
+        return interp.objectsFreed.sum() - before;
+    }
+
+    private static void makeCountsExact(ThreadState ts) {
+        Interpreter interp = ts.interp;
+        for (ThreadState other : interp.threadsSnapshotLocked()) {
+            interp.brc.drain(other, ts);
+            other.typeRefcounts.mergeInto(interp.typeIds);
+            other.delayed.processAll(ts);
+        }
+        interp.processOrphans(ts, true);
+    }
+
+    private static LongArrayList findCandidates(Interpreter interp) {
+        LongArrayList out = new LongArrayList();
+        int slot = interp.slot;
+        interp.allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+            if (ObjectLayout.blockKind(address) == ObjectLayout.KIND_OBJECT
+                    && ObjectLayout.interpSlot(address) == slot
+                    && (ObjectLayout.gcBits(address) & GC_TRACKED) != 0) {
+                out.add(address);
+            }
+            return true;
+        });
+        for (int i = 0; i < out.size(); i++) {
+            long obj = out.get(i);
+            ObjectLayout.setGcBits(obj, GC_TRACKED | GC_COLLECTING | GC_UNREACHABLE);
+        }
+        return out;
+    }
+
+    private static void computeGcRefs(LongArrayList candidates) {
+        for (int i = 0; i < candidates.size(); i++) {
+            long obj = candidates.get(i);
+            Mem.putInt(obj + OB_GC_REFS, Math.toIntExact(BiasedRc.refcount(obj)));
+        }
+        for (int i = 0; i < candidates.size(); i++) {
+            Kinds.traverse(candidates.get(i), child -> {
+                if ((ObjectLayout.gcBits(child) & GC_COLLECTING) != 0) {
+                    Mem.putInt(child + OB_GC_REFS, Mem.getInt(child + OB_GC_REFS) - 1);
+                }
+            });
+        }
+    }
+
+    /** Clears UNREACHABLE from everything reachable from a root; returns what keeps it. */
+    private static LongArrayList markAndSweep(LongArrayList candidates) {
+        LongArrayList stack = new LongArrayList();
+        for (int i = 0; i < candidates.size(); i++) {
+            long obj = candidates.get(i);
+            if (Mem.getInt(obj + OB_GC_REFS) > 0) {
+                reach(obj, stack);
+            }
+        }
+        while (!stack.isEmpty()) {
+            long obj = stack.removeAtIndex(stack.size() - 1);
+            Kinds.traverse(obj, child -> {
+                if ((ObjectLayout.gcBits(child) & GC_UNREACHABLE) != 0) {
+                    reach(child, stack);
+                }
+            });
+        }
+        LongArrayList garbage = new LongArrayList();
+        for (int i = 0; i < candidates.size(); i++) {
+            long obj = candidates.get(i);
+            if ((ObjectLayout.gcBits(obj) & GC_UNREACHABLE) != 0) {
+                garbage.add(obj);
+            }
+            ObjectLayout.setGcBits(obj, GC_TRACKED);
+            Mem.putInt(obj + OB_GC_REFS, 0);
+        }
+        return garbage;
+    }
+
+    private static void reach(long obj, LongArrayList stack) {
+        if ((ObjectLayout.gcBits(obj) & GC_UNREACHABLE) != 0) {
+            ObjectLayout.setGcBits(obj, GC_TRACKED | GC_COLLECTING);
+            stack.add(obj);
+        }
+    }
+
+    private static void freeGarbage(ThreadState ts, LongArrayList garbage) {
+        for (int i = 0; i < garbage.size(); i++) {
+            BiasedRc.explicitMerge(garbage.get(i), 1);
+        }
+        for (int i = 0; i < garbage.size(); i++) {
+            Kinds.clear(ts, garbage.get(i));
+        }
+        for (int i = 0; i < garbage.size(); i++) {
+            BiasedRc.decref(ts, garbage.get(i));
+        }
+    }
+
+    private static void freeDeadHeapTypes(ThreadState ts) {
+        LongArrayList types = ts.interp.typeIds.liveTypes();
+        for (int i = 0; i < types.size(); i++) {
+            long t = types.get(i);
+            if (Mem.getLongVolatile(t + ObjectLayout.OB_REF_SHARED) >> ObjectLayout.SHARED_SHIFT == 0) {
+                ts.dealloc(t);
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.cairn.runtime;
+
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
+import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
+
+/**
+ * Instances of heap types: a fixed number of object slots (0 = empty), GC-tracked. Each instance holds a reference
+ * to its type, counted in the creating and the freeing thread's {@link TypeRefcounts}. Slots are read without locks
+ * and written under the instance's mutex, with the old value dropped after a grace period, as {@link Lists} does.
+ * Payload: 40 long slot count, 48 slots.
+ */
+public final class Instances {
+
+    static final long NSLOTS = ObjectLayout.HEADER_SIZE;
+    static final long SLOTS = NSLOTS + 8;
+
+    private Instances() {
+    }
+
+    /** A new instance of the heap type {@code type}, every slot empty. */
+    public static long create(ThreadState ts, long type) {
+        Objs.checkKind(ts, type, Kinds.TYPE);
+        if (!Types.isHeapType(type)) {
+            throw new IllegalArgumentException("instances are made from heap types, not " + Types.typeNameRaw(type));
+        }
+        long n = Mem.getLong(type + Types.TYPE_NSLOTS);
+        long obj = Objs.create(ts, type, 8 + 8 * n, true);
+        Mem.putLong(obj + NSLOTS, n);
+        for (long i = 0; i < n; i++) {
+            Mem.putLong(obj + SLOTS + 8 * i, 0);
+        }
+        BiasedRc.incref(ts, type);
+        return obj;
+    }
+
+    /** A new reference to slot {@code i}'s object, or 0 if empty; lock-free. */
+    public static long get(ThreadState ts, long obj, int i) {
+        Objs.checkKind(ts, obj, Kinds.INSTANCE);
+        long v = Mem.getLongAcquire(slot(obj, i));
+        Debug.readWindow();
+        if (v != 0) {
+            BiasedRc.incref(ts, v);
+        }
+        return v;
+    }
+
+    /** Stores a new reference to {@code value} (0 empties the slot). */
+    public static void set(ThreadState ts, long obj, int i, long value) {
+        Objs.checkKind(ts, obj, Kinds.INSTANCE);
+        long addr = slot(obj, i);
+        if (value != 0) {
+            Objs.check(ts, value);
+            BiasedRc.incref(ts, value);
+        }
+        long old;
+        Locks.lock(ts, obj);
+        try {
+            old = Mem.getLong(addr);
+            Mem.putLongRelease(addr, value);
+        } finally {
+            Locks.unlock(obj);
+        }
+        if (old != 0) {
+            ts.decrefDelayed(old);
+        }
+    }
+
+    private static long slot(long obj, int i) {
+        long n = Mem.getLong(obj + NSLOTS);
+        if (i < 0 || i >= n) {
+            throw new IndexOutOfBoundsException("slot " + i + " out of range 0.." + n);
+        }
+        return obj + SLOTS + 8L * i;
+    }
+
+    static void traverse(long obj, LongProcedure visit) {
+        long n = Mem.getLong(obj + NSLOTS);
+        for (long i = 0; i < n; i++) {
+            long v = Mem.getLong(obj + SLOTS + 8 * i);
+            if (v != 0) {
+                visit.value(v);
+            }
+        }
+    }
+
+    static void clear(ThreadState ts, long obj) {
+        long n = Mem.getLong(obj + NSLOTS);
+        for (long i = 0; i < n; i++) {
+            long v = Mem.getLong(obj + SLOTS + 8 * i);
+            if (v != 0) {
+                Mem.putLong(obj + SLOTS + 8 * i, 0);
+                BiasedRc.decref(ts, v);
+            }
+        }
+    }
+
+    static void dealloc(ThreadState ts, long obj) {
+        clear(ts, obj);
+        BiasedRc.decref(ts, ObjectLayout.type(obj));
+    }
+}

@@ -1,0 +1,340 @@
+package dev.cairn.runtime;
+
+import dev.cairn.alloc.Allocator;
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
+
+/**
+ * An interpreter: a set of objects and the threads that use them, on its own allocator (isolated memory, abandoned
+ * pool and QSBR domain) or on the main interpreter's. It owns the thread table, the biased-RC merge queues, the
+ * stop-the-world state and the heap-type ids.
+ *
+ * <p>Life: reference counted ({@link #acquire()}, {@link #release()}); an API-made interpreter is destroyed when its
+ * last reference goes. Destruction needs every thread state closed, runs a last collection, frees what is left
+ * (reported as leaked) and closes an own allocator. {@link Whence} decides what the API may do: it runs code only in
+ * interpreters it or the runtime made, and destroys only those it made.
+ */
+public final class Interpreter {
+
+    private static final int LIVE = 0;
+    private static final int DESTROYED = 2;
+
+    final Runtime runtime;
+    private final long id;
+    private final Whence whence;
+    /** Small number written into this interpreter's objects ({@code ob_interp}); reused after destruction. */
+    final int slot;
+    final Allocator allocator;
+    private final boolean ownsAllocator;
+    final BrcQueues brc = new BrcQueues();
+    final StopTheWorld stw = new StopTheWorld(this);
+    final TypeIds typeIds = new TypeIds();
+    final LongAdder objectsAllocated = new LongAdder();
+    final LongAdder objectsFreed = new LongAdder();
+
+    /** Guards {@link #threads} and {@link #indexes}; held by a stop-the-world requester for the whole pause. */
+    final ReentrantLock headLock = new ReentrantLock();
+    private ThreadState[] threads = new ThreadState[8];
+    private final BitSet indexes = new BitSet();
+    private final AtomicInteger refcount = new AtomicInteger(1);
+    private volatile int state = LIVE;
+
+    /** Delayed decrefs of closed thread states: objects and their goals; guarded by {@code this}. */
+    private final LongArrayList orphanObjects = new LongArrayList();
+    private final LongArrayList orphanGoals = new LongArrayList();
+
+    Interpreter(Runtime runtime, long id, Whence whence, int slot, Allocator allocator, boolean ownsAllocator) {
+        this.runtime = runtime;
+        this.id = id;
+        this.whence = whence;
+        this.slot = slot;
+        this.allocator = allocator;
+        this.ownsAllocator = ownsAllocator;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public Whence whence() {
+        return whence;
+    }
+
+    public boolean ownsAllocator() {
+        return ownsAllocator;
+    }
+
+    public boolean isDestroyed() {
+        return state == DESTROYED;
+    }
+
+    /** Objects made and freed so far (snapshots of striped counters). */
+    public long objectsAllocated() {
+        return objectsAllocated.sum();
+    }
+
+    public long objectsFreed() {
+        return objectsFreed.sum();
+    }
+
+    /** Whether {@code address} lies in this interpreter's allocator's memory (never, once destroyed). */
+    public boolean ownsMemory(long address) {
+        if (state == DESTROYED) {
+            return false;
+        }
+        return allocator.owns(address);
+    }
+
+    /**
+     * Binds the calling thread to this interpreter and attaches it. A thread has at most one thread state per
+     * interpreter and one attached thread state overall.
+     *
+     * @throws IllegalStateException if this interpreter was adopted (the API does not run code in it), is
+     *                               destroyed, or the thread already has one here
+     */
+    public ThreadState newThreadState() {
+        if (whence == Whence.ADOPTED) {
+            throw new IllegalStateException("interpreter " + id + " was adopted, not created by this API: "
+                    + "it will not run code in it");
+        }
+        return newThreadStateInternal();
+    }
+
+    ThreadState newThreadStateInternal() {
+        checkLive();
+        ThreadState attached = runtime.current();
+        if (attached != null) {
+            // checked before anything is reserved, so that a refused call leaves no trace
+            throw new IllegalStateException(Thread.currentThread() + " already has " + attached + " attached");
+        }
+        ThreadState ts;
+        headLock.lock();
+        try {
+            for (ThreadState other : threads) {
+                if (other != null && other.thread == Thread.currentThread()) {
+                    throw new IllegalStateException(Thread.currentThread() + " already has " + other);
+                }
+            }
+            int index = indexes.nextClearBit(0);
+            runtime.useAllocator(allocator);
+            ts = new ThreadState(this, runtime.nextThreadId(), index);
+            indexes.set(index);
+            if (index >= threads.length) {
+                threads = java.util.Arrays.copyOf(threads, threads.length * 2);
+            }
+            threads[index] = ts;
+        } finally {
+            headLock.unlock();
+        }
+        brc.add(ts);
+        ts.attach();
+        return ts;
+    }
+
+    void removeThread(ThreadState ts) {
+        headLock.lock();
+        try {
+            threads[ts.index] = null;
+            indexes.clear(ts.index);
+        } finally {
+            headLock.unlock();
+        }
+        runtime.leaveAllocator(allocator);
+    }
+
+    /** The thread table; the caller holds {@link #headLock}. */
+    List<ThreadState> threadsSnapshotLocked() {
+        List<ThreadState> out = new ArrayList<>();
+        for (ThreadState ts : threads) {
+            if (ts != null) {
+                out.add(ts);
+            }
+        }
+        return out;
+    }
+
+    public int threadCount() {
+        headLock.lock();
+        try {
+            return indexes.cardinality();
+        } finally {
+            headLock.unlock();
+        }
+    }
+
+    /**
+     * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
+     * when all are stopped; {@link #startTheWorld()} on the same thread lets them go.
+     */
+    public void stopTheWorld() {
+        checkLive();
+        stw.lockDetached();
+        stw.stopLocked();
+    }
+
+    public void startTheWorld() {
+        if (!stw.mutex.isHeldByCurrentThread() || !stw.stoppedBy(Thread.currentThread())) {
+            throw new IllegalStateException("the world of interpreter " + id + " was not stopped by this thread");
+        }
+        stw.startLocked();
+        stw.mutex.unlock();
+    }
+
+    void adoptDelayed(DelayedDecrefs d) {
+        synchronized (this) {
+            d.drainTo(orphanObjects, orphanGoals);
+        }
+    }
+
+    /** Runs closed threads' delayed decrefs: all of them ({@code all}, world stopped) or those due. */
+    void processOrphans(ThreadState ts, boolean all) {
+        LongArrayList due = new LongArrayList();
+        synchronized (this) {
+            LongArrayList keepObjs = new LongArrayList();
+            LongArrayList keepGoals = new LongArrayList();
+            for (int i = 0; i < orphanObjects.size(); i++) {
+                if (all || allocator.qsbr().poll(orphanGoals.get(i))) {
+                    due.add(orphanObjects.get(i));
+                } else {
+                    keepObjs.add(orphanObjects.get(i));
+                    keepGoals.add(orphanGoals.get(i));
+                }
+            }
+            orphanObjects.clear();
+            orphanObjects.addAll(keepObjs);
+            orphanGoals.clear();
+            orphanGoals.addAll(keepGoals);
+        }
+        for (int i = 0; i < due.size(); i++) {
+            BiasedRc.decref(ts, due.get(i));
+        }
+    }
+
+    /** Takes a reference to this interpreter. */
+    public Interpreter acquire() {
+        while (true) {
+            int n = refcount.get();
+            if (n <= 0) {
+                throw new IllegalStateException("interpreter " + id + " is destroyed");
+            }
+            if (refcount.compareAndSet(n, n + 1)) {
+                return this;
+            }
+        }
+    }
+
+    /**
+     * Drops a reference; the last one destroys an API-made interpreter (see {@link #destroy()}) and returns its
+     * report. The main and adopted interpreters are destroyed by {@link Runtime#close()} only.
+     */
+    public Optional<DestroyReport> release() {
+        int n = refcount.decrementAndGet();
+        if (n < 0) {
+            refcount.incrementAndGet();
+            throw new IllegalStateException("interpreter " + id + " has no reference left to release");
+        }
+        if (n == 0 && whence == Whence.API) {
+            try {
+                return Optional.of(destroyInternal());
+            } catch (RuntimeException e) {
+                refcount.incrementAndGet(); // not destroyed (thread states still open): the reference stays
+                throw e;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Destroys an interpreter this API made, whatever its reference count: see the class comment.
+     *
+     * @throws IllegalStateException for the main or an adopted interpreter, or with thread states still open
+     */
+    public DestroyReport destroy() {
+        if (whence != Whence.API) {
+            throw new IllegalStateException("interpreter " + id + " (" + whence + ") was not created by this API: "
+                    + "it will not destroy it");
+        }
+        return destroyInternal();
+    }
+
+    synchronized DestroyReport destroyInternal() {
+        if (state == DESTROYED) {
+            throw new IllegalStateException("interpreter " + id + " is already destroyed");
+        }
+        int open = threadCount();
+        if (open != 0) {
+            throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
+        }
+        // the destroying thread may be attached elsewhere: it steps out while it works here (one attached at a time)
+        ThreadState elsewhere = runtime.current();
+        if (elsewhere != null) {
+            elsewhere.detach();
+        }
+        try {
+            try (ThreadState ts = newThreadStateInternal()) {
+                Gc.collect(ts); // merges queues, runs orphaned decrefs, frees cycles and dead heap types
+            }
+            state = DESTROYED;
+            refcount.set(0);
+            DestroyReport report = freeEverything();
+            runtime.unregister(this);
+            return report;
+        } finally {
+            if (elsewhere != null) {
+                elsewhere.attach();
+            }
+        }
+    }
+
+    /** Frees every block of this interpreter (all threads gone); counts live objects as leaked. */
+    private DestroyReport freeEverything() {
+        LongArrayList blocks = new LongArrayList();
+        long[] counters = new long[2]; // leaked objects, bytes
+        Map<String, Long> byType = new HashMap<>();
+        allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+            int kind = ObjectLayout.blockKind(address);
+            if (kind == ObjectLayout.KIND_OBJECT && ObjectLayout.interpSlot(address) == slot) {
+                counters[0]++;
+                byType.merge(Types.nameOf(address), 1L, Long::sum);
+            } else if (kind == ObjectLayout.KIND_BUFFER && Mem.getInt(address + ObjectLayout.BUF_INTERP) == slot) {
+                // a live container's buffer: freed with it below
+            } else {
+                return true;
+            }
+            counters[1] += usable;
+            blocks.add(address);
+            return true;
+        });
+        if (ownsAllocator) {
+            allocator.close();
+        } else {
+            for (int i = 0; i < blocks.size(); i++) {
+                Mem.putShort(blocks.get(i) + ObjectLayout.OB_FLAGS, (short) 0);
+                allocator.free(blocks.get(i));
+            }
+        }
+        return new DestroyReport(id, counters[0], byType, counters[1]);
+    }
+
+    void checkLive() {
+        if (state != LIVE) {
+            throw new IllegalStateException("interpreter " + id + " is destroyed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Interpreter[id=" + id + ", " + whence + (ownsAllocator ? ", own allocator" : ", shared allocator")
+                + "]";
+    }
+}

@@ -1,0 +1,116 @@
+package dev.cairn.runtime;
+
+import static dev.cairn.runtime.internal.ObjectLayout.HEADER_SIZE;
+import static dev.cairn.runtime.internal.ObjectLayout.KIND_OBJECT;
+import static dev.cairn.runtime.internal.ObjectLayout.OB_FLAGS;
+
+import dev.cairn.alloc.Allocator;
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
+
+/**
+ * Making, freeing and checking objects: the one place that turns allocator blocks into objects and back, and that
+ * builds the exceptions for bad addresses. Package-private helpers for the typed APIs.
+ */
+final class Objs {
+
+    private Objs() {
+    }
+
+    /** A new object owned by {@code ts} with one reference, {@code payload} bytes after the header. */
+    static long create(ThreadState ts, long type, long payload, boolean tracked) {
+        long obj = ts.heap.malloc(HEADER_SIZE + payload);
+        ObjectLayout.init(obj, ts.id, type, ts.interp.slot, 0, tracked);
+        ts.interp.objectsAllocated.increment();
+        return obj;
+    }
+
+    /** A runtime-wide immortal (interpreter slot 0) in the main allocator. */
+    static long createImmortal(Allocator main, long type, long payload) {
+        long obj = main.malloc(HEADER_SIZE + payload);
+        ObjectLayout.init(obj, 0, type, 0, 0, false);
+        ObjectLayout.makeImmortal(obj);
+        return obj;
+    }
+
+    /** Returns the block of a dead object; its magic is wiped first so a stale address fails {@link #check}. */
+    static void free(ThreadState ts, long obj) {
+        Mem.putShort(obj + OB_FLAGS, (short) 0);
+        ts.heap.free(obj);
+        ts.interp.objectsFreed.increment();
+    }
+
+    /**
+     * Checks that {@code ts} may be used now and that {@code obj} is a live object of its interpreter (or a
+     * runtime immortal).
+     */
+    static void check(ThreadState ts, long obj) {
+        ts.checkUsable();
+        if (obj == 0 || (obj & 7) != 0) {
+            throw notAnObject(ts, obj, "null or misaligned");
+        }
+        Interpreter in = ts.interp;
+        if (!in.allocator.owns(obj) && !in.runtime.mainAllocator.owns(obj)) {
+            throw notAnObject(ts, obj, "not in this interpreter's memory");
+        }
+        if (ObjectLayout.blockKind(obj) != KIND_OBJECT) {
+            throw notAnObject(ts, obj, "no live object there (freed, or not an object)");
+        }
+        int slot = ObjectLayout.interpSlot(obj);
+        if (slot != 0 && slot != in.slot) {
+            throw notAnObject(ts, obj, "it belongs to another interpreter");
+        }
+    }
+
+    /** {@link #check} plus the object's kind. */
+    static void checkKind(ThreadState ts, long obj, int kind) {
+        check(ts, obj);
+        int actual = Kinds.kindOf(obj);
+        if (actual != kind) {
+            throw new IllegalArgumentException("expected " + Kinds.name(kind) + ", got " + Types.nameOf(obj)
+                    + " at 0x" + Long.toHexString(obj));
+        }
+    }
+
+    static IllegalArgumentException notAnObject(ThreadState ts, long obj, String why) {
+        return new IllegalArgumentException("0x" + Long.toHexString(obj) + " is not an object of interpreter "
+                + ts.interp.id() + ": " + why);
+    }
+
+    /** A buffer block of {@code capacity} 8-byte elements (zeroed), tagged for heap walks. */
+    static long newBuffer(ThreadState ts, long capacity) {
+        long buf = ts.heap.calloc(1, ObjectLayout.BUF_DATA + capacity * 8);
+        Mem.putLong(buf + ObjectLayout.BUF_CAPACITY, capacity);
+        Mem.putShort(buf + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_BUFFER);
+        Mem.putInt(buf + ObjectLayout.BUF_INTERP, ts.interp.slot);
+        return buf;
+    }
+
+    static long bufferCapacity(long buf) {
+        return Mem.getLong(buf + ObjectLayout.BUF_CAPACITY);
+    }
+
+    /**
+     * Gives up a buffer that lock-free readers may still be reading: retagged RETIRED (so walks skip it) and freed
+     * after a grace period, or at once while this thread holds the world stopped.
+     */
+    static void retireBuffer(ThreadState ts, long buf) {
+        if (buf == 0) {
+            return;
+        }
+        Mem.putShort(buf + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_RETIRED);
+        if (ts.interp.stw.stoppedBy(Thread.currentThread())) {
+            ts.heap.free(buf);
+        } else {
+            ts.interp.allocator.freeDelayed(buf);
+        }
+    }
+
+    /** Frees a buffer nobody else can read (its container is dead). */
+    static void freeBuffer(ThreadState ts, long buf) {
+        if (buf != 0) {
+            Mem.putShort(buf + ObjectLayout.BUF_KIND, (short) 0);
+            ts.heap.free(buf);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.cairn.runtime;
+
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
+
+/**
+ * Reference counting on object addresses ({@link BiasedRc} does the work). {@code incref}/{@code decref} are the
+ * hot path: they check their arguments only with assertions enabled ({@code -ea}); every other operation of the
+ * typed APIs checks them always.
+ */
+public final class Ref {
+
+    private Ref() {
+    }
+
+    public static void incref(ThreadState ts, long obj) {
+        assert checked(ts, obj);
+        BiasedRc.incref(ts, obj);
+    }
+
+    public static void decref(ThreadState ts, long obj) {
+        assert checked(ts, obj);
+        BiasedRc.decref(ts, obj);
+    }
+
+    /** {@code decref} that accepts 0 (no object). */
+    public static void xdecref(ThreadState ts, long obj) {
+        if (obj != 0) {
+            decref(ts, obj);
+        }
+    }
+
+    /**
+     * The object's true count, local plus shared (a snapshot; exact when no other thread changes it). Objects
+     * queued to their owner count the queued reference as already dropped. Heap types report only their merged
+     * count. Immortals report -1.
+     */
+    public static long refcount(ThreadState ts, long obj) {
+        Objs.check(ts, obj);
+        long n = BiasedRc.refcount(obj);
+        return n >= 0 && BiasedRc.isQueued(obj) ? n - 1 : n;
+    }
+
+    public static boolean isImmortal(ThreadState ts, long obj) {
+        Objs.check(ts, obj);
+        return (ObjectLayout.flags(obj) & ObjectLayout.FLAG_IMMORTAL) != 0;
+    }
+
+    /** The id of the thread state the object is biased to, 0 when merged, immortal or per-thread counted. */
+    public static long ownerId(ThreadState ts, long obj) {
+        Objs.check(ts, obj);
+        return Mem.getLongVolatile(obj + ObjectLayout.OB_TID);
+    }
+
+    /** Whether {@code obj} is a live object of {@code ts}'s interpreter or a runtime immortal. */
+    public static boolean isObject(ThreadState ts, long obj) {
+        try {
+            Objs.check(ts, obj);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static boolean checked(ThreadState ts, long obj) {
+        Objs.check(ts, obj);
+        return true;
+    }
+}

@@ -1,0 +1,211 @@
+package dev.cairn.runtime;
+
+import dev.cairn.alloc.Allocator;
+import dev.cairn.alloc.AllocatorConfig;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The process-wide runtime (CPython's {@code _PyRuntime}): the main allocator, the main interpreter, the
+ * runtime-wide immortals, the interpreter registry, and the record of which thread state each thread has attached.
+ *
+ * <pre>{@code
+ * try (Runtime rt = Runtime.create()) {
+ *     Interpreter interp = rt.newInterpreter(InterpreterConfig.isolated());
+ *     try (ThreadState ts = interp.newThreadState()) {
+ *         long list = Lists.create(ts);
+ *         ...
+ *         Ref.decref(ts, list);
+ *     }
+ *     interp.release();   // the last reference: destroyed, memory returned
+ * }
+ * }</pre>
+ */
+public final class Runtime implements AutoCloseable {
+
+    final Allocator mainAllocator;
+    final Builtins builtins;
+    private final Interpreter main;
+    private final AtomicLong nextThreadId = new AtomicLong(1);
+    private final AtomicLong nextInterpreterId = new AtomicLong(0);
+    /** Interpreter slots in use (slot 0 marks runtime immortals); guarded by {@code this}. */
+    private final BitSet slots = new BitSet();
+    private final ConcurrentHashMap<Long, Interpreter> interpreters = new ConcurrentHashMap<>();
+    /** The calling thread's attached thread state, if any (at most one). */
+    private final ThreadLocal<ThreadState> current = new ThreadLocal<>();
+    /** How many live thread states of the calling thread use each allocator (its heap is given back at 0). */
+    private final ThreadLocal<IdentityHashMap<Allocator, int[]>> allocatorUsers =
+            ThreadLocal.withInitial(IdentityHashMap::new);
+    /** One runtime-wide pause at a time. */
+    private final ReentrantLock stopAll = new ReentrantLock();
+    private List<Interpreter> stoppedAll;
+    private volatile boolean closed;
+
+    private Runtime(AllocatorConfig config) {
+        mainAllocator = Allocator.create(config);
+        builtins = new Builtins(mainAllocator);
+        slots.set(0);
+        main = register(Whence.RUNTIME, mainAllocator, false);
+    }
+
+    /** A runtime whose main allocator is configured from system properties. */
+    public static Runtime create() {
+        return new Runtime(AllocatorConfig.fromSystemProperties());
+    }
+
+    public static Runtime create(AllocatorConfig mainAllocatorConfig) {
+        return new Runtime(mainAllocatorConfig);
+    }
+
+    public Interpreter mainInterpreter() {
+        return main;
+    }
+
+    /** A new interpreter (whence {@link Whence#API}) holding one reference for the caller. */
+    public Interpreter newInterpreter(InterpreterConfig config) {
+        checkOpen();
+        return config.ownAllocator()
+                ? register(Whence.API, Allocator.create(config.allocatorConfig()), true)
+                : register(Whence.API, mainAllocator, false);
+    }
+
+    /**
+     * Registers an interpreter made on behalf of code outside this API ({@link Whence#ADOPTED}): visible through
+     * {@link #lookup}, but the API neither runs code in it nor destroys it before {@link #close()}.
+     */
+    public Interpreter adoptInterpreter(InterpreterConfig config) {
+        checkOpen();
+        return config.ownAllocator()
+                ? register(Whence.ADOPTED, Allocator.create(config.allocatorConfig()), true)
+                : register(Whence.ADOPTED, mainAllocator, false);
+    }
+
+    private synchronized Interpreter register(Whence whence, Allocator allocator, boolean own) {
+        int slot = slots.nextClearBit(1);
+        slots.set(slot);
+        Interpreter interp = new Interpreter(this, nextInterpreterId.getAndIncrement(), whence, slot, allocator, own);
+        interpreters.put(interp.id(), interp);
+        return interp;
+    }
+
+    synchronized void unregister(Interpreter interp) {
+        interpreters.remove(interp.id());
+        slots.clear(interp.slot);
+    }
+
+    public Optional<Interpreter> lookup(long interpreterId) {
+        return Optional.ofNullable(interpreters.get(interpreterId));
+    }
+
+    /** The live interpreters, by id. */
+    public List<Interpreter> interpreters() {
+        List<Interpreter> out = new ArrayList<>(interpreters.values());
+        out.sort(Comparator.comparingLong(Interpreter::id));
+        return out;
+    }
+
+    /** The calling thread's attached thread state, or null. */
+    public ThreadState current() {
+        return current.get();
+    }
+
+    public long none() {
+        return builtins.none;
+    }
+
+    public long bool(boolean value) {
+        return value ? builtins.trueObj : builtins.falseObj;
+    }
+
+    /**
+     * Stops every thread of every interpreter (interpreters in id order, so a runtime-wide pause and
+     * per-interpreter pauses never wait for each other in a cycle); {@link #startTheWorld()} undoes it.
+     */
+    public void stopTheWorld() {
+        checkOpen();
+        stopAll.lock();
+        List<Interpreter> all = interpreters();
+        for (Interpreter interp : all) {
+            interp.stw.lockDetached();
+            interp.stw.stopLocked();
+        }
+        stoppedAll = all;
+    }
+
+    public void startTheWorld() {
+        if (!stopAll.isHeldByCurrentThread() || stoppedAll == null) {
+            throw new IllegalStateException("the runtime's world was not stopped by this thread");
+        }
+        List<Interpreter> all = stoppedAll;
+        stoppedAll = null;
+        for (int i = all.size() - 1; i >= 0; i--) {
+            all.get(i).stw.startLocked();
+            all.get(i).stw.mutex.unlock();
+        }
+        stopAll.unlock();
+    }
+
+    long nextThreadId() {
+        return nextThreadId.getAndIncrement();
+    }
+
+    void bindCurrent(ThreadState ts) {
+        ThreadState cur = current.get();
+        if (cur != null && cur != ts) {
+            throw new IllegalStateException(Thread.currentThread() + " already has " + cur + " attached");
+        }
+        current.set(ts);
+    }
+
+    void unbindCurrent(ThreadState ts) {
+        if (current.get() == ts) {
+            current.remove();
+        }
+    }
+
+    void useAllocator(Allocator allocator) {
+        allocatorUsers.get().computeIfAbsent(allocator, a -> new int[1])[0]++;
+    }
+
+    /** The calling thread's last thread state on {@code allocator} has closed: give its heap back. */
+    void leaveAllocator(Allocator allocator) {
+        IdentityHashMap<Allocator, int[]> users = allocatorUsers.get();
+        int[] n = users.get(allocator);
+        if (n != null && --n[0] == 0) {
+            users.remove(allocator);
+            allocator.releaseCurrentThread();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("runtime is closed");
+        }
+    }
+
+    /**
+     * Destroys every interpreter (API-made, adopted, then the main one; each needs its thread states closed) and
+     * closes the main allocator. Call it from a thread with no attached thread state. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        for (Interpreter interp : interpreters()) {
+            if (interp != main && !interp.isDestroyed()) {
+                interp.destroyInternal();
+            }
+        }
+        main.destroyInternal();
+        closed = true;
+        mainAllocator.close();
+    }
+}

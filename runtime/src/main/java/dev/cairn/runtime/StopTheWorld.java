@@ -1,0 +1,116 @@
+package dev.cairn.runtime;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Stop-the-world for one interpreter (CPython's {@code _stoptheworld_state}; docs/design/runtime.md §5).
+ *
+ * <p>Protocol. The requester takes {@link #mutex} (one pause at a time; the runtime-wide pause takes every
+ * interpreter's mutex in id order), sets {@link #requested}, takes the interpreter's head lock (no thread state joins
+ * or leaves during the pause) and loops over the thread table: a DETACHED thread is CAS'd to SUSPENDED (it holds
+ * nothing and cannot attach until the start), an ATTACHED one gets the STOP breaker bit and is waited for; it
+ * suspends itself at its next {@link ThreadState#checkpoint()} and unparks the requester. A thread that attaches
+ * during the pause sees {@code requested} after its CAS (Dekker pair with the requester's state read) and suspends.
+ * Start: clear {@code requested}, then SUSPENDED → DETACHED and unpark each, then release the locks. The
+ * requester's own thread state, if it belongs here, stays attached and is skipped; one whose thread died without
+ * closing it counts as stopped.
+ *
+ * <p>A requester that is attached elsewhere detaches while it waits for {@link #mutex} (so a concurrent requester
+ * never waits for it) and re-attaches before it stops anyone.
+ */
+final class StopTheWorld {
+
+    private final Interpreter interp;
+    /** One pause at a time in this interpreter. */
+    final ReentrantLock mutex = new ReentrantLock();
+    /** Written by the requester under {@link #mutex}; read by attaching and checkpointing threads. */
+    private volatile boolean requested;
+    /** The thread that holds the world stopped, or is stopping it; null otherwise. */
+    private volatile Thread requester;
+
+    StopTheWorld(Interpreter interp) {
+        this.interp = interp;
+    }
+
+    /** Whether a pause by another thread is requested or in force (read by attaching threads). */
+    boolean stopsOthers() {
+        return requested && requester != Thread.currentThread();
+    }
+
+    /** Whether {@code t} holds this interpreter's world stopped. */
+    boolean stoppedBy(Thread t) {
+        return requested && requester == t;
+    }
+
+    boolean isStopped() {
+        return requested;
+    }
+
+    void notifyRequester() {
+        Thread r = requester;
+        if (r != null && requested) {
+            LockSupport.unpark(r);
+        }
+    }
+
+    /** Takes the mutex, detaching the caller's attached thread state meanwhile (see class comment). */
+    void lockDetached() {
+        if (mutex.tryLock()) {
+            return;
+        }
+        ThreadState self = interp.runtime.current();
+        if (self != null) {
+            self.detach();
+        }
+        mutex.lock();
+        if (self != null) {
+            self.attach();
+        }
+    }
+
+    /** Stops every thread of this interpreter but the caller; the caller must hold {@link #mutex}. */
+    void stopLocked() {
+        Thread me = Thread.currentThread();
+        requester = me;
+        requested = true;
+        interp.headLock.lock();
+        while (true) {
+            int running = 0;
+            for (ThreadState ts : interp.threadsSnapshotLocked()) {
+                if (ts.thread == me) {
+                    continue;
+                }
+                int s = ts.state();
+                if (s == ThreadState.DETACHED) {
+                    if (!ts.casState(ThreadState.DETACHED, ThreadState.SUSPENDED)) {
+                        running++; // it attached meanwhile: look again
+                    }
+                } else if (s == ThreadState.ATTACHED && ts.thread.isAlive()) {
+                    ts.requestStop();
+                    running++;
+                } else if (s == ThreadState.MERGING) {
+                    running++; // another thread merges its queue: wait for it to put the thread back to DETACHED
+                }
+            }
+            if (running == 0) {
+                return;
+            }
+            // woken by a thread that suspends or detaches; the timeout covers a wake-up that raced with our scan
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    /** Starts the world stopped by {@link #stopLocked()}; the caller still holds {@link #mutex}. */
+    void startLocked() {
+        requested = false;
+        for (ThreadState ts : interp.threadsSnapshotLocked()) {
+            if (ts.state() == ThreadState.SUSPENDED && ts.casState(ThreadState.SUSPENDED, ThreadState.DETACHED)) {
+                LockSupport.unpark(ts.thread);
+            }
+        }
+        requester = null;
+        interp.headLock.unlock();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.cairn.runtime;
+
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Immutable UTF-8 strings (and, through {@link Bytes}, byte strings: the same layout under another type). Payload:
+ * 40 long length (bytes), 48 long hash, 56 data. {@link #intern} gives runtime-wide immortal strings.
+ */
+public final class Strs {
+
+    static final long LENGTH = ObjectLayout.HEADER_SIZE;
+    static final long HASH = LENGTH + 8;
+    static final long DATA = LENGTH + 16;
+
+    private Strs() {
+    }
+
+    /** A new reference to a new str holding {@code value}. */
+    public static long of(ThreadState ts, String value) {
+        ts.checkUsable();
+        return create(ts, ts.interp.runtime.builtins.strType, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The runtime-wide immortal str for {@code value} (the same address for equal values, in every interpreter). */
+    public static long intern(ThreadState ts, String value) {
+        ts.checkUsable();
+        return ts.interp.runtime.builtins.intern(value);
+    }
+
+    public static String value(ThreadState ts, long obj) {
+        Objs.checkKind(ts, obj, Kinds.STR);
+        return javaString(obj);
+    }
+
+    public static long length(ThreadState ts, long obj) {
+        Objs.checkKind(ts, obj, Kinds.STR);
+        return Mem.getLong(obj + LENGTH);
+    }
+
+    static long create(ThreadState ts, long type, byte[] data) {
+        long obj = Objs.create(ts, type, 16 + data.length, false);
+        fill(obj, data);
+        return obj;
+    }
+
+    static void fill(long obj, byte[] data) {
+        Mem.putLong(obj + LENGTH, data.length);
+        Mem.putLong(obj + HASH, hash(data));
+        Mem.copyIn(data, obj + DATA);
+    }
+
+    static String javaString(long obj) {
+        return new String(bytes(obj), StandardCharsets.UTF_8);
+    }
+
+    static byte[] bytes(long obj) {
+        return Mem.copyOut(obj + DATA, Math.toIntExact(Mem.getLong(obj + LENGTH)));
+    }
+
+    static long hashRaw(long obj) {
+        return Mem.getLong(obj + HASH);
+    }
+
+    /** Same type (checked by the caller), same length, same bytes. */
+    static boolean equalRaw(long a, long b) {
+        long len = Mem.getLong(a + LENGTH);
+        return a == b || len == Mem.getLong(b + LENGTH) && Mem.getLong(a + HASH) == Mem.getLong(b + HASH)
+                && Mem.equalBytes(a + DATA, b + DATA, len);
+    }
+
+    /** FNV-1a, 64-bit. */
+    static long hash(byte[] data) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : data) {
+            h = (h ^ (b & 0xFF)) * 0x100000001b3L;
+        }
+        return h;
+    }
+}

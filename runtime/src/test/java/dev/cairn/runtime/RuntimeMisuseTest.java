@@ -1,0 +1,73 @@
+package dev.cairn.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Misuse gets a clear exception, not a crash or a silent corruption. */
+class RuntimeMisuseTest {
+
+    @Test
+    void threadStatesAreConfinedAndSingleAttached() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter a = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            ThreadState ts = a.newThreadState();
+            assertThrows(IllegalStateException.class, ts::attach, "already attached");
+            Interpreter b = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            assertThrows(IllegalStateException.class, b::newThreadState, "one attached thread state per thread");
+            Throwable[] seen = new Throwable[1];
+            Thread other = Thread.ofPlatform().start(() -> {
+                try {
+                    Ints.of(ts, 100_000);
+                } catch (Throwable e) {
+                    seen[0] = e;
+                }
+            });
+            other.join();
+            assertTrue(seen[0] instanceof WrongThreadException, String.valueOf(seen[0]));
+            assertThrows(IllegalStateException.class, a::startTheWorld, "not stopped");
+            assertThrows(IllegalStateException.class, rt::startTheWorld, "not stopped");
+            ts.detach();
+            assertThrows(IllegalStateException.class, ts::detach, "already detached");
+            try (ThreadState inB = b.newThreadState()) {
+                assertEquals(inB, rt.current());
+            }
+            ts.attach();
+            ts.close();
+            ts.close(); // idempotent
+            assertThrows(IllegalStateException.class, () -> Ints.of(ts, 1), "closed");
+            a.release();
+            b.release();
+        }
+    }
+
+    @Test
+    void objectsOfDestroyedInterpretersAndWrongKindsAreRefused() {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter dying = rt.newInterpreter(InterpreterConfig.isolated());
+            long obj;
+            try (ThreadState ts = dying.newThreadState()) {
+                obj = Strs.of(ts, "gone soon");
+            }
+            assertEquals(1, dying.release().orElseThrow().leakedObjects());
+            try (ThreadState ts = rt.mainInterpreter().newThreadState()) {
+                assertThrows(IllegalArgumentException.class, () -> Strs.value(ts, obj), "destroyed interpreter");
+                assertFalse(Ref.isObject(ts, obj));
+                long type = Types.typeOf(ts, Ints.of(ts, 1));
+                assertThrows(IllegalArgumentException.class, () -> Instances.create(ts, type), "static type");
+                assertThrows(IllegalArgumentException.class, () -> Types.newHeapType(ts, "T", -1));
+                long list = Lists.create(ts);
+                assertThrows(IllegalArgumentException.class, () -> Instances.create(ts, list), "not a type");
+                assertThrows(IllegalArgumentException.class, () -> Dicts.get(ts, list, list), "not a dict");
+                long dict = Dicts.create(ts);
+                assertThrows(IllegalArgumentException.class, () -> Dicts.put(ts, dict, list, list), "unhashable");
+                Ref.decref(ts, list);
+                Ref.decref(ts, dict);
+                assertThrows(IllegalArgumentException.class, () -> Lists.size(ts, list), "freed");
+            }
+        }
+    }
+}
