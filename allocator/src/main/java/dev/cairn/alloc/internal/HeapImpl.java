@@ -142,8 +142,19 @@ public final class HeapImpl implements Heap {
 
     @Override
     public long malloc(long size) {
-        if (Long.compareUnsigned(size, SizeClasses.DIRECT_MAX) <= 0 && !closed) {
-            long page = direct[(int) ((size + 15) >>> 4)];
+        long page;
+        if (Long.compareUnsigned(size, SizeClasses.DIRECT_MAX) <= 0) {
+            page = direct[(int) ((size + 15) >>> 4)];
+        } else if (size <= SizeClasses.LARGE_MAX) {
+            // Above the direct table: the bin's current page is the head of its queue (0 when it has none).
+            page = queue[SizeClasses.binOf(size)];
+            if (page == 0) {
+                return mallocGeneric(size, 0);
+            }
+        } else {
+            return mallocGeneric(size, 0);
+        }
+        if (!closed) {
             long block = Raw.getLong(page + FREE);
             if (block == 0) {
                 // The owner's own frees refill the page without the slow path (the empty page's list is empty too).
