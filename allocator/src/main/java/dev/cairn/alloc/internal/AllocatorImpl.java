@@ -429,7 +429,7 @@ public final class AllocatorImpl implements Allocator {
         Raw.putLong(page + LOCAL_FREE, address);
         long state = Raw.getLong(page + STATE); // USED | FLAGS << 32 | RETAIN << 48
         int used = (int) state - 1;
-        Raw.putInt(page + USED, used);
+        Raw.putLong(page + STATE, state - 1); // USED - 1; FLAGS and RETAIN rewritten as read (owner only)
         if ((short) (state >>> 32) != 0 || (used == 0 && (short) (state >>> 48) == 0)) {
             freeLocalSlow(page);
         }

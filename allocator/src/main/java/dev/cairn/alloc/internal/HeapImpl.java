@@ -167,7 +167,7 @@ public final class HeapImpl implements Heap {
                     checkedPop(page, block, next);
                 }
                 Raw.putLong(page + FREE, next);
-                Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
+                Raw.putLong(page + STATE, Raw.getLong(page + STATE) + 1); // USED + 1, as one long: see STATE
                 return sampler == null ? block : sampler.allocated(block, size);
             }
         }
@@ -262,7 +262,7 @@ public final class HeapImpl implements Heap {
             checkedPop(page, block, next);
         }
         Raw.putLong(page + FREE, next);
-        Raw.putInt(page + USED, Raw.getInt(page + USED) + 1);
+        Raw.putLong(page + STATE, Raw.getLong(page + STATE) + 1); // USED + 1, as one long: see STATE
         return sampler == null ? block : sampler.allocated(block, size);
     }
 
