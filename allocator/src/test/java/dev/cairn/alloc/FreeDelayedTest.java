@@ -170,6 +170,35 @@ class FreeDelayedTest {
     }
 
     @Test
+    void anAddressDeferredOnTheQsbrHandleDirectlyIsProvenAsAFreeDelayedIs() {
+        // qsbrThread() hands out the domain's own handle; its defer(address) reaches the allocator's free function,
+        // so it must be checked like freeDelayed, at the call, before anything is queued.
+        try (Allocator allocator = poisoning(true); Allocator other = poisoning(true)) {
+            QsbrThread handle = allocator.qsbrThread();
+            long block = allocator.malloc(100);
+            long keep = allocator.malloc(100); // keeps the page in use, so its memory can be read after the free
+            long foreign = other.malloc(100);
+            assertThrows(IllegalArgumentException.class, () -> handle.defer(0x1000L));
+            assertThrows(IllegalArgumentException.class, () -> handle.defer(foreign));
+            assertThrows(IllegalArgumentException.class, () -> handle.defer(block + 16));
+            assertEquals(0, allocator.stats().delayedFreesPending());
+
+            handle.defer(block);
+            assertEquals(1, allocator.stats().delayedFreesPending());
+            assertThrows(IllegalArgumentException.class, () -> allocator.free(block), "pending: a second free");
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(block));
+            allocator.collect(true); // this thread is the only reader, and it is here: the goal is reached
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(POISON_WORD, word(block, 8), "freed for real");
+            allocator.free(keep);
+            other.free(foreign);
+            allocator.validate();
+            other.validate();
+            allocator.releaseCurrentThread();
+        }
+    }
+
+    @Test
     void plainFreePoisonsAtOnceSoTheReaderTestCanFail() {
         // The reader/writer test relies on the poison showing up in freed memory; prove that it does.
         try (Allocator allocator = poisoning(true)) {

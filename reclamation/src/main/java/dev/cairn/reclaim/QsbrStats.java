@@ -12,6 +12,7 @@ package dev.cairn.reclaim;
  * @param readSequence        the cached read sequence: every online thread had passed it when it was published
  * @param deferredBytes       bytes deferred and not yet freed, all threads and orphaned queues together
  * @param deferredItems       items (addresses and tasks) deferred and not yet run
+ * @param deferredAddresses   of those, the addresses: blocks still waiting for the domain's free function
  * @param peakDeferredBytes   the largest byte count any single thread's queue has held
  * @param deferredBytesLimit  the configured per-thread limit ({@link QsbrConfig#deferredBytesLimit()})
  * @param forcedAdvances      advances forced because a queue reached the byte limit
@@ -27,6 +28,7 @@ public record QsbrStats(
         long readSequence,
         long deferredBytes,
         long deferredItems,
+        long deferredAddresses,
         long peakDeferredBytes,
         long deferredBytesLimit,
         long forcedAdvances,

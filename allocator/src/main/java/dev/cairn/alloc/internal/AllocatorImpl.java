@@ -312,9 +312,6 @@ public final class AllocatorImpl implements Allocator {
             return;
         }
         checkOpen();
-        if (checked) {
-            markPending(address);
-        }
         HeapImpl heap = registry.threadHeap();
         if (heap != null) {
             heap.delayedFreesSeen = true;
@@ -322,8 +319,11 @@ public final class AllocatorImpl implements Allocator {
         delayed.defer(address);
     }
 
-    /** Checked mode: proves the block as a free does, then marks it pending (remote bit set, on no list). */
-    private void markPending(long address) {
+    /**
+     * Checked mode, the QSBR domain's {@code sizeOf} (see DelayedFrees): proves the block as a free does, marks it
+     * pending (remote bit set, on no list) and returns its size. Throws, leaving the block as it was, otherwise.
+     */
+    long markPending(long address) {
         long page = checkedPage("freeDelayed", address);
         long index = Pages.blockIndex(page, address);
         long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
@@ -334,6 +334,7 @@ public final class AllocatorImpl implements Allocator {
         if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
             throw Errors.remotelyFreed("freeDelayed", address);
         }
+        return blockSizeOf(page);
     }
 
     /** The real free of a pending block, on whichever thread runs the due deferred work (see DelayedFrees). */

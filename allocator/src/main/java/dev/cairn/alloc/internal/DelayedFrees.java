@@ -3,7 +3,6 @@ package dev.cairn.alloc.internal;
 import dev.cairn.reclaim.Qsbr;
 import dev.cairn.reclaim.QsbrConfig;
 import dev.cairn.reclaim.QsbrThread;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * {@code freeDelayed}: a block is freed only after every online thread of the allocator's own QSBR domain has
@@ -24,6 +23,10 @@ import java.util.concurrent.atomic.LongAdder;
  * reached, the QSBR domain calls {@link AllocatorImpl#releasePending}, which frees it for real on whatever thread runs
  * the deferred work. {@code validate()} checks that the pending blocks it finds match {@link #pending()} exactly.
  *
+ * <p>An address deferred on {@link #participant()}'s handle directly is a delayed free too: the domain's
+ * {@code sizeOf} hook proves and marks it (checked mode) before it is queued, so no unproven address ever reaches
+ * the free function.
+ *
  * <p>Bounded: each thread's queue is bounded in bytes (the domain's limit, {@link QsbrConfig#DEFAULT_DEFERRED_BYTES_LIMIT}
  * by default); past it the thread forces an advance and waits, at most the domain's max stall, for the readers.
  */
@@ -33,15 +36,13 @@ final class DelayedFrees {
     private final ThreadLocal<QsbrThread> handle = new ThreadLocal<>();
     /** Set while the thread's handle was registered offline by {@code freeDelayed} and never used to read. */
     private final ThreadLocal<Boolean> writerOnly = new ThreadLocal<>();
-    private final LongAdder pending = new LongAdder();
 
     DelayedFrees(AllocatorImpl allocator) {
+        // sizeOf runs on the deferring thread before the address is queued, for freeDelayed and for an address
+        // deferred on qsbrThread() directly alike: in checked mode it is where the block is proven and marked.
         this.qsbr = Qsbr.create(QsbrConfig.builder()
-                .free(address -> {
-                    pending.decrement();
-                    allocator.releasePending(address);
-                })
-                .sizeOf(allocator::pendingBlockSize)
+                .free(allocator::releasePending)
+                .sizeOf(allocator.checked() ? allocator::markPending : allocator::pendingBlockSize)
                 .build());
     }
 
@@ -71,7 +72,6 @@ final class DelayedFrees {
             handle.set(thread);
             writerOnly.set(Boolean.TRUE);
         }
-        pending.increment(); // before the defer: it may run due work, this block's release included
         thread.defer(address);
     }
 
@@ -118,8 +118,8 @@ final class DelayedFrees {
 
     static final int SLOW_PATH_INTERVAL = 16;
 
-    /** Blocks deferred and not yet freed, over all threads. */
+    /** Blocks deferred and not yet freed, over all threads (the domain's address items: no counter of our own). */
     long pending() {
-        return pending.sum();
+        return qsbr.stats().deferredAddresses();
     }
 }

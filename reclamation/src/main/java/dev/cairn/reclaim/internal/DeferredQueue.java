@@ -33,7 +33,9 @@ public final class DeferredQueue {
     public static final int PROCESSED_BYTES = 4;
     public static final int FORCED_ADVANCES = 5;
     public static final int LIMIT_OVERRUNS = 6;
-    static final int COUNTERS = 7;
+    /** Queued items that are addresses (not tasks): what the domain's free function has still to free. */
+    public static final int ADDRESSES = 7;
+    static final int COUNTERS = 8;
 
     private static final VarHandle COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int MIN_CAPACITY = 16;
@@ -70,6 +72,8 @@ public final class DeferredQueue {
                 tasks = new Runnable[capacity];
             }
             tasks[i] = task;
+        } else {
+            set(ADDRESSES, counters[ADDRESSES] + 1);
         }
         size++;
         lastGoal = g;
@@ -111,6 +115,7 @@ public final class DeferredQueue {
      */
     public int runReached(long reached, LongConsumer free) {
         int ran = 0;
+        int ranTasks = 0;
         long ranBytes = 0;
         try {
             while (size > 0 && words[3 * head] <= reached) {
@@ -127,6 +132,7 @@ public final class DeferredQueue {
                 ran++;
                 ranBytes += sizeBytes;
                 if (task != null) {
+                    ranTasks++;
                     task.run();
                 } else {
                     free.accept(address);
@@ -136,6 +142,7 @@ public final class DeferredQueue {
             // published once per run, not per item; the item that threw (if any) has left and counts as run
             set(BYTES, counters[BYTES] - ranBytes);
             set(ITEMS, size);
+            set(ADDRESSES, counters[ADDRESSES] - (ran - ranTasks));
             set(PROCESSED_ITEMS, counters[PROCESSED_ITEMS] + ran);
             set(PROCESSED_BYTES, counters[PROCESSED_BYTES] + ranBytes);
         }

@@ -369,7 +369,8 @@ public final class QsbrDomain implements Qsbr {
                 add(sums, queue);
             }
             return new QsbrStats(seq.loadWrAcquire(), seq.loadRdAcquire(),
-                    sums[DeferredQueue.BYTES], sums[DeferredQueue.ITEMS], sums[DeferredQueue.PEAK_BYTES],
+                    sums[DeferredQueue.BYTES], sums[DeferredQueue.ITEMS], sums[DeferredQueue.ADDRESSES],
+                    sums[DeferredQueue.PEAK_BYTES],
                     config.deferredBytesLimit(), sums[DeferredQueue.FORCED_ADVANCES],
                     sums[DeferredQueue.LIMIT_OVERRUNS], sums[DeferredQueue.PROCESSED_ITEMS],
                     sums[DeferredQueue.PROCESSED_BYTES], table.registered(), deadThreads);
