@@ -2,19 +2,29 @@ package dev.cairn.tools.heapdump;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.cairn.runtime.Interpreter;
+import dev.cairn.runtime.InterpreterConfig;
+import dev.cairn.runtime.Ints;
+import dev.cairn.runtime.Lists;
+import dev.cairn.runtime.Ref;
+import dev.cairn.runtime.Runtime;
+import dev.cairn.runtime.ThreadState;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A runtime dump read back agrees with what the runtime made: per type, the objects and their reference counts;
- * per object, its owner, counts, block and interpreter; the type table's static and heap types. A dump without
- * the section reads as before.
+ * per object, its owner, counts, block and interpreter; the type table's static and heap types; dumps taken
+ * while a thread churns objects are consistent. A dump without the section reads as before.
  */
 class ObjectDumpTest {
 
@@ -121,6 +131,63 @@ class ObjectDumpTest {
                     assertNotNull(section.objectAt(type.address()), "static types are in the main allocator");
                 }
             }
+        }
+    }
+
+    /**
+     * A thread making and dropping objects as fast as it can while the test thread dumps again and again: the pause
+     * must hold it for the whole dump, so every record is a live block of the same moment's pages, and the churner's
+     * objects never show half made or half freed.
+     */
+    @Test
+    void dumpsWhileAThreadChurnsObjectsAreOneMomentsPicture() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.isolated());
+            AtomicBoolean stop = new AtomicBoolean();
+            CountDownLatch running = new CountDownLatch(1);
+            Thread churn = Thread.ofPlatform().start(() -> {
+                try (ThreadState ts = interp.newThreadState()) {
+                    long[] ring = new long[64]; // lists live across checkpoints, each replaced in turn
+                    running.countDown();
+                    for (int i = 0; !stop.get(); i++) {
+                        long list = Lists.create(ts);
+                        for (int k = 0; k < 1 + i % 20; k++) {
+                            long item = Ints.of(ts, 1000 + k);
+                            Lists.append(ts, list, item);
+                            Ref.decref(ts, item);
+                        }
+                        Ref.xdecref(ts, ring[i % ring.length]);
+                        ring[i % ring.length] = list;
+                        ts.checkpoint();
+                    }
+                    for (long list : ring) {
+                        Ref.xdecref(ts, list);
+                    }
+                }
+            });
+            assertTrue(running.await(30, TimeUnit.SECONDS));
+            try {
+                Path path = dir.resolve("churn.cdump");
+                long seen = 0;
+                for (int n = 0; n < 30; n++) {
+                    interp.dumpHeap(path);
+                    try (HeapDump dump = HeapDump.open(path)) {
+                        ObjectsSection section = dump.objects().orElseThrow();
+                        for (ObjectRecord o : section.objects()) {
+                            assertEquals(o.size(), dump.liveBlockSize(o.address()),
+                                    "dump " + n + ": object 0x" + Long.toHexString(o.address()) + " in a live block");
+                            assertTrue(section.refcount(o) >= 1, "dump " + n + ": a live object is referenced");
+                            assertNotEquals(0, o.ownerThreadId(), "dump " + n + ": owned by the churner");
+                            seen++;
+                        }
+                    }
+                }
+                assertTrue(seen > 0, "the dumps caught objects in flight");
+            } finally {
+                stop.set(true);
+                churn.join();
+            }
+            interp.release();
         }
     }
 
