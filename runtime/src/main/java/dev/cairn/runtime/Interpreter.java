@@ -1,8 +1,10 @@
 package dev.cairn.runtime;
 
 import dev.cairn.alloc.Allocator;
+import dev.cairn.alloc.DumpOptions;
 import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -188,6 +190,27 @@ public final class Interpreter {
         }
         stw.startLocked();
         stw.mutex.unlock();
+    }
+
+    /** {@link #dumpHeap(Path, DumpOptions)} with {@link DumpOptions#DEFAULT}. */
+    public void dumpHeap(Path path) {
+        dumpHeap(path, DumpOptions.DEFAULT);
+    }
+
+    /**
+     * Writes a heap dump of this interpreter's allocator ({@link Allocator#dumpHeap(Path, DumpOptions)}) with an
+     * OBJECTS section: a type table and one record per live object (address, type, counts, owner, flags, size) of
+     * every interpreter on that allocator, and the runtime's immortals when it is the main one. Every interpreter on
+     * the allocator is stopped for the whole dump (see {@link #stopTheWorld()}), so the records are one moment's
+     * picture; a caller that already holds all their pauses keeps them. Any thread may call it, attached or not;
+     * {@code scripts/cairn-inspect DUMP objects} reads it. Format: {@code docs/heap-dump-format.md}.
+     *
+     * @throws IllegalStateException if this interpreter is destroyed, or the caller holds the pauses of some but not
+     *                               all of the interpreters on this allocator
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    public void dumpHeap(Path path, DumpOptions options) {
+        ObjectDump.write(this, path, options);
     }
 
     void adoptDelayed(DelayedDecrefs d) {

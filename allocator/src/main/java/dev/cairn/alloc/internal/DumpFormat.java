@@ -6,9 +6,10 @@ package dev.cairn.alloc.internal;
  *
  * <p>Shape: a {@value #DUMP_HEADER_SIZE}-byte header, then sections framed as {@code u32 kind, u32 crc32c(kind, body),
  * u64 length, body}, ending with an {@link #END} section of length 0. All numbers are little-endian. A reader skips
- * kinds it does not know, so new kinds (the runtime's object types) need no version change; fields appended to the
- * fixed part of a record bump the minor version and are skipped by older readers through the section's
- * {@code fixedSize}; anything else bumps the major version.
+ * kinds it does not know, so new kinds need no version change: the allocator's own are below 0x100, those of
+ * the layers above ({@link dev.cairn.alloc.DumpSection}, e.g. the runtime's objects) in 0x100-0xFFFF; fields
+ * appended to the fixed part of a record bump the minor version and are skipped by older readers through the
+ * section's {@code fixedSize}; anything else bumps the major version.
  */
 final class DumpFormat {
 

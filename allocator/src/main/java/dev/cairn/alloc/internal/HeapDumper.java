@@ -5,6 +5,7 @@ import static dev.cairn.alloc.internal.SegmentLayout.*;
 
 import dev.cairn.alloc.AllocatorStats;
 import dev.cairn.alloc.DumpOptions;
+import dev.cairn.alloc.DumpSection;
 import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.segments.SegmentStats;
 import dev.cairn.segments.raw.Raw;
@@ -72,6 +73,7 @@ final class HeapDumper {
             addresses(ABANDONED, allocator.pool().bases());
             addresses(DELAYED_FREES, pendingDelayed.stream().mapToLong(Long::longValue).toArray());
             sites();
+            extensions(options);
             if (options.contents()) {
                 contents();
             }
@@ -295,6 +297,22 @@ final class HeapDumper {
             out.u64(s[0]).u64(s[1]).u32((int) s[2]).u32((int) s[3]);
         }
         out.endSection();
+    }
+
+    // ------------------------------------------------------------------------------------------------ extensions
+
+    /** Sections of the layers above (DumpSection): framed here, bodies written by them, before the bulky contents. */
+    private void extensions(DumpOptions options) throws IOException {
+        for (DumpSection section : options.sections()) {
+            out.beginSection(section.kind());
+            SectionSink sink = new SectionSink(out);
+            try {
+                section.write(sink);
+            } finally {
+                sink.close();
+            }
+            out.endSection();
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ contents

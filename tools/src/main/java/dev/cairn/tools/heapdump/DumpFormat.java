@@ -29,11 +29,16 @@ public final class DumpFormat {
     static final int SITES = 7;
     static final int SAMPLES = 8;
     static final int CONTENTS = 9;
+    /** The object runtime's section, the first extension kind (0x100-0xFFFF: sections of the layers above). */
+    public static final int OBJECTS = 0x100;
 
     static final int SEGMENT_FIXED = 72;
     static final int PAGE_FIXED = 64;
     static final int HEAP_FIXED = 40;
     static final int SAMPLE_FIXED = 24;
+    static final int OBJECTS_HEAD = 16;
+    static final int OBJECT_TYPE_FIXED = 32;
+    static final int OBJECT_FIXED = 48;
 
     /** Segment kinds, by their number in a segment record. */
     public static final String[] KINDS = {"small", "medium", "large", "huge"};
@@ -56,6 +61,20 @@ public final class DumpFormat {
     public static final int LIST_ERROR_XTHREAD = 4;
 
     public static final int HEAP_CLOSED = 1;
+
+    /** Object and type flags (the low byte of the object header's flags). */
+    public static final int OBJECT_IMMORTAL = 1;
+    public static final int OBJECT_HEAP_TYPE = 2;
+    /** Object GC bits. */
+    public static final int OBJECT_GC_TRACKED = 1;
+    /** The state in the low two bits of an object's shared word. */
+    public static final int SHARED_QUEUED = 2;
+    public static final int SHARED_MERGED = 3;
+    /** The local count of an immortal object. */
+    public static final int IMMORTAL_LOCAL = -1;
+    /** Kinds of object a type describes, by number (0 unused). */
+    public static final String[] OBJECT_KINDS = {"?", "type", "NoneType", "bool", "int", "float", "str", "bytes",
+        "tuple", "list", "dict", "instance"};
 
     /** Names of the stats section's values, in file order (a newer minor may append more). */
     public static final String[] STAT_NAMES = {"reservedBytes", "peakReservedBytes", "committedBytes",

@@ -22,7 +22,7 @@ final class DumpParser {
     private final MemorySegment file;
     private final long size;
     private final HeapDump.Builder dump = new HeapDump.Builder();
-    private final boolean[] seen = new boolean[CONTENTS + 1];
+    private final boolean[] seen = new boolean[OBJECTS + 1];
 
     private DumpParser(MemorySegment file) {
         this.file = file;
@@ -114,13 +114,14 @@ final class DumpParser {
                 }
                 break;
             }
-            if (kind > 0 && kind < seen.length) {
+            if ((kind > 0 && kind <= CONTENTS) || kind == OBJECTS) {
                 if (seen[kind]) {
                     throw new DumpFormatException(position, "section of kind " + kind + " appears twice");
                 }
                 seen[kind] = true;
-                section(kind, new DumpCursor(file, body, body + length, "section " + kind));
-            } // unknown kinds are skipped: newer writers may add sections
+                section(kind, new DumpCursor(file, body, body + length,
+                        kind == OBJECTS ? "objects section (kind " + OBJECTS + ")" : "section " + kind));
+            } // unknown kinds are skipped: newer writers and other layers may add sections
             position = body + length;
         }
         for (int required : new int[] {SEGMENTS, PAGES, HEAPS}) {
@@ -156,6 +157,7 @@ final class DumpParser {
             case SITES -> sites(in);
             case SAMPLES -> samples(in);
             case CONTENTS -> dump.contents = ContentsIndex.parse(in);
+            case OBJECTS -> dump.objects = ObjectsParser.parse(in, file);
             default -> { }
         }
     }
@@ -173,7 +175,7 @@ final class DumpParser {
         dump.stats = values;
     }
 
-    private int fixedSize(DumpCursor in, int known) throws DumpFormatException {
+    static int fixedSize(DumpCursor in, int known) throws DumpFormatException {
         long at = in.position();
         int fixed = in.u32();
         if (fixed < known || fixed > (1 << 16)) {

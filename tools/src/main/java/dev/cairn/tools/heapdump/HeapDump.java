@@ -9,11 +9,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An open heap dump: the file memory-mapped through the FFM API ({@link FileChannel#map} into an {@link Arena}),
- * parsed once into small records (segments, pages, heaps, sites, samples), with bitmaps and block contents read
- * from the mapping on demand. Close it to unmap the file.
+ * parsed once into small records (segments, pages, heaps, sites, samples, the runtime's object types), with
+ * bitmaps, block contents and object records read from the mapping on demand. Close it to unmap the file.
  *
  * <pre>{@code
  * try (HeapDump dump = HeapDump.open(path)) {
@@ -106,6 +107,11 @@ public final class HeapDump implements AutoCloseable {
         return parsed.samples == null ? List.of() : parsed.samples;
     }
 
+    /** The runtime's objects, when an interpreter took the dump ({@code Interpreter.dumpHeap}). */
+    public Optional<ObjectsSection> objects() {
+        return Optional.ofNullable(parsed.objects);
+    }
+
     public SegmentInfo segmentOf(PageInfo page) {
         return parsed.segments.get(page.segment());
     }
@@ -175,5 +181,6 @@ public final class HeapDump implements AutoCloseable {
         List<Site> sites;
         List<Sample> samples;
         ContentsIndex contents;
+        ObjectsSection objects;
     }
 }

@@ -9,12 +9,15 @@ import dev.cairn.tools.inspect.Value.Frames;
 import dev.cairn.tools.inspect.Value.Hex;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * {@code diff A B}: growth from dump A to dump B per size class, per segment (by base address) and per allocation
- * site (by stack: site ids are per dump), largest growth first: what a leak hunt looks at.
+ * {@code diff A B}: growth from dump A to dump B per size class, per segment (by base address), per allocation
+ * site (by stack: site ids are per dump) and, when both dumps carry the runtime's objects, per object type (by
+ * name), largest growth first: what a leak hunt looks at.
  */
 final class DiffCommand {
 
@@ -49,7 +52,38 @@ final class DiffCommand {
         }
         segments(a, b, ta, tb, report.table("segments"), options.top());
         sites(a, b, report.table("sites"), options.top());
+        if (a.objects().isPresent() && b.objects().isPresent()) {
+            objectTypes(new ObjectTotals(a.objects().get()), new ObjectTotals(b.objects().get()), report,
+                    options.top());
+        } else {
+            report.put("objectTypes", "not compared: " + (a.objects().isEmpty() && b.objects().isEmpty()
+                    ? "neither dump has" : a.objects().isEmpty() ? "the first dump has no" : "the second dump has no")
+                    + " OBJECTS section");
+        }
         return report;
+    }
+
+    private static void objectTypes(ObjectTotals ta, ObjectTotals tb, Report report, int top) {
+        report.put("objectsGrowth", tb.objects - ta.objects).put("objectBytesGrowth", new Bytes(tb.bytes - ta.bytes));
+        Set<String> names = new LinkedHashSet<>(ta.rows.keySet());
+        names.addAll(tb.rows.keySet());
+        List<Report> rows = new ArrayList<>();
+        List<Long> growth = new ArrayList<>();
+        for (String name : names) {
+            ObjectTotals.Row before = ta.rows.get(name);
+            ObjectTotals.Row after = tb.rows.get(name);
+            long objectsBefore = before == null ? 0 : before.objects;
+            long objectsAfter = after == null ? 0 : after.objects;
+            long bytesBefore = before == null ? 0 : before.bytes;
+            long bytesAfter = after == null ? 0 : after.bytes;
+            if (objectsBefore != objectsAfter || bytesBefore != bytesAfter) {
+                rows.add(new Report().put("type", name).put("objectsBefore", objectsBefore)
+                        .put("objectsAfter", objectsAfter).put("objectsGrowth", objectsAfter - objectsBefore)
+                        .put("bytesGrowth", new Bytes(bytesAfter - bytesBefore)));
+                growth.add(bytesAfter - bytesBefore);
+            }
+        }
+        addRanked(rows, growth, report.table("objectTypes"), top);
     }
 
     private static void segments(HeapDump a, HeapDump b, Totals ta, Totals tb, List<Report> out, int top) {

@@ -26,7 +26,7 @@ public final class InspectCli {
     static final int INTERNAL_ERROR = 70;
 
     private static final Set<String> COMMANDS = Set.of("summary", "bins", "segments", "threads", "validate", "sites",
-            "diff", "blocks", "html");
+            "objects", "diff", "blocks", "html");
 
     private static final String USAGE = """
             usage: cairn-inspect DUMP [command] [options]
@@ -35,9 +35,11 @@ public final class InspectCli {
               bins               per size class: pages, blocks in use and free, fill, bytes
               segments           per segment: owner, pages, committed/purged memory, fill, abandoned
               threads            per heap and its thread: segments, pages, bytes in use
-              validate           the allocator's heap invariants, checked from the dump (exit 1 on violations)
+              validate           heap (and object) invariants, checked from the dump (exit 1 on violations)
               sites              live bytes per sampled allocation site, top first (estimates)
-              diff OTHER         growth from DUMP to OTHER per size class, segment and site
+              objects            runtime objects per type (an interpreter's dump): count, bytes, immortal,
+                                 refcounts, top first; --type NAME lists that type's objects, --limit N
+              diff OTHER         growth from DUMP to OTHER per size class, segment, site and object type
               blocks --bin N     blocks of size class N (-1: huge); --live, --contents, --limit N
               html [-o FILE]     one self-contained HTML page (default: DUMP.html)
             options: --json (every command), --top N (ranked tables, default 10), --debug (stack traces)
@@ -99,6 +101,7 @@ public final class InspectCli {
             case "segments" -> print(SegmentsCommand.run(dump, options), options, out);
             case "threads" -> print(ThreadsCommand.run(dump, options), options, out);
             case "sites" -> print(SitesCommand.run(dump, options), options, out);
+            case "objects" -> print(ObjectsCommand.run(dump, options), options, out);
             case "blocks" -> print(BlocksCommand.run(dump, options), options, out);
             case "validate" -> {
                 Report report = ValidateCommand.run(dump, options);
@@ -126,6 +129,7 @@ public final class InspectCli {
         List<String> positional = new ArrayList<>();
         Path output = null;
         Integer bin = null;
+        String type = null;
         boolean live = false;
         boolean contents = false;
         boolean json = false;
@@ -144,6 +148,7 @@ public final class InspectCli {
                 case "--contents" -> contents = true;
                 case "-o", "--output" -> output = Path.of(value(args, ++i, arg));
                 case "--bin" -> bin = number(value(args, ++i, arg), arg, -1);
+                case "--type" -> type = value(args, ++i, arg);
                 case "--top" -> top = number(value(args, ++i, arg), arg, 1);
                 case "--limit" -> limit = number(value(args, ++i, arg), arg, 0);
                 default -> {
@@ -174,7 +179,7 @@ public final class InspectCli {
             throw new IllegalArgumentException("blocks needs --bin N (a size class, or -1 for huge blocks)");
         }
         return new Options(Path.of(positional.get(0)), command, expected == 3 ? Path.of(positional.get(2)) : null,
-                output, bin, live, contents, json, debug, top, limit);
+                output, bin, type, live, contents, json, debug, top, limit);
     }
 
     private static String value(String[] args, int i, String option) {

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * {@code summary}: what the dump is, the totals, where committed memory that holds no live block went
- * (fragmentation, and why), and the size classes holding the most bytes.
+ * {@code summary}: what the dump is, the totals (with the runtime's object count when an interpreter took it),
+ * where committed memory that holds no live block went (fragmentation, and why), and the size classes holding the
+ * most bytes.
  */
 final class SummaryCommand {
 
@@ -26,7 +27,9 @@ final class SummaryCommand {
         about.put("file", dump.path().toString()).put("format", h.major() + "." + h.minor())
                 .put("writer", h.cairnVersion()).put("time", Instant.ofEpochMilli(h.timeMillis()).toString())
                 .put("domainId", h.domainId()).put("segmentSize", new Bytes(h.segmentSize()))
-                .put("consistency", h.bestEffort() ? "best-effort (other threads were running)" : "exact")
+                .put("consistency", !h.bestEffort() ? "exact" : dump.objects().isPresent()
+                        ? "objects exact (the runtime stopped every interpreter on the allocator; their heaps were open)"
+                        : "best-effort (other threads were running)")
                 .put("checked", h.checked()).put("contents", h.hasContents())
                 .put("sampleRate", dump.sampleRate() == 0 ? "off" : "1 in " + dump.sampleRate());
         long[] kinds = new long[DumpFormat.KINDS.length];
@@ -41,6 +44,11 @@ final class SummaryCommand {
                 .put("pendingRemoteFrees", t.pendingRemoteFrees).put("reserved", new Bytes(t.reserved))
                 .put("committed", new Bytes(t.committed)).put("abandonedPool", dump.abandonedPool().length)
                 .put("pendingDelayedFrees", dump.delayedFrees().length);
+        dump.objects().ifPresent(section -> {
+            ObjectTotals objects = new ObjectTotals(section);
+            totals.put("objects", objects.objects).put("objectBytes", new Bytes(objects.bytes))
+                    .put("objectTypes", objects.ranked().size());
+        });
         Report waste = report.section("fragmentation");
         long unused = Math.max(0, t.committed - t.liveBytes);
         waste.put("committedNotInUse", new Bytes(unused))

@@ -3,6 +3,9 @@ package dev.cairn.tools.inspect;
 import static dev.cairn.tools.heapdump.DumpFormat.*;
 
 import dev.cairn.tools.heapdump.HeapDump;
+import dev.cairn.tools.heapdump.ObjectRecord;
+import dev.cairn.tools.heapdump.ObjectType;
+import dev.cairn.tools.heapdump.ObjectsSection;
 import dev.cairn.tools.heapdump.PageInfo;
 import dev.cairn.tools.heapdump.SegmentInfo;
 import dev.cairn.tools.inspect.Value.Hex;
@@ -23,9 +26,13 @@ import java.util.Set;
  *   <li>checked mode: the live/remote bitmaps agree with the lists;</li>
  *   <li>a page in a bin queue lacks the in-full flag, a page in a full queue has it;</li>
  *   <li>a segment's used-page count equals its pages holding a size class; it is aligned to the segment size; its
- *       heap is in the dump unless it is abandoned; pages in use are committed.</li>
+ *       heap is in the dump unless it is abandoned; pages in use are committed;</li>
+ *   <li>with the runtime's OBJECTS section: each object record starts a live block of its size; its header keeps
+ *       the runtime's invariants (immortal ⇒ local 0xFFFFFFFF, owner 0, shared 0; merged ⇒ owner 0, local 0;
+ *       otherwise an owner); a type lying in this heap is one of its objects.</li>
  * </ol>
- * A best-effort dump (other threads running) can show violations that were only a race; the report says so.
+ * A best-effort dump (other threads running) can show violations that were only a race; the report says so. A
+ * runtime dump is taken with every interpreter on the allocator stopped, so its objects are exact whatever the flag.
  */
 final class ValidateCommand {
 
@@ -60,11 +67,43 @@ final class ValidateCommand {
                 add(violations, s.base(), "owned by heap " + s.heapId() + ", which is not in the dump");
             }
         }
-        report.put("checked", dump.pages().size() + " pages, " + dump.segments().size() + " segments");
+        dump.objects().ifPresent(section -> objects(dump, section, violations));
+        report.put("checked", dump.pages().size() + " pages, " + dump.segments().size() + " segments"
+                + dump.objects().map(s -> ", " + s.objects().size() + " objects").orElse(""));
         report.put("violationCount", violations.size());
-        report.put("consistency", dump.header().bestEffort()
-                ? "best-effort dump: a violation may be a race with a running thread" : "exact dump");
+        String consistency = !dump.header().bestEffort() ? "exact dump"
+                : dump.objects().isPresent() ? "runtime dump: every interpreter on the allocator was stopped, so the"
+                        + " objects are exact; other threads had heaps open (best-effort flag)"
+                : "best-effort dump: a violation may be a race with a running thread";
+        report.put("consistency", consistency);
         return report;
+    }
+
+    private static void objects(HeapDump dump, ObjectsSection section, List<Report> out) {
+        for (ObjectRecord o : section.objects()) {
+            String what = "'" + section.typeOf(o).name() + "' object";
+            long block = dump.liveBlockSize(o.address());
+            if (block < 0) {
+                add(out, o.address(), what + " does not start a live block");
+            } else if (block != o.size()) {
+                add(out, o.address(), what + " of " + o.size() + " bytes in a block of " + block);
+            }
+            String header = "local " + Integer.toUnsignedString(o.localCount()) + ", owner " + o.ownerThreadId()
+                    + ", shared word " + o.sharedWord();
+            if ((o.flags() & OBJECT_IMMORTAL) != 0
+                    && (o.localCount() != IMMORTAL_LOCAL || o.ownerThreadId() != 0 || o.sharedWord() != 0)) {
+                add(out, o.address(), what + " is flagged immortal but has " + header);
+            } else if (!o.immortal() && o.merged() && (o.ownerThreadId() != 0 || o.localCount() != 0)) {
+                add(out, o.address(), what + " is merged but has " + header);
+            } else if (!o.immortal() && !o.merged() && o.ownerThreadId() == 0) {
+                add(out, o.address(), what + " is neither immortal nor merged yet has no owner: " + header);
+            }
+        }
+        for (ObjectType type : section.types()) {
+            if (dump.pageAt(type.address()) != null && section.objectAt(type.address()) == null) {
+                add(out, type.address(), "type '" + type.name() + "' lies in this heap but is not one of its objects");
+            }
+        }
     }
 
     private static void page(PageInfo p, SegmentInfo s, List<Report> out) {

@@ -32,6 +32,26 @@ public final class DumpBytes {
         return -1;
     }
 
+    /**
+     * File offset of the first object record of the OBJECTS section (past its head and its type table), or -1 when
+     * the dump has none. Offset - 8 is the object count, offset - 4 the record size.
+     */
+    public static int objectRecords(byte[] dump) {
+        int body = sectionBody(dump, DumpFormat.OBJECTS);
+        if (body < 0) {
+            return -1;
+        }
+        ByteBuffer in = ByteBuffer.wrap(dump).order(ByteOrder.LITTLE_ENDIAN);
+        int types = in.getInt(body + 16);
+        int fixed = in.getInt(body + 20);
+        int at = body + 24;
+        for (int i = 0; i < types; i++) {
+            at += fixed;
+            at += 2 + (in.getShort(at) & 0xFFFF);
+        }
+        return at + 8;
+    }
+
     /** Recomputes the header checksum and every section checksum whose frame still fits in the file. */
     public static void fixChecksums(byte[] dump) {
         ByteBuffer buffer = ByteBuffer.wrap(dump).order(ByteOrder.LITTLE_ENDIAN);

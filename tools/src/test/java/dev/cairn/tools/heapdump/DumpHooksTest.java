@@ -98,6 +98,7 @@ class DumpHooksTest {
             CountDownLatch started = new CountDownLatch(1);
             Thread churn = new Thread(() -> {
                 List<Long> blocks = new ArrayList<>();
+                blocks.add(allocator.malloc(16)); // a heap of its own before the first dump: else the flag is clear
                 started.countDown();
                 for (long i = 0; !stop.get(); i++) {
                     blocks.add(allocator.malloc(16 + (i % 64) * 16 + (i % 1000 == 0 ? 100_000 : 0)));

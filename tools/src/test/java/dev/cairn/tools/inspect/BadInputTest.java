@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.cairn.tools.heapdump.DumpBytes;
 import dev.cairn.tools.heapdump.DumpFixtures;
+import dev.cairn.tools.heapdump.ObjectFixtures;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -19,10 +20,14 @@ class BadInputTest {
     @TempDir
     static Path dir;
     static byte[] good;
+    /** A runtime's dump, with an OBJECTS section. */
+    static byte[] objects;
 
     @BeforeAll
     static void writeDump() throws Exception {
         good = Files.readAllBytes(DumpFixtures.standardDump(dir, "good.cdump", false));
+        ObjectFixtures.twoThreads(dir.resolve("objects.cdump"));
+        objects = Files.readAllBytes(dir.resolve("objects.cdump"));
     }
 
     private static Cli inspect(String name, byte[] bytes, String... more) throws Exception {
@@ -102,6 +107,67 @@ class BadInputTest {
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(pages, Integer.MAX_VALUE);
         DumpBytes.fixChecksums(bytes);
         assertOneLine(inspect("count.cdump", bytes), "count.cdump", pages, "page count 2147483647 needs at least");
+    }
+
+    @Test
+    void aCorruptedOrTruncatedObjectsSectionIsNamed() throws Exception {
+        int body = DumpBytes.sectionBody(objects, 0x100);
+        int records = DumpBytes.objectRecords(objects);
+        assertEquals(0, inspect("objects-ok.cdump", objects, "objects").code(), "the unchanged dump reads");
+
+        byte[] flipped = objects.clone();
+        flipped[records + 3] ^= 0x40;
+        assertOneLine(inspect("o-flip.cdump", flipped, "objects"), "o-flip.cdump", body - 12,
+                "checksum mismatch in section of kind 256");
+
+        byte[] cut = Arrays.copyOf(objects, records + 100);
+        assertOneLine(inspect("o-cut.cdump", cut, "objects"), "o-cut.cdump", body - 16,
+                "truncated: section of kind 256 claims");
+
+        byte[] count = objects.clone();
+        ByteBuffer.wrap(count).order(ByteOrder.LITTLE_ENDIAN).putInt(records - 8, Integer.MAX_VALUE);
+        DumpBytes.fixChecksums(count);
+        assertOneLine(inspect("o-count.cdump", count, "objects"), "o-count.cdump", records - 8,
+                "objects section (kind 256): object count 2147483647 needs at least");
+
+        byte[] type = objects.clone();
+        ByteBuffer.wrap(type).order(ByteOrder.LITTLE_ENDIAN).putInt(records + 48 + 36, 999);
+        DumpBytes.fixChecksums(type);
+        assertOneLine(inspect("o-type.cdump", type, "summary"), "o-type.cdump", records + 48,
+                "refers to type 999 of 6");
+
+        byte[] order = objects.clone();
+        ByteBuffer o = ByteBuffer.wrap(order).order(ByteOrder.LITTLE_ENDIAN);
+        o.putLong(records + 48, o.getLong(records));
+        DumpBytes.fixChecksums(order);
+        assertOneLine(inspect("o-order.cdump", order, "validate"), "o-order.cdump", records + 48,
+                "objects are not in address order");
+
+        byte[] name = objects.clone();
+        ByteBuffer.wrap(name).order(ByteOrder.LITTLE_ENDIAN).putShort(body + 24 + 32, (short) 0xFFFF);
+        DumpBytes.fixChecksums(name);
+        assertOneLine(inspect("o-name.cdump", name, "objects"), "o-name.cdump", body + 24 + 34,
+                "objects section (kind 256) is truncated: needs 65535 more bytes");
+
+        byte[] fixed = objects.clone();
+        ByteBuffer.wrap(fixed).order(ByteOrder.LITTLE_ENDIAN).putInt(records - 4, 40);
+        DumpBytes.fixChecksums(fixed);
+        assertOneLine(inspect("o-fixed.cdump", fixed, "objects"), "o-fixed.cdump", records - 4,
+                "record size 40 (this reader needs at least 48)");
+
+        // A section cut short inside its frame (length and checksum agree): the object table runs out.
+        byte[] shorter = Arrays.copyOf(objects, objects.length);
+        ByteBuffer s = ByteBuffer.wrap(shorter).order(ByteOrder.LITTLE_ENDIAN);
+        long length = s.getLong(body - 8);
+        int keep = records + 48 + 20 - body; // one whole record and part of the next
+        byte[] spliced = new byte[shorter.length - (int) (length - keep)];
+        System.arraycopy(shorter, 0, spliced, 0, body + keep);
+        System.arraycopy(shorter, body + (int) length, spliced, body + keep, shorter.length - body - (int) length);
+        ByteBuffer.wrap(spliced).order(ByteOrder.LITTLE_ENDIAN).putLong(body - 8, keep);
+        DumpBytes.fixChecksums(spliced);
+        Cli cli = inspect("o-short.cdump", spliced, "objects");
+        assertEquals(2, cli.code(), cli.toString());
+        assertTrue(cli.err().contains("objects section (kind 256)"), cli.err());
     }
 
     @Test

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.cairn.tools.heapdump.DumpBytes;
 import dev.cairn.tools.heapdump.DumpFixtures;
+import dev.cairn.tools.heapdump.ObjectFixtures;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -12,7 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Thousands of mutated dumps through the whole tool, in-process. Every run must end (a time bound per run), never
+ * Thousands of mutated dumps through the whole tool, in-process (an allocator's dump, and a runtime's whose
+ * mutations all land in its OBJECTS section). Every run must end (a time bound per run), never
  * throw out of the tool or run out of memory, and answer 0 (the mutation kept a readable dump), 1 (validate found
  * what the mutation broke) or 2 with one line naming the file and an offset. Half the mutants get their checksums
  * recomputed, so the parser's and the commands' own bounds are what is tested, not just the checksums. The seed is
@@ -23,6 +27,8 @@ class DumpFuzzTest {
     private static final int MUTANTS = Integer.getInteger("cairn.fuzz.mutants", 3000);
     private static final String[][] COMMANDS = {{"summary"}, {"bins"}, {"segments"}, {"threads"}, {"validate"},
         {"sites"}, {"blocks", "--bin", "2", "--contents"}, {"html", "-o", "/dev/null"}};
+    private static final String[][] OBJECT_COMMANDS = {{"objects"}, {"objects", "--type", "int"}, {"validate"},
+        {"summary"}};
 
     @TempDir
     Path dir;
@@ -32,20 +38,42 @@ class DumpFuzzTest {
         long seed = Long.getLong("cairn.fuzz.seed", System.nanoTime());
         System.out.println("DumpFuzzTest seed " + seed + " (rerun with -Dcairn.fuzz.seed=" + seed + ")");
         byte[] good = Files.readAllBytes(DumpFixtures.smallDump(dir, "seed.cdump"));
-        SplittableRandom random = new SplittableRandom(seed);
-        Path path = dir.resolve("mutant.cdump");
-        int[] codes = new int[3];
         // Half the mutations land before the contents section: the structure is what the parser must survive.
         int structure = DumpBytes.sectionBody(good, 9) - 16;
         assertTrue(structure > 0);
-        for (int n = 0; n < MUTANTS; n++) {
-            byte[] mutant = mutate(good, random, random.nextBoolean() ? structure : good.length);
+        run(good, seed, MUTANTS, 0, structure, COMMANDS);
+    }
+
+    /** The same on a runtime's dump, every mutation inside its OBJECTS section (frame included). */
+    @Test
+    void mutatedObjectSectionsNeverCrashHangOrOverAllocate() throws Exception {
+        long seed = Long.getLong("cairn.fuzz.seed", System.nanoTime());
+        System.out.println("DumpFuzzTest objects seed " + seed + " (rerun with -Dcairn.fuzz.seed=" + seed + ")");
+        Path seedDump = dir.resolve("objects-seed.cdump");
+        ObjectFixtures.twoThreads(seedDump);
+        byte[] good = Files.readAllBytes(seedDump);
+        int frame = DumpBytes.sectionBody(good, 0x100) - 16;
+        int end = frame + 16 + (int) ByteBuffer.wrap(good).order(ByteOrder.LITTLE_ENDIAN).getLong(frame + 8);
+        run(good, seed, MUTANTS / 2, frame, end, OBJECT_COMMANDS);
+    }
+
+    /**
+     * {@code mutants} runs of the tool on mutants of {@code good}: half mutated in [{@code from}, {@code structure}),
+     * half in [{@code from}, end of file).
+     */
+    private void run(byte[] good, long seed, int mutants, int from, int structure, String[][] commands)
+            throws Exception {
+        SplittableRandom random = new SplittableRandom(seed);
+        Path path = dir.resolve("mutant.cdump");
+        int[] codes = new int[3];
+        for (int n = 0; n < mutants; n++) {
+            byte[] mutant = mutate(good, random, from, random.nextBoolean() ? structure : good.length);
             boolean fixed = random.nextBoolean();
             if (fixed) {
                 DumpBytes.fixChecksums(mutant);
             }
             Files.write(path, mutant);
-            String[] command = COMMANDS[random.nextInt(COMMANDS.length)];
+            String[] command = commands[random.nextInt(commands.length)];
             String[] args = new String[command.length + 1];
             args[0] = path.toString();
             System.arraycopy(command, 0, args, 1, command.length);
@@ -66,22 +94,22 @@ class DumpFuzzTest {
             codes[cli.code()]++;
         }
         System.out.println("DumpFuzzTest exit codes 0/1/2: " + Arrays.toString(codes));
-        assertTrue(codes[2] > MUTANTS / 2, "most mutants are refused");
+        assertTrue(codes[2] > mutants / 2, "most mutants are refused");
     }
 
-    /** A mutation at a position below {@code within}. */
-    private static byte[] mutate(byte[] good, SplittableRandom random, int within) {
+    /** A mutation at a position in [{@code from}, {@code within}). */
+    private static byte[] mutate(byte[] good, SplittableRandom random, int from, int within) {
         byte[] bytes = good.clone();
         switch (random.nextInt(6)) {
             case 0 -> { // flip a few bits
                 for (int i = random.nextInt(1, 4); i > 0; i--) {
-                    bytes[random.nextInt(within)] ^= (byte) (1 << random.nextInt(8));
+                    bytes[random.nextInt(from, within)] ^= (byte) (1 << random.nextInt(8));
                 }
             }
-            case 1 -> bytes[random.nextInt(within)] = (byte) random.nextInt(256);
-            case 2 -> bytes = Arrays.copyOf(bytes, random.nextInt(within)); // truncate
+            case 1 -> bytes[random.nextInt(from, within)] = (byte) random.nextInt(256);
+            case 2 -> bytes = Arrays.copyOf(bytes, random.nextInt(from, within)); // truncate
             case 3 -> { // an extreme value in a 32- or 64-bit field, most likely a count, length or index
-                int at = random.nextInt(within - 8) & ~3;
+                int at = Math.max(from, random.nextInt(from, within - 8) & ~3);
                 long value = switch (random.nextInt(4)) {
                     case 0 -> -1L;
                     case 1 -> Integer.MAX_VALUE;
@@ -93,19 +121,19 @@ class DumpFuzzTest {
                 }
             }
             case 4 -> { // cut a slice out
-                int from = random.nextInt(within);
-                int to = Math.min(bytes.length, from + random.nextInt(1, 64));
-                byte[] out = new byte[bytes.length - (to - from)];
-                System.arraycopy(bytes, 0, out, 0, from);
-                System.arraycopy(bytes, to, out, from, bytes.length - to);
+                int cut = random.nextInt(from, within);
+                int to = Math.min(bytes.length, cut + random.nextInt(1, 64));
+                byte[] out = new byte[bytes.length - (to - cut)];
+                System.arraycopy(bytes, 0, out, 0, cut);
+                System.arraycopy(bytes, to, out, cut, bytes.length - to);
                 bytes = out;
             }
             default -> { // duplicate a slice
-                int from = random.nextInt(within);
-                int length = Math.min(bytes.length - from, random.nextInt(1, 64));
+                int copy = random.nextInt(from, within);
+                int length = Math.min(bytes.length - copy, random.nextInt(1, 64));
                 byte[] out = new byte[bytes.length + length];
-                System.arraycopy(bytes, 0, out, 0, from + length);
-                System.arraycopy(bytes, from, out, from + length, bytes.length - from);
+                System.arraycopy(bytes, 0, out, 0, copy + length);
+                System.arraycopy(bytes, copy, out, copy + length, bytes.length - copy);
                 bytes = out;
             }
         }

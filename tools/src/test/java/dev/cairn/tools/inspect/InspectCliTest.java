@@ -31,7 +31,7 @@ class InspectCliTest {
     @Test
     void everyCommandRunsInTextAndJson() {
         String[][] commands = {{"summary"}, {"bins"}, {"segments"}, {"threads"}, {"validate"}, {"sites"},
-            {"blocks", "--bin", "1", "--live"}, {"diff", dump.toString()}};
+            {"objects"}, {"blocks", "--bin", "1", "--live"}, {"diff", dump.toString()}};
         for (String[] command : commands) {
             for (boolean json : new boolean[] {false, true}) {
                 List<String> args = new ArrayList<>(List.of(dump.toString()));
