@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The allocator domain: its segment store, its heaps, and the free paths (which start from an address, not from a
- * heap). The malloc fast path is {@link HeapImpl#malloc}; the free fast paths are {@link #freeChecked} and
+ * heap). The malloc fast path is {@link HeapImpl#malloc}; the free fast path is {@link #free(long)} (checked) and
  * {@link #freeUnchecked}, which end in {@link #freeLocal} (the block's segment belongs to the calling thread) or
  * {@link #freeRemote} (one CAS onto the page's cross-thread list).
  *
@@ -244,6 +244,14 @@ public final class AllocatorImpl implements Allocator {
 
     // ---------------------------------------------------------------------------------------------- free
 
+    /**
+     * The free fast path. Checked mode's proof is written out here, in the entry method, for two reasons. Each
+     * descriptor field is read once. And the method's bytecode is larger than C2's {@code FreqInlineSize} (325
+     * bytes), so C2 compiles it once, on its own, and callers call it: inlined into a caller it would compete
+     * with the caller's own code for one compilation unit's node budget ({@code NodeCountInliningCutoff}, about 30
+     * FFM accesses in all), and the accesses past the budget became calls, which cost more than one call here
+     * (measured in docs/benchmarks.md, "C2's inlining budget"). Keep it above that size when editing.
+     */
     @Override
     public void free(long address) {
         if (address == 0) {
@@ -252,10 +260,41 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             throw Errors.closed();
         }
-        if (checked) {
-            freeChecked(address);
-        } else {
+        if (!checked) {
             freeUnchecked(address);
+        } else {
+            long segment = map.lookup(address);
+            if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
+                throw Errors.notOurs("free", address);
+            }
+            long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
+            long offset = address - Raw.getLong(page + PAGE_START);
+            if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // partner: Pages.format
+                throw Errors.notBlockStart("free", address);
+            }
+            long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
+            if (index * Raw.getInt(page + BLOCK_SIZE) != offset) {
+                throw Errors.notBlockStart("free", address);
+            }
+            long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+            long bit = 1L << index;
+            long live = Raw.getLong(word);
+            if ((live & bit) == 0) {
+                throw Errors.notLive("free", address);
+            }
+            long remoteWord = word + 8;
+            if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+                if ((Raw.getLong(remoteWord) & bit) != 0) {
+                    throw Errors.remotelyFreed("free", address);
+                }
+                Raw.putLong(word, live & ~bit);
+                freeLocal(page, address);
+            } else {
+                if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: clearBits in Pages.collect
+                    throw Errors.remotelyFreed("free", address);
+                }
+                freeRemote(page, address);
+            }
         }
         if (sites != null) {
             sites.onFree(address); // after the free: a refused free keeps its sample
@@ -265,43 +304,6 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void free(MemorySegment segment) {
         free(segment.address());
-    }
-
-    private void freeChecked(long address) {
-        // checkedPage's proof, written out so that each descriptor field is read once: the free path must stay
-        // within C2's inlining node budget, and every FFM access spends a share of it (see Raw).
-        long segment = map.lookup(address);
-        if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
-            throw Errors.notOurs("free", address);
-        }
-        long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
-        long offset = address - Raw.getLong(page + PAGE_START);
-        if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // partner: Pages.format
-            throw Errors.notBlockStart("free", address);
-        }
-        long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
-        if (index * Raw.getInt(page + BLOCK_SIZE) != offset) {
-            throw Errors.notBlockStart("free", address);
-        }
-        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
-        long bit = 1L << index;
-        long live = Raw.getLong(word);
-        if ((live & bit) == 0) {
-            throw Errors.notLive("free", address);
-        }
-        long remoteWord = word + 8;
-        if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
-            if ((Raw.getLong(remoteWord) & bit) != 0) {
-                throw Errors.remotelyFreed("free", address);
-            }
-            Raw.putLong(word, live & ~bit);
-            freeLocal(page, address);
-        } else {
-            if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: clearBits in Pages.collect
-                throw Errors.remotelyFreed("free", address);
-            }
-            freeRemote(page, address);
-        }
     }
 
     // ---------------------------------------------------------------------------------------------- delayed free

@@ -208,6 +208,6 @@ final class Pages {
         long word = liveWord(bitmaps, index);
         long bit = 1L << index;
         Raw.putLong(word, Raw.getLong(word) & ~bit);
-        Raw.getAndBitwiseAndLong(word + 8, ~bit); // partner: the atomic OR in AllocatorImpl.freeChecked
+        Raw.getAndBitwiseAndLong(word + 8, ~bit); // partner: the atomic OR in AllocatorImpl.free
     }
 }
