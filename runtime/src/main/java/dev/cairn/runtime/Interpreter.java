@@ -45,7 +45,10 @@ public final class Interpreter {
     final LongAdder objectsAllocated = new LongAdder();
     final LongAdder objectsFreed = new LongAdder();
 
-    /** Guards {@link #threads} and {@link #indexes}; held by a stop-the-world requester for the whole pause. */
+    /**
+     * Guards {@link #threads} and {@link #indexes}; held by a stop-the-world requester for the whole pause, so a
+     * thread that may be attached takes it through {@link #lockHead()}.
+     */
     final ReentrantLock headLock = new ReentrantLock();
     private ThreadState[] threads = new ThreadState[8];
     private final BitSet indexes = new BitSet();
@@ -170,6 +173,27 @@ public final class Interpreter {
         runtime.leaveAllocator(allocator);
     }
 
+    /**
+     * Takes {@link #headLock} on a thread that may have a thread state attached (here or in another interpreter). A
+     * pause's requester holds the lock while it waits for attached threads to stop, so blocking on it attached would
+     * deadlock: the caller waits detached instead, lets the lock go, attaches again (waiting out the pause), and
+     * tries again. Partner: {@link StopTheWorld#stopLocked}.
+     */
+    void lockHead() {
+        while (!headLock.tryLock()) {
+            ThreadState self = runtime.current();
+            if (self == null) {
+                headLock.lock();
+                return;
+            }
+            self.detach();
+            headLock.lock();
+            // holding it while attaching would deadlock with a requester that set requested and waits for the lock
+            headLock.unlock();
+            self.attach();
+        }
+    }
+
     /** Clears {@code ts}'s table slot and index; the caller holds {@link #headLock}. */
     void removeThreadLocked(ThreadState ts) {
         threads[ts.index] = null;
@@ -192,7 +216,7 @@ public final class Interpreter {
      * reaped yet ({@link #reapDeadThreads()}).
      */
     public int threadCount() {
-        headLock.lock();
+        lockHead();
         try {
             return indexes.cardinality();
         } finally {
@@ -202,7 +226,7 @@ public final class Interpreter {
 
     /** Thread states in the table whose thread is still alive. */
     private int liveThreadCount() {
-        headLock.lock();
+        lockHead();
         try {
             int n = 0;
             for (ThreadState ts : threads) {
@@ -215,7 +239,7 @@ public final class Interpreter {
     }
 
     private boolean hasDeadThreads() {
-        headLock.lock();
+        lockHead();
         try {
             for (ThreadState ts : threads) {
                 if (ts != null && !ts.thread.isAlive()) {
@@ -233,7 +257,7 @@ public final class Interpreter {
      * would have done is done on their behalf, and their indexes are free again (protocol: {@link ThreadReaper}).
      * Thread-state creation and collections do it too; this is for a caller that wants it now. Any thread may call
      * it: the work runs on the caller's thread state if it is attached here, else on a temporary one (a thread state
-     * attached elsewhere is detached meanwhile).
+     * attached elsewhere is detached meanwhile). A safe point: the caller may stop here for another thread's pause.
      *
      * @return how many thread states were reaped
      * @throws IllegalStateException if this interpreter is destroyed, or the caller has a detached thread state here
@@ -381,7 +405,7 @@ public final class Interpreter {
         if (state == DESTROYED) {
             throw new IllegalStateException("interpreter " + id + " is already destroyed");
         }
-        // dead threads' states do not count: the collection below reaps them first
+        // dead threads' states do not count: the temporary thread state below reaps them when it is made
         int open = liveThreadCount();
         if (open != 0) {
             throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");

@@ -76,6 +76,7 @@ final class StopTheWorld {
         Thread me = Thread.currentThread();
         requester = me;
         requested = true;
+        // partner: Interpreter.lockHead; an attached thread never blocks on this lock, so none we wait for waits here
         interp.headLock.lock();
         while (true) {
             int running = 0;

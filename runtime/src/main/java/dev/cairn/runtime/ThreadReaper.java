@@ -3,13 +3,14 @@ package dev.cairn.runtime;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Reaping the thread states of threads that ended without closing them (docs/design/runtime.md §7). Java has no
+ * Reaping the thread states of threads that ended without closing them (docs/design/runtime.md §7.1). Java has no
  * thread-exit hook, so a dead thread is found by polling {@link Thread#isAlive()}.
  *
- * <p>Protocol. The reaper is an attached thread state {@code self} of the same interpreter. It holds the
- * interpreter's head lock throughout, so no pause, collection, dump or other reaper works on the table meanwhile (a
- * pause holds that lock from stop to start; the GC reaps as the pause's requester). For each state whose thread is
- * dead ({@code isAlive()} false orders the dead thread's last writes before our reads, JLS 17.4.4):
+ * <p>Protocol. The reaper is an attached thread state {@code self} of the same interpreter, so no other thread's
+ * pause (nor the GC or a dump) completes while it works; the GC reaps inside its own pause. It holds the head lock
+ * throughout ({@link Interpreter#lockHead()}): the table is read and changed under it, no other reaper runs, and a
+ * dead state can be SUSPENDED only by the reaper's own pause. For each state whose thread is dead ({@code isAlive()}
+ * false orders the dead thread's last writes before our reads, JLS 17.4.4):
  * <ol>
  * <li>claim it: CAS ATTACHED, DETACHED or, by the pause's own requester, SUSPENDED → CLOSED; MERGING is waited out
  *     (its merger takes no lock, so it finishes). Once CLOSED no merger takes it ({@link BrcQueues} CASes only
@@ -37,7 +38,7 @@ final class ThreadReaper {
     /** Reaps every dead thread state of {@code self}'s interpreter on {@code self} (attached); returns how many. */
     static int reapDead(ThreadState self) {
         Interpreter interp = self.interp;
-        interp.headLock.lock();
+        interp.lockHead(); // reentrant for the GC, which holds it as the pause's requester
         try {
             int reaped = 0;
             for (ThreadState dead : interp.threadsSnapshotLocked()) {
