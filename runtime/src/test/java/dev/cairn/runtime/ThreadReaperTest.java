@@ -74,7 +74,7 @@ class ThreadReaperTest {
                     });
                 }
                 for (Thread t : batch) {
-                    t.join();
+                    join(t, "seed " + seed);
                 }
                 if (first % 200 == 0) {
                     survivor.attach();
@@ -185,7 +185,7 @@ class ThreadReaperTest {
         try (Runtime rt = Runtime.create()) {
             Interpreter interp = rt.newInterpreter(InterpreterConfig.isolated());
             ThreadState main = interp.newThreadState();
-            for (int round = 0; round < 300; round++) {
+            for (int round = 0; round < 500; round++) {
                 raceRound(interp, main, rounds.nextLong(), "seed " + seed + " round " + round);
             }
             main.close();
@@ -215,6 +215,7 @@ class ThreadReaperTest {
         // the owner ends once the users have dropped this many references: anywhere in the middle of their work
         int endAfter = rnd.nextInt(n * users + 1);
         AtomicInteger dropped = new AtomicInteger();
+        CountDownLatch usersEnded = new CountDownLatch(users);
         threads.add(start(errors, () -> {
             ThreadState ts = interp.newThreadState(); // never closed
             ownerState[0] = ts;
@@ -240,7 +241,7 @@ class ThreadReaperTest {
                     ts.checkpoint();
                 }
             }
-            while (dropped.get() < endAfter) {
+            while (dropped.get() < endAfter && usersEnded.getCount() > 0) {
                 ts.checkpoint(); // merges what the users queue to it meanwhile, and stops for pauses
                 Thread.onSpinWait();
             }
@@ -265,6 +266,8 @@ class ThreadReaperTest {
                         Ref.decref(ts, objs[i]); // shared count 0: queued to the owner, wherever it is
                         dropped.incrementAndGet();
                     }
+                } finally {
+                    usersEnded.countDown(); // a user that failed must not leave the owner waiting
                 }
             }));
         }
@@ -287,10 +290,10 @@ class ThreadReaperTest {
         });
         main.detach(); // joining: neither the owner's nor the collector's pause may wait for us
         for (Thread t : threads) {
-            t.join();
+            join(t, what);
         }
         done.set(true);
-        collector.join();
+        join(collector, what);
         main.attach();
         if (!errors.isEmpty()) {
             AssertionError e = new AssertionError(what);
@@ -342,6 +345,20 @@ class ThreadReaperTest {
             out[j] = t;
         }
         return out;
+    }
+
+    private static void join(Thread t, String what) throws InterruptedException {
+        t.join(TimeUnit.SECONDS.toMillis(60));
+        if (t.isAlive()) {
+            StringBuilder stack = new StringBuilder(what + ": " + t + " still runs after 60 s");
+            for (var e : Thread.getAllStackTraces().entrySet()) {
+                stack.append("\n").append(e.getKey());
+                for (StackTraceElement f : e.getValue()) {
+                    stack.append("\n    at ").append(f);
+                }
+            }
+            throw new AssertionError(stack.toString());
+        }
     }
 
     private interface Body {
