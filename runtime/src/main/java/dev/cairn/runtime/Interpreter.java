@@ -108,7 +108,8 @@ public final class Interpreter {
 
     /**
      * Binds the calling thread to this interpreter and attaches it. A thread has at most one thread state per
-     * interpreter and one attached thread state overall.
+     * interpreter and one attached thread state overall. If the table holds states of threads that ended without
+     * closing them, the new state reaps them before it is returned ({@link #reapDeadThreads()}).
      *
      * @throws IllegalStateException if this interpreter was adopted (the API does not run code in it), is
      *                               destroyed, or the thread already has one here
