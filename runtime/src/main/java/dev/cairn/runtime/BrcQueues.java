@@ -11,9 +11,10 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * <p>Protocol: a non-owner that set QUEUED ({@link BiasedRc}) looks the owner up here under the bucket lock. Found:
  * the object goes on the owner's queue and the owner's MERGE breaker bit is set; the owner merges each with −1 at its
  * next checkpoint or attach ({@link #drain}); if the owner is detached, the queuer holds it in MERGING and merges
- * the queue itself. Not found: the owner has left (ids are never reused, so it never
- * comes back) and the finder merges the object itself. A thread leaves the table only when its queue is empty, under
- * the same lock ({@link #remove}), so nothing is queued to a thread that will never look.
+ * the queue itself. Not found: the owner has left, closed or reaped after its thread ended ({@link ThreadReaper});
+ * ids are never reused, so it never comes back, and the finder merges the object itself. A thread state leaves the
+ * table only when its queue is empty, under the same lock ({@link #remove}), so nothing is queued to a thread that
+ * will never look.
  */
 final class BrcQueues {
 
@@ -95,6 +96,7 @@ final class BrcQueues {
      * running.
      */
     private void mergeForDetached(ThreadState owner, ThreadState self) {
+        // partner: ThreadReaper.claim's CAS DETACHED -> CLOSED; exactly one of us takes a dead detached owner
         if (owner == self || owner.state() != ThreadState.DETACHED
                 || !owner.casState(ThreadState.DETACHED, ThreadState.MERGING)) {
             return;

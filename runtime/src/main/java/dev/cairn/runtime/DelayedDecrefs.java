@@ -10,8 +10,9 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  *
  * <p>One queue per thread state (owner only), goals taken from the thread's handle in its allocator's QSBR domain
  * after the unlink, so they are monotone and the queue is processed in order up to the first unreached goal. A
- * closing thread hands what is left to its interpreter ({@link Interpreter#orphanDecrefs}), which the GC and
- * destruction process with the world stopped (no reader can then be between quiescent points).
+ * closing thread, or the reaper of a thread that ended without closing ({@link ThreadReaper}), hands what is left
+ * to its interpreter ({@link Interpreter#adoptDelayed}), which the GC and destruction process with the world
+ * stopped (no reader can then be between quiescent points).
  */
 final class DelayedDecrefs {
 

@@ -14,8 +14,9 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  *
  * <p>Steps, all with the interpreter's world stopped by the collecting thread:
  * <ol>
- * <li>Make counts exact: merge every thread's biased-RC queue and heap-type counts, run delayed decrefs (no reader
- *     is between quiescent points while stopped).</li>
+ * <li>Make counts exact: reap the thread states of threads that ended without closing them ({@link ThreadReaper}),
+ *     merge every thread's biased-RC queue and heap-type counts, run delayed decrefs (no reader is between
+ *     quiescent points while stopped).</li>
  * <li>Find the candidates by walking the allocator's blocks ({@code visitBlocks}): objects of this interpreter that
  *     are GC-tracked (containers). There is no object list; the walk only records addresses (no allocation or free
  *     may happen during it), and the work happens after it.</li>
@@ -62,6 +63,7 @@ public final class Gc {
 
     private static void makeCountsExact(ThreadState ts) {
         Interpreter interp = ts.interp;
+        ThreadReaper.reapDead(ts); // we hold the pause, so a dead state is ATTACHED or SUSPENDED by us, never moving
         for (ThreadState other : interp.threadsSnapshotLocked()) {
             interp.brc.drain(other, ts);
             other.typeRefcounts.mergeInto(interp.typeIds);

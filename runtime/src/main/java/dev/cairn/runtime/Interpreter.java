@@ -22,7 +22,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * stop-the-world state and the heap-type ids.
  *
  * <p>Life: reference counted ({@link #acquire()}, {@link #release()}); an API-made interpreter is destroyed when its
- * last reference goes. Destruction needs every thread state closed, runs a last collection, frees what is left
+ * last reference goes. Destruction needs every thread state of a live thread closed (those of dead threads are
+ * reaped, {@link ThreadReaper}), runs a last collection, frees what is left
  * (reported as leaked) and closes an own allocator. {@link Whence} decides what the API may do: it runs code only in
  * interpreters it or the runtime made, and destroys only those it made.
  */
@@ -44,14 +45,22 @@ public final class Interpreter {
     final LongAdder objectsAllocated = new LongAdder();
     final LongAdder objectsFreed = new LongAdder();
 
-    /** Guards {@link #threads} and {@link #indexes}; held by a stop-the-world requester for the whole pause. */
+    /**
+     * Guards {@link #threads} and {@link #indexes}; held by a stop-the-world requester for the whole pause, so a
+     * thread that may be attached takes it through {@link #lockHead()}.
+     */
     final ReentrantLock headLock = new ReentrantLock();
     private ThreadState[] threads = new ThreadState[8];
     private final BitSet indexes = new BitSet();
     private final AtomicInteger refcount = new AtomicInteger(1);
     private volatile int state = LIVE;
 
-    /** Delayed decrefs of closed thread states: objects and their goals; guarded by {@code this}. */
+    /**
+     * Guards the orphans below; its own lock, not {@code this}: a reaper hands orphans over while it holds
+     * {@link #headLock}, which destruction (synchronized on {@code this}) takes.
+     */
+    private final Object orphanLock = new Object();
+    /** Delayed decrefs of closed and reaped thread states: objects and their goals; guarded by orphanLock. */
     private final LongArrayList orphanObjects = new LongArrayList();
     private final LongArrayList orphanGoals = new LongArrayList();
 
@@ -99,7 +108,8 @@ public final class Interpreter {
 
     /**
      * Binds the calling thread to this interpreter and attaches it. A thread has at most one thread state per
-     * interpreter and one attached thread state overall.
+     * interpreter and one attached thread state overall. If the table holds states of threads that ended without
+     * closing them, the new state reaps them before it is returned ({@link #reapDeadThreads()}).
      *
      * @throws IllegalStateException if this interpreter was adopted (the API does not run code in it), is
      *                               destroyed, or the thread already has one here
@@ -113,6 +123,11 @@ public final class Interpreter {
     }
 
     ThreadState newThreadStateInternal() {
+        return newThreadStateInternal(true);
+    }
+
+    /** With {@code reap}, the new state reaps the dead ones its table scan saw ({@link ThreadReaper}). */
+    private ThreadState newThreadStateInternal(boolean reap) {
         checkLive();
         ThreadState attached = runtime.current();
         if (attached != null) {
@@ -120,12 +135,14 @@ public final class Interpreter {
             throw new IllegalStateException(Thread.currentThread() + " already has " + attached + " attached");
         }
         ThreadState ts;
+        boolean sawDead = false;
         headLock.lock();
         try {
             for (ThreadState other : threads) {
                 if (other != null && other.thread == Thread.currentThread()) {
                     throw new IllegalStateException(Thread.currentThread() + " already has " + other);
                 }
+                sawDead |= other != null && !other.thread.isAlive();
             }
             int index = indexes.nextClearBit(0);
             runtime.useAllocator(allocator);
@@ -140,18 +157,48 @@ public final class Interpreter {
         }
         brc.add(ts);
         ts.attach();
+        if (reap && sawDead) {
+            ThreadReaper.reapDead(ts);
+        }
         return ts;
     }
 
+    /** A closing thread state leaves the table on its own thread, and gives its heap back if it was the last. */
     void removeThread(ThreadState ts) {
         headLock.lock();
         try {
-            threads[ts.index] = null;
-            indexes.clear(ts.index);
+            removeThreadLocked(ts);
         } finally {
             headLock.unlock();
         }
         runtime.leaveAllocator(allocator);
+    }
+
+    /**
+     * Takes {@link #headLock} on a thread that may have a thread state attached (here or in another interpreter). A
+     * pause's requester holds the lock while it waits for attached threads to stop, so blocking on it attached would
+     * deadlock: the caller waits detached instead, lets the lock go, attaches again (waiting out the pause), and
+     * tries again. Partner: {@link StopTheWorld#stopLocked}.
+     */
+    void lockHead() {
+        while (!headLock.tryLock()) {
+            ThreadState self = runtime.current();
+            if (self == null) {
+                headLock.lock();
+                return;
+            }
+            self.detach();
+            headLock.lock();
+            // holding it while attaching would deadlock with a requester that set requested and waits for the lock
+            headLock.unlock();
+            self.attach();
+        }
+    }
+
+    /** Clears {@code ts}'s table slot and index; the caller holds {@link #headLock}. */
+    void removeThreadLocked(ThreadState ts) {
+        threads[ts.index] = null;
+        indexes.clear(ts.index);
     }
 
     /** The thread table; the caller holds {@link #headLock}. */
@@ -165,12 +212,75 @@ public final class Interpreter {
         return out;
     }
 
+    /**
+     * Thread states in the table: open ones, and those whose thread ended without closing them and that nobody has
+     * reaped yet ({@link #reapDeadThreads()}).
+     */
     public int threadCount() {
-        headLock.lock();
+        lockHead();
         try {
             return indexes.cardinality();
         } finally {
             headLock.unlock();
+        }
+    }
+
+    /** Thread states in the table whose thread is still alive. */
+    private int liveThreadCount() {
+        lockHead();
+        try {
+            int n = 0;
+            for (ThreadState ts : threads) {
+                n += ts != null && ts.thread.isAlive() ? 1 : 0;
+            }
+            return n;
+        } finally {
+            headLock.unlock();
+        }
+    }
+
+    private boolean hasDeadThreads() {
+        lockHead();
+        try {
+            for (ThreadState ts : threads) {
+                if (ts != null && !ts.thread.isAlive()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            headLock.unlock();
+        }
+    }
+
+    /**
+     * Reaps the thread states of this interpreter whose thread ended without closing them: what {@code close()}
+     * would have done is done on their behalf, and their indexes are free again (protocol: {@link ThreadReaper}).
+     * Thread-state creation and collections do it too; this is for a caller that wants it now. Any thread may call
+     * it: the work runs on the caller's thread state if it is attached here, else on a temporary one (a thread state
+     * attached elsewhere is detached meanwhile). A safe point: the caller may stop here for another thread's pause.
+     *
+     * @return how many thread states were reaped
+     * @throws IllegalStateException if this interpreter is destroyed, or the caller has a detached thread state here
+     */
+    public int reapDeadThreads() {
+        checkLive();
+        if (!hasDeadThreads()) {
+            return 0;
+        }
+        ThreadState current = runtime.current();
+        if (current != null && current.interp == this) {
+            return ThreadReaper.reapDead(current);
+        }
+        if (current != null) {
+            current.detach();
+        }
+        try (ThreadState temporary = newThreadStateInternal(false)) {
+            return ThreadReaper.reapDead(temporary);
+        } finally {
+            if (current != null) {
+                current.attach();
+            }
         }
     }
 
@@ -214,7 +324,7 @@ public final class Interpreter {
     }
 
     void adoptDelayed(DelayedDecrefs d) {
-        synchronized (this) {
+        synchronized (orphanLock) {
             d.drainTo(orphanObjects, orphanGoals);
         }
     }
@@ -222,7 +332,7 @@ public final class Interpreter {
     /** Runs closed threads' delayed decrefs: all of them ({@code all}, world stopped) or those due. */
     void processOrphans(ThreadState ts, boolean all) {
         LongArrayList due = new LongArrayList();
-        synchronized (this) {
+        synchronized (orphanLock) {
             LongArrayList keepObjs = new LongArrayList();
             LongArrayList keepGoals = new LongArrayList();
             for (int i = 0; i < orphanObjects.size(); i++) {
@@ -278,9 +388,11 @@ public final class Interpreter {
     }
 
     /**
-     * Destroys an interpreter this API made, whatever its reference count: see the class comment.
+     * Destroys an interpreter this API made, whatever its reference count: see the class comment. Thread states
+     * whose thread ended without closing them are reaped first ({@link #reapDeadThreads()}).
      *
-     * @throws IllegalStateException for the main or an adopted interpreter, or with thread states still open
+     * @throws IllegalStateException for the main or an adopted interpreter, or with thread states of live threads
+     *                               still open
      */
     public DestroyReport destroy() {
         if (whence != Whence.API) {
@@ -294,7 +406,8 @@ public final class Interpreter {
         if (state == DESTROYED) {
             throw new IllegalStateException("interpreter " + id + " is already destroyed");
         }
-        int open = threadCount();
+        // dead threads' states do not count: the temporary thread state below reaps them when it is made
+        int open = liveThreadCount();
         if (open != 0) {
             throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
         }

@@ -15,7 +15,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * during the pause sees {@code requested} after its CAS (Dekker pair with the requester's state read) and suspends.
  * Start: clear {@code requested}, then SUSPENDED → DETACHED and unpark each, then release the locks. The
  * requester's own thread state, if it belongs here, stays attached and is skipped; one whose thread died without
- * closing it counts as stopped.
+ * closing it counts as stopped until it is reaped ({@link ThreadReaper}: the reaper holds the head lock, so it works
+ * between pauses or as the requester of one, and CLOSED states are neither stopped nor started).
  *
  * <p>A requester that is attached elsewhere detaches while it waits for {@link #mutex} (so a concurrent requester
  * never waits for it) and re-attaches before it stops anyone.
@@ -75,6 +76,7 @@ final class StopTheWorld {
         Thread me = Thread.currentThread();
         requester = me;
         requested = true;
+        // partner: Interpreter.lockHead; an attached thread never blocks on this lock, so none we wait for waits here
         interp.headLock.lock();
         while (true) {
             int running = 0;

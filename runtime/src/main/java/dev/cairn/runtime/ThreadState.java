@@ -10,18 +10,20 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
 /**
  * A Java thread bound to an interpreter (CPython's {@code PyThreadState}): its id (the owner id written into the
  * objects it makes, never reused), its per-thread index in the interpreter's table (reserved at creation, released
- * at close), its allocator heap, its QSBR handle, its biased-RC merge queue and its heap-type counts.
+ * at close or when reaped), its allocator heap, its QSBR handle, its biased-RC merge queue and its heap-type counts.
  *
  * <p>States (an int, written with CAS): DETACHED ↔ ATTACHED by the thread itself; DETACHED → SUSPENDED and
  * SUSPENDED → DETACHED only by a stop-the-world requester; ATTACHED → SUSPENDED by the thread itself at a
  * checkpoint when a stop is requested; DETACHED → MERGING → DETACHED by a thread that queues an object to this
- * detached owner and merges its queue for it ({@link BrcQueues}). An attached thread may use objects; a detached one holds nothing (it is in
- * a blocking call) and counts as stopped; attaching during a stop waits for the world to start
- * ({@link StopTheWorld}).
+ * detached owner and merges its queue for it ({@link BrcQueues}); ATTACHED, DETACHED or (by the pause's requester)
+ * SUSPENDED → CLOSED by a reaper once the thread has ended without closing ({@link ThreadReaper}). An attached
+ * thread may use objects; a detached one holds nothing (it is in a blocking call) and counts as stopped; attaching
+ * during a stop waits for the world to start ({@link StopTheWorld}).
  *
  * <p>Confinement: every method except {@link #id()}, {@link #index()}, {@link #interpreter()} and
  * {@link #isAttached()} must be called on the bound thread. A thread has at most one attached thread state at a
- * time. Close a thread state on its thread before the thread ends.
+ * time. Close a thread state on its thread before the thread ends; one left open is reaped later on its behalf
+ * ({@link ThreadReaper}), which frees nothing that is still referenced but leaves work and memory pending until then.
  */
 public final class ThreadState implements AutoCloseable {
 
@@ -57,12 +59,12 @@ public final class ThreadState implements AutoCloseable {
     final QsbrThread qsbr;
     /** Objects queued to this owner by other threads; guarded by its {@link BrcQueues} bucket lock. */
     final LongArrayList mergeQueue = new LongArrayList();
-    /** Owner only (the GC reads it with the world stopped). */
+    /** Owner only (the GC reads it with the world stopped; after the owner's death, its reaper). */
     final TypeRefcounts typeRefcounts = new TypeRefcounts();
-    /** Owner only. */
+    /** Owner only (after the owner's death, its reaper). */
     final DelayedDecrefs delayed = new DelayedDecrefs();
 
-    /** DETACHED, ATTACHED, SUSPENDED or CLOSED; see the class comment for who writes what. */
+    /** DETACHED, ATTACHED, SUSPENDED, MERGING or CLOSED; see the class comment for who writes what. */
     private volatile int state = DETACHED;
     /** BREAK_* bits: set by other threads (getAndBitwiseOr), cleared by this one. */
     private volatile int breaker;
@@ -89,7 +91,7 @@ public final class ThreadState implements AutoCloseable {
         return id;
     }
 
-    /** This thread's slot in its interpreter's table, reused after close. */
+    /** This thread's slot in its interpreter's table, reused after close or reaping. */
     public int index() {
         return index;
     }

@@ -7,8 +7,9 @@ import dev.cairn.runtime.internal.ObjectLayout;
  * One thread's reference counts of heap types (CPython's per-thread {@code refcounts} array), indexed by type id,
  * so that making instances of one type on many threads never writes the type's memory.
  *
- * <p>Written only by its thread; read and zeroed by {@link #mergeInto} on that thread at close, or by the GC while
- * the world is stopped (the stop orders it after the owner's last write). A type's true count is its shared count
+ * <p>Written only by its thread; read and zeroed by {@link #mergeInto} on that thread at close, by the GC while the
+ * world is stopped (the stop orders it after the owner's last write), or by the reaper of a thread that ended
+ * without closing ({@link ThreadReaper}; the thread's end orders it). A type's true count is its shared count
  * plus the sum of every thread's slot, so only the GC (which merges all of them first) decides that a type died.
  */
 final class TypeRefcounts {
