@@ -35,7 +35,11 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar dev.cairn.bench.alloc.LarsonMemory
  *     [peer=cairn-checked|cairn-unchecked|glibc|mimalloc] [threads] [slots] [steps] [generations]
- *     [both|churn|steady] [rounds]</pre>
+ *     [both|churn|steady] [rounds] [release]</pre>
+ *
+ * <p>{@code release}: after filling the slots the main thread calls {@code Allocator.releaseCurrentThread()} (Cairn
+ * only), so its segments go to the abandoned pool where the workers adopt them. Without it the main thread's pages,
+ * whose blocks the workers free, wait for a thread that never allocates again to collect them.
  *
  * <p>Footprints are reported above the allocator's footprint before the run (glibc's arenas also serve the JVM).
  */
@@ -59,6 +63,11 @@ public final class LarsonMemory {
         /** The highest footprint the allocator itself recorded, or -1 when it keeps none (then samples count). */
         long peakFootprint();
 
+        /** The calling thread is done allocating (Cairn: releases its heap); false where the peer has no such call. */
+        default boolean releaseCurrentThread() {
+            return false;
+        }
+
         @Override
         void close();
     }
@@ -73,6 +82,7 @@ public final class LarsonMemory {
         System.out.printf("larson memory: peer %s, %d threads x %d slots of %d-%d B, %d steps x %d generations%n",
                 peer, threads, slots, MIN_SIZE, MAX_SIZE, steps, generations);
         int rounds = args.length > 6 ? Integer.parseInt(args[6]) : 3;
+        boolean release = args.length > 7 && args[7].equals("release");
         // Rounds alternate the modes, each on a fresh allocator; the first rounds run while the JIT is still
         // compiling (about 1 s of interpreted and C1 code here), so read the last round.
         for (int round = 1; round <= rounds; round++) {
@@ -82,19 +92,23 @@ public final class LarsonMemory {
                 }
                 try (Subject subject = subject(peer)) {
                     System.out.print("  round " + round);
-                    run(subject, churn, threads, slots, churn ? steps : steps * generations, churn ? generations : 1);
+                    run(subject, churn, threads, slots, churn ? steps : steps * generations, churn ? generations : 1,
+                            release);
                 }
             }
         }
     }
 
-    private static void run(Subject subject, boolean churn, int threads, int slots, long steps, int generations)
-            throws InterruptedException {
+    private static void run(Subject subject, boolean churn, int threads, int slots, long steps, int generations,
+            boolean release) throws InterruptedException {
         long baseline = subject.footprint();
         Slice[] slices = new Slice[threads];
         for (int t = 0; t < threads; t++) {
             slices[t] = new Slice(subject, slots, new SplitMix64(0x1A450L + t));
         }
+        // The main thread filled every slot and now only waits: the workers' frees of its blocks land on its pages'
+        // cross-thread lists, which only it collects. With "release" it says it is done allocating first.
+        boolean released = release && subject.releaseCurrentThread();
         AtomicLong peakLive = new AtomicLong(liveBytes(slices));
         AtomicLong peakSampled = new AtomicLong(subject.footprint());
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -143,7 +157,8 @@ public final class LarsonMemory {
         long peak = (subject.peakFootprint() >= 0 ? subject.peakFootprint() : peakSampled.get()) - baseline;
         System.out.printf(" %-9s %8.1f ms  peak live %6.1f MiB  peak footprint %6.1f MiB  ratio %.2f%s%n",
                 churn ? "churn" : "no churn", elapsed / 1e6, mib(peakLive.get()), mib(peak),
-                peak / (double) peakLive.get(), subject.peakFootprint() >= 0 ? "" : " (sampled every ms)");
+                peak / (double) peakLive.get(), (subject.peakFootprint() >= 0 ? "" : " (sampled every ms)")
+                        + (released ? " (main released its heap after the fill)" : ""));
         for (Slice slice : slices) {
             slice.freeAll();
         }
@@ -258,6 +273,12 @@ public final class LarsonMemory {
             @Override
             public long peakFootprint() {
                 return allocator.stats().peakCommittedBytes();
+            }
+
+            @Override
+            public boolean releaseCurrentThread() {
+                allocator.releaseCurrentThread();
+                return true;
             }
 
             @Override
