@@ -2,6 +2,8 @@ package dev.cairn.runtime;
 
 import dev.cairn.alloc.Allocator;
 import dev.cairn.alloc.AllocatorConfig;
+import dev.cairn.alloc.DumpOptions;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -150,6 +152,30 @@ public final class Runtime implements AutoCloseable {
             all.get(i).stw.mutex.unlock();
         }
         stopAll.unlock();
+    }
+
+    /** {@link #dumpHeap(Path, DumpOptions)} with {@link DumpOptions#DEFAULT}. */
+    public void dumpHeap(Path path) {
+        dumpHeap(path, DumpOptions.DEFAULT);
+    }
+
+    /**
+     * Writes the runtime's heap dump: the main allocator's, through {@link Interpreter#dumpHeap(Path, DumpOptions)}
+     * of the main interpreter, so its OBJECTS section holds the runtime-wide immortals (the static types, None, the
+     * booleans, the small ints, the interned strs) and the objects of every interpreter on the main allocator (the
+     * main one and those made with {@link InterpreterConfig#sharedAllocator()}), all of them stopped for the whole
+     * dump. An interpreter with its own allocator ({@link InterpreterConfig#isolated()}) is not in it: a dump is one
+     * allocator's file (the format has one address space per file, and the pauses of interpreters that share no
+     * memory need not be taken together), so dump such an interpreter with its own
+     * {@link Interpreter#dumpHeap(Path, DumpOptions)}. A caller that holds {@link #stopTheWorld()} keeps it.
+     *
+     * @throws IllegalStateException if the runtime is closed, or the caller holds the pauses of some but not all of
+     *                               the interpreters on the main allocator
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    public void dumpHeap(Path path, DumpOptions options) {
+        checkOpen();
+        main.dumpHeap(path, options);
     }
 
     long nextThreadId() {

@@ -107,7 +107,7 @@ public final class HeapDump implements AutoCloseable {
         return parsed.samples == null ? List.of() : parsed.samples;
     }
 
-    /** The runtime's objects, when an interpreter took the dump ({@code Interpreter.dumpHeap}). */
+    /** The runtime's objects, when the runtime took the dump ({@code Interpreter.dumpHeap} or {@code Runtime}'s). */
     public Optional<ObjectsSection> objects() {
         return Optional.ofNullable(parsed.objects);
     }

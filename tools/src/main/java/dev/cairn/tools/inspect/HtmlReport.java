@@ -6,16 +6,19 @@ import dev.cairn.tools.heapdump.SegmentInfo;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code html}: one self-contained page (inline CSS and script, nothing fetched): the address space (a strip per
  * segment, a cell per page coloured by how full it is), and the summary, size-class, segment, thread, site and
- * validation tables. Clicking a size class (in the table or on a cell) highlights its pages; so does opening the
- * page with {@code #bin=N}.
+ * validation tables, and, for a runtime's dump (one with an OBJECTS section), the live objects per type as the
+ * {@code objects} command ranks them. Clicking a size class (in the table or on a cell) highlights its pages; so
+ * does opening the page with {@code #bin=N}.
  *
  * <p>Stable hooks for tests and scripts: {@code #summary}, {@code #address-space}, {@code .segment-strip},
  * {@code .page-cell[data-bin]}, {@code #bins .bin-row[data-bin]}, {@code #bin-detail}, {@code #segments},
- * {@code #threads}, {@code #sites}, {@code #validate}.
+ * {@code #threads}, {@code #sites}, {@code #objects .object-row[data-type]} (runtime dumps only),
+ * {@code #validate}.
  */
 final class HtmlReport {
 
@@ -82,19 +85,47 @@ final class HtmlReport {
         out.append("<section id=\"bins\"><h2>Size classes</h2><div id=\"bin-detail\"></div>");
         @SuppressWarnings("unchecked")
         List<Report> bins = (List<Report>) BinsCommand.run(dump, options).get("bins");
-        table(out, bins, true);
+        table(out, bins, row -> "<tr class=\"bin-row\" data-bin=\"" + row.get("bin") + "\" data-size=\""
+                + esc(String.valueOf(row.get("blockSize"))) + "\">");
         out.append("</section>\n");
         section(out, "segments", "Segments", (List<?>) SegmentsCommand.run(dump, options).get("segments"));
         section(out, "threads", "Heaps and threads", (List<?>) ThreadsCommand.run(dump, options).get("heaps"));
         section(out, "sites", "Allocation sites", (List<?>) SitesCommand.run(dump, options).get("sites"));
+        objects(out, dump, options);
         Report validate = ValidateCommand.run(dump, options);
         out.append("<section id=\"validate\"><h2>Validation</h2><p").append(
                 ((Integer) validate.get("violationCount")) == 0 ? ">" : " class=\"bad\">")
                 .append(esc(validate.get("violationCount") + " violations; " + validate.get("consistency")))
                 .append("</p>");
-        table(out, (List<?>) validate.get("violations"), false);
+        table(out, (List<?>) validate.get("violations"), row -> "<tr>");
         out.append("</section>\n<script>").append(SCRIPT).append("</script>\n</body></html>\n");
         return out.toString();
+    }
+
+    /**
+     * The {@code objects} command's report (totals, then a row per type, most bytes first), so the page and the
+     * command never disagree. An allocator's dump has no OBJECTS section and gets no part: saying "no objects" there
+     * would read as an empty runtime.
+     */
+    private static void objects(StringBuilder out, HeapDump dump, Options options) {
+        if (dump.objects().isEmpty()) {
+            return;
+        }
+        // --type switches the command to one type's records; the page always shows the table of types
+        Options byType = new Options(options.dump(), "objects", null, null, null, null, options.live(),
+                options.contents(), false, options.debug(), options.top(), options.limit());
+        Report report = ObjectsCommand.run(dump, byType);
+        Report totals = new Report();
+        report.entries().forEach((key, value) -> {
+            if (!(value instanceof List<?>) && !key.equals("present")) {
+                totals.put(key, value);
+            }
+        });
+        out.append("<section id=\"objects\"><h2>Objects</h2>");
+        keyValues(out, "runtime", totals);
+        table(out, (List<?>) report.get("byType"), row -> "<tr class=\"object-row\" data-type=\""
+                + esc(String.valueOf(row.get("type"))) + "\">");
+        out.append("</section>\n");
     }
 
     private static void addressSpace(StringBuilder out, HeapDump dump) {
@@ -180,11 +211,12 @@ final class HtmlReport {
 
     private static void section(StringBuilder out, String id, String title, List<?> rows) {
         out.append("<section id=\"").append(id).append("\"><h2>").append(esc(title)).append("</h2>");
-        table(out, rows, false);
+        table(out, rows, row -> "<tr>");
         out.append("</section>\n");
     }
 
-    private static void table(StringBuilder out, List<?> rows, boolean binRows) {
+    /** A table of {@code rows} (reports with the same keys); {@code rowTag} opens each row with its hooks. */
+    private static void table(StringBuilder out, List<?> rows, Function<Report, String> rowTag) {
         if (rows.isEmpty()) {
             out.append("<p>(none)</p>");
             return;
@@ -195,8 +227,7 @@ final class HtmlReport {
         out.append("</tr>");
         for (Object o : rows) {
             Report row = (Report) o;
-            out.append(binRows ? "<tr class=\"bin-row\" data-bin=\"" + row.get("bin") + "\" data-size=\""
-                    + esc(String.valueOf(row.get("blockSize"))) + "\">" : "<tr>");
+            out.append(rowTag.apply(row));
             for (String key : first.entries().keySet()) {
                 out.append("<td>").append(esc(TextRenderer.text(row.get(key)))).append("</td>");
             }

@@ -41,7 +41,8 @@ public final class InspectCli {
                                  refcounts, top first; --type NAME lists that type's objects, --limit N
               diff OTHER         growth from DUMP to OTHER per size class, segment, site and object type
               blocks --bin N     blocks of size class N (-1: huge); --live, --contents, --limit N
-              html [-o FILE]     one self-contained HTML page (default: DUMP.html)
+              html [-o FILE]     one self-contained HTML page (default: DUMP.html), with objects per type
+                                 when the runtime took the dump
             options: --json (every command), --top N (ranked tables, default 10), --debug (stack traces)
             """;
 

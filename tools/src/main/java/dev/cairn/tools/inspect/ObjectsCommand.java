@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * {@code objects}: the runtime's live objects per type (objects, bytes, immortal ones, reference counts), most bytes
  * first; {@code --type NAME} lists the objects of one type with their header fields instead. Needs a dump taken by
- * an interpreter ({@code Interpreter.dumpHeap}); on an allocator's dump it says there are none.
+ * the runtime ({@code Interpreter.dumpHeap}, {@code Runtime.dumpHeap}); on an allocator's dump it says there are none.
  */
 final class ObjectsCommand {
 

@@ -2,12 +2,14 @@ package dev.cairn.tools.heapdump;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.cairn.runtime.Dicts;
 import dev.cairn.runtime.Interpreter;
 import dev.cairn.runtime.InterpreterConfig;
 import dev.cairn.runtime.Ints;
 import dev.cairn.runtime.Lists;
 import dev.cairn.runtime.Ref;
 import dev.cairn.runtime.Runtime;
+import dev.cairn.runtime.Strs;
 import dev.cairn.runtime.ThreadState;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -189,6 +191,76 @@ class ObjectDumpTest {
             }
             interp.release();
         }
+    }
+
+    /**
+     * {@code Runtime.dumpHeap} is the main allocator's dump: the immortals, the main interpreter's objects and those
+     * of an interpreter sharing its allocator, not those of an isolated one; the same under the caller's own
+     * runtime-wide pause. Three thread states of one thread, detached during the dump, hold the objects.
+     */
+    @Test
+    void theRuntimesDumpHoldsTheMainAllocatorsInterpretersOnly() throws Exception {
+        Path free = dir.resolve("runtime.cdump");
+        Path stopped = dir.resolve("runtime-stopped.cdump");
+        Runtime closed;
+        long mainId;
+        try (Runtime rt = Runtime.create()) {
+            closed = rt;
+            mainId = rt.mainInterpreter().id();
+            Interpreter shared = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            Interpreter isolated = rt.newInterpreter(InterpreterConfig.isolated());
+            ThreadState main = rt.mainInterpreter().newThreadState();
+            long[] strs = {Strs.of(main, "m0"), Strs.of(main, "m1"), Strs.of(main, "m2"), Strs.of(main, "m3")};
+            main.detach();
+            ThreadState sharing = shared.newThreadState();
+            long[] lists = {Lists.create(sharing), Lists.create(sharing), Lists.create(sharing)};
+            sharing.detach();
+            ThreadState alone = isolated.newThreadState();
+            long[] dicts = new long[5];
+            for (int i = 0; i < dicts.length; i++) {
+                dicts[i] = Dicts.create(alone);
+            }
+            alone.detach();
+
+            rt.dumpHeap(free);
+            rt.stopTheWorld();
+            try {
+                rt.dumpHeap(stopped);
+            } finally {
+                rt.startTheWorld();
+            }
+
+            drop(main, strs);
+            drop(sharing, lists);
+            drop(alone, dicts);
+            shared.release();
+            isolated.release();
+        }
+        for (Path path : new Path[] {free, stopped}) {
+            try (HeapDump dump = HeapDump.open(path)) {
+                ObjectsSection section = dump.objects().orElseThrow();
+                assertEquals(mainId, section.interpreterId(), "dumped as the main interpreter");
+                assertEquals(2, section.interpreters(), "main and the sharing interpreter, not the isolated one");
+                Map<String, Integer> mortal = new TreeMap<>();
+                Map<String, Integer> immortal = new TreeMap<>();
+                for (ObjectRecord o : section.objects()) {
+                    assertEquals(dump.liveBlockSize(o.address()), o.size(), "each record is a live block");
+                    (o.immortal() ? immortal : mortal).merge(section.typeOf(o).name(), 1, Integer::sum);
+                }
+                assertEquals(Map.of("str", 4, "list", 3), mortal, path.toString());
+                assertEquals(1, immortal.get("NoneType"));
+                assertEquals(262, immortal.get("int"), "the small ints");
+            }
+        }
+        assertThrows(IllegalStateException.class, () -> closed.dumpHeap(dir.resolve("closed.cdump")));
+    }
+
+    private static void drop(ThreadState ts, long[] objects) {
+        ts.attach();
+        for (long obj : objects) {
+            Ref.decref(ts, obj);
+        }
+        ts.close();
     }
 
     @Test

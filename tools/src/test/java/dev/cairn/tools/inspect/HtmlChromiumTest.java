@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cairn.tools.heapdump.DumpFixtures;
+import dev.cairn.tools.heapdump.ObjectFixtures;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +61,29 @@ class HtmlChromiumTest {
         chromium(chromium, "--screenshot=" + png, "--window-size=1280,1800", html.toUri() + "#bin=36");
         assertTrue(Files.size(png) > 10_000, "screenshot written: " + png);
         System.out.println("HTML report screenshot: " + png);
+    }
+
+    @Test
+    void theObjectsTableOfARuntimeDumpLoads() throws Exception {
+        Path chromium = findChromium();
+        assumeTrue(chromium != null, "chromium is not installed: HTML report not tested in a browser"
+                + " (apt-get install chromium; .ci/run installs it)");
+        Path dump = dir.resolve("objects.cdump");
+        ObjectFixtures.twoThreads(dump);
+        Path html = dir.resolve("objects.html");
+        Cli cli = Cli.run(dump.toString(), "html", "-o", html.toString());
+        assertEquals(0, cli.code(), cli.toString());
+
+        Matcher bin = Pattern.compile("class=\"bin-row\" data-bin=\"(\\d+)\"").matcher(Files.readString(html));
+        assertTrue(bin.find(), "a size class holds the objects");
+        String dom = chromium(chromium, "--dump-dom", html.toUri() + "#bin=" + bin.group(1));
+        assertTrue(dom.contains("<section id=\"objects\"><h2>Objects</h2>"), "the Objects part in the DOM");
+        assertEquals(ObjectFixtures.EXPECTED.size(), count(dom, "class=\"object-row\""), "a row per type");
+        Matcher point = Pattern.compile("<tr class=\"object-row\" data-type=\"Point\"><td>Point</td><td>[^<]*</td>"
+                + "<td>true</td><td>17</td>").matcher(dom);
+        assertTrue(point.find(), "Point: a heap type with 17 objects");
+        // the page's script still runs with the new part in it: the linked size class got selected
+        assertTrue(dom.contains("<div id=\"bin-detail\">size class " + bin.group(1) + " ("), dom);
     }
 
     private static int count(String text, String what) {
