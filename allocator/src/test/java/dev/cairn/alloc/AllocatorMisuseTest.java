@@ -98,8 +98,18 @@ class AllocatorMisuseTest {
     @Test
     void badSizesAndAlignments() {
         withAllocator(allocator -> {
+            // pages of the small, medium and large classes exist first: the malloc fast path must refuse a
+            // negative size itself, not only when it happens to find no page and falls to the slow path
+            long[] held = {allocator.malloc(16), allocator.malloc(3000), allocator.malloc(200_000)};
             rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.malloc(-1));
+            rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.malloc(-3000));
+            rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.heap().malloc(-16));
             rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.malloc(Long.MIN_VALUE));
+            rejects(allocator, OutOfMemoryError.class, Long.toString(Long.MAX_VALUE),
+                    () -> allocator.malloc(Long.MAX_VALUE));
+            for (long block : held) {
+                allocator.free(block);
+            }
             rejects(allocator, IllegalArgumentException.class, "overflows",
                     () -> allocator.calloc(Long.MAX_VALUE / 2, 3));
             rejects(allocator, IllegalArgumentException.class, "overflows", () -> allocator.calloc(-1, 8));

@@ -145,7 +145,7 @@ public final class HeapImpl implements Heap {
         long page;
         if (Long.compareUnsigned(size, SizeClasses.DIRECT_MAX) <= 0) {
             page = direct[(int) ((size + 15) >>> 4)];
-        } else if (size <= SizeClasses.LARGE_MAX) {
+        } else if (Long.compareUnsigned(size, SizeClasses.LARGE_MAX) <= 0) { // unsigned: negative sizes go to mallocGeneric, which refuses them
             // Above the direct table: the bin's current page is the head of its queue (0 when it has none).
             page = queue[SizeClasses.binOf(size)];
             if (page == 0) {
@@ -455,6 +455,9 @@ public final class HeapImpl implements Heap {
     private long mallocHuge(long size, long alignment) {
         if (alignment > store.segmentSize()) {
             throw Errors.alignmentTooLarge(alignment, store.segmentSize());
+        }
+        if (size > Long.MAX_VALUE - SizeClasses.ALIGNMENT) { // rounding up would wrap: name the size asked for
+            throw new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: larger than the address space");
         }
         long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
         long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, checked);
