@@ -42,8 +42,8 @@ class AllocatorMisuseTest {
                 rejects(allocator, IllegalArgumentException.class, "not the start of a block",
                         () -> allocator.free(bad));
                 rejects(allocator, IllegalArgumentException.class, "not the start", () -> allocator.usableSize(bad));
-                rejects(allocator, IllegalArgumentException.class, "not the start",
-                        () -> allocator.realloc(bad, 10));
+                rejects(allocator, IllegalArgumentException.class, "realloc(0x",
+                        () -> allocator.realloc(bad, 10)); // the error names the call that was made
             }
             allocator.free(p);
             allocator.free(huge);
@@ -59,6 +59,7 @@ class AllocatorMisuseTest {
             rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.free(p));
             rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.usableSize(p));
             rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.realloc(p, 10));
+            rejects(allocator, IllegalArgumentException.class, "realloc(0x", () -> allocator.realloc(p, 10));
             long q = allocator.malloc(64);
             runOnOtherThread(() -> allocator.free(q));
             rejects(allocator, IllegalArgumentException.class, "freed by another thread", () -> allocator.free(q));

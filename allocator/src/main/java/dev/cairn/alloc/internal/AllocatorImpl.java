@@ -205,7 +205,7 @@ public final class AllocatorImpl implements Allocator {
         if (address == 0) {
             return heap.malloc(newSize);
         }
-        long usable = usableSize(address);
+        long usable = usableSize("realloc", address);
         if (newSize <= usable && newSize >= usable / 2) {
             return address; // fits, and does not waste more than half the block
         }
@@ -515,16 +515,21 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public long usableSize(long address) {
+        return usableSize("usableSize", address);
+    }
+
+    /** The usable size of a live block, proven in checked mode; errors name {@code op}, the caller's operation. */
+    private long usableSize(String op, long address) {
         checkOpen();
         if (!checked) {
             return blockSizeOf(pageOf(address));
         }
         if (address == 0) {
-            throw Errors.notOurs("usableSize", address);
+            throw Errors.notOurs(op, address);
         }
-        long page = checkedPage("usableSize", address);
+        long page = checkedPage(op, address);
         if (!Pages.isLive(page, address) || Pages.isRemoteFreed(page, address)) {
-            throw Errors.notLive("usableSize", address);
+            throw Errors.notLive(op, address);
         }
         return blockSizeOf(page);
     }
