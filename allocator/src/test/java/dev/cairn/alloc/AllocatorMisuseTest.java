@@ -92,6 +92,9 @@ class AllocatorMisuseTest {
                 other.validate();
             }
             rejects(allocator, IllegalArgumentException.class, "not an address", () -> allocator.usableSize(0));
+            rejects(allocator, IllegalArgumentException.class, "heap segment",
+                    () -> allocator.free(java.lang.foreign.MemorySegment.ofArray(new byte[16])));
+            allocator.free(java.lang.foreign.MemorySegment.NULL); // the segment form of free(0)
             allocator.free(0); // C's free(NULL)
         });
     }

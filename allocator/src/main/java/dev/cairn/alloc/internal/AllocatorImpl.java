@@ -303,6 +303,9 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public void free(MemorySegment segment) {
+        if (!segment.isNative()) { // its address() is an offset into a Java array, which free would take for 0 or worse
+            throw new IllegalArgumentException("free(" + segment + "): a heap segment, not a block of this allocator");
+        }
         free(segment.address());
     }
 
