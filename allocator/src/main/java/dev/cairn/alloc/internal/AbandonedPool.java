@@ -108,17 +108,29 @@ final class AbandonedPool {
 
     /**
      * Collects every page of a held segment (leaving the tag when {@code tagged}, clearing it otherwise), clears the
-     * pages' queue links and flags, and unformats and purges the pages with no block in use. Returns the pool entry
-     * describing what is left, or {@code null} when no page is in use any more.
+     * pages' queue links and flags, and unformats the pages with no block in use. Returns the pool entry describing
+     * what is left, or {@code null} when no page is in use any more.
+     *
+     * <p>Purging: the pages emptied here and the pages the last owner retired without purging yet (its purge queue
+     * is dropped when it gives the segment up) are purged here, one call each, only if the segment stays: when
+     * nothing is left the caller releases the whole segment, which purges it in one call. Purging them page by page
+     * first cost a thread that reaps a dead heap about 20 {@code madvise} calls per segment (docs/benchmarks.md,
+     * "What a new thread pays").
      */
     private Entry settle(long segment, boolean tagged) {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         int usedPages = Raw.getInt(segment + SEG_USED_PAGES);
         long live = 0;
         long binsWithRoom = 0;
+        long[] toPurge = new long[8];
+        int purges = 0;
         for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
+                if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                    Raw.putShort(page + FLAGS, (short) 0);
+                    toPurge = push(toPurge, purges++, page);
+                }
                 continue;
             }
             collectedRemote.add(Pages.collectExclusive(page, tagged));
@@ -129,7 +141,7 @@ final class AbandonedPool {
             int used = Raw.getInt(page + USED);
             if (used == 0) {
                 Pages.unformat(page);
-                store.purgePage(segment, page);
+                toPurge = push(toPurge, purges++, page);
                 usedPages--;
             } else {
                 live += used;
@@ -141,10 +153,21 @@ final class AbandonedPool {
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);
         Raw.putLong(segment + SEG_ABANDONED_LIVE, live);
         if (usedPages == 0) {
-            return null;
+            return null; // released whole by the caller: no page-by-page purge first
+        }
+        for (int i = 0; i < purges; i++) {
+            store.purgePage(segment, toPurge[i]);
         }
         boolean hasUnused = usedPages < count - Raw.getInt(segment + SEG_FIRST_PAGE);
         return new Entry(segment, Raw.getInt(segment + SEG_KIND), binsWithRoom, hasUnused);
+    }
+
+    private static long[] push(long[] array, int index, long value) {
+        if (index == array.length) {
+            array = java.util.Arrays.copyOf(array, index * 2);
+        }
+        array[index] = value;
+        return array;
     }
 
     // ------------------------------------------------------------------------------------------------ reclaim

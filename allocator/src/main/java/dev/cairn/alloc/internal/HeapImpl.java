@@ -599,7 +599,9 @@ public final class HeapImpl implements Heap {
      */
     void abandonAll() {
         closed = true;
-        purgeExpired(true);
+        // Retired pages keep their PURGE_PENDING flag: the pool's settle purges them if their segment stays pooled,
+        // or the segment's release purges them with it (see AbandonedPool.settle).
+        purgeQueue.clear();
         for (List<Long> list : segments) {
             for (long segment : list) {
                 pool.abandon(segment);
