@@ -62,7 +62,8 @@ public final class AllocatorImpl implements Allocator {
         this.checked = config.checked();
         this.freeFill = config.freeFill();
         this.cookie = ThreadLocalRandom.current().nextLong() | 1;
-        this.store = new SegmentStore(SegmentSpace.create(config.segmentConfig()), cookie, config.commitLimit());
+        this.store = new SegmentStore(SegmentSpace.create(config.segmentConfig()), cookie, config.commitLimit(),
+                config.purgeDelay().toNanos());
         this.map = store.map();
         this.segmentMask = -store.segmentSize();
         // The page every empty direct-table slot points at: its free list is always empty.

@@ -250,6 +250,7 @@ public final class HeapImpl implements Heap {
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);
         }
+        store.purgeExpiredCache();
         int bin = binFor(size, alignment);
         if (bin < 0) {
             long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));

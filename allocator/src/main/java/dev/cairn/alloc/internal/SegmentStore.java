@@ -14,9 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link AddressMap} (so a checked free rejects every address that is not in a live segment of this allocator),
  * formatted, and given back.
  *
- * <p>Released normal segments are purged, unregistered and parked in a small cache before they are unmapped. The
- * cache saves {@code mmap} calls under churn, and it also closes a race: a checked free that looked a segment up
- * just before its release still reads mapped (zeroed) memory, whose cookie no longer matches, instead of faulting.
+ * <p>Released normal segments are unregistered and parked in a small cache before they are unmapped. The cache
+ * saves {@code mmap} calls under churn, and it also closes a race: a checked free that looked a segment up just
+ * before its release still reads mapped memory, whose cookie (cleared at release) no longer matches, instead of
+ * faulting. A cached segment is purged only once the allocator's purge delay has passed ({@link #purgeExpiredCache},
+ * from the heaps' slow paths; at once when the delay is zero), so a thread that starts just after another ended
+ * takes the segment back resident instead of faulting its metadata and pages in again (docs/benchmarks.md, "What a
+ * new thread pays"). {@code collect()} unmaps the whole cache.
  *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
@@ -30,12 +34,29 @@ final class SegmentStore {
     private final long segmentSize;
     private final long commitLimit;
     private final ConcurrentHashMap<Long, Segment> live = new ConcurrentHashMap<>();
-    private final ArrayDeque<Segment> cache = new ArrayDeque<>();
+    /** Newest first; guarded by {@code this}. */
+    private final ArrayDeque<Cached> cache = new ArrayDeque<>();
+    /** Cached segments not purged yet: lets the slow path skip the monitor when there is nothing to purge. */
+    private volatile int unpurgedCached;
+    private final long purgeDelayNanos;
+
+    /** A released segment, resident until {@code purgeAt} (nanoTime) unless {@code purged}. */
+    private static final class Cached {
+        final Segment segment;
+        final long purgeAt;
+        boolean purged;
+
+        Cached(Segment segment, long purgeAt) {
+            this.segment = segment;
+            this.purgeAt = purgeAt;
+        }
+    }
     /** Walks hold the read side; giving a segment back holds the write side. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock releaseLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
 
-    SegmentStore(SegmentSpace space, long cookie, long commitLimit) {
+    SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos) {
+        this.purgeDelayNanos = purgeDelayNanos;
         this.space = space;
         this.segmentSize = space.segmentSize();
         this.map = AddressMap.create(Long.numberOfTrailingZeros(segmentSize));
@@ -231,10 +252,18 @@ final class SegmentStore {
         map.remove(base, segment.size());
         Raw.putLongRelease(base + SEG_COOKIE, 0); // a racing checked free now sees a foreign header
         if (segment.size() == segmentSize) {
-            space.purge(segment, 0, segmentSize);
+            boolean purgeNow = purgeDelayNanos <= 0;
+            if (purgeNow) {
+                space.purge(segment, 0, segmentSize);
+            }
             synchronized (this) {
                 if (cache.size() < CACHE_LIMIT) {
-                    cache.push(segment);
+                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos);
+                    cached.purged = purgeNow;
+                    cache.push(cached);
+                    if (!purgeNow) {
+                        unpurgedCached++;
+                    }
                     return;
                 }
             }
@@ -251,7 +280,8 @@ final class SegmentStore {
                 resident += dev.cairn.segments.ProcessMemory.residentBytes(segment);
             }
             synchronized (this) {
-                for (Segment segment : cache) {
+                for (Cached cached : cache) {
+                    Segment segment = cached.segment;
                     resident += dev.cairn.segments.ProcessMemory.residentBytes(segment);
                 }
             }
@@ -264,14 +294,37 @@ final class SegmentStore {
     /** Unmaps every cached segment (collect, close). */
     void trimCache() {
         while (true) {
-            Segment segment;
+            Cached cached;
             synchronized (this) {
-                segment = cache.poll();
+                cached = cache.poll();
+                if (cached != null && !cached.purged) {
+                    unpurgedCached--;
+                }
             }
-            if (segment == null) {
+            if (cached == null) {
                 return;
             }
-            space.release(segment);
+            space.release(cached.segment);
+        }
+    }
+
+    /**
+     * Purges the cached segments whose delay has passed (from the heaps' slow paths). Under the monitor, so a
+     * segment is never purged after {@link #takeCached} handed it out.
+     */
+    void purgeExpiredCache() {
+        if (unpurgedCached == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        synchronized (this) {
+            for (Cached cached : cache) {
+                if (!cached.purged && cached.purgeAt - now <= 0) {
+                    space.purge(cached.segment, 0, segmentSize);
+                    cached.purged = true;
+                    unpurgedCached--;
+                }
+            }
         }
     }
 
@@ -279,8 +332,16 @@ final class SegmentStore {
         return cache.size();
     }
 
+    /** The most recently cached segment (the likeliest to be resident still), or {@code null}. */
     private synchronized Segment takeCached() {
-        return cache.poll();
+        Cached cached = cache.poll();
+        if (cached == null) {
+            return null;
+        }
+        if (!cached.purged) {
+            unpurgedCached--;
+        }
+        return cached.segment;
     }
 
     private void register(Segment segment) {
