@@ -45,6 +45,27 @@ class RuntimeMisuseTest {
     }
 
     @Test
+    void addressesInsideASegmentThatAreNotObjectsAreRefusedWithoutReadingThem() {
+        try (Runtime rt = Runtime.create()) {
+            try (ThreadState ts = rt.mainInterpreter().newThreadState()) {
+                long obj = Strs.of(ts, "a live object");
+                long segment = obj & -(32L << 20); // the default segment size
+                // interior pointers, and addresses in parts of the segment no page was ever formatted (and possibly
+                // never committed) in: reading the object magic there used to crash the JVM
+                for (long bad : new long[] {obj + 8, obj + 16, segment + (30L << 20), segment + (16L << 20) + 64,
+                        segment + (32L << 20) - 8}) {
+                    assertFalse(Ref.isObject(ts, bad), Long.toHexString(bad));
+                    assertThrows(IllegalArgumentException.class, () -> Ref.refcount(ts, bad));
+                    assertThrows(IllegalArgumentException.class, () -> Strs.value(ts, bad));
+                }
+                assertEquals("a live object", Strs.value(ts, obj));
+                Ref.decref(ts, obj);
+                assertFalse(Ref.isObject(ts, obj), "freed");
+            }
+        }
+    }
+
+    @Test
     void objectsOfDestroyedInterpretersAndWrongKindsAreRefused() {
         try (Runtime rt = Runtime.create()) {
             Interpreter dying = rt.newInterpreter(InterpreterConfig.isolated());
