@@ -89,34 +89,25 @@ public final class ObjectsSection {
 
     /** The type whose type object is at {@code address}, or null. */
     public ObjectType typeAt(long address) {
-        int lo = 0;
-        int hi = types.size() - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            int order = Long.compareUnsigned(types.get(mid).address(), address);
-            if (order == 0) {
-                return types.get(mid);
-            }
-            if (order < 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return null;
+        int index = indexOf(types.size(), i -> types.get(i).address(), address);
+        return index < 0 ? null : types.get(index);
     }
 
     /** The object at {@code address}, or null. */
     public ObjectRecord objectAt(long address) {
-        List<ObjectRecord> objects = objects();
+        int index = indexOf(count, i -> file.get(U64, recordsOffset + (long) i * recordSize), address);
+        return index < 0 ? null : objects().get(index);
+    }
+
+    /** Binary search over {@code n} addresses in ascending unsigned order (both tables are sorted); -1 if absent. */
+    private static int indexOf(int n, java.util.function.IntToLongFunction addressAt, long address) {
         int lo = 0;
-        int hi = count - 1;
+        int hi = n - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            long at = file.get(U64, recordsOffset + (long) mid * recordSize);
-            int order = Long.compareUnsigned(at, address);
+            int order = Long.compareUnsigned(addressAt.applyAsLong(mid), address);
             if (order == 0) {
-                return objects.get(mid);
+                return mid;
             }
             if (order < 0) {
                 lo = mid + 1;
@@ -124,7 +115,7 @@ public final class ObjectsSection {
                 hi = mid - 1;
             }
         }
-        return null;
+        return -1;
     }
 
     /**
