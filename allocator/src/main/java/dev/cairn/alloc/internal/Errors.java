@@ -71,6 +71,10 @@ final class Errors {
                 + hex(block) + " to " + hex(next) + ", outside the page (a write after free?)");
     }
 
+    static OutOfMemoryError largerThanAddressSpace(long size) {
+        return new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: larger than the address space");
+    }
+
     static OutOfMemoryError outOfMemory(long size, Throwable cause) {
         OutOfMemoryError error = new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: "
                 + cause.getMessage());

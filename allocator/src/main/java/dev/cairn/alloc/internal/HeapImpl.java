@@ -458,7 +458,7 @@ public final class HeapImpl implements Heap {
             throw Errors.alignmentTooLarge(alignment, store.segmentSize());
         }
         if (size > Long.MAX_VALUE - SizeClasses.ALIGNMENT) { // rounding up would wrap: name the size asked for
-            throw new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: larger than the address space");
+            throw Errors.largerThanAddressSpace(size);
         }
         long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
         long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, checked);

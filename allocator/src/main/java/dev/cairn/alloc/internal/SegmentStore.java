@@ -175,7 +175,7 @@ final class SegmentStore {
         long blockOffset = align(metadataSize(1) + (checked ? 16 : 0), Math.max(alignment, 64));
         long total = blockOffset + blockSize;
         if (total < 0 || total > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
-            throw new OutOfMemoryError("Cairn: cannot allocate " + blockSize + " bytes: larger than the address space");
+            throw Errors.largerThanAddressSpace(blockSize);
         }
         long reserveSize = align(total, segmentSize);
         Segment segment = space.reserveHuge(reserveSize);
