@@ -77,6 +77,14 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     boolean owns(long address);
 
     /**
+     * Whether {@code address} is the start of a block of this allocator that is allocated now (neither freed nor
+     * waiting in {@link #freeDelayed}), without throwing: what {@link #usableSize} proves before it answers. Checked
+     * mode proves it from the page's bitmaps; an unchecked allocator keeps no bitmaps and answers
+     * {@link #owns(long)}. Safe for any address.
+     */
+    boolean isLive(long address);
+
+    /**
      * The calling thread's heap. A platform thread gets a heap of its own on first use; virtual threads share a
      * small set of heaps (about two per carrier thread), each locked for the length of one call.
      */

@@ -1,6 +1,7 @@
 package dev.cairn.alloc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,6 +97,36 @@ class AllocatorMisuseTest {
                     () -> allocator.free(java.lang.foreign.MemorySegment.ofArray(new byte[16])));
             allocator.free(java.lang.foreign.MemorySegment.NULL); // the segment form of free(0)
             allocator.free(0); // C's free(NULL)
+        });
+    }
+
+    @Test
+    void isLiveAnswersForAnyAddressWithoutThrowing() {
+        withAllocator(allocator -> {
+            try (Allocator other = Allocator.create()) {
+                long small = allocator.malloc(64);
+                long large = allocator.malloc(200_000);
+                long huge = allocator.malloc(40L << 20);
+                long freed = allocator.malloc(64);
+                allocator.free(freed);
+                long delayed = allocator.malloc(64);
+                allocator.freeDelayed(delayed); // pending: no longer the caller's
+                long segment = small & -(32L << 20); // the default segment size
+                for (long live : new long[] {small, large, huge}) {
+                    assertTrue(allocator.isLive(live), Long.toHexString(live));
+                }
+                for (long bad : new long[] {0, 8, 4096, -16, Long.MIN_VALUE, Long.MAX_VALUE & ~15, small + 16,
+                        large + 4096, huge + 16, huge + (1L << 20), freed, delayed, segment + (30L << 20),
+                        other.malloc(64)}) {
+                    assertFalse(allocator.isLive(bad), Long.toHexString(bad));
+                }
+                allocator.free(small);
+                assertFalse(allocator.isLive(small));
+                allocator.free(large);
+                allocator.free(huge);
+                assertFalse(allocator.isLive(huge));
+                allocator.validate();
+            }
         });
     }
 

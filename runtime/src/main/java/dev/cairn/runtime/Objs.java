@@ -52,8 +52,8 @@ final class Objs {
         Interpreter in = ts.interp;
         // A live block start proven by the allocator (checked mode), not just an address inside a live segment:
         // parts of a segment are not committed, and reading the magic there would crash the JVM.
-        if (!isLiveBlock(in.allocator, obj)
-                && (in.runtime.mainAllocator == in.allocator || !isLiveBlock(in.runtime.mainAllocator, obj))) {
+        if (!in.allocator.isLive(obj)
+                && (in.runtime.mainAllocator == in.allocator || !in.runtime.mainAllocator.isLive(obj))) {
             throw notAnObject(ts, obj, "not a live block of this interpreter's memory");
         }
         if (ObjectLayout.blockKind(obj) != KIND_OBJECT) {
@@ -62,19 +62,6 @@ final class Objs {
         int slot = ObjectLayout.interpSlot(obj);
         if (slot != 0 && slot != in.slot) {
             throw notAnObject(ts, obj, "it belongs to another interpreter");
-        }
-    }
-
-    /** Whether {@code address} is the start of a live block of {@code allocator} (proven, in checked mode). */
-    private static boolean isLiveBlock(Allocator allocator, long address) {
-        if (!allocator.owns(address)) {
-            return false;
-        }
-        try {
-            allocator.usableSize(address);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false; // inside a segment, but not a live block start
         }
     }
 

@@ -4,9 +4,12 @@ import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
 
 /**
- * Reference counting on object addresses ({@link BiasedRc} does the work). {@code incref}/{@code decref} are the
- * hot path: they check their arguments only with assertions enabled ({@code -ea}); every other operation of the
- * typed APIs checks them always.
+ * Reference counting on object addresses ({@link BiasedRc} does the work). With a checked allocator (the default)
+ * {@code incref}/{@code decref} prove their argument a live object of the interpreter first, as every typed API
+ * does, so a bad address is an {@link IllegalArgumentException} and never a write into memory that is not an
+ * object. With an unchecked allocator they trust it, as {@code Py_INCREF} does, and stay a few instructions (then
+ * they check only with assertions enabled, {@code -ea}). The runtime's own paths count through {@link BiasedRc}
+ * directly: the objects they hold are proven already.
  */
 public final class Ref {
 
@@ -14,11 +17,17 @@ public final class Ref {
     }
 
     public static void incref(ThreadState ts, long obj) {
+        if (ts.checked) {
+            Objs.check(ts, obj);
+        }
         assert checked(ts, obj);
         BiasedRc.incref(ts, obj);
     }
 
     public static void decref(ThreadState ts, long obj) {
+        if (ts.checked) {
+            Objs.check(ts, obj);
+        }
         assert checked(ts, obj);
         BiasedRc.decref(ts, obj);
     }

@@ -57,6 +57,8 @@ public final class ThreadState implements AutoCloseable {
     final Thread thread;
     final Heap heap;
     final QsbrThread qsbr;
+    /** The interpreter's allocator is checked: {@code Ref.incref}/{@code decref} prove their argument first. */
+    final boolean checked;
     /** Objects queued to this owner by other threads; guarded by its {@link BrcQueues} bucket lock. */
     final LongArrayList mergeQueue = new LongArrayList();
     /** Owner only (the GC reads it with the world stopped; after the owner's death, its reaper). */
@@ -80,6 +82,7 @@ public final class ThreadState implements AutoCloseable {
         this.thread = Thread.currentThread();
         this.heap = interp.allocator.heap();
         this.qsbr = interp.allocator.qsbrThread();
+        this.checked = interp.allocator.config().checked();
     }
 
     public Interpreter interpreter() {

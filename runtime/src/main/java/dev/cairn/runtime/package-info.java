@@ -17,7 +17,8 @@
  *     state's interpreter (or a runtime immortal) → {@link java.lang.IllegalArgumentException}; the wrong type →
  *     {@code IllegalArgumentException}; a closed, detached or foreign thread state, or a destroyed interpreter →
  *     {@link java.lang.IllegalStateException} or {@link java.lang.WrongThreadException}. {@code Ref.incref} and
- *     {@code Ref.decref} check only with assertions enabled, to stay a few instructions.</li>
+ *     {@code Ref.decref} check too, with a checked allocator (the default); with an unchecked one they trust their
+ *     argument, to stay a few instructions.</li>
  * <li>Long-running loops call {@link dev.cairn.runtime.ThreadState#checkpoint()}; blocking calls are made
  *     detached.</li>
  * </ul>

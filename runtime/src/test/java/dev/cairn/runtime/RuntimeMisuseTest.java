@@ -66,6 +66,31 @@ class RuntimeMisuseTest {
     }
 
     @Test
+    void increfAndDecrefProveTheirArgumentWithACheckedAllocator() {
+        try (Runtime rt = Runtime.create()) {
+            try (ThreadState ts = rt.mainInterpreter().newThreadState()) {
+                long obj = Strs.of(ts, "counted");
+                long segment = obj & -(32L << 20); // the default segment size
+                // each of these used to be read and written as an object header: a crash or a silent corruption
+                for (long bad : new long[] {0, 0x1000, 12_345, obj + 8, segment + (30L << 20)}) {
+                    assertThrows(IllegalArgumentException.class, () -> Ref.incref(ts, bad), Long.toHexString(bad));
+                    assertThrows(IllegalArgumentException.class, () -> Ref.decref(ts, bad), Long.toHexString(bad));
+                }
+                assertEquals(1, Ref.refcount(ts, obj));
+                Ref.incref(ts, obj);
+                assertEquals(2, Ref.refcount(ts, obj));
+                Ref.decref(ts, obj);
+                Ref.decref(ts, obj); // the last reference: freed
+                assertThrows(IllegalArgumentException.class, () -> Ref.decref(ts, obj), "decref after free");
+                assertThrows(IllegalArgumentException.class, () -> Ref.incref(ts, obj), "incref after free");
+                long next = Strs.of(ts, "still works");
+                assertEquals("still works", Strs.value(ts, next));
+                Ref.decref(ts, next);
+            }
+        }
+    }
+
+    @Test
     void objectsOfDestroyedInterpretersAndWrongKindsAreRefused() {
         try (Runtime rt = Runtime.create()) {
             Interpreter dying = rt.newInterpreter(InterpreterConfig.isolated());

@@ -291,7 +291,7 @@ public final class AllocatorImpl implements Allocator {
                 Raw.putLong(word, live & ~bit);
                 freeLocal(page, address);
             } else {
-                if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: clearBits in Pages.collect
+                if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: clearRemoteBits in Pages.splice
                     throw Errors.remotelyFreed("free", address);
                 }
                 freeRemote(page, address);
@@ -319,10 +319,14 @@ public final class AllocatorImpl implements Allocator {
         }
         checkOpen();
         HeapImpl heap = registry.threadHeap();
-        if (heap != null) {
-            heap.delayedFreesSeen = true;
+        if (heap != null && heap.delayedHandle != null) {
+            heap.delayedHandle.defer(address); // the same handle DelayedFrees holds for this thread
+            return;
         }
-        delayed.defer(address);
+        QsbrThread handle = delayed.defer(address);
+        if (heap != null) {
+            heap.delayedHandle = handle;
+        }
     }
 
     /**
@@ -402,19 +406,37 @@ public final class AllocatorImpl implements Allocator {
      * use, an exact block start. Throws naming {@code op} otherwise; reads nothing it has not proven mapped.
      */
     private long checkedPage(String op, long address) {
+        long page = blockPage(address);
+        if (page == NOT_OURS) {
+            throw Errors.notOurs(op, address);
+        }
+        if (page == NOT_BLOCK_START) {
+            throw Errors.notBlockStart(op, address);
+        }
+        return page;
+    }
+
+    private static final long NOT_OURS = -1;
+    private static final long NOT_BLOCK_START = -2;
+
+    /**
+     * The descriptor of the page whose block starts at {@code address}, read only where the radix tree and the
+     * segment cookie have proven the memory ours; {@link #NOT_OURS} or {@link #NOT_BLOCK_START} otherwise.
+     */
+    private long blockPage(long address) {
         long segment = map.lookup(address);
         if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
-            throw Errors.notOurs(op, address);
+            return NOT_OURS;
         }
         long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
         long blocksBytes = Raw.getLongAcquire(page + BLOCKS_BYTES); // partner: release store in Pages.format
         long offset = address - Raw.getLong(page + PAGE_START);
         if (Long.compareUnsigned(offset, blocksBytes) >= 0) {
-            throw Errors.notBlockStart(op, address);
+            return NOT_BLOCK_START;
         }
         long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
         if (index * Raw.getInt(page + BLOCK_SIZE) != offset) { // huge blocks: offset 0 is the only start
-            throw Errors.notBlockStart(op, address);
+            return NOT_BLOCK_START;
         }
         return page;
     }
@@ -536,6 +558,22 @@ public final class AllocatorImpl implements Allocator {
             throw Errors.notLive(op, address);
         }
         return blockSizeOf(page);
+    }
+
+    @Override
+    public boolean isLive(long address) {
+        checkOpen();
+        if (!checked) {
+            return map.lookup(address) != AddressMap.NOT_OURS;
+        }
+        long page = blockPage(address);
+        if (page < 0) {
+            return false;
+        }
+        long index = Pages.blockIndex(page, address);
+        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+        long bit = 1L << index;
+        return (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0; // live, not freed
     }
 
     @Override

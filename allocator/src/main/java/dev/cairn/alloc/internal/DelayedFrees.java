@@ -63,8 +63,11 @@ final class DelayedFrees {
         return thread;
     }
 
-    /** Queues a proven, pending block on the calling thread's handle (registered offline if it has none). */
-    void defer(long address) {
+    /**
+     * Queues a block on the calling thread's handle (registered offline if it has none) and returns the handle,
+     * which the thread's heap caches for the next delayed frees.
+     */
+    QsbrThread defer(long address) {
         QsbrThread thread = handle.get();
         if (thread == null) {
             thread = qsbr.register();
@@ -73,6 +76,7 @@ final class DelayedFrees {
             writerOnly.set(Boolean.TRUE);
         }
         thread.defer(address);
+        return thread;
     }
 
     /**
@@ -106,13 +110,10 @@ final class DelayedFrees {
      * this thread's due delayed frees, so a thread that allocates while it frees with delay gets its memory back
      * without waiting for 256 more delayed frees or a {@code collect()}.
      */
-    void onSlowPath(long slowPathCalls) {
+    void onSlowPath(QsbrThread thread, long slowPathCalls) {
         if ((slowPathCalls & (SLOW_PATH_INTERVAL - 1)) == 0) {
-            QsbrThread thread = handle.get();
-            if (thread != null) {
-                qsbr.advance();
-                thread.processDeferred();
-            }
+            qsbr.advance();
+            thread.processDeferred();
         }
     }
 

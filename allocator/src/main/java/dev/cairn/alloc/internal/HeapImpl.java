@@ -4,6 +4,7 @@ import static dev.cairn.alloc.internal.SegmentLayout.*;
 
 import dev.cairn.alloc.Heap;
 import dev.cairn.alloc.internal.size.SizeClasses;
+import dev.cairn.reclaim.QsbrThread;
 import dev.cairn.segments.raw.Raw;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -71,8 +72,11 @@ public final class HeapImpl implements Heap {
     private final List<ArrayDeque<Long>> retired = new ArrayList<>();
 
     volatile boolean closed;
-    /** Set once this heap's thread has called {@code freeDelayed}: only then does the slow path look for its queue. */
-    boolean delayedFreesSeen;
+    /**
+     * The thread's QSBR handle, cached here once it has called {@code freeDelayed} (null before): the delayed free
+     * finds it with the heap's thread-local lookup alone, and only then does the slow path look at its queue.
+     */
+    QsbrThread delayedHandle;
     long slowPathCalls;
     long pagesRetired;
     /** Blocks other threads freed into this heap's pages, counted when collected (no counter on the free path). */
@@ -244,8 +248,8 @@ public final class HeapImpl implements Heap {
             checkSharedOwner();
         }
         slowPathCalls++;
-        if (delayedFreesSeen) {
-            allocator.delayedFrees().onSlowPath(slowPathCalls);
+        if (delayedHandle != null) {
+            allocator.delayedFrees().onSlowPath(delayedHandle, slowPathCalls);
         }
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);

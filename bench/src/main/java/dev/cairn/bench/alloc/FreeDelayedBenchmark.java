@@ -22,7 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * What a delayed free costs next to a plain one, amortised, in nanoseconds per malloc + free pair of 64 bytes on
  * one thread (issue target: {@code freeDelayed} within 2x of {@code free}).
  *
- * <p>{@code free}: malloc then free. {@code freeDelayed}: malloc then {@code freeDelayed}; the block is queued on the
+ * <p>{@code free}: malloc then {@code Heap.free} (no thread-local lookup on the free). {@code allocatorFree}: malloc
+ * then {@code Allocator.free}, which finds the thread's heap as {@code Allocator.freeDelayed} must: the like-for-like
+ * baseline. {@code freeDelayed}: malloc then {@code Allocator.freeDelayed}; the block is queued on the
  * thread's QSBR handle and really freed when the queue is processed (every 256 items, once the goal is reached),
  * so the malloc side also pays for blocks that are not reused at once. {@code readers} online reader threads
  * (0 or 1) report a quiescent point in a loop, as a lock-free reader would between reads.
@@ -87,6 +89,13 @@ public class FreeDelayedBenchmark {
     public long free(Local local) {
         long p = local.heap.malloc(64);
         local.heap.free(p);
+        return p;
+    }
+
+    @Benchmark
+    public long allocatorFree(Local local) {
+        long p = local.heap.malloc(64);
+        allocator.free(p);
         return p;
     }
 
