@@ -199,6 +199,32 @@ class FreeDelayedTest {
     }
 
     @Test
+    void aThreadThatUnregistersItsHandleGetsANewOneAndKeepsFreeing() {
+        // a reader that leaves the domain the QSBR way (unregister) instead of releaseCurrentThread(): the allocator
+        // must not keep handing out, or deferring on, the dead handle
+        try (Allocator allocator = poisoning(true)) {
+            long first = allocator.malloc(64);
+            allocator.freeDelayed(first);
+            QsbrThread handle = allocator.qsbrThread();
+            handle.unregister(); // runs what is due, hands the rest to the domain
+            assertFalse(handle.isRegistered());
+            QsbrThread again = allocator.qsbrThread();
+            assertTrue(again.isRegistered());
+            again.quiescent();
+            for (int i = 0; i < 10_000; i++) { // through malloc's slow path too, which processes the queue
+                allocator.freeDelayed(allocator.malloc(64 + (i & 255)));
+            }
+            again.unregister();
+            allocator.freeDelayed(allocator.malloc(64));
+            allocator.collect(true);
+            allocator.validate();
+            allocator.releaseCurrentThread();
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+        }
+    }
+
+    @Test
     void plainFreePoisonsAtOnceSoTheReaderTestCanFail() {
         // The reader/writer test relies on the poison showing up in freed memory; prove that it does.
         try (Allocator allocator = poisoning(true)) {

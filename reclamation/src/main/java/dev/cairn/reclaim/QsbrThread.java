@@ -101,4 +101,10 @@ public sealed interface QsbrThread permits ThreadHandle {
      * frees the slot for reuse. The handle is unusable afterwards.
      */
     void unregister();
+
+    /**
+     * Whether this handle is still registered: false after {@link #unregister()}, or once the domain has
+     * unregistered it because its thread died. Any thread may ask.
+     */
+    boolean isRegistered();
 }

@@ -319,8 +319,9 @@ public final class AllocatorImpl implements Allocator {
         }
         checkOpen();
         HeapImpl heap = registry.threadHeap();
-        if (heap != null && heap.delayedHandle != null) {
-            heap.delayedHandle.defer(address); // the same handle DelayedFrees holds for this thread
+        QsbrThread cached = heap == null ? null : heap.delayedHandle;
+        if (cached != null && cached.isRegistered()) {
+            cached.defer(address); // the same handle DelayedFrees holds for this thread
             return;
         }
         QsbrThread handle = delayed.defer(address);

@@ -53,9 +53,10 @@ final class DelayedFrees {
     /** The calling thread's handle, registered and online (a reader). */
     QsbrThread participant() {
         QsbrThread thread = handle.get();
-        if (thread == null) {
+        if (thread == null || !thread.isRegistered()) { // none yet, or the caller unregistered it: a new one
             thread = qsbr.register();
             handle.set(thread);
+            writerOnly.remove();
         } else if (!thread.isAttached() && writerOnly.get() == Boolean.TRUE) {
             writerOnly.remove();
             thread.attach(); // registered offline by freeDelayed; now it reads too
@@ -69,7 +70,7 @@ final class DelayedFrees {
      */
     QsbrThread defer(long address) {
         QsbrThread thread = handle.get();
-        if (thread == null) {
+        if (thread == null || !thread.isRegistered()) {
             thread = qsbr.register();
             thread.detach();
             handle.set(thread);

@@ -249,7 +249,11 @@ public final class HeapImpl implements Heap {
         }
         slowPathCalls++;
         if (delayedHandle != null) {
-            allocator.delayedFrees().onSlowPath(delayedHandle, slowPathCalls);
+            if (delayedHandle.isRegistered()) {
+                allocator.delayedFrees().onSlowPath(delayedHandle, slowPathCalls);
+            } else {
+                delayedHandle = null; // the thread unregistered it; its next delayed free registers again
+            }
         }
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);

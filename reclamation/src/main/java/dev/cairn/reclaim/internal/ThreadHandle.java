@@ -102,6 +102,11 @@ public final class ThreadHandle implements QsbrThread {
     }
 
     @Override
+    public boolean isRegistered() {
+        return !slot.isRetired();
+    }
+
+    @Override
     public boolean isAttached() {
         checkUsable();
         return slot.loadSeqPlain() != Seq.OFFLINE;
