@@ -224,6 +224,93 @@ class FreeDelayedTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void delayedFreesOfAThreadThatEndsWithoutReleasingAreFreedByTheThreadThatReapsIt(boolean checked)
+            throws Exception {
+        // a writer's delayed frees wait in its heap's batch (DelayedBatch) until a batch is full or a hand-over
+        // point: when the writer ends without releasing anything, whoever reaps its heap must send them on
+        try (Allocator allocator = poisoning(checked)) {
+            long[] blocks = new long[10];
+            long[] keep = new long[1];
+            Thread writer = Thread.ofPlatform().start(() -> {
+                keep[0] = allocator.malloc(64); // keeps the page in use, so the freed blocks can be read
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = allocator.malloc(64); // one page, which keep[0] holds in use
+                    Blocks.fill(blocks[i], 64, i);
+                }
+                for (long block : blocks) {
+                    allocator.freeDelayed(block);
+                }
+            });
+            writer.join();
+            assertEquals(blocks.length, allocator.stats().delayedFreesPending());
+            if (checked) {
+                allocator.validate(); // the walk finds exactly the pending blocks the batches count
+                assertThrows(IllegalArgumentException.class, () -> allocator.free(blocks[0]), "still pending");
+            }
+            allocator.collect(true); // reaps the writer's heap, queues its batch here, and runs it: no reader holds it
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            for (long block : blocks) {
+                assertEquals(POISON_WORD, word(block, 8), "freed for real");
+            }
+            assertEquals(1, allocator.stats().blocksInUse());
+            allocator.free(keep[0]);
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().blocksInUse());
+            allocator.validate();
+            allocator.releaseCurrentThread();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void arenaBlocksAreRefusedBecauseTheArenaFreesThemWithoutWaiting(boolean checked) throws Exception {
+        // the arena's close unmaps its memory at once; a pending delayed free of one of its blocks ran later, on
+        // memory that was gone, and crashed the JVM
+        try (Allocator allocator = poisoning(checked)) {
+            CountDownLatch online = new CountDownLatch(1);
+            CountDownLatch stop = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread reader = reader(allocator, online, stop, QsbrThread::quiescent, failure);
+            online.await();
+            java.lang.foreign.Arena arena = allocator.newArena();
+            long block = arena.allocate(64).address();
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(block));
+            assertThrows(IllegalArgumentException.class, () -> allocator.qsbrThread().defer(block));
+            for (int i = 0; i < 100; i++) {
+                arena.allocate(100_000);
+            }
+            arena.close();
+            stop.countDown();
+            reader.join();
+            assertEquals(null, failure.get());
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            allocator.validate();
+            allocator.releaseCurrentThread();
+        }
+    }
+
+    @Test
+    void fullBatchesReachQsbrWithoutAnyCollect() {
+        // a thread that only frees with delay and never reaches a slow path still gets its memory back: each full
+        // batch goes to the QSBR queue, whose own processing frees the due ones
+        try (Allocator allocator = poisoning(true)) {
+            long first = allocator.malloc(64);
+            allocator.freeDelayed(first);
+            for (int i = 0; i < 100_000; i++) {
+                allocator.freeDelayed(allocator.malloc(64));
+            }
+            assertEquals(POISON_WORD, word(first, 8), "the first batch was freed long ago");
+            assertTrue(allocator.stats().delayedFreesPending() < 2_000, "bounded by the queue's processing");
+            allocator.validate();
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            allocator.releaseCurrentThread();
+        }
+    }
+
     @Test
     void plainFreePoisonsAtOnceSoTheReaderTestCanFail() {
         // The reader/writer test relies on the poison showing up in freed memory; prove that it does.

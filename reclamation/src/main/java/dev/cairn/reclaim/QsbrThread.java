@@ -84,6 +84,15 @@ public sealed interface QsbrThread permits ThreadHandle {
     void defer(Runnable work);
 
     /**
+     * Runs {@code work} once {@link #deferredAdvance()}'s goal is reached, counting {@code bytes} against this
+     * thread's deferred-bytes limit until it has run, as a deferred address counts its size: for work that frees
+     * memory in bulk (a batch of blocks whose unlinks all happened before this call).
+     *
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    void deferHolding(Runnable work, long bytes);
+
+    /**
      * Runs {@code work} once {@code goal} is reached.
      *
      * @throws IllegalArgumentException if {@code goal} is not a goal of this domain

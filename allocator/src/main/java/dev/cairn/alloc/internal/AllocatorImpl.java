@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The allocator domain: its segment store, its heaps, and the free paths (which start from an address, not from a
@@ -50,6 +51,8 @@ public final class AllocatorImpl implements Allocator {
      */
     private final java.util.Set<Long> orphanHuge = ConcurrentHashMap.newKeySet();
     private final DelayedFrees delayed;
+    /** Blocks in delayed-free batches handed to QSBR and not yet run (see DelayedBatch). */
+    private final AtomicLong batchedPending = new AtomicLong();
     private volatile boolean closed;
     // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
     private final long domainId = AllocatorManagement.nextDomainId();
@@ -154,8 +157,11 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void releaseCurrentThread() {
         checkOpen();
-        delayed.releaseCurrentThread();
         HeapImpl heap = registry.threadHeap();
+        if (heap != null) {
+            handOverDelayed(heap); // into the QSBR queue, which the unregistration hands to the domain
+        }
+        delayed.releaseCurrentThread();
         if (heap != null) {
             registry.release(heap);
         }
@@ -318,15 +324,132 @@ public final class AllocatorImpl implements Allocator {
             return;
         }
         checkOpen();
-        HeapImpl heap = registry.threadHeap();
-        QsbrThread cached = heap == null ? null : heap.delayedHandle;
-        if (cached != null && cached.isRegistered()) {
-            cached.defer(address); // the same handle DelayedFrees holds for this thread
+        long page = checked ? checkedPage("freeDelayed", address) : pageOf(address);
+        HeapImpl owner = refuseArenaBlock(page, address);
+        // The batch lives in the calling thread's heap: the block's own heap when this thread owns it (found from
+        // the segment header, which the proof has just read), else the thread-local lookup.
+        HeapImpl heap = owner != null && owner.role() == HeapImpl.Role.THREAD
+                && owner.ownerTid() == Thread.currentThread().threadId() ? owner : registry.threadHeap();
+        if (heap == null) { // a virtual thread, or a thread that never allocated: one QSBR item, marked by its hook
+            delayed.defer(address);
             return;
         }
-        QsbrThread handle = delayed.defer(address);
-        if (heap != null) {
+        if (checked) {
+            markPending(page, address);
+        }
+        DelayedBatch batch = heap.delayedBatch;
+        if (batch == null) {
+            batch = new DelayedBatch(this);
+            heap.delayedBatch = batch;
+        }
+        if (batch.add(address, blockSizeOf(page))) {
+            QsbrThread handle = handOverDelayed(heap);
             heap.delayedHandle = handle;
+            // Run what is due now, batch by batch: the queue's own threshold counts items, and an item is now a
+            // batch, so left to itself it would hold 256 batches of freed memory out of reuse (and out of cache).
+            delayed.advanceAndProcess(handle);
+        }
+    }
+
+    /**
+     * An arena's blocks go back when the arena closes, which does not wait for readers: a delayed free of one
+     * would free it again after its memory was gone. Returns the block's heap (null for an abandoned segment).
+     */
+    private HeapImpl refuseArenaBlock(long page, long address) {
+        HeapImpl owner = heapOf(page);
+        if (owner != null && owner.role() == HeapImpl.Role.ARENA) {
+            throw Errors.arenaBlock("freeDelayed", address);
+        }
+        return owner;
+    }
+
+    /**
+     * Hands the heap's filling batch of delayed frees to the calling thread's QSBR queue (see DelayedBatch): on the
+     * heap's own thread, or on the thread that reaps the heap of one that ended. Returns the handle used, or null
+     * when there was nothing to hand over.
+     */
+    QsbrThread handOverDelayed(HeapImpl heap) {
+        DelayedBatch batch = heap.delayedBatch;
+        if (batch == null || batch.count() == 0) {
+            return null;
+        }
+        heap.delayedBatch = null;
+        batchedPending.addAndGet(batch.count()); // before the batch can run, so the count never goes negative
+        return delayed.deferBatch(batch);
+    }
+
+    /**
+     * A handed-over batch whose goal is reached: every block is freed for real (see DelayedBatch), as
+     * {@link #releasePending} frees one, except that the owner's pending marks are cleared with one atomic AND per
+     * bitmap word rather than per block. A block whose mark is still set waits on its page's local list only inside
+     * this loop, where nothing allocates; the marks are cleared before a free that may empty its page (and hand the
+     * page's bitmaps back), and at the end.
+     */
+    void releasePendingBatch(long[] addresses, int count) {
+        long remoteWord = 0;
+        long remoteBits = 0;
+        try {
+            if (closed) {
+                return; // every segment is gone already
+            }
+            long me = Thread.currentThread().threadId();
+            for (int i = 0; i < count; i++) {
+                long address = addresses[i];
+                long page = pageOf(address);
+                if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) != me) {
+                    freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+                    continue;
+                }
+                if (checked) {
+                    long index = Pages.blockIndex(page, address);
+                    long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+                    long bit = 1L << index;
+                    Raw.putLong(word, Raw.getLong(word) & ~bit);
+                    if (word + 8 != remoteWord) {
+                        clearPendingMarks(remoteWord, remoteBits);
+                        remoteWord = word + 8;
+                        remoteBits = 0;
+                    }
+                    remoteBits |= bit;
+                    long state = Raw.getLong(page + STATE); // USED | FLAGS << 32 | RETAIN << 48
+                    if ((int) state <= 1 || (short) (state >>> 32) != 0) { // the free below may take the slow path
+                        clearPendingMarks(remoteWord, remoteBits);
+                        remoteWord = 0;
+                        remoteBits = 0;
+                    }
+                }
+                freeLocal(page, address);
+            }
+        } finally {
+            clearPendingMarks(remoteWord, remoteBits);
+            batchedPending.addAndGet(-count);
+        }
+    }
+
+    private static void clearPendingMarks(long remoteWord, long bits) {
+        if (bits != 0) {
+            Raw.getAndBitwiseAndLong(remoteWord, ~bits); // partner: markPending's OR (other bits: remote frees)
+        }
+    }
+
+    /**
+     * From the heap's malloc slow path, every {@link DelayedFrees#SLOW_PATH_INTERVAL}th call: hand the filling batch
+     * over, advance, and run the thread's due delayed frees, so a thread that allocates while it frees with delay
+     * gets its memory back without waiting for a full batch or a {@code collect()}.
+     */
+    void delayedFreesOnSlowPath(HeapImpl heap, long slowPathCalls) {
+        if ((slowPathCalls & (DelayedFrees.SLOW_PATH_INTERVAL - 1)) != 0) {
+            return;
+        }
+        QsbrThread handed = handOverDelayed(heap);
+        if (handed != null) {
+            heap.delayedHandle = handed;
+        }
+        QsbrThread handle = heap.delayedHandle;
+        if (handle != null && handle.isRegistered()) {
+            delayed.advanceAndProcess(handle);
+        } else {
+            heap.delayedHandle = null; // the thread unregistered it; its next hand-over registers again
         }
     }
 
@@ -336,6 +459,13 @@ public final class AllocatorImpl implements Allocator {
      */
     long markPending(long address) {
         long page = checkedPage("freeDelayed", address);
+        refuseArenaBlock(page, address);
+        markPending(page, address);
+        return blockSizeOf(page);
+    }
+
+    /** Marks a proven block pending: live and not yet freed, its remote bit set with an atomic OR. */
+    private void markPending(long page, long address) {
         long index = Pages.blockIndex(page, address);
         long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
         long bit = 1L << index;
@@ -345,7 +475,6 @@ public final class AllocatorImpl implements Allocator {
         if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
             throw Errors.remotelyFreed("freeDelayed", address);
         }
-        return blockSizeOf(page);
     }
 
     /** The real free of a pending block, on whichever thread runs the due deferred work (see DelayedFrees). */
@@ -369,9 +498,11 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
-    /** Usable size of a block already proven (the QSBR byte accounting of pending blocks). */
+    /** Unchecked mode, the QSBR domain's {@code sizeOf}: the block's size (and the refusal of arena blocks). */
     long pendingBlockSize(long address) {
-        return blockSizeOf(pageOf(address));
+        long page = pageOf(address);
+        refuseArenaBlock(page, address);
+        return blockSizeOf(page);
     }
 
     /** The descriptor of a block known to be ours: mask, or the map for a huge block past its first granule. */
@@ -394,12 +525,14 @@ public final class AllocatorImpl implements Allocator {
         return delayed.participant();
     }
 
-    DelayedFrees delayedFrees() {
-        return delayed;
-    }
-
+    /** Blocks marked pending and not yet freed: queued on QSBR one by one, in handed-over batches, or filling. */
     long delayedPending() {
-        return delayed.pending();
+        long filling = 0;
+        for (HeapImpl heap : registry.all()) {
+            DelayedBatch batch = heap.delayedBatch;
+            filling += batch == null ? 0 : batch.count();
+        }
+        return delayed.pending() + batchedPending.get() + filling;
     }
 
     /**
@@ -611,15 +744,18 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public void collect(boolean force) {
         checkOpen();
-        delayed.processCurrentThread();
+        registry.reapDead(); // first: a dead thread's unsent delayed frees join this thread's queue, run just below
         HeapImpl heap = registry.threadHeap();
+        if (heap != null) {
+            handOverDelayed(heap);
+        }
+        delayed.processCurrentThread();
         if (heap != null) {
             heap.collect(force);
         }
         if (force) {
             registry.shared().forEachLocked(shared -> shared.collect(true));
         }
-        registry.reapDead();
         pool.sweepAll();
         store.trimCache();
     }

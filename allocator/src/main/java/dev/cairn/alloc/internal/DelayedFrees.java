@@ -16,6 +16,9 @@ import dev.cairn.reclaim.QsbrThread;
  * every other writer's memory back just because it once deferred a free; if it also reads, it calls
  * {@code qsbrThread()}, which brings its handle online. The deferring thread never waits for itself.
  *
+ * <p>A thread with a heap gathers its delayed frees in a {@link DelayedBatch} first and hands the domain one item per
+ * batch; the per-address path below is for threads without a heap (virtual threads) and for direct defers.
+ *
  * <h2>Pending blocks (checked mode)</h2>
  * {@code freeDelayed} proves the block as {@code free} does, then sets its remote bit with an atomic OR: from then
  * on the block is <em>pending</em> (live bit and remote bit set, on no list), every second {@code free} or
@@ -64,11 +67,22 @@ final class DelayedFrees {
         return thread;
     }
 
-    /**
-     * Queues a block on the calling thread's handle (registered offline if it has none) and returns the handle,
-     * which the thread's heap caches for the next delayed frees.
-     */
+    /** Queues a block on the calling thread's handle (registered offline if it has none); returns the handle. */
     QsbrThread defer(long address) {
+        QsbrThread thread = writerHandle();
+        thread.defer(address);
+        return thread;
+    }
+
+    /** Queues a batch of proven, pending blocks as one item holding its bytes (see DelayedBatch). */
+    QsbrThread deferBatch(DelayedBatch batch) {
+        QsbrThread thread = writerHandle();
+        thread.deferHolding(batch, batch.bytes());
+        return thread;
+    }
+
+    /** The calling thread's handle, registered offline (a writer) if it has none or unregistered the one it had. */
+    private QsbrThread writerHandle() {
         QsbrThread thread = handle.get();
         if (thread == null || !thread.isRegistered()) {
             thread = qsbr.register();
@@ -76,7 +90,6 @@ final class DelayedFrees {
             handle.set(thread);
             writerOnly.set(Boolean.TRUE);
         }
-        thread.defer(address);
         return thread;
     }
 
@@ -106,18 +119,13 @@ final class DelayedFrees {
         }
     }
 
-    /**
-     * From the malloc slow path (where memory is wanted), every {@link #SLOW_PATH_INTERVAL}th call: advance and run
-     * this thread's due delayed frees, so a thread that allocates while it frees with delay gets its memory back
-     * without waiting for 256 more delayed frees or a {@code collect()}.
-     */
-    void onSlowPath(QsbrThread thread, long slowPathCalls) {
-        if ((slowPathCalls & (SLOW_PATH_INTERVAL - 1)) == 0) {
-            qsbr.advance();
-            thread.processDeferred();
-        }
+    /** Advances the write sequence and runs the thread's due delayed frees (malloc's slow path, see AllocatorImpl). */
+    void advanceAndProcess(QsbrThread thread) {
+        qsbr.advance();
+        thread.processDeferred();
     }
 
+    /** How often, in malloc slow-path calls, a thread that frees with delay hands over and runs its frees. */
     static final int SLOW_PATH_INTERVAL = 16;
 
     /** Blocks deferred and not yet freed, over all threads (the domain's address items: no counter of our own). */

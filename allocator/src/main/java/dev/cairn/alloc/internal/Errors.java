@@ -25,6 +25,11 @@ final class Errors {
                 + " never allocated)");
     }
 
+    static IllegalArgumentException arenaBlock(String op, long address) {
+        return new IllegalArgumentException(op + "(" + hex(address) + "): block of an arena, which frees all its"
+                + " blocks when it closes, without waiting for readers");
+    }
+
     static IllegalArgumentException remotelyFreed(String op, long address) {
         return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread,"
                 + " or its delayed free is pending (double free)");

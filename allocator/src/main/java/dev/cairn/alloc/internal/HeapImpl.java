@@ -72,10 +72,9 @@ public final class HeapImpl implements Heap {
     private final List<ArrayDeque<Long>> retired = new ArrayList<>();
 
     volatile boolean closed;
-    /**
-     * The thread's QSBR handle, cached here once it has called {@code freeDelayed} (null before): the delayed free
-     * finds it with the heap's thread-local lookup alone, and only then does the slow path look at its queue.
-     */
+    /** The thread's delayed frees not yet handed to QSBR (owner only; see DelayedBatch); null before the first. */
+    DelayedBatch delayedBatch;
+    /** The QSBR handle this heap's batches went to (null before the first): the slow path runs its due work. */
     QsbrThread delayedHandle;
     long slowPathCalls;
     long pagesRetired;
@@ -248,12 +247,8 @@ public final class HeapImpl implements Heap {
             checkSharedOwner();
         }
         slowPathCalls++;
-        if (delayedHandle != null) {
-            if (delayedHandle.isRegistered()) {
-                allocator.delayedFrees().onSlowPath(delayedHandle, slowPathCalls);
-            } else {
-                delayedHandle = null; // the thread unregistered it; its next delayed free registers again
-            }
+        if (delayedBatch != null || delayedHandle != null) {
+            allocator.delayedFreesOnSlowPath(this, slowPathCalls);
         }
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false);

@@ -126,6 +126,7 @@ final class HeapRegistry {
         if (closed || !heap.tryEnd()) {
             return;
         }
+        allocator.handOverDelayed(heap); // its blocks stay pending until their goal; the heap's thread is here
         heap.abandonAll();
         forget(heap);
         heapsReleased++;
@@ -158,6 +159,7 @@ final class HeapRegistry {
         int reaped = 0;
         for (HeapImpl heap : heaps.values()) {
             if (heap.ownerDead() && heap.tryEnd()) {
+                allocator.handOverDelayed(heap); // the dead thread's filling batch, onto this thread's QSBR queue
                 heap.abandonAll();
                 forget(heap);
                 reaped++;

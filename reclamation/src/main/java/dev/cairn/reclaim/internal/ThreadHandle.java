@@ -159,6 +159,16 @@ public final class ThreadHandle implements QsbrThread {
     }
 
     @Override
+    public void deferHolding(Runnable work, long bytes) {
+        Objects.requireNonNull(work, "work");
+        if (bytes < 0) {
+            throw new IllegalArgumentException("deferHolding: negative byte count " + bytes);
+        }
+        checkUsable();
+        enqueue(nextGoal(), 0, bytes, work);
+    }
+
+    @Override
     public void defer(Runnable work, long goal) {
         Objects.requireNonNull(work, "work");
         checkUsable();
