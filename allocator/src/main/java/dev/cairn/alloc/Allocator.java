@@ -102,7 +102,8 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
 
     /**
      * An {@link Arena} whose allocations come from a heap of its own and are all released at once on
-     * {@code close()}. Confined to the calling thread, like {@link Arena#ofConfined()}.
+     * {@code close()}. Confined to the calling thread, like {@link Arena#ofConfined()}. Close it before the
+     * allocator ({@link #close()}).
      */
     Arena newArena();
 
@@ -148,7 +149,12 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      */
     void dumpHeap(Path path, DumpOptions options);
 
-    /** Returns every segment to the OS; every later call throws {@link IllegalStateException}. Idempotent. */
+    /**
+     * Returns every segment to the OS; every later call throws {@link IllegalStateException}. Idempotent. Arenas of
+     * the calling thread that are still open are closed first ({@link #newArena()}); an open arena of another live
+     * thread makes this throw {@link IllegalStateException}, leaving the allocator open, since its segments stay
+     * accessible until that thread closes it.
+     */
     @Override
     void close();
 }

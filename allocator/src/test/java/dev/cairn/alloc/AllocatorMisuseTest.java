@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -184,6 +189,77 @@ class AllocatorMisuseTest {
     }
 
     @Test
+    void aRefusedMallocFromAnotherThreadLeavesTheHeapAsItWas() {
+        withAllocator(allocator -> {
+            Heap heap = allocator.heap();
+            Arena arena = allocator.newArena();
+            List<Long> blocks = new ArrayList<>();
+            List<MemorySegment> segments = new ArrayList<>();
+            for (int i = 0; i < 5000; i++) { // more than a page of 16-byte blocks: the current page is full
+                blocks.add(heap.malloc(16));
+                segments.add(arena.allocate(16));
+            }
+            for (int i = 0; i < blocks.size(); i += 2) { // the owner's frees wait on the page's local list
+                heap.free(blocks.get(i));
+                allocator.free(segments.get(i));
+            }
+            // the fast path used to take the local list before it checked the thread, and lost it when it threw
+            runOnOtherThread(() -> rejects(allocator, WrongThreadException.class, "belongs to thread",
+                    () -> heap.malloc(16)));
+            runOnOtherThread(() -> rejects(allocator, WrongThreadException.class, "belongs to thread",
+                    () -> arena.allocate(16)));
+            for (int i = 1; i < blocks.size(); i += 2) {
+                heap.free(blocks.get(i));
+            }
+            arena.close();
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        });
+    }
+
+    @Test
+    void closingTheAllocatorEndsItsOpenArenasFirst() throws InterruptedException {
+        Allocator allocator = Allocator.create();
+        MemorySegment mine = allocator.newArena().allocate(1 << 20);
+        CountDownLatch opened = new CountDownLatch(1);
+        CountDownLatch mayClose = new CountDownLatch(1);
+        Thread other = new Thread(() -> {
+            try (Arena theirs = allocator.newArena()) {
+                theirs.allocate(64).fill((byte) 1);
+                opened.countDown();
+                mayClose.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        other.start();
+        opened.await();
+        // another live thread's arena: its segments would outlive the memory under them
+        Throwable thrown = assertThrows(IllegalStateException.class, allocator::close);
+        assertTrue(thrown.getMessage().contains("arena"), thrown.getMessage());
+        allocator.validate(); // still open
+        mine.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+        mayClose.countDown();
+        other.join();
+        allocator.close();
+        // this thread's arena was closed with the allocator: an access used to hit unmapped memory (SIGSEGV)
+        assertFalse(mine.scope().isAlive());
+        assertThrows(IllegalStateException.class, () -> mine.get(ValueLayout.JAVA_BYTE, 0));
+    }
+
+    @Test
+    void tooLargeRequestsNameTheSizeAsked() {
+        withAllocator(allocator -> {
+            for (long size : new long[] {Long.MAX_VALUE - 16, Long.MAX_VALUE - 31, 1L << 62}) {
+                // the size used to be rounded up to the block size first, and the error named that instead
+                rejects(allocator, OutOfMemoryError.class, Long.toString(size), () -> allocator.malloc(size));
+                rejects(allocator, OutOfMemoryError.class, Long.toString(size),
+                        () -> allocator.mallocAligned(size, 4096));
+            }
+        });
+    }
+
+    @Test
     void everyCallAfterCloseIsRefused() {
         Allocator allocator = Allocator.create();
         long p = allocator.malloc(10);
@@ -193,7 +269,8 @@ class AllocatorMisuseTest {
         for (Runnable call : new Runnable[] {() -> allocator.malloc(10), () -> allocator.free(p),
                 () -> heap.malloc(10), () -> heap.malloc(1 << 20), () -> allocator.usableSize(p),
                 () -> allocator.owns(p), allocator::stats, allocator::validate, allocator::newArena,
-                () -> allocator.realloc(p, 100), () -> allocator.calloc(1, 1), () -> allocator.collect(true)}) {
+                () -> allocator.realloc(p, 100), () -> allocator.calloc(1, 1), () -> allocator.collect(true),
+                allocator::heap}) {
             Throwable thrown = assertThrows(IllegalStateException.class, call::run);
             assertTrue(thrown.getMessage().contains("closed"), thrown.getMessage());
         }

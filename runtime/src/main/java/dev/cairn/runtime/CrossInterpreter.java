@@ -149,9 +149,12 @@ public final class CrossInterpreter {
 
         @Override
         public synchronized void close() {
-            if (block != 0) {
-                Mem.putShort(block + ObjectLayout.BUF_KIND, (short) 0);
-                runtime.mainAllocator.free(block);
+            // under the runtime's monitor, so that Runtime.close cannot unmap the block between the test and the write
+            synchronized (runtime) {
+                if (block != 0 && !runtime.isClosed()) { // once the runtime is closed, the block went with its memory
+                    Mem.putShort(block + ObjectLayout.BUF_KIND, (short) 0);
+                    runtime.mainAllocator.free(block);
+                }
                 block = 0;
             }
         }

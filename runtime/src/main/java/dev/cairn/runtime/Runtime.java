@@ -210,6 +210,11 @@ public final class Runtime implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #close()} has run; stable while the caller holds this runtime's monitor. */
+    boolean isClosed() {
+        return closed;
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("runtime is closed");

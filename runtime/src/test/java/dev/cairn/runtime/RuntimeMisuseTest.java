@@ -116,4 +116,21 @@ class RuntimeMisuseTest {
             }
         }
     }
+
+    @Test
+    void sharedDataClosedAfterTheRuntimeTouchesNoMemory() {
+        Runtime rt = Runtime.create();
+        CrossInterpreter.Shared shared;
+        try (ThreadState ts = rt.mainInterpreter().newThreadState()) {
+            long obj = Strs.of(ts, "outlives its runtime");
+            shared = CrossInterpreter.share(ts, obj);
+            Ref.decref(ts, obj);
+        }
+        rt.close();
+        shared.close(); // used to write into the block after its memory was unmapped: a SIGSEGV
+        shared.close(); // idempotent
+        try (Runtime other = Runtime.create(); ThreadState ts = other.mainInterpreter().newThreadState()) {
+            assertThrows(IllegalArgumentException.class, () -> CrossInterpreter.unshare(ts, shared), "other runtime");
+        }
+    }
 }

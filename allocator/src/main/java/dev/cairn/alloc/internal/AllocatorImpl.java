@@ -53,6 +53,8 @@ public final class AllocatorImpl implements Allocator {
     private final DelayedFrees delayed;
     /** Blocks in delayed-free batches handed to QSBR and not yet run (see DelayedBatch). */
     private final AtomicLong batchedPending = new AtomicLong();
+    /** Arenas not closed yet: their segments must stop being accessible before {@link #close()} unmaps them. */
+    private final java.util.Set<CairnArena> openArenas = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
     private final long domainId = AllocatorManagement.nextDomainId();
@@ -151,6 +153,7 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public Heap heap() {
+        checkOpen(); // like every call after close, though the heap itself would refuse each use too
         return registry.currentHeap();
     }
 
@@ -719,7 +722,13 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public Arena newArena() {
         checkOpen();
-        return new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA));
+        CairnArena arena = new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA));
+        openArenas.add(arena);
+        return arena;
+    }
+
+    void arenaClosed(CairnArena arena) {
+        openArenas.remove(arena);
     }
 
     @Override
@@ -765,6 +774,7 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             return;
         }
+        closeArenas();
         if (config.dumpOnClose() != null) {
             dumpOnClose();
         }
@@ -778,6 +788,28 @@ public final class AllocatorImpl implements Allocator {
         store.releaseAll();
         store.space().close();
         metaArena.close();
+    }
+
+    /**
+     * An open arena's segments are alive until its confined scope closes, which only its own thread can do: the
+     * caller's arenas are closed here, and a live thread's open arena refuses the close, as unmapping the memory
+     * under its segments would make an access crash the JVM. A dead thread's arena can no longer be accessed.
+     */
+    private void closeArenas() {
+        Thread current = Thread.currentThread();
+        for (CairnArena arena : openArenas) {
+            Thread owner = arena.owner();
+            if (owner != current && owner.isAlive()) {
+                throw new IllegalStateException("cannot close the allocator: an arena of " + owner
+                        + " is still open (close it on its thread first)");
+            }
+        }
+        for (CairnArena arena : openArenas) {
+            if (arena.owner() == current) {
+                arena.closeScopeForAllocator();
+            }
+        }
+        openArenas.clear();
     }
 
     private void dumpOnClose() {

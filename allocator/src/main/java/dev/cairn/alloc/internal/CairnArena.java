@@ -15,6 +15,7 @@ final class CairnArena implements Arena {
     private final AllocatorImpl allocator;
     private final HeapImpl heap;
     private final Arena scope = Arena.ofConfined();
+    private final Thread owner = Thread.currentThread();
 
     CairnArena(AllocatorImpl allocator, HeapImpl heap) {
         this.allocator = allocator;
@@ -41,6 +42,19 @@ final class CairnArena implements Arena {
     @Override
     public void close() {
         scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
+        allocator.arenaClosed(this);
         allocator.registry().destroy(heap);
+    }
+
+    /** The thread the arena is confined to: the only one that can close its scope or touch its segments. */
+    Thread owner() {
+        return owner;
+    }
+
+    /** The allocator closes on the owner's thread: the segments die before the memory under them is unmapped. */
+    void closeScopeForAllocator() {
+        if (scope.scope().isAlive()) {
+            scope.close();
+        }
     }
 }

@@ -5,6 +5,7 @@ import static dev.cairn.alloc.internal.SegmentLayout.*;
 import dev.cairn.alloc.Heap;
 import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.reclaim.QsbrThread;
+import dev.cairn.segments.SegmentSpace;
 import dev.cairn.segments.raw.Raw;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -161,6 +162,9 @@ public final class HeapImpl implements Heap {
             long block = Raw.getLong(page + FREE);
             if (block == 0) {
                 // The owner's own frees refill the page without the slow path (the empty page's list is empty too).
+                if (checked && Thread.currentThread().threadId() != ownerTid) {
+                    checkSharedOwner(); // before the list is taken: a refused call must leave the page as it was
+                }
                 block = Raw.getLong(page + LOCAL_FREE);
                 Raw.putLong(page + LOCAL_FREE, 0);
             }
@@ -460,8 +464,8 @@ public final class HeapImpl implements Heap {
         if (alignment > store.segmentSize()) {
             throw Errors.alignmentTooLarge(alignment, store.segmentSize());
         }
-        if (size > Long.MAX_VALUE - SizeClasses.ALIGNMENT) { // rounding up would wrap: name the size asked for
-            throw Errors.largerThanAddressSpace(size);
+        if (size > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) { // the store's own limit, tested
+            throw Errors.largerThanAddressSpace(size); // before rounding up (which may wrap): name the size asked for
         }
         long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
         long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, checked);
