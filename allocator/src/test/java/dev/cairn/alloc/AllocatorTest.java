@@ -194,6 +194,35 @@ class AllocatorTest {
     }
 
     @Test
+    void aVisitorMayFreeTheBlocksItVisitsEvenTheLastOfASegment() {
+        // the walk holds the segment store's read lock; giving a segment back takes its write lock: a visitor that
+        // freed a huge block (or a segment's last block) waited for its own thread forever. Everything runs on the
+        // timeout's thread, which owns the blocks, so a hang fails the test instead of the build.
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+            try (Allocator allocator = Allocator.create(AllocatorConfig.builder().purgeDelay(java.time.Duration.ZERO)
+                    .build())) {
+                for (int i = 0; i < 3; i++) {
+                    allocator.malloc(40L << 20); // huge: a segment each
+                }
+                for (int i = 0; i < 2000; i++) {
+                    allocator.malloc(48 + (i % 7) * 100);
+                }
+                long reservedBefore = allocator.stats().reservedBytes();
+                allocator.visitBlocks((address, usable, bin, heap) -> {
+                    allocator.free(address);
+                    return true;
+                });
+                assertEquals(0, allocator.stats().blocksInUse());
+                assertTrue(allocator.stats().reservedBytes() < reservedBefore, "the huge segments were given back");
+                allocator.validate();
+                long p = allocator.malloc(64);
+                allocator.free(p);
+                allocator.validate();
+            }
+        });
+    }
+
+    @Test
     void collectReturnsFreedMemory() {
         try (Allocator allocator = Allocator.create()) {
             long committedStart = allocator.stats().committedBytes();

@@ -54,6 +54,12 @@ final class SegmentStore {
     /** Walks hold the read side; giving a segment back holds the write side. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock releaseLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /**
+     * Segments given back by a thread inside its own walk (a {@code visitBlocks} visitor that frees): the write
+     * side would wait for that thread's read side forever, so they are released when its walk ends.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> releasesAfterWalk =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos) {
         this.purgeDelayNanos = purgeDelayNanos;
@@ -91,7 +97,17 @@ final class SegmentStore {
                 action.accept(base);
             }
         } finally {
-            releaseLock.readLock().unlock();
+            endWalk();
+        }
+    }
+
+    /** Drops this thread's read side; when its last walk ends, gives back what it freed meanwhile. */
+    private void endWalk() {
+        releaseLock.readLock().unlock();
+        if (releaseLock.getReadHoldCount() == 0 && !releasesAfterWalk.isEmpty()) {
+            for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
+                release(base);
+            }
         }
     }
 
@@ -103,7 +119,7 @@ final class SegmentStore {
     }
 
     void unpin() {
-        releaseLock.readLock().unlock();
+        endWalk();
     }
 
     /** Live segment bases in address order (call while pinned). */
@@ -236,6 +252,10 @@ final class SegmentStore {
 
     /** Unregisters the segment at {@code base} and gives it back (normal ones through the cache). */
     void release(long base) {
+        if (releaseLock.getReadHoldCount() > 0) { // inside this thread's own walk: see releasesAfterWalk
+            releasesAfterWalk.add(base);
+            return;
+        }
         releaseLock.writeLock().lock();
         try {
             releaseLocked(base);
