@@ -610,7 +610,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeRemote(long page, long address) {
-        if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
+        if (Raw.getInt(page + BIN) < 0) { // huge (FLAGS would be the same test, on the line the owner writes)
             releaseHuge(page);
             return;
         }

@@ -59,20 +59,11 @@ final class SegmentLayout {
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----
+    // Two cache lines (descriptors are 64-byte aligned): the first holds what the owner writes on every malloc and
+    // free; the second what other threads read to prove and free a block, written only when the page is formatted,
+    // and the cross-thread list they push on. A remote free then never touches the line the owner is writing.
     static final long FREE = 0;             // long: allocation list (owner only)
     static final long LOCAL_FREE = 8;       // long: owner frees (owner only)
-    static final long XTHREAD_FREE = 16;    // long: other threads' frees, pushed by CAS, taken by swap
-    static final long PAGE_START = 24;      // long: first block
-    static final long BLOCKS_BYTES = 32;    // long: reserved * blockSize; 0 while the page is unused
-    static final long RECIPROCAL = 40;      // long: ceil(2^40 / blockSize), for exact block indices
-    static final long LIVE_MAP = 48;        // long: address of the block bitmaps (checked mode), else 0
-    static final long NEXT = 56;            // long: next page in its heap queue (owner only)
-    static final long PREV = 64;            // long: previous page in its heap queue (owner only)
-    static final long PURGE_DEADLINE = 72;  // long: nanoTime after which an unused page's memory is purged
-    static final long BLOCK_SIZE = 80;      // int (huge blocks: capped at Integer.MAX_VALUE; BLOCKS_BYTES is exact)
-    static final long CAPACITY = 84;        // int: blocks carved into lists so far
-    static final long RESERVED = 88;        // int: blocks that fit
-    static final long BIN = 92;             // int
     /**
      * The free path reads these three as one long ({@code STATE}): every FFM access costs C2 many IR nodes before
      * it simplifies them, and fewer accesses keep the whole free path under C2's inlining node budget. The owner's
@@ -80,12 +71,25 @@ final class SegmentLayout {
      * writes them): a 4-byte store followed by an 8-byte load of the same word cannot be store-forwarded, and that
      * stall was 29% of a malloc+free pair's time (perf, PairLoop, 2026-11-26).
      */
-    static final long STATE = 96;
-    static final long USED = 96;            // int: blocks handed out, including those on XTHREAD_FREE
-    static final long FLAGS = 100;          // short: IN_FULL | HUGE | PURGE_PENDING; zero on the free fast path
+    static final long STATE = 16;
+    static final long USED = 16;            // int: blocks handed out, including those on XTHREAD_FREE
+    static final long FLAGS = 20;           // short: IN_FULL | HUGE | PURGE_PENDING; zero on the free fast path
     /** short: 1 while the page is its bin's only queued page: emptying it then needs no slow path (owner only). */
-    static final long RETAIN = 102;
-    static final long DESCRIPTOR_SIZE = 112;
+    static final long RETAIN = 22;
+    static final long CAPACITY = 24;        // int: blocks carved into lists so far
+    static final long NEXT = 32;            // long: next page in its heap queue (owner only)
+    static final long PREV = 40;            // long: previous page in its heap queue (owner only)
+    static final long PURGE_DEADLINE = 48;  // long: nanoTime after which an unused page's memory is purged
+    // second line: read by any thread, written at format time, except the cross-thread list
+    static final long XTHREAD_FREE = 64;    // long: other threads' frees, pushed by CAS, taken by swap
+    static final long PAGE_START = 72;      // long: first block
+    static final long BLOCKS_BYTES = 80;    // long: reserved * blockSize; 0 while the page is unused
+    static final long RECIPROCAL = 88;      // long: ceil(2^40 / blockSize), for exact block indices
+    static final long LIVE_MAP = 96;        // long: address of the block bitmaps (checked mode), else 0
+    static final long BLOCK_SIZE = 104;     // int (huge blocks: capped at Integer.MAX_VALUE; BLOCKS_BYTES is exact)
+    static final long RESERVED = 108;       // int: blocks that fit
+    static final long BIN = 112;            // int: the size class; -1 for a huge block's page
+    static final long DESCRIPTOR_SIZE = 128;
 
     static final int FLAG_IN_FULL = 1;
     static final int FLAG_HUGE = 2;
