@@ -171,7 +171,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_PAGE_COUNT, pageCount);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         // Pages start at the one holding the metadata's end, unless less than half of that page is left after it
-        // (small segments: 56 KiB of metadata would leave page 0 too short to hold its largest blocks).
+        // (small segments: 64 KiB + 128 B of metadata fill page 0, and page 1 starts 128 bytes late).
         int firstPage = (int) ((meta - 1) >>> kind.pageShift);
         if ((((long) firstPage + 1) << kind.pageShift) - meta < kind.pageSize() / 2) {
             firstPage++;
