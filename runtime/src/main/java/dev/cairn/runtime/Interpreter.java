@@ -226,7 +226,7 @@ public final class Interpreter {
     }
 
     /** Thread states in the table whose thread is still alive. */
-    private int liveThreadCount() {
+    int liveThreadCount() {
         lockHead();
         try {
             int n = 0;

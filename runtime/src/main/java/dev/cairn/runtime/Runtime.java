@@ -230,6 +230,14 @@ public final class Runtime implements AutoCloseable {
         if (closed) {
             return;
         }
+        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed
+        for (Interpreter interp : interpreters()) {
+            int open = interp.isDestroyed() ? 0 : interp.liveThreadCount();
+            if (open != 0) {
+                throw new IllegalStateException("cannot close the runtime: interpreter " + interp.id() + " still has "
+                        + open + " thread state(s); nothing was destroyed");
+            }
+        }
         for (Interpreter interp : interpreters()) {
             if (interp != main && !interp.isDestroyed()) {
                 interp.destroyInternal();

@@ -171,7 +171,9 @@ public final class ThreadState implements AutoCloseable {
      * while another thread has stopped the world, and runs delayed decrefs that are due.
      */
     public void checkpoint() {
-        assert Thread.currentThread() == thread : "checkpoint of " + this + " on " + Thread.currentThread();
+        // a thread other than the owner would report the owner's QSBR quiescent point while the owner may still
+        // hold borrowed pointers, letting their memory be freed under it: a check of two loads, always
+        checkUsable();
         if (breaker != 0) {
             checkpointSlow();
         }

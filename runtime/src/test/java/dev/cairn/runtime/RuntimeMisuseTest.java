@@ -66,6 +66,44 @@ class RuntimeMisuseTest {
     }
 
     @Test
+    void aRefusedRuntimeCloseDestroysNothing() {
+        Runtime rt = Runtime.create();
+        Interpreter other = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+        ThreadState ts = rt.mainInterpreter().newThreadState();
+        long kept = Strs.of(ts, "kept");
+        assertThrows(IllegalStateException.class, rt::close, "a thread state is still attached");
+        assertFalse(other.isDestroyed(), "the refusal came after destroying the other interpreters");
+        assertEquals("kept", Strs.value(ts, kept));
+        Ref.decref(ts, kept);
+        ts.close();
+        other.release();
+        rt.close();
+    }
+
+    @Test
+    void checkpointOnAnotherThreadOrAfterCloseIsRefused() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            ThreadState ts = rt.mainInterpreter().newThreadState();
+            ts.checkpoint();
+            Throwable[] seen = new Throwable[1];
+            Thread other = Thread.ofPlatform().start(() -> {
+                try {
+                    ts.checkpoint(); // would report the owner's quiescent point for it
+                } catch (Throwable e) {
+                    seen[0] = e;
+                }
+            });
+            other.join();
+            assertTrue(seen[0] instanceof WrongThreadException, String.valueOf(seen[0]));
+            ts.detach();
+            assertThrows(IllegalStateException.class, ts::checkpoint, "detached");
+            ts.attach();
+            ts.close();
+            assertThrows(IllegalStateException.class, ts::checkpoint, "closed");
+        }
+    }
+
+    @Test
     void increfAndDecrefProveTheirArgumentWithACheckedAllocator() {
         try (Runtime rt = Runtime.create()) {
             try (ThreadState ts = rt.mainInterpreter().newThreadState()) {
