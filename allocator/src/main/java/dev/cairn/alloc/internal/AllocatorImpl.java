@@ -348,9 +348,12 @@ public final class AllocatorImpl implements Allocator {
         if (batch.add(address, blockSizeOf(page))) {
             QsbrThread handle = handOverDelayed(heap);
             heap.delayedHandle = handle;
-            // Run what is due now, batch by batch: the queue's own threshold counts items, and an item is now a
-            // batch, so left to itself it would hold 256 batches of freed memory out of reuse (and out of cache).
-            delayed.advanceAndProcess(handle);
+            // Run what is due every PROCESS_EVERY batches: the queue's own threshold counts items, and an item is now
+            // a batch, so left to itself it would hold 256 batches of freed memory out of reuse (and out of cache);
+            // every batch would cost an advance and a scan of the readers' slots, lines the readers keep writing.
+            if (++heap.delayedHandOvers % DelayedBatch.PROCESS_EVERY == 0) {
+                delayed.advanceAndProcess(handle);
+            }
         }
     }
 

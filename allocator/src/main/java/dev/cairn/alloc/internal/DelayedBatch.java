@@ -21,6 +21,8 @@ final class DelayedBatch implements Runnable {
 
     /** Blocks per batch: one QSBR item and one fence per this many delayed frees. */
     static final int CAPACITY = 64;
+    /** The thread advances and runs its due work after every this many hand-overs (256 blocks of small sizes). */
+    static final int PROCESS_EVERY = 4;
     /** A batch is handed over early once it holds this many bytes, so big blocks are not held back for long. */
     static final long MAX_BYTES = 256 << 10;
 

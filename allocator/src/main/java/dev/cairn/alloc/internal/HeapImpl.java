@@ -77,6 +77,8 @@ public final class HeapImpl implements Heap {
     DelayedBatch delayedBatch;
     /** The QSBR handle this heap's batches went to (null before the first): the slow path runs its due work. */
     QsbrThread delayedHandle;
+    /** Batches handed over by {@code freeDelayed} (owner only): every few, it runs the due ones. */
+    int delayedHandOvers;
     long slowPathCalls;
     long pagesRetired;
     /** Blocks other threads freed into this heap's pages, counted when collected (no counter on the free path). */
