@@ -292,6 +292,84 @@ class FreeDelayedTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void threadsThatComeAndGoFreeEachOthersBlocksWithDelay(boolean checked) throws Exception {
+        // the batch paths under churn: local and remote delayed frees, plain frees, threads that end with filling
+        // batches and blocks pending in other threads' batches, a reader quiescing throughout; every block is
+        // content-checked before it is freed, and at the end nothing is pending or in use
+        long seed = Long.getLong("cairn.alloc.seed", System.nanoTime());
+        System.out.println("FreeDelayedTest churn seed=" + seed + " (replay with -Dcairn.alloc.seed=" + seed + ")");
+        try (Allocator allocator = poisoning(checked)) {
+            java.util.concurrent.ConcurrentLinkedQueue<long[]> handed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                QsbrThread me = allocator.qsbrThread();
+                while (!stop.get()) {
+                    me.quiescent();
+                    Thread.onSpinWait();
+                }
+                allocator.releaseCurrentThread();
+            });
+            for (int round = 0; round < 12; round++) {
+                List<Thread> workers = new ArrayList<>();
+                for (int w = 0; w < 3; w++) {
+                    long workerSeed = seed + round * 31L + w;
+                    boolean release = (workerSeed & 1) == 0; // half end without releasing anything
+                    workers.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            java.util.SplittableRandom random = new java.util.SplittableRandom(workerSeed);
+                            for (int i = 0; i < 3000; i++) {
+                                long size = 16 + random.nextInt(random.nextInt(10) == 0 ? 100_000 : 600);
+                                long p = allocator.malloc(size);
+                                Blocks.fill(p, Math.min(size, 64), (int) (p >>> 4));
+                                switch (random.nextInt(4)) {
+                                    case 0 -> allocator.freeDelayed(p);
+                                    case 1 -> allocator.free(p);
+                                    default -> handed.add(new long[] {p, Math.min(size, 64)});
+                                }
+                                long[] other = handed.poll();
+                                if (other != null) {
+                                    Blocks.check(other[0], other[1], (int) (other[0] >>> 4));
+                                    if (random.nextBoolean()) {
+                                        allocator.freeDelayed(other[0]); // often another thread's block
+                                    } else {
+                                        allocator.free(other[0]);
+                                    }
+                                }
+                            }
+                            if (release) {
+                                allocator.releaseCurrentThread();
+                            }
+                        } catch (Throwable t) {
+                            failure.compareAndSet(null, t);
+                        }
+                    }));
+                }
+                for (Thread worker : workers) {
+                    worker.join();
+                }
+                assertEquals(null, failure.get(), "seed " + seed);
+                if (checked && round % 4 == 3) {
+                    allocator.validate(); // pending blocks found by the walk == batches + queues
+                }
+            }
+            for (long[] left; (left = handed.poll()) != null; ) {
+                Blocks.check(left[0], left[1], (int) (left[0] >>> 4));
+                allocator.freeDelayed(left[0]);
+            }
+            stop.set(true);
+            reader.join();
+            allocator.collect(true);
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending(), "seed " + seed);
+            assertEquals(0, allocator.stats().blocksInUse(), "seed " + seed);
+            allocator.validate();
+            allocator.releaseCurrentThread();
+        }
+    }
+
     @Test
     void fullBatchesReachQsbrWithoutAnyCollect() {
         // a thread that only frees with delay and never reaches a slow path still gets its memory back: each full

@@ -88,6 +88,15 @@ public sealed interface Qsbr extends AutoCloseable permits QsbrDomain {
      */
     void synchronize();
 
+    /**
+     * Without waiting for any reader: unregisters every registered thread that has ended, online or offline (a
+     * poll does this only for online threads that hold its goal back), and runs the due part of the work that
+     * departed threads left behind. Returns how many threads it unregistered. A writer that ended offline holds
+     * nobody back, so without this (or a later {@link #register()}, or the thread object being collected) its
+     * queue would wait.
+     */
+    int reapDeadThreads();
+
     /** The current write sequence (acquire). */
     long writeSequence();
 

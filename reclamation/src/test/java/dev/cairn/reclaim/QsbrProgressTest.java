@@ -192,6 +192,28 @@ class QsbrProgressTest {
     }
 
     @Test
+    void reapDeadThreadsSweepsADeadOfflineWriterWithoutWaiting() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        try (Qsbr domain = Qsbr.create()) {
+            QsbrThread me = domain.register(); // an online reader that is here: nothing waits for anyone else
+            Peer dying = new Peer(domain);
+            dying.run(h -> h.defer(ran::incrementAndGet));
+            dying.run(QsbrThread::detach);
+            dying.end();
+            long goal = domain.advance();
+            me.quiescent();
+            assertTrue(domain.poll(goal), "an offline thread holds nobody back");
+            assertEquals(0, domain.stats().deadThreadsDetected(), "so poll does not look at it");
+            assertEquals(0, ran.get(), "and its queue waits");
+            assertEquals(1, domain.reapDeadThreads());
+            assertEquals(1, ran.get(), "the dead writer's due work ran");
+            assertEquals(1, domain.stats().deadThreadsDetected());
+            assertEquals(0, domain.reapDeadThreads(), "nothing left to reap");
+            me.unregister();
+        }
+    }
+
+    @Test
     void aThreadThatDiesUnnoticedIsReapedByTheCleanerOnceCollected() throws Exception {
         try (Qsbr domain = Qsbr.create()) {
             Thread t = new Thread(() -> domain.register().detach(), "dies-detached");

@@ -94,14 +94,16 @@ final class DelayedFrees {
     }
 
     /**
-     * Runs the calling thread's delayed frees that are due ({@code collect()}). Deferral takes cheap goals that only
-     * every so many calls really advance the write sequence, so advance it here first: what this thread deferred
-     * becomes due as soon as the online readers pass a quiescent point (or are found dead).
+     * Runs the calling thread's delayed frees that are due ({@code collect()}), and those of threads that ended or
+     * left. Deferral takes cheap goals that only every so many calls really advance the write sequence, so advance
+     * it here first: what was deferred becomes due as soon as the online readers pass a quiescent point (or are
+     * found dead).
      */
     void processCurrentThread() {
+        qsbr.poll(qsbr.advance()); // poll also unregisters dead threads that hold the goal back
+        qsbr.reapDeadThreads(); // and this the dead writers, whose queues (batches included) run now if due
         QsbrThread thread = handle.get();
-        if (thread != null) {
-            qsbr.poll(qsbr.advance()); // poll also unregisters dead threads that hold the goal back
+        if (thread != null && thread.isRegistered()) {
             thread.processDeferred();
         }
     }

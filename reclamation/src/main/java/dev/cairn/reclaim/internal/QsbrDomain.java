@@ -288,6 +288,24 @@ public final class QsbrDomain implements Qsbr {
         processOrphans(true);
     }
 
+    @Override
+    public int reapDeadThreads() {
+        long before;
+        lock.lock();
+        try {
+            if (closed) {
+                return 0;
+            }
+            before = deadThreads;
+            reapDeadLocked();
+            before = deadThreads - before;
+        } finally {
+            lock.unlock();
+        }
+        processOrphans(true);
+        return (int) before;
+    }
+
     /** Runs due orphaned work if there is any and the lock is free right now (never waits). */
     void processOrphansIfAny() {
         if (orphansWaiting) {
