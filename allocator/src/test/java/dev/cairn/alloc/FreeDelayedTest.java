@@ -301,7 +301,7 @@ class FreeDelayedTest {
         long seed = Long.getLong("cairn.alloc.seed", System.nanoTime());
         System.out.println("FreeDelayedTest churn seed=" + seed + " (replay with -Dcairn.alloc.seed=" + seed + ")");
         try (Allocator allocator = poisoning(checked)) {
-            java.util.concurrent.ConcurrentLinkedQueue<long[]> handed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            var handed = new java.util.concurrent.ConcurrentLinkedQueue<long[]>();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             Thread reader = Thread.ofPlatform().start(() -> {

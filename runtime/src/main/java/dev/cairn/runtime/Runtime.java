@@ -118,11 +118,15 @@ public final class Runtime implements AutoCloseable {
         return current.get();
     }
 
+    /** {@code None}, a runtime immortal. After {@link #close()} its memory is gone: then this throws. */
     public long none() {
+        checkOpen();
         return builtins.none;
     }
 
+    /** {@code True} or {@code False}, runtime immortals. After {@link #close()} their memory is gone: this throws. */
     public long bool(boolean value) {
+        checkOpen();
         return value ? builtins.trueObj : builtins.falseObj;
     }
 

@@ -78,6 +78,8 @@ class RuntimeMisuseTest {
         ts.close();
         other.release();
         rt.close();
+        assertThrows(IllegalStateException.class, rt::none, "its memory is gone");
+        assertThrows(IllegalStateException.class, () -> rt.bool(true));
     }
 
     @Test
