@@ -300,7 +300,7 @@ public final class AllocatorImpl implements Allocator {
                 Raw.putLong(word, live & ~bit);
                 freeLocal(page, address);
             } else {
-                if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: clearRemoteBits in Pages.splice
+                if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
                     throw Errors.remotelyFreed("free", address);
                 }
                 freeRemote(page, address);
@@ -392,8 +392,7 @@ public final class AllocatorImpl implements Allocator {
      * page's bitmaps back), and at the end.
      */
     void releasePendingBatch(long[] addresses, int count) {
-        long remoteWord = 0;
-        long remoteBits = 0;
+        RemoteBitClears clears = checked ? new RemoteBitClears() : null;
         try {
             if (closed) {
                 return; // every segment is gone already
@@ -406,35 +405,20 @@ public final class AllocatorImpl implements Allocator {
                     freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
                     continue;
                 }
-                if (checked) {
-                    long index = Pages.blockIndex(page, address);
-                    long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
-                    long bit = 1L << index;
-                    Raw.putLong(word, Raw.getLong(word) & ~bit);
-                    if (word + 8 != remoteWord) {
-                        clearPendingMarks(remoteWord, remoteBits);
-                        remoteWord = word + 8;
-                        remoteBits = 0;
-                    }
-                    remoteBits |= bit;
+                if (clears != null) {
+                    clears.clear(page, Raw.getLong(page + LIVE_MAP), address);
                     long state = Raw.getLong(page + STATE); // USED | FLAGS << 32 | RETAIN << 48
                     if ((int) state <= 1 || (short) (state >>> 32) != 0) { // the free below may take the slow path
-                        clearPendingMarks(remoteWord, remoteBits);
-                        remoteWord = 0;
-                        remoteBits = 0;
+                        clears.flush();
                     }
                 }
                 freeLocal(page, address);
             }
         } finally {
-            clearPendingMarks(remoteWord, remoteBits);
+            if (clears != null) {
+                clears.flush();
+            }
             batchedPending.addAndGet(-count);
-        }
-    }
-
-    private static void clearPendingMarks(long remoteWord, long bits) {
-        if (bits != 0) {
-            Raw.getAndBitwiseAndLong(remoteWord, ~bits); // partner: markPending's OR (other bits: remote frees)
         }
     }
 

@@ -126,37 +126,24 @@ final class Pages {
         return collected;
     }
 
-    /**
-     * Puts a taken remote list in front of the local list: clears its bits, subtracts it from {@code USED}. The
-     * remote bits are cleared with one atomic AND per run of blocks that share a bitmap word (a list freed in
-     * address order, the common case, clears up to 64 blocks at once): no block leaves this call before its bits
-     * are clear, so nothing can observe the delay.
-     */
+    /** Puts a taken remote list in front of the local list: clears its bits, subtracts it from {@code USED}. */
     private static int splice(long page, long head) {
         int collected = 0;
         long liveMap = Raw.getLong(page + LIVE_MAP);
-        long remoteWord = 0;
-        long remoteBits = 0;
+        RemoteBitClears clears = liveMap == 0 ? null : new RemoteBitClears();
         long tail = head;
         long block = head;
         while (block != 0) {
             collected++;
-            if (liveMap != 0) {
-                long index = blockIndex(page, block);
-                long word = liveWord(liveMap, index);
-                long bit = 1L << index;
-                Raw.putLong(word, Raw.getLong(word) & ~bit);
-                if (word + 8 != remoteWord) {
-                    clearRemoteBits(remoteWord, remoteBits);
-                    remoteWord = word + 8;
-                    remoteBits = 0;
-                }
-                remoteBits |= bit;
+            if (clears != null) {
+                clears.clear(page, liveMap, block);
             }
             tail = block;
             block = Raw.getLong(block);
         }
-        clearRemoteBits(remoteWord, remoteBits);
+        if (clears != null) {
+            clears.flush(); // before any of the blocks can be allocated again
+        }
         Raw.putLong(tail, Raw.getLong(page + LOCAL_FREE));
         Raw.putLong(page + LOCAL_FREE, head);
         Raw.putInt(page + USED, Raw.getInt(page + USED) - collected);
@@ -218,11 +205,5 @@ final class Pages {
     static boolean isRemoteFreed(long page, long block) {
         long index = blockIndex(page, block);
         return (Raw.getLongVolatile(liveWord(Raw.getLong(page + LIVE_MAP), index) + 8) & (1L << index)) != 0;
-    }
-
-    private static void clearRemoteBits(long remoteWord, long bits) {
-        if (bits != 0) {
-            Raw.getAndBitwiseAndLong(remoteWord, ~bits); // partner: the atomic OR in AllocatorImpl.free
-        }
     }
 }
