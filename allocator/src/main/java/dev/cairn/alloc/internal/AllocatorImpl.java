@@ -328,11 +328,14 @@ public final class AllocatorImpl implements Allocator {
         }
         checkOpen();
         long page = checked ? checkedPage("freeDelayed", address) : pageOf(address);
-        HeapImpl owner = refuseArenaBlock(page, address);
-        // The batch lives in the calling thread's heap: the block's own heap when this thread owns it (found from
-        // the segment header, which the proof has just read), else the thread-local lookup.
-        HeapImpl heap = owner != null && owner.role() == HeapImpl.Role.THREAD
-                && owner.ownerTid() == Thread.currentThread().threadId() ? owner : registry.threadHeap();
+        long segment = page & segmentMask;
+        refuseArenaBlock(segment, address);
+        // The batch lives in the calling thread's heap: when this thread owns the block, the segment header (which
+        // the proof has just read) names that heap, and a thread's only non-arena heap is its thread heap; else
+        // the thread-local lookup.
+        HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()
+                ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : registry.threadHeap();
+        assert heap == null || heap.role() == HeapImpl.Role.THREAD;
         if (heap == null) { // a virtual thread, or a thread that never allocated: one QSBR item, marked by its hook
             delayed.defer(address);
             return;
@@ -359,14 +362,12 @@ public final class AllocatorImpl implements Allocator {
 
     /**
      * An arena's blocks go back when the arena closes, which does not wait for readers: a delayed free of one
-     * would free it again after its memory was gone. Returns the block's heap (null for an abandoned segment).
+     * would free it again after its memory was gone.
      */
-    private HeapImpl refuseArenaBlock(long page, long address) {
-        HeapImpl owner = heapOf(page);
-        if (owner != null && owner.role() == HeapImpl.Role.ARENA) {
+    private static void refuseArenaBlock(long segment, long address) {
+        if (Raw.getInt(segment + SEG_ARENA) != 0) {
             throw Errors.arenaBlock("freeDelayed", address);
         }
-        return owner;
     }
 
     /**
@@ -449,7 +450,7 @@ public final class AllocatorImpl implements Allocator {
      */
     long markPending(long address) {
         long page = checkedPage("freeDelayed", address);
-        refuseArenaBlock(page, address);
+        refuseArenaBlock(page & segmentMask, address);
         markPending(page, address);
         return blockSizeOf(page);
     }
@@ -491,7 +492,7 @@ public final class AllocatorImpl implements Allocator {
     /** Unchecked mode, the QSBR domain's {@code sizeOf}: the block's size (and the refusal of arena blocks). */
     long pendingBlockSize(long address) {
         long page = pageOf(address);
-        refuseArenaBlock(page, address);
+        refuseArenaBlock(page & segmentMask, address);
         return blockSizeOf(page);
     }
 

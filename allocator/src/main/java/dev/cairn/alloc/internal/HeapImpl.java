@@ -428,7 +428,7 @@ public final class HeapImpl implements Heap {
             }
         }
         if (segment == 0) {
-            segment = store.newSegment(kind, id, ownerTid);
+            segment = store.newSegment(kind, id, ownerTid, role == Role.ARENA);
             segments.get(kind.ordinal()).add(segment);
             index = unusedPage(segment);
         }
@@ -470,7 +470,7 @@ public final class HeapImpl implements Heap {
             throw Errors.largerThanAddressSpace(size); // before rounding up (which may wrap): name the size asked for
         }
         long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
-        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, checked);
+        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, role == Role.ARENA, checked);
         hugeSegments.add(segment);
         long page = descriptor(segment, 0);
         long block = Raw.getLong(page + PAGE_START);

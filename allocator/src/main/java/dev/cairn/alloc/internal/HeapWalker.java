@@ -216,6 +216,11 @@ final class HeapWalker {
                     + (lister == null ? "no heap lists it and it is not in the abandoned pool"
                             : "heap " + lister.id() + " on thread " + lister.ownerTid() + " lists it"));
         }
+        boolean arena = Raw.getInt(segment + SEG_ARENA) != 0;
+        if (arena != (lister != null && lister.role() == HeapImpl.Role.ARENA)) {
+            throw violation(segment, "segment's arena flag is " + arena + " but its heap is "
+                    + (lister == null ? "none" : lister.role().toString().toLowerCase(java.util.Locale.ROOT)));
+        }
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         for (int index = 0; index < count; index++) {
             long page = descriptor(segment, index);

@@ -48,6 +48,12 @@ final class SegmentLayout {
     static final long SEG_HEAP_ID = 40;     // int: owning heap
     static final long SEG_FIRST_PAGE = 44;  // int: first page index whose area lies past the metadata
     static final long SEG_NEXT_FREE_HINT = 48; // int: where the page search resumes
+    /**
+     * int: 1 when the owning heap is an arena's. Written when the segment is formatted; arenas never abandon or
+     * adopt segments, so it holds for the segment's life. {@code freeDelayed} refuses arena blocks by it without
+     * looking the heap up.
+     */
+    static final long SEG_ARENA = 52;
     // Abandoned segments only (see AbandonedPool): written by whoever holds the segment exclusively, except
     // SEG_ABANDONED_FREES, which remote frees into the abandoned segment increment atomically.
     /** long: blocks in use when the segment was last abandoned or swept. */

@@ -149,7 +149,7 @@ final class SegmentStore {
     }
 
     /** A formatted normal segment of {@code kind}, owned by {@code heapId} on thread {@code ownerTid}. */
-    long newSegment(Kind kind, int heapId, long ownerTid) {
+    long newSegment(Kind kind, int heapId, long ownerTid, boolean arena) {
         Segment segment = takeCached();
         if (segment == null) {
             segment = space.reserve();
@@ -170,6 +170,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_PAGE_SHIFT, kind.pageShift);
         Raw.putInt(base + SEG_PAGE_COUNT, pageCount);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
+        Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
         // Pages start at the one holding the metadata's end, unless less than half of that page is left after it
         // (small segments: 64 KiB + 128 B of metadata fill page 0, and page 1 starts 128 bytes late).
         int firstPage = (int) ((meta - 1) >>> kind.pageShift);
@@ -187,7 +188,7 @@ final class SegmentStore {
      * A huge segment holding one block of {@code blockSize} bytes aligned to {@code alignment}; returns the segment
      * base. The block's page descriptor is formatted by the caller.
      */
-    long newHugeSegment(long blockSize, long alignment, int heapId, long ownerTid, boolean checked) {
+    long newHugeSegment(long blockSize, long alignment, int heapId, long ownerTid, boolean arena, boolean checked) {
         long blockOffset = align(metadataSize(1) + (checked ? 16 : 0), Math.max(alignment, 64));
         long total = blockOffset + blockSize;
         if (total < 0 || total > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
@@ -210,6 +211,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_PAGE_COUNT, 1);
         Raw.putInt(base + SEG_USED_PAGES, 1);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
+        Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
