@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * whose blocks the workers free, wait for a thread that never allocates again to collect them.
  *
  * <p>Footprints are reported above the allocator's footprint before the run (glibc's arenas also serve the JVM).
+ * Cairn's allocators take the {@code -Dcairn.*} system properties ({@code AllocatorConfig.fromSystemProperties}),
+ * for example {@code -Dcairn.segmentSize=4194304}; the peer name sets checked or unchecked.
  */
 public final class LarsonMemory {
 
@@ -253,7 +255,9 @@ public final class LarsonMemory {
     }
 
     private static Subject cairn(boolean checked) {
-        Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build());
+        // -Dcairn.* properties apply (segment size, purge delay...); the peer name sets the mode
+        Allocator allocator = Allocator.create(
+                AllocatorConfig.fromSystemProperties().toBuilder().checked(checked).build());
         return new Subject() {
             @Override
             public long malloc(long size) {
