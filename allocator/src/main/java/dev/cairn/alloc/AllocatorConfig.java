@@ -28,6 +28,8 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
     public static final Duration DEFAULT_PURGE_DELAY = Duration.ofMillis(10);
     /** The sampling rate {@link Builder#sampling(boolean) sampling(true)} picks: one allocation in 1,000. */
     public static final int DEFAULT_SAMPLE_RATE = 1000;
+    /** The longest purge delay: {@code Long.MAX_VALUE} nanoseconds (about 292 years). */
+    public static final Duration MAX_PURGE_DELAY = Duration.ofNanos(Long.MAX_VALUE);
 
     public AllocatorConfig {
         Objects.requireNonNull(purgeDelay, "purgeDelay");
@@ -35,6 +37,9 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
         SegmentConfig.builder().segmentSize(segmentSize).build(); // validates the size, with its message
         if (purgeDelay.isNegative()) {
             throw new IllegalArgumentException("purgeDelay must not be negative: " + purgeDelay);
+        }
+        if (purgeDelay.compareTo(MAX_PURGE_DELAY) > 0) { // the allocator keeps it in nanoseconds, in a long
+            throw new IllegalArgumentException("purgeDelay must be at most " + MAX_PURGE_DELAY + ": " + purgeDelay);
         }
         if (commitLimit < 0) {
             throw new IllegalArgumentException("commitLimit must not be negative: " + commitLimit);
@@ -61,35 +66,74 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
                 .commitLimit(commitLimit).freeFill(freeFill).sampleRate(sampleRate).dumpOnClose(dumpOnClose);
     }
 
-    /** The defaults, overridden by any {@code cairn.*} system property that is set. */
+    /**
+     * The defaults, overridden by any {@code cairn.*} system property that is set. A value that does not parse is an
+     * {@link IllegalArgumentException} naming the property: {@code cairn.checked} in particular takes only
+     * {@code true} or {@code false}, as anything else read as {@code false} would turn the checks off.
+     */
     public static AllocatorConfig fromSystemProperties() {
         Builder builder = builder();
         String value;
         if ((value = System.getProperty("cairn.segmentSize")) != null) {
-            builder.segmentSize(Long.parseLong(value.trim()));
+            builder.segmentSize(longProperty("cairn.segmentSize", value));
         }
         if ((value = System.getProperty("cairn.checked")) != null) {
-            builder.checked(Boolean.parseBoolean(value.trim()));
+            builder.checked(booleanProperty("cairn.checked", value));
         }
         if ((value = System.getProperty("cairn.purgeDelayMillis")) != null) {
-            builder.purgeDelay(Duration.ofMillis(Long.parseLong(value.trim())));
+            builder.purgeDelay(Duration.ofMillis(longProperty("cairn.purgeDelayMillis", value)));
         }
         if ((value = System.getProperty("cairn.hugePages")) != null) {
-            builder.hugePages(SegmentConfig.HugePages.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT)));
+            try {
+                builder.hugePages(SegmentConfig.HugePages.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw badProperty("cairn.hugePages", value, java.util.Arrays.toString(SegmentConfig.HugePages.values()),
+                        e);
+            }
         }
         if ((value = System.getProperty("cairn.commitLimit")) != null) {
-            builder.commitLimit(Long.parseLong(value.trim()));
+            builder.commitLimit(longProperty("cairn.commitLimit", value));
         }
         if ((value = System.getProperty("cairn.freeFill")) != null) {
-            builder.freeFill(Integer.parseInt(value.trim()));
+            builder.freeFill(intProperty("cairn.freeFill", value));
         }
         if ((value = System.getProperty("cairn.sampleRate")) != null) {
-            builder.sampleRate(Integer.parseInt(value.trim()));
+            builder.sampleRate(intProperty("cairn.sampleRate", value));
         }
         if ((value = System.getProperty("cairn.dumpOnClose")) != null && !value.isBlank()) {
             builder.dumpOnClose(value.trim());
         }
         return builder.build();
+    }
+
+    private static long longProperty(String name, String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw badProperty(name, value, "a whole number", e);
+        }
+    }
+
+    private static int intProperty(String name, String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw badProperty(name, value, "a whole number", e);
+        }
+    }
+
+    private static boolean booleanProperty(String name, String value) {
+        String trimmed = value.trim();
+        if (trimmed.equalsIgnoreCase("true") || trimmed.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(trimmed);
+        }
+        throw badProperty(name, value, "true or false", null);
+    }
+
+    private static IllegalArgumentException badProperty(String name, String value, String expected,
+            Throwable cause) {
+        return new IllegalArgumentException("system property " + name + " must be " + expected + ", was \""
+                + value + "\"", cause);
     }
 
     /** The segment-layer configuration this allocator uses. */

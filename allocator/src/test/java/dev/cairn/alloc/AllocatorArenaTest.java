@@ -92,4 +92,36 @@ class AllocatorArenaTest {
             allocator.validate();
         }
     }
+
+    @Test
+    void freeingASegmentOfAClosedArenaIsRefused() {
+        try (Allocator allocator = Allocator.create()) {
+            Arena arena = allocator.newArena();
+            MemorySegment stale = arena.allocate(64);
+            arena.close();
+            long p = allocator.malloc(64); // the closed arena's memory is reused: often the very same address
+            // the stale segment's address used to be freed as is, freeing whatever block now lives there
+            Throwable thrown = assertThrows(IllegalArgumentException.class, () -> allocator.free(stale));
+            assertTrue(thrown.getMessage().contains("scope is closed"), thrown.getMessage());
+            assertTrue(allocator.isLive(p));
+            allocator.free(p);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    @Test
+    void segmentsOfTheAllocatorEndWithIt() {
+        Allocator allocator = Allocator.create();
+        MemorySegment small = allocator.allocate(64);
+        MemorySegment huge = allocator.allocate(40L << 20); // a segment of its own, unmapped by close
+        assertTrue(small.scope().isAlive());
+        assertEquals(small.scope(), huge.scope());
+        allocator.close();
+        // they used to have the global scope: alive forever, and an access after close read unmapped memory (SIGSEGV)
+        assertFalse(huge.scope().isAlive());
+        assertThrows(IllegalStateException.class, () -> huge.get(ValueLayout.JAVA_BYTE, 0));
+        assertThrows(IllegalStateException.class, () -> small.set(ValueLayout.JAVA_BYTE, 0, (byte) 1));
+        assertThrows(IllegalStateException.class, () -> allocator.free(small)); // closed, as free(long) says
+    }
 }

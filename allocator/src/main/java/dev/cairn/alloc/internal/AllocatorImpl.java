@@ -42,6 +42,11 @@ public final class AllocatorImpl implements Allocator {
     private final long cookie;
     private final long segmentMask;
     private final Arena metaArena = Arena.ofShared();
+    /**
+     * The scope of the segments {@link #allocate(long, long)} hands out, closed first thing in {@link #close()}: a
+     * segment kept past the close then throws on access instead of reading memory that is unmapped next.
+     */
+    private final Arena segmentScope = Arena.ofShared();
     private final long emptyPage;
     private final AbandonedPool pool;
     private final HeapRegistry registry;
@@ -231,7 +236,7 @@ public final class AllocatorImpl implements Allocator {
             throw Errors.negativeSize(byteSize);
         }
         long address = mallocAligned(byteSize, byteAlignment);
-        return Raw.segment(address, byteSize);
+        return Raw.segment(address, byteSize, segmentScope);
     }
 
     long zero(long address, long size) {
@@ -315,6 +320,10 @@ public final class AllocatorImpl implements Allocator {
     public void free(MemorySegment segment) {
         if (!segment.isNative()) { // its address() is an offset into a Java array, which free would take for 0 or worse
             throw new IllegalArgumentException("free(" + segment + "): a heap segment, not a block of this allocator");
+        }
+        if (!segment.scope().isAlive()) { // its arena closed: the address may be another block's by now
+            checkOpen(); // or this allocator closed, which ends its segments too
+            throw Errors.staleSegment(segment.address());
         }
         free(segment.address());
     }
@@ -763,6 +772,7 @@ public final class AllocatorImpl implements Allocator {
             return;
         }
         closeArenas();
+        segmentScope.close(); // before anything is unmapped; throws, leaving the allocator open, while in use
         if (config.dumpOnClose() != null) {
             dumpOnClose();
         }

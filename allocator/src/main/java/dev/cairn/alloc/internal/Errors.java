@@ -30,6 +30,11 @@ final class Errors {
                 + " blocks when it closes, without waiting for readers");
     }
 
+    static IllegalArgumentException staleSegment(long address) {
+        return new IllegalArgumentException("free(" + hex(address) + "): the segment's scope is closed (its arena was"
+                + " closed), so its memory may be another block's now");
+    }
+
     static IllegalArgumentException remotelyFreed(String op, long address) {
         return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread,"
                 + " or its delayed free is pending (double free)");

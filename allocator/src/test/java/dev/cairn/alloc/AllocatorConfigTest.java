@@ -1,0 +1,47 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
+
+/** {@link AllocatorConfig}'s validation of what it is given: builder values and system properties. */
+class AllocatorConfigTest {
+
+    @Test
+    void systemPropertiesThatDoNotParseAreRefusedNamingTheProperty() {
+        String[][] bad = {{"cairn.checked", "yes"}, {"cairn.checked", "1"}, {"cairn.segmentSize", "32m"},
+            {"cairn.purgeDelayMillis", "ten"}, {"cairn.hugePages", "always"}, {"cairn.commitLimit", "1g"},
+            {"cairn.freeFill", "0xAA"}, {"cairn.sampleRate", "99999999999"}};
+        for (String[] property : bad) {
+            System.setProperty(property[0], property[1]);
+            try {
+                // cairn.checked=yes used to read as false: a typo turned checked mode off
+                Throwable thrown = assertThrows(IllegalArgumentException.class, AllocatorConfig::fromSystemProperties,
+                        property[0] + "=" + property[1]);
+                assertTrue(thrown.getMessage().contains(property[0]), thrown.getMessage());
+                assertTrue(thrown.getMessage().contains(property[1]), thrown.getMessage());
+            } finally {
+                System.clearProperty(property[0]);
+            }
+        }
+        System.setProperty("cairn.checked", " FALSE ");
+        try {
+            assertFalse(AllocatorConfig.fromSystemProperties().checked());
+        } finally {
+            System.clearProperty("cairn.checked");
+        }
+    }
+
+    @Test
+    void aPurgeDelayTooLongForNanosecondsIsRefused() {
+        // it used to be accepted, and Allocator.create then failed with an ArithmeticException (long overflow)
+        Throwable thrown = assertThrows(IllegalArgumentException.class,
+                () -> AllocatorConfig.builder().purgeDelay(java.time.Duration.ofDays(200_000)).build());
+        assertTrue(thrown.getMessage().contains("purgeDelay"), thrown.getMessage());
+        AllocatorConfig longest = AllocatorConfig.builder().purgeDelay(AllocatorConfig.MAX_PURGE_DELAY).build();
+        try (Allocator allocator = Allocator.create(longest)) {
+            allocator.free(allocator.malloc(100));
+            allocator.validate();
+        }
+    }
+}
