@@ -346,4 +346,27 @@ class QsbrProgressTest {
         domain.close();
         assertThrows(IllegalStateException.class, domain::register);
     }
+    @Test
+    void closeRunsEveryOrphanEvenWhenSomeThrow() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        Qsbr domain = Qsbr.create();
+        Peer blocker = new Peer(domain);
+        for (int queue = 0; queue < 2; queue++) { // two orphaned queues, each with a failing task before a good one
+            QsbrThread me = domain.register();
+            String message = "task " + queue + " fails";
+            me.defer(() -> {
+                throw new IllegalStateException(message);
+            });
+            me.defer(ran::incrementAndGet);
+            me.unregister();
+        }
+        assertEquals(0, ran.get(), "the blocker is online and behind");
+        blocker.end();
+        IllegalStateException e = assertThrows(IllegalStateException.class, domain::close);
+        assertEquals("task 0 fails", e.getMessage());
+        assertEquals(1, e.getSuppressed().length, "the second failure is attached");
+        assertEquals(2, ran.get(), "the good tasks ran although tasks before them threw");
+        assertEquals(0, domain.stats().deferredItems(), "nothing is stranded in the closed domain");
+        domain.close(); // closed: does nothing
+    }
 }
