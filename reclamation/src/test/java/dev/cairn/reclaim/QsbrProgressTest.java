@@ -369,4 +369,28 @@ class QsbrProgressTest {
         assertEquals(0, domain.stats().deferredItems(), "nothing is stranded in the closed domain");
         domain.close(); // closed: does nothing
     }
+    @Test
+    void anotherThreadPollingIsRegisteredSeesTheUnregistration() throws Exception {
+        Qsbr domain = Qsbr.create();
+        Peer peer = new Peer(domain);
+        QsbrThread handle = peer.handle;
+        CountDownLatch spinning = new CountDownLatch(1);
+        // A tight loop gets compiled while the handle is registered; with a plain read of the flag the JIT may hoist
+        // it and the loop never ends (then this daemon thread spins on after the test has failed).
+        Thread watcher = new Thread(() -> {
+            spinning.countDown();
+            while (handle.isRegistered()) {
+                // nothing: the answer must change by itself once the peer unregisters
+            }
+        }, "watcher");
+        watcher.setDaemon(true);
+        watcher.start();
+        spinning.await();
+        Thread.sleep(400); // long enough for the loop to be compiled
+        peer.run(QsbrThread::unregister);
+        watcher.join(2_000);
+        assertFalse(watcher.isAlive(), "isRegistered() never turned false for a thread polling it");
+        peer.end();
+        domain.close();
+    }
 }

@@ -134,7 +134,7 @@ public final class QsbrDomain implements Qsbr {
         assert lock.isHeldByCurrentThread() && !slot.retired;
         slot.storeSeqRelease(Seq.OFFLINE); // release: pairs with the acquire in SlotTable.minOnline
         table.remove(slot);
-        slot.retired = true;
+        slot.markRetiredRelease(); // release: pairs with the acquire in isRetired(), read by isRegistered()
         DeferredQueue queue = slot.queue;
         if (queue.isEmpty()) {
             fold(queue);
