@@ -108,7 +108,8 @@ public sealed interface Qsbr extends AutoCloseable permits QsbrDomain {
 
     /**
      * Runs the deferred work left by departed threads and closes the domain; later {@link #register()} calls
-     * fail. Threads found dead are unregistered first. Closing a closed domain does nothing.
+     * fail. Threads found dead are unregistered first. Closing a closed domain does nothing. If some of that work
+     * throws, the rest still runs; the first exception is then thrown, later ones attached as suppressed.
      *
      * @throws IllegalStateException if live threads are still registered
      */

@@ -21,7 +21,8 @@ import dev.cairn.reclaim.internal.ThreadHandle;
  * run after a goal is reached. Take the goal <em>after</em> the memory became unreachable to new readers. The
  * deferring thread promises not to touch what it deferred (as with {@code free}); so when it runs its own queue it
  * does not wait for itself, only for the other online threads. Work runs on this thread, at a quiescent point
- * or inside {@code defer}; exceptions from it propagate to that call, and the failed item is dropped.
+ * or inside {@code defer}; exceptions from it propagate to that call, and the failed item is dropped. A
+ * {@code defer} that throws such an exception has still queued its own item.
  */
 public sealed interface QsbrThread permits ThreadHandle {
 

@@ -159,4 +159,27 @@ class QsbrMisuseTest {
             h.unregister();
         }
     }
+
+    @Test
+    void aDeferThatRunsAFailingItemStillQueuesItsOwn() {
+        java.util.List<Long> freed = new java.util.ArrayList<>();
+        QsbrConfig config = QsbrConfig.builder().free(a -> {
+            freed.add(a);
+            if (a == 0xBAD) {
+                throw new IllegalStateException("free failed");
+            }
+        }).sizeOf(a -> 16).queueThreshold(1).build();
+        try (Qsbr domain = Qsbr.create(config)) {
+            QsbrThread h = domain.register();
+            h.defer(0xBAD, domain.advance());
+            domain.advance();
+            // the queue is at its threshold: this defer runs the due item first, which throws out of it
+            assertThrows(IllegalStateException.class, () -> h.defer(0x600D, domain.advance()));
+            assertEquals(1, domain.stats().deferredItems(), "the item of the failed defer is queued");
+            assertEquals(16, domain.stats().deferredBytes());
+            assertEquals(1, h.processDeferred());
+            assertEquals(java.util.List.of(0xBADL, 0x600DL), freed);
+            h.unregister();
+        }
+    }
 }

@@ -346,4 +346,51 @@ class QsbrProgressTest {
         domain.close();
         assertThrows(IllegalStateException.class, domain::register);
     }
+    @Test
+    void closeRunsEveryOrphanEvenWhenSomeThrow() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        Qsbr domain = Qsbr.create();
+        Peer blocker = new Peer(domain);
+        for (int queue = 0; queue < 2; queue++) { // two orphaned queues, each with a failing task before a good one
+            QsbrThread me = domain.register();
+            String message = "task " + queue + " fails";
+            me.defer(() -> {
+                throw new IllegalStateException(message);
+            });
+            me.defer(ran::incrementAndGet);
+            me.unregister();
+        }
+        assertEquals(0, ran.get(), "the blocker is online and behind");
+        blocker.end();
+        IllegalStateException e = assertThrows(IllegalStateException.class, domain::close);
+        assertEquals("task 0 fails", e.getMessage());
+        assertEquals(1, e.getSuppressed().length, "the second failure is attached");
+        assertEquals(2, ran.get(), "the good tasks ran although tasks before them threw");
+        assertEquals(0, domain.stats().deferredItems(), "nothing is stranded in the closed domain");
+        domain.close(); // closed: does nothing
+    }
+    @Test
+    void anotherThreadPollingIsRegisteredSeesTheUnregistration() throws Exception {
+        Qsbr domain = Qsbr.create();
+        Peer peer = new Peer(domain);
+        QsbrThread handle = peer.handle;
+        CountDownLatch spinning = new CountDownLatch(1);
+        // A tight loop gets compiled while the handle is registered; with a plain read of the flag the JIT may hoist
+        // it and the loop never ends (then this daemon thread spins on after the test has failed).
+        Thread watcher = new Thread(() -> {
+            spinning.countDown();
+            while (handle.isRegistered()) {
+                // nothing: the answer must change by itself once the peer unregisters
+            }
+        }, "watcher");
+        watcher.setDaemon(true);
+        watcher.start();
+        spinning.await();
+        Thread.sleep(400); // long enough for the loop to be compiled
+        peer.run(QsbrThread::unregister);
+        watcher.join(2_000);
+        assertFalse(watcher.isAlive(), "isRegistered() never turned false for a thread polling it");
+        peer.end();
+        domain.close();
+    }
 }

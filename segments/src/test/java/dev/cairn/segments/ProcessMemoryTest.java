@@ -43,6 +43,12 @@ class ProcessMemoryTest {
         assertTrue(e.getMessage().contains("not entirely mapped"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ProcessMemory.residentBytes(4096, -1));
         assertThrows(IllegalArgumentException.class, () -> ProcessMemory.residentBytes(-4096, 4096));
+        // a range in the last page of the long range: rounding its end up to a page overflowed, and 0 came back
+        for (long length : new long[] {1, 10, Platform.pageSize()}) {
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> ProcessMemory.residentBytes(Long.MAX_VALUE - length, length), "length " + length);
+            assertTrue(e.getMessage().contains("not entirely mapped"), e.getMessage());
+        }
     }
 
     @Test

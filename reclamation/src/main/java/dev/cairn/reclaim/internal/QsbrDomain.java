@@ -134,7 +134,7 @@ public final class QsbrDomain implements Qsbr {
         assert lock.isHeldByCurrentThread() && !slot.retired;
         slot.storeSeqRelease(Seq.OFFLINE); // release: pairs with the acquire in SlotTable.minOnline
         table.remove(slot);
-        slot.retired = true;
+        slot.markRetiredRelease(); // release: pairs with the acquire in isRetired(), read by isRegistered()
         DeferredQueue queue = slot.queue;
         if (queue.isEmpty()) {
             fold(queue);
@@ -412,7 +412,28 @@ public final class QsbrDomain implements Qsbr {
         } finally {
             lock.unlock();
         }
-        processOrphans(true); // nobody is online, and retireLocked advanced past every orphan's goals
+        // Nobody is online, and retireLocked advanced past every orphan's goals, so everything runs now. Work that
+        // throws must not strand the rest: a closed domain has no later call that would run it (close again does
+        // nothing, registration is refused). Each failure takes its item out, so the loop ends.
+        Throwable failure = null;
+        while (true) {
+            try {
+                processOrphans(true);
+                break;
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
     }
 
     /** Slot-table capacity; for tests. */

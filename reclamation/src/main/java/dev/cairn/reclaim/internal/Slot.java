@@ -19,8 +19,9 @@ import java.lang.ref.WeakReference;
  *       read by scanners (acquire). {@link Seq#OFFLINE} while detached.</li>
  *   <li>{@code stalled}: written by the owner around a bounded wait inside {@code defer} (release); read by other
  *       writers waiting there (acquire), so that two of them never wait on each other.</li>
- *   <li>{@code retired}: set once, under the domain lock, when the slot leaves the table; read without the lock by
- *       the owner (who is the only one to retire it while alive).</li>
+ *   <li>{@code retired}: set once, under the domain lock, when the slot leaves the table (release); read without
+ *       the lock by the owner (plain: it is the only one to retire it while alive) and by
+ *       {@code isRegistered()} on any thread (acquire, so a thread that polls it sees the retirement).</li>
  *   <li>{@code cleanable}: set under the domain lock right after registration.</li>
  *   <li>{@code index}, {@code owner}, {@code queue}: final. The queue is confined to the owner while the slot is
  *       live, and handed to the domain when it retires.</li>
@@ -30,12 +31,14 @@ public final class Slot extends SlotPad64b {
 
     private static final VarHandle SEQ;
     private static final VarHandle STALLED;
+    private static final VarHandle RETIRED;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             SEQ = lookup.findVarHandle(SlotSeq.class, "seq", long.class);
             STALLED = lookup.findVarHandle(Slot.class, "stalled", boolean.class);
+            RETIRED = lookup.findVarHandle(Slot.class, "retired", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -90,9 +93,17 @@ public final class Slot extends SlotPad64b {
         return owner.get() == thread;
     }
 
-    /** Whether the slot has left the table (unregistered or reaped). */
+    /**
+     * Whether the slot has left the table (unregistered or reaped); any thread (acquire: pairs with
+     * {@link #markRetiredRelease()}; a plain read could be hoisted out of a caller's polling loop and never change).
+     */
     public boolean isRetired() {
-        return retired;
+        return (boolean) RETIRED.getAcquire(this);
+    }
+
+    /** Marks the slot retired (release); under the domain lock, once. */
+    void markRetiredRelease() {
+        RETIRED.setRelease(this, true);
     }
 }
 

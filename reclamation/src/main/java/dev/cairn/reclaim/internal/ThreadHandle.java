@@ -212,12 +212,17 @@ public final class ThreadHandle implements QsbrThread {
     }
 
     private void enqueue(long goal, long address, long size, Runnable task) {
-        if ((size > softBytesLimit - queue.bytes() && !drainAtQuiescentPoint) || queue.size() >= processAtSize) {
-            deferSlow(size);
-        }
-        queue.push(goal, address, size, task);
-        if (dueSeq == Seq.NEVER) {
-            dueSeq = queue.headGoal();
+        try {
+            if ((size > softBytesLimit - queue.bytes() && !drainAtQuiescentPoint) || queue.size() >= processAtSize) {
+                deferSlow(size);
+            }
+        } finally {
+            // Queued even when an older item's free function or task threw out of deferSlow: the caller's item
+            // is already unlinked, and an exception about another item must not leak it.
+            queue.push(goal, address, size, task);
+            if (dueSeq == Seq.NEVER) {
+                dueSeq = queue.headGoal();
+            }
         }
     }
 

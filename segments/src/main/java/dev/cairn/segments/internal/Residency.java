@@ -39,6 +39,10 @@ public final class Residency {
             return -1;
         }
         long page = Platform.pageSize();
+        if (address + length > Long.MAX_VALUE - (page - 1)) { // rounding the end up to a page would overflow
+            throw new IllegalArgumentException("range at " + Sizes.hex(address) + ", length " + length
+                    + " is not entirely mapped: it ends in the last page of the address range, far above user space");
+        }
         long start = address & -page;
         long end = (address + length + page - 1) & -page;
         long resident = 0;
