@@ -236,6 +236,7 @@ public final class AllocatorImpl implements Allocator {
             throw Errors.negativeSize(byteSize);
         }
         long address = mallocAligned(byteSize, byteAlignment);
+        SegmentStore.expose(pageOf(address) & segmentMask); // descriptors sit in their segment's header
         return Raw.segment(address, byteSize, segmentScope);
     }
 

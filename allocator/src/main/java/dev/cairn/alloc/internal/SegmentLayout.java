@@ -62,6 +62,12 @@ final class SegmentLayout {
     static final long SEG_ABANDONED_FREES = 64;
     /** long: nanoTime when the segment was abandoned. */
     static final long SEG_ABANDONED_AT = 72;
+    /**
+     * int: 1 once a block of the segment was handed out as a {@code MemorySegment} ({@code allocate}, or an arena's
+     * segment): the segment's memory then stays mapped until the allocator closes (see SegmentStore, "Exposed
+     * segments"). Kept across reuse of the segment.
+     */
+    static final long SEG_EXPOSED = 80;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----

@@ -7,6 +7,7 @@ import dev.cairn.segments.Segment;
 import dev.cairn.segments.SegmentSpace;
 import dev.cairn.segments.raw.Raw;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,6 +22,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * from the heaps' slow paths; at once when the delay is zero), so a thread that starts just after another ended
  * takes the segment back resident instead of faulting its metadata and pages in again (docs/benchmarks.md, "What a
  * new thread pays"). {@code collect()} unmaps the whole cache.
+ *
+ * <h2>Exposed segments</h2>
+ * A segment some block of which was handed out as a {@code MemorySegment} ({@code allocate}, and every arena
+ * segment) is <em>exposed</em> ({@link SegmentLayout#SEG_EXPOSED}): the user may keep that {@code MemorySegment}
+ * past the block's free, and FFM checks only its scope, which stays alive until the allocator (or the arena)
+ * closes. Reading it then is a use after free, as in C; but if the memory had been unmapped it would also be a
+ * SIGSEGV that kills the JVM. So an exposed segment is never unmapped while the allocator is open: released, it is
+ * purged (its RAM goes back to the OS, the mapping stays readable and writable) and kept for reuse, with no limit
+ * on how many are kept; a normal one is reused by the next new segment, a huge one by the next huge block it is
+ * big enough for. A stale access then reads zeros or another block's memory, never an unmapped page. The cost is
+ * address space and commit charge (not RAM) held at its peak until close; {@code close()} ends the scopes first and
+ * only then unmaps everything.
  *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
@@ -40,15 +53,23 @@ final class SegmentStore {
     private volatile int unpurgedCached;
     private final long purgeDelayNanos;
 
-    /** A released segment, resident until {@code purgeAt} (nanoTime) unless {@code purged}. */
+    /** Released exposed huge segments, purged, kept mapped for reuse until close; guarded by {@code this}. */
+    private final java.util.List<Segment> retainedHuge = new java.util.ArrayList<>();
+
+    /**
+     * A released normal segment, resident until {@code purgeAt} (nanoTime) unless {@code purged}. Exposed ones are
+     * never unmapped before close and do not count against {@link #CACHE_LIMIT}.
+     */
     private static final class Cached {
         final Segment segment;
         final long purgeAt;
+        final boolean exposed;
         boolean purged;
 
-        Cached(Segment segment, long purgeAt) {
+        Cached(Segment segment, long purgeAt, boolean exposed) {
             this.segment = segment;
             this.purgeAt = purgeAt;
+            this.exposed = exposed;
         }
     }
     /** Walks hold the read side; giving a segment back holds the write side. */
@@ -135,12 +156,28 @@ final class SegmentStore {
         return space.config().commitUnit();
     }
 
-    /** Gives back every live and cached segment (the allocator's close). */
+    /**
+     * Gives back every live, cached and retained segment (the allocator's close, after it has ended the scopes of
+     * every {@code MemorySegment} it handed out).
+     */
     void releaseAll() {
         for (long base : live.keySet()) {
             release(base);
         }
-        trimCache();
+        unmapCache(true);
+        List<Segment> huge;
+        synchronized (this) {
+            huge = new java.util.ArrayList<>(retainedHuge);
+            retainedHuge.clear();
+        }
+        huge.forEach(space::release);
+    }
+
+    /** Marks the segment at {@code base} exposed (see the class comment); its block is live, so it is too. */
+    static void expose(long base) {
+        if (Raw.getInt(base + SEG_EXPOSED) == 0) { // written once: the header line stays shared
+            Raw.putInt(base + SEG_EXPOSED, 1);
+        }
     }
 
     /** Is {@code base} the header of a live segment of this allocator? */
@@ -150,16 +187,23 @@ final class SegmentStore {
 
     /** A formatted normal segment of {@code kind}, owned by {@code heapId} on thread {@code ownerTid}. */
     long newSegment(Kind kind, int heapId, long ownerTid, boolean arena) {
-        Segment segment = takeCached();
-        if (segment == null) {
-            segment = space.reserve();
-        }
+        Cached cached = takeCached();
+        Segment segment = cached != null ? cached.segment : space.reserve();
+        boolean exposed = arena || (cached != null && cached.exposed);
         int pageCount = (int) (segmentSize >>> kind.pageShift);
         long meta = metadataSize(pageCount);
         try {
             commit(segment, 0, meta);
         } catch (RuntimeException | OutOfMemoryError e) {
-            space.release(segment);
+            if (cached != null && cached.exposed) {
+                synchronized (this) {
+                    cached.purged = false; // counted again below, and purged by the next purge pass
+                    cache.push(cached);
+                    unpurgedCached++;
+                }
+            } else {
+                space.release(segment);
+            }
             throw e;
         }
         long base = segment.base();
@@ -171,6 +215,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_PAGE_COUNT, pageCount);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
+        Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
         // Pages start at the one holding the metadata's end, unless less than half of that page is left after it
         // (small segments: 64 KiB + 128 B of metadata fill page 0, and page 1 starts 128 bytes late).
         int firstPage = (int) ((meta - 1) >>> kind.pageShift);
@@ -195,11 +240,23 @@ final class SegmentStore {
             throw Errors.largerThanAddressSpace(blockSize);
         }
         long reserveSize = align(total, segmentSize);
-        Segment segment = space.reserveHuge(reserveSize);
+        Segment segment = takeRetainedHuge(reserveSize);
+        boolean retained = segment != null;
+        boolean exposed = arena || retained;
+        if (segment == null) {
+            segment = space.reserveHuge(reserveSize);
+        }
+        reserveSize = segment.size(); // a retained one may be bigger: the header says what is mapped
         try {
             commit(segment, 0, align(total, space.pageSize()));
         } catch (RuntimeException | OutOfMemoryError e) {
-            space.release(segment);
+            if (retained) { // it stays mapped
+                synchronized (this) {
+                    retainedHuge.add(segment);
+                }
+            } else {
+                space.release(segment);
+            }
             throw e;
         }
         long base = segment.base();
@@ -212,6 +269,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_USED_PAGES, 1);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
+        Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
@@ -272,6 +330,7 @@ final class SegmentStore {
             throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base) + " not live");
         }
         map.remove(base, segment.size());
+        boolean exposed = Raw.getInt(base + SEG_EXPOSED) != 0;
         Raw.putLongRelease(base + SEG_COOKIE, 0); // a racing checked free now sees a foreign header
         if (segment.size() == segmentSize) {
             boolean purgeNow = purgeDelayNanos <= 0;
@@ -279,8 +338,8 @@ final class SegmentStore {
                 space.purge(segment, 0, segmentSize);
             }
             synchronized (this) {
-                if (cache.size() < CACHE_LIMIT) {
-                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos);
+                if (exposed || cache.size() < CACHE_LIMIT) {
+                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, exposed);
                     cached.purged = purgeNow;
                     cache.push(cached);
                     if (!purgeNow) {
@@ -289,8 +348,26 @@ final class SegmentStore {
                     return;
                 }
             }
+        } else if (exposed) {
+            space.purge(segment, 0, segment.size());
+            synchronized (this) {
+                retainedHuge.add(segment);
+            }
+            return;
         }
         space.release(segment);
+    }
+
+    /** A retained huge segment of at least {@code size} bytes (the smallest such), or {@code null}. */
+    private synchronized Segment takeRetainedHuge(long size) {
+        int best = -1;
+        for (int i = 0; i < retainedHuge.size(); i++) {
+            long candidate = retainedHuge.get(i).size();
+            if (candidate >= size && (best < 0 || candidate < retainedHuge.get(best).size())) {
+                best = i;
+            }
+        }
+        return best < 0 ? null : retainedHuge.remove(best);
     }
 
     /** Bytes of this store's segments (live and cached) resident in RAM now ({@code mincore}; tests, tools). */
@@ -313,21 +390,32 @@ final class SegmentStore {
         }
     }
 
-    /** Unmaps every cached segment (collect, close). */
+    /** Gives back the cache (collect): unmaps the segments that were never exposed, purges the exposed ones. */
     void trimCache() {
-        while (true) {
-            Cached cached;
-            synchronized (this) {
-                cached = cache.poll();
-                if (cached != null && !cached.purged) {
+        unmapCache(false);
+    }
+
+    /** Unmaps the cached segments, exposed ones too when {@code all} (close); purges the exposed ones it keeps. */
+    private void unmapCache(boolean all) {
+        List<Segment> unmap = new java.util.ArrayList<>();
+        synchronized (this) {
+            for (java.util.Iterator<Cached> it = cache.iterator(); it.hasNext(); ) {
+                Cached cached = it.next();
+                if (!cached.exposed || all) {
+                    it.remove();
+                    unmap.add(cached.segment);
+                } else if (!cached.purged) {
+                    space.purge(cached.segment, 0, segmentSize);
+                } else {
+                    continue;
+                }
+                if (!cached.purged) {
+                    cached.purged = true;
                     unpurgedCached--;
                 }
             }
-            if (cached == null) {
-                return;
-            }
-            space.release(cached.segment);
         }
+        unmap.forEach(space::release);
     }
 
     /**
@@ -350,20 +438,18 @@ final class SegmentStore {
         }
     }
 
+    /** Released segments kept mapped for reuse: the cache and the retained exposed huge segments. */
     synchronized int cachedSegments() {
-        return cache.size();
+        return cache.size() + retainedHuge.size();
     }
 
     /** The most recently cached segment (the likeliest to be resident still), or {@code null}. */
-    private synchronized Segment takeCached() {
+    private synchronized Cached takeCached() {
         Cached cached = cache.poll();
-        if (cached == null) {
-            return null;
-        }
-        if (!cached.purged) {
+        if (cached != null && !cached.purged) {
             unpurgedCached--;
         }
-        return cached.segment;
+        return cached;
     }
 
     private void register(Segment segment) {

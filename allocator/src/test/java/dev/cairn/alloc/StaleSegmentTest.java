@@ -1,0 +1,86 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.cairn.segments.ProcessMemory;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A {@code MemorySegment} the allocator handed out outlives its block's free (FFM checks only its scope, which ends
+ * with the allocator or the arena): reading it after the free is a use after free, but must never be a read of
+ * unmapped memory, which kills the JVM. Whether memory is mapped is asked of the kernel ({@code mincore} through
+ * {@link ProcessMemory#residentBytes}, which refuses a range that is not entirely mapped), before any read, so a
+ * regression fails here instead of crashing the test JVM.
+ */
+class StaleSegmentTest {
+
+    private static final long PAGE = 4096;
+
+    private static Allocator allocator() {
+        return Allocator.create(AllocatorConfig.builder().purgeDelay(Duration.ZERO).build());
+    }
+
+    private static void assertMapped(MemorySegment segment) {
+        long start = segment.address() & -PAGE;
+        long end = (segment.address() + Math.max(segment.byteSize(), 1) + PAGE - 1) & -PAGE;
+        assertDoesNotThrow(() -> ProcessMemory.residentBytes(start, end - start),
+                "the memory of a freed MemorySegment was unmapped");
+    }
+
+    @Test
+    void aFreedSmallSegmentStaysMappedAfterItsSegmentIsReleased() {
+        try (Allocator allocator = allocator()) {
+            MemorySegment stale = allocator.allocate(64, 16);
+            stale.set(ValueLayout.JAVA_LONG, 0, 42);
+            allocator.free(stale);
+            allocator.collect(true); // the segment is empty now: released, and the cache trimmed
+            assertEquals(0, allocator.stats().liveSegments(), "the test needs the segment given back");
+            assertMapped(stale);
+            stale.get(ValueLayout.JAVA_LONG, 0); // a use after free: any value, but no crash
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void aFreedHugeSegmentStaysMappedAndIsReused() {
+        try (Allocator allocator = allocator()) {
+            MemorySegment stale = allocator.allocate(40L << 20, 16);
+            allocator.free(stale);
+            allocator.collect(true);
+            assertMapped(stale);
+            stale.get(ValueLayout.JAVA_BYTE, stale.byteSize() - 1);
+            MemorySegment next = allocator.allocate(20L << 20, 16); // smaller: fits the retained range
+            next.fill((byte) 7);
+            allocator.free(next);
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void anArenaBlockFreedByHandStaysMappedUntilTheArenaCloses() {
+        try (Allocator allocator = allocator(); Arena arena = allocator.newArena()) {
+            MemorySegment stale = arena.allocate(8L << 20); // huge: its own segment, given back at its free
+            allocator.free(stale);
+            allocator.collect(true);
+            assertMapped(stale);
+            stale.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @Test
+    void memoryNeverHandedOutAsASegmentIsStillUnmapped() {
+        // the control: a huge block that only malloc saw goes back to the OS at its free, as before
+        try (Allocator allocator = allocator()) {
+            long block = allocator.malloc(40L << 20);
+            allocator.free(block);
+            allocator.collect(true);
+            assertThrows(IllegalArgumentException.class, () -> ProcessMemory.residentBytes(block & -PAGE, PAGE));
+        }
+    }
+}
