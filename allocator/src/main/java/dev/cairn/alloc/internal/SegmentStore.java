@@ -53,6 +53,8 @@ final class SegmentStore {
     private volatile int unpurgedCached;
     private final long purgeDelayNanos;
 
+    /** Set by the allocator's close, once every scope has ended: nothing needs to stay mapped any more. */
+    private volatile boolean closing;
     /** Released exposed huge segments, purged, kept mapped for reuse until close; guarded by {@code this}. */
     private final java.util.List<Segment> retainedHuge = new java.util.ArrayList<>();
 
@@ -161,6 +163,7 @@ final class SegmentStore {
      * every {@code MemorySegment} it handed out).
      */
     void releaseAll() {
+        closing = true;
         for (long base : live.keySet()) {
             release(base);
         }
@@ -330,7 +333,7 @@ final class SegmentStore {
             throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base) + " not live");
         }
         map.remove(base, segment.size());
-        boolean exposed = Raw.getInt(base + SEG_EXPOSED) != 0;
+        boolean exposed = Raw.getInt(base + SEG_EXPOSED) != 0 && !closing; // closing: every scope has ended
         Raw.putLongRelease(base + SEG_COOKIE, 0); // a racing checked free now sees a foreign header
         if (segment.size() == segmentSize) {
             boolean purgeNow = purgeDelayNanos <= 0;
