@@ -74,6 +74,22 @@ class StaleSegmentTest {
     }
 
     @Test
+    void keptSegmentsDoNotCountAgainstTheCommitLimit() {
+        // 40 MiB kept mapped after its free, then 70 MiB that it cannot hold: 110 MiB committed in the space, of
+        // which 40 are purged and idle, under a limit of 96 MiB
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().commitLimit(96L << 20).build())) {
+            MemorySegment stale = allocator.allocate(40L << 20, 16);
+            allocator.free(stale);
+            MemorySegment next = allocator.allocate(70L << 20, 16);
+            next.set(ValueLayout.JAVA_LONG, next.byteSize() - 8, 1);
+            assertMapped(stale);
+            allocator.free(next);
+            assertThrows(OutOfMemoryError.class, () -> allocator.allocate(100L << 20, 16)); // the limit holds
+            allocator.validate();
+        }
+    }
+
+    @Test
     void memoryNeverHandedOutAsASegmentIsStillUnmapped() {
         // the control: a huge block that only malloc saw goes back to the OS at its free, as before
         try (Allocator allocator = allocator()) {

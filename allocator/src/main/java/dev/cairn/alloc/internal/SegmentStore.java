@@ -476,9 +476,45 @@ final class SegmentStore {
             return;
         }
         if (commitLimit > 0 && space.stats().committedBytes() + (end - start) > commitLimit) {
-            throw new OutOfMemoryError("Cairn: committing " + (end - start) + " more bytes would pass the allocator's"
-                    + " limit of " + commitLimit + " committed bytes (AllocatorConfig.commitLimit)");
+            // Count only what is not committed yet (a reused segment may hold part of the range already). Released
+            // segments count until they are unmapped: unmap the ones nobody can see, and do not count the exposed
+            // ones kept only so that stale MemorySegments read mapped memory (purged, not in use).
+            long more = (end - start) - committedBytes(segment, start, end);
+            if (space.stats().committedBytes() + more > commitLimit) {
+                trimCache();
+                if (space.stats().committedBytes() - retainedCommittedBytes() + more > commitLimit) {
+                    throw new OutOfMemoryError("Cairn: committing " + more + " more bytes would pass the"
+                            + " allocator's limit of " + commitLimit + " committed bytes (AllocatorConfig.commitLimit)");
+                }
+            }
         }
         space.commit(segment, start, end - start);
+    }
+
+    /** Committed bytes of the released exposed segments kept mapped (the commit limit's slow path only). */
+    private synchronized long retainedCommittedBytes() {
+        long bytes = 0;
+        for (Cached cached : cache) {
+            if (cached.exposed) {
+                bytes += committedBytes(cached.segment, 0, cached.segment.size());
+            }
+        }
+        for (Segment segment : retainedHuge) {
+            bytes += committedBytes(segment, 0, segment.size());
+        }
+        return bytes;
+    }
+
+    /** Committed bytes of {@code [from, to)} of a segment, by commit unit (the commit limit's slow path only). */
+    private long committedBytes(Segment segment, long from, long to) {
+        long unit = space.config().commitUnit();
+        long bytes = 0;
+        for (long offset = from & -unit; offset < to; offset += unit) {
+            long length = Math.min(unit, segment.size() - offset);
+            if (space.isCommitted(segment, offset, length)) {
+                bytes += Math.min(offset + length, to) - Math.max(offset, from);
+            }
+        }
+        return bytes;
     }
 }
