@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.cairn.segments.ProcessMemory;
+import dev.cairn.segments.raw.Raw;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -90,8 +91,25 @@ class StaleSegmentTest {
     }
 
     @Test
+    void aFreedHugeBlockStaysMappedUntilCollectAndIsReused() {
+        // a checked free racing with the release of a huge block (a double free from two threads) reads the freed
+        // segment's header: it must still be mapped then; a later huge block of about the same size takes it back
+        try (Allocator allocator = allocator()) {
+            long block = allocator.malloc(40L << 20);
+            allocator.free(block);
+            assertDoesNotThrow(() -> ProcessMemory.residentBytes(block & -PAGE, PAGE));
+            assertThrows(IllegalArgumentException.class, () -> allocator.free(block)); // the double free, refused
+            long again = allocator.malloc(40L << 20);
+            assertEquals(block, again, "the released huge segment was not reused");
+            Raw.putLong(again + (40L << 20) - 8, 1);
+            allocator.free(again);
+            allocator.validate();
+        }
+    }
+
+    @Test
     void memoryNeverHandedOutAsASegmentIsStillUnmapped() {
-        // the control: a huge block that only malloc saw goes back to the OS at its free, as before
+        // the control: a huge block that only malloc saw goes back to the OS at collect()
         try (Allocator allocator = allocator()) {
             long block = allocator.malloc(40L << 20);
             allocator.free(block);

@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * faulting. A cached segment is purged only once the allocator's purge delay has passed ({@link #purgeExpiredCache},
  * from the heaps' slow paths; at once when the delay is zero), so a thread that starts just after another ended
  * takes the segment back resident instead of faulting its metadata and pages in again (docs/benchmarks.md, "What a
- * new thread pays"). {@code collect()} unmaps the whole cache.
+ * new thread pays"). Released huge segments are purged and the newest few kept mapped the same way (and reused by
+ * a huge block they fit). {@code collect()} unmaps the whole cache.
  *
  * <h2>Exposed segments</h2>
  * A segment some block of which was handed out as a {@code MemorySegment} ({@code allocate}, and every arena
@@ -57,6 +58,16 @@ final class SegmentStore {
     private volatile boolean closing;
     /** Released exposed huge segments, purged, kept mapped for reuse until close; guarded by {@code this}. */
     private final java.util.List<Segment> retainedHuge = new java.util.ArrayList<>();
+    /**
+     * Released huge segments never exposed, purged, newest first, at most {@link #CACHE_LIMIT}: reused by the next
+     * huge block they fit (saving the map and unmap), and, like the cache, still mapped when a checked free that
+     * raced with the release reads their header. Guarded by {@code this}; {@code collect()} unmaps them.
+     */
+    private final ArrayDeque<Segment> cachedHuge = new ArrayDeque<>();
+
+    /** A released huge segment taken back for a new huge block, and whether it was exposed. */
+    private record ReusedHuge(Segment segment, boolean exposed) {
+    }
 
     /**
      * A released normal segment, resident until {@code purgeAt} (nanoTime) unless {@code purged}. Exposed ones are
@@ -171,7 +182,9 @@ final class SegmentStore {
         List<Segment> huge;
         synchronized (this) {
             huge = new java.util.ArrayList<>(retainedHuge);
+            huge.addAll(cachedHuge);
             retainedHuge.clear();
+            cachedHuge.clear();
         }
         huge.forEach(space::release);
     }
@@ -243,17 +256,14 @@ final class SegmentStore {
             throw Errors.largerThanAddressSpace(blockSize);
         }
         long reserveSize = align(total, segmentSize);
-        Segment segment = takeRetainedHuge(reserveSize);
-        boolean retained = segment != null;
-        boolean exposed = arena || retained;
-        if (segment == null) {
-            segment = space.reserveHuge(reserveSize);
-        }
-        reserveSize = segment.size(); // a retained one may be bigger: the header says what is mapped
+        ReusedHuge reused = takeReleasedHuge(reserveSize);
+        Segment segment = reused != null ? reused.segment() : space.reserveHuge(reserveSize);
+        boolean exposed = arena || (reused != null && reused.exposed());
+        reserveSize = segment.size(); // a reused one may be bigger: the header says what is mapped
         try {
             commit(segment, 0, align(total, space.pageSize()));
         } catch (RuntimeException | OutOfMemoryError e) {
-            if (retained) { // it stays mapped
+            if (reused != null && reused.exposed()) { // it stays mapped
                 synchronized (this) {
                     retainedHuge.add(segment);
                 }
@@ -351,26 +361,54 @@ final class SegmentStore {
                     return;
                 }
             }
-        } else if (exposed) {
+        } else if (!closing) {
             space.purge(segment, 0, segment.size());
+            Segment evicted = null;
             synchronized (this) {
-                retainedHuge.add(segment);
+                if (exposed) {
+                    retainedHuge.add(segment);
+                } else {
+                    cachedHuge.push(segment);
+                    if (cachedHuge.size() > CACHE_LIMIT) {
+                        evicted = cachedHuge.pollLast();
+                    }
+                }
+            }
+            if (evicted != null) {
+                space.release(evicted);
             }
             return;
         }
         space.release(segment);
     }
 
-    /** A retained huge segment of at least {@code size} bytes (the smallest such), or {@code null}. */
-    private synchronized Segment takeRetainedHuge(long size) {
-        int best = -1;
-        for (int i = 0; i < retainedHuge.size(); i++) {
-            long candidate = retainedHuge.get(i).size();
-            if (candidate >= size && (best < 0 || candidate < retainedHuge.get(best).size())) {
-                best = i;
+    /**
+     * A released huge segment for a block needing {@code size} bytes, or {@code null}: the smallest exposed one of
+     * at least that size (reusing them is what bounds their address space), else the smallest cached one of at
+     * least that size and at most twice it.
+     */
+    private synchronized ReusedHuge takeReleasedHuge(long size) {
+        Segment best = null;
+        for (Segment candidate : retainedHuge) {
+            if (candidate.size() >= size && (best == null || candidate.size() < best.size())) {
+                best = candidate;
             }
         }
-        return best < 0 ? null : retainedHuge.remove(best);
+        if (best != null) {
+            retainedHuge.remove(best);
+            return new ReusedHuge(best, true);
+        }
+        for (Segment candidate : cachedHuge) {
+            if (candidate.size() >= size && candidate.size() / 2 <= size
+                    && (best == null || candidate.size() < best.size())) {
+                best = candidate;
+            }
+        }
+        if (best != null) {
+            cachedHuge.remove(best);
+            return new ReusedHuge(best, false);
+        }
+        return null;
     }
 
     /** Bytes of this store's segments (live and cached) resident in RAM now ({@code mincore}; tests, tools). */
@@ -402,6 +440,8 @@ final class SegmentStore {
     private void unmapCache(boolean all) {
         List<Segment> unmap = new java.util.ArrayList<>();
         synchronized (this) {
+            unmap.addAll(cachedHuge);
+            cachedHuge.clear();
             for (java.util.Iterator<Cached> it = cache.iterator(); it.hasNext(); ) {
                 Cached cached = it.next();
                 if (!cached.exposed || all) {
@@ -443,7 +483,7 @@ final class SegmentStore {
 
     /** Released segments kept mapped for reuse: the cache and the retained exposed huge segments. */
     synchronized int cachedSegments() {
-        return cache.size() + retainedHuge.size();
+        return cache.size() + retainedHuge.size() + cachedHuge.size();
     }
 
     /** The most recently cached segment (the likeliest to be resident still), or {@code null}. */
