@@ -110,6 +110,23 @@ class BadInputTest {
     }
 
     @Test
+    void aFirstPageOutsideItsSegmentIsRefused() throws Exception {
+        int segments = DumpBytes.sectionBody(good, 2);
+        int record = segments + 8;
+        for (int firstPage : new int[] {Integer.MIN_VALUE, -1, 1 << 20}) {
+            byte[] bytes = good.clone();
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(record + 28, firstPage);
+            DumpBytes.fixChecksums(bytes);
+            // html used to draw a strip from page -2^31 up: 2^31 cells, an OutOfMemoryError
+            for (String command : new String[] {"segments", "html"}) {
+                Cli cli = inspect("first.cdump", bytes, command, "-o", dir.resolve("first.html").toString());
+                assertOneLine(cli, "first.cdump", record, "first page " + Integer.toUnsignedString(firstPage)
+                        + " is impossible");
+            }
+        }
+    }
+
+    @Test
     void aCorruptedOrTruncatedObjectsSectionIsNamed() throws Exception {
         int body = DumpBytes.sectionBody(objects, 0x100);
         int records = DumpBytes.objectRecords(objects);
