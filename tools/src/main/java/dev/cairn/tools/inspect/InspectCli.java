@@ -76,6 +76,12 @@ public final class InspectCli {
                 }
             }
             return execute(dump, options, out);
+        } catch (CannotWrite e) {
+            err.println("cairn-inspect: " + e.target + ": cannot write: " + e.getCause());
+            if (options.debug()) {
+                e.printStackTrace(err);
+            }
+            return BAD_INPUT;
         } catch (DumpFormatException e) {
             err.println("cairn-inspect: " + current + ": at offset " + e.offset() + ": " + e.problem());
             if (options.debug()) {
@@ -112,11 +118,27 @@ public final class InspectCli {
             case "html" -> {
                 Path target = options.output() != null ? options.output()
                         : Path.of(options.dump() + ".html");
-                Files.writeString(target, HtmlReport.render(dump, options), StandardCharsets.UTF_8);
+                String page = HtmlReport.render(dump, options);
+                try {
+                    Files.writeString(target, page, StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new CannotWrite(target, e);
+                }
                 yield print(new Report().put("html", target.toString()), options, out);
             }
             default -> throw new IllegalStateException("unknown command " + options.command());
         };
+    }
+
+    /** The output file could not be written: the dump was read fine, so the error names the output. */
+    private static final class CannotWrite extends IOException {
+        private static final long serialVersionUID = 1L;
+        final transient Path target;
+
+        CannotWrite(Path target, IOException cause) {
+            super(cause);
+            this.target = target;
+        }
     }
 
     private static int print(Report report, Options options, PrintStream out) {

@@ -183,6 +183,19 @@ class InspectCliTest {
     }
 
     @Test
+    void htmlThatCannotBeWrittenNamesTheOutputNotTheDump() throws Exception {
+        Path missing = dir.resolve("no-such-dir").resolve("page.html");
+        Cli cli = Cli.run(dump.toString(), "html", "-o", missing.toString());
+        assertEquals(2, cli.code(), cli.toString());
+        String[] lines = cli.err().split("\n");
+        assertEquals(1, lines.length, cli.err());
+        assertTrue(lines[0].startsWith("cairn-inspect: " + missing + ": cannot write: "), lines[0]);
+        Cli directory = Cli.run(dump.toString(), "html", "-o", dir.toString());
+        assertEquals(2, directory.code(), directory.toString());
+        assertTrue(directory.err().startsWith("cairn-inspect: " + dir + ": cannot write: "), directory.err());
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         assertEquals(2, Cli.run().code());
         assertEquals(2, Cli.run(dump.toString(), "nonsense").code());
