@@ -75,6 +75,12 @@ public final class InspectCli {
                     return print(DiffCommand.run(dump, other, options), options, out);
                 }
             }
+            if (options.command().equals("blocks") && options.bin() >= dump.header().binCount()) {
+                // an empty list would read as "no blocks of that size": the size class does not exist
+                err.println("cairn-inspect: --bin " + options.bin() + ": " + current + " has size classes 0.."
+                        + (dump.header().binCount() - 1) + " (and -1 for huge blocks)");
+                return BAD_INPUT;
+            }
             return execute(dump, options, out);
         } catch (CannotWrite e) {
             err.println("cairn-inspect: " + e.target + ": cannot write: " + e.getCause());

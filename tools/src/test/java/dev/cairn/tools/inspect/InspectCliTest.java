@@ -183,6 +183,18 @@ class InspectCliTest {
     }
 
     @Test
+    void blocksOfASizeClassTheDumpDoesNotHaveIsAnError() {
+        Cli cli = Cli.run(dump.toString(), "blocks", "--bin", "56");
+        assertEquals(2, cli.code(), cli.toString());
+        assertEquals("", cli.out());
+        assertEquals("cairn-inspect: --bin 56: " + dump + " has size classes 0..55 (and -1 for huge blocks)\n",
+                cli.err());
+        assertEquals(2, Cli.run(dump.toString(), "blocks", "--bin", "1000", "--json").code());
+        assertEquals(0, Cli.run(dump.toString(), "blocks", "--bin", "55").code(), "the last size class exists");
+        assertEquals(0, Cli.run(dump.toString(), "summary", "--bin", "1000").code(), "--bin matters to blocks only");
+    }
+
+    @Test
     void htmlThatCannotBeWrittenNamesTheOutputNotTheDump() throws Exception {
         Path missing = dir.resolve("no-such-dir").resolve("page.html");
         Cli cli = Cli.run(dump.toString(), "html", "-o", missing.toString());
