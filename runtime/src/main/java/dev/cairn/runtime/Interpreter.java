@@ -287,9 +287,17 @@ public final class Interpreter {
     /**
      * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
      * when all are stopped; {@link #startTheWorld()} on the same thread lets them go.
+     *
+     * @throws IllegalStateException if this interpreter is destroyed, or the calling thread already holds its world
+     *                               stopped (by this method or {@link Runtime#stopTheWorld()})
      */
     public void stopTheWorld() {
         checkLive();
+        if (stw.stoppedBy(Thread.currentThread())) {
+            // a second stop would take the locks twice and one start release them once: every other thread would
+            // then wait for them forever
+            throw new IllegalStateException("the world of interpreter " + id + " is already stopped by this thread");
+        }
         stw.lockDetached();
         stw.stopLocked();
     }
