@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -205,6 +206,38 @@ class InspectCliTest {
         Cli directory = Cli.run(dump.toString(), "html", "-o", dir.toString());
         assertEquals(2, directory.code(), directory.toString());
         assertTrue(directory.err().startsWith("cairn-inspect: " + dir + ": cannot write: "), directory.err());
+    }
+
+    @Test
+    void controlCharactersInNamesArePrintedEscaped() throws Exception {
+        Path path = dir.resolve("names.cdump");
+        String name = "two\nlines\u001b[31mred\u0000\u009b";
+        try (Allocator allocator = Allocator.create()) {
+            CountDownLatch allocated = new CountDownLatch(1);
+            CountDownLatch dumped = new CountDownLatch(1);
+            Thread t = Thread.ofPlatform().name(name).start(() -> { // alive during the dump: its heap is listed
+                allocator.malloc(64);
+                allocated.countDown();
+                try {
+                    dumped.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            allocated.await();
+            allocator.dumpHeap(path);
+            dumped.countDown();
+            t.join();
+        }
+        Cli cli = Cli.run(path.toString(), "threads");
+        assertEquals(0, cli.code(), cli.toString());
+        // raw, the newline split the heap's row in two and the escape sequence reached the terminal
+        assertTrue(cli.out().contains("two\\nlines\\u001b[31mred\\u0000\\u009b"), cli.out());
+        assertTrue(cli.out().chars().noneMatch(c -> (c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f)),
+                cli.out());
+        assertTrue(cli.out().lines().noneMatch(l -> l.startsWith("lines")), "one row per heap: " + cli.out());
+        String json = Cli.run(path.toString(), "threads", "--json").out();
+        assertTrue(json.contains("two\\nlines\\u001b[31mred"), json);
     }
 
     @Test
