@@ -302,9 +302,21 @@ public final class Interpreter {
         stw.stopLocked();
     }
 
+    /**
+     * Starts the world {@link #stopTheWorld()} stopped.
+     *
+     * @throws IllegalStateException if the calling thread did not stop it, or stopped it with
+     *                               {@link Runtime#stopTheWorld()} (which {@link Runtime#startTheWorld()} ends)
+     */
     public void startTheWorld() {
         if (!stw.mutex.isHeldByCurrentThread() || !stw.stoppedBy(Thread.currentThread())) {
             throw new IllegalStateException("the world of interpreter " + id + " was not stopped by this thread");
+        }
+        if (runtime.stoppedByRuntimePause(this)) {
+            // started here, Runtime.startTheWorld would start it again, fail on the released lock, and leave the
+            // interpreters after it stopped for good
+            throw new IllegalStateException("the world of interpreter " + id + " was stopped by Runtime.stopTheWorld:"
+                    + " Runtime.startTheWorld starts it");
         }
         stw.startLocked();
         stw.mutex.unlock();

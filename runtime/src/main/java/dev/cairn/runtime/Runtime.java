@@ -160,6 +160,11 @@ public final class Runtime implements AutoCloseable {
         stoppedAll = all;
     }
 
+    /** Whether the calling thread holds {@code interp}'s world stopped as part of {@link #stopTheWorld()}. */
+    boolean stoppedByRuntimePause(Interpreter interp) {
+        return stopAll.isHeldByCurrentThread() && stoppedAll != null && stoppedAll.contains(interp);
+    }
+
     public void startTheWorld() {
         if (!stopAll.isHeldByCurrentThread() || stoppedAll == null) {
             throw new IllegalStateException("the runtime's world was not stopped by this thread");

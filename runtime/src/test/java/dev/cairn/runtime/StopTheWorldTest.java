@@ -147,6 +147,21 @@ class StopTheWorldTest {
         }
     }
 
+    @Test
+    void anInterpretersPartOfARuntimeWidePauseIsStartedByTheRuntimeOnly() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            rt.stopTheWorld();
+            // it used to start, and then Runtime.startTheWorld threw IllegalMonitorStateException halfway, leaving
+            // the main interpreter stopped for good
+            assertThrows(IllegalStateException.class, interp::startTheWorld);
+            rt.startTheWorld();
+            assertJoins(rt.mainInterpreter());
+            assertJoins(interp);
+            interp.release();
+        }
+    }
+
     /** Another thread makes a thread state in {@code interp} and closes it: no pause is left behind. */
     static void assertJoins(Interpreter interp) throws InterruptedException {
         Thread joiner = Thread.ofPlatform().daemon().start(() -> {
