@@ -20,15 +20,26 @@ import java.io.UncheckedIOException;
  */
 public final class CrossInterpreter {
 
+    /**
+     * How deep tuples may nest in a shared value. Both sides recurse once per level; without a bound a value could
+     * be shared that no thread's stack can rebuild (StackOverflowError in {@link #unshare}, every time).
+     */
+    public static final int MAX_DEPTH = 512;
+
     private CrossInterpreter() {
     }
 
-    /** A copy of the value of {@code obj}, independent of {@code ts}'s interpreter. */
+    /**
+     * A copy of the value of {@code obj}, independent of {@code ts}'s interpreter.
+     *
+     * @throws IllegalArgumentException for a value that is not shareable, or tuples nested deeper than
+     *                                  {@link #MAX_DEPTH}
+     */
     public static Shared share(ThreadState ts, long obj) {
         Objs.check(ts, obj);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            encode(ts, obj, out);
+            encode(ts, obj, out, 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -57,7 +68,7 @@ public final class CrossInterpreter {
         }
     }
 
-    private static void encode(ThreadState ts, long obj, DataOutputStream out) throws IOException {
+    private static void encode(ThreadState ts, long obj, DataOutputStream out, int depth) throws IOException {
         Builtins b = ts.interp.runtime.builtins;
         switch (Kinds.kindOf(obj)) {
             case Kinds.NONE -> out.writeByte('N');
@@ -77,11 +88,15 @@ public final class CrossInterpreter {
                 out.write(data);
             }
             case Kinds.TUPLE -> {
+                if (depth == MAX_DEPTH) {
+                    throw new IllegalArgumentException("tuples nested deeper than " + MAX_DEPTH
+                            + " cannot be shared between interpreters");
+                }
                 long n = Mem.getLong(obj + Tuples.SIZE);
                 out.writeByte('U');
                 out.writeInt(Math.toIntExact(n));
                 for (long i = 0; i < n; i++) {
-                    encode(ts, Mem.getLong(obj + Tuples.ITEMS + 8 * i), out);
+                    encode(ts, Mem.getLong(obj + Tuples.ITEMS + 8 * i), out, depth + 1);
                 }
             }
             default -> throw new IllegalArgumentException(Types.nameOf(obj) + " objects cannot be shared between "

@@ -38,11 +38,19 @@ public final class Gc {
     private Gc() {
     }
 
-    /** Collects {@code ts}'s interpreter; returns how many objects died. {@code ts} must be attached. */
+    /**
+     * Collects {@code ts}'s interpreter; returns how many objects died. {@code ts} must be attached. A caller that
+     * holds the interpreter's world stopped ({@link Interpreter#stopTheWorld()}, {@link Runtime#stopTheWorld()})
+     * collects inside its own pause and keeps it.
+     */
     public static long collect(ThreadState ts) {
         ts.checkUsable();
         Interpreter interp = ts.interp;
-        interp.stopTheWorld();
+        // starting the world at the end would end the caller's own pause under it, its locks still held
+        boolean ownPause = interp.stw.stoppedBy(Thread.currentThread());
+        if (!ownPause) {
+            interp.stopTheWorld();
+        }
         long before = interp.objectsFreed.sum();
         try {
             makeCountsExact(ts);
@@ -56,7 +64,9 @@ public final class Gc {
             }
             freeDeadHeapTypes(ts);
         } finally {
-            interp.startTheWorld();
+            if (!ownPause) {
+                interp.startTheWorld();
+            }
         }
         return interp.objectsFreed.sum() - before;
     }

@@ -287,16 +287,36 @@ public final class Interpreter {
     /**
      * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
      * when all are stopped; {@link #startTheWorld()} on the same thread lets them go.
+     *
+     * @throws IllegalStateException if this interpreter is destroyed, or the calling thread already holds its world
+     *                               stopped (by this method or {@link Runtime#stopTheWorld()})
      */
     public void stopTheWorld() {
         checkLive();
+        if (stw.stoppedBy(Thread.currentThread())) {
+            // a second stop would take the locks twice and one start release them once: every other thread would
+            // then wait for them forever
+            throw new IllegalStateException("the world of interpreter " + id + " is already stopped by this thread");
+        }
         stw.lockDetached();
         stw.stopLocked();
     }
 
+    /**
+     * Starts the world {@link #stopTheWorld()} stopped.
+     *
+     * @throws IllegalStateException if the calling thread did not stop it, or stopped it with
+     *                               {@link Runtime#stopTheWorld()} (which {@link Runtime#startTheWorld()} ends)
+     */
     public void startTheWorld() {
         if (!stw.mutex.isHeldByCurrentThread() || !stw.stoppedBy(Thread.currentThread())) {
             throw new IllegalStateException("the world of interpreter " + id + " was not stopped by this thread");
+        }
+        if (runtime.stoppedByRuntimePause(this)) {
+            // started here, Runtime.startTheWorld would start it again, fail on the released lock, and leave the
+            // interpreters after it stopped for good
+            throw new IllegalStateException("the world of interpreter " + id + " was stopped by Runtime.stopTheWorld:"
+                    + " Runtime.startTheWorld starts it");
         }
         stw.startLocked();
         stw.mutex.unlock();

@@ -133,9 +133,24 @@ public final class Runtime implements AutoCloseable {
     /**
      * Stops every thread of every interpreter (interpreters in id order, so a runtime-wide pause and
      * per-interpreter pauses never wait for each other in a cycle); {@link #startTheWorld()} undoes it.
+     *
+     * @throws IllegalStateException if the runtime is closed, or the calling thread already holds this pause or the
+     *                               pause of an interpreter ({@link Interpreter#stopTheWorld()})
      */
     public void stopTheWorld() {
         checkOpen();
+        Thread me = Thread.currentThread();
+        // nested, the pauses' locks would be taken twice and released once by startTheWorld: every other thread
+        // would then wait for them forever
+        if (stopAll.isHeldByCurrentThread()) {
+            throw new IllegalStateException("the runtime's world is already stopped by this thread");
+        }
+        for (Interpreter interp : interpreters()) {
+            if (interp.stw.stoppedBy(me)) {
+                throw new IllegalStateException("the calling thread holds the world of interpreter " + interp.id()
+                        + " stopped: start it before stopping the runtime's");
+            }
+        }
         stopAll.lock();
         List<Interpreter> all = interpreters();
         for (Interpreter interp : all) {
@@ -143,6 +158,11 @@ public final class Runtime implements AutoCloseable {
             interp.stw.stopLocked();
         }
         stoppedAll = all;
+    }
+
+    /** Whether the calling thread holds {@code interp}'s world stopped as part of {@link #stopTheWorld()}. */
+    boolean stoppedByRuntimePause(Interpreter interp) {
+        return stopAll.isHeldByCurrentThread() && stoppedAll != null && stoppedAll.contains(interp);
     }
 
     public void startTheWorld() {

@@ -65,4 +65,41 @@ class CrossInterpreterTest {
             assertEquals(0, b.release().orElseThrow().leakedObjects());
         }
     }
+
+    @Test
+    void whatIsSharedCanBeUnsharedHoweverDeepItsTuplesNest() {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter a = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            try (ThreadState ts = a.newThreadState()) {
+                long deepest = nest(ts, CrossInterpreter.MAX_DEPTH);
+                try (CrossInterpreter.Shared data = CrossInterpreter.share(ts, deepest)) {
+                    Ref.decref(ts, CrossInterpreter.unshare(ts, data));
+                }
+                // 5000 levels used to be shared, and then every unshare overflowed the stack
+                long tooDeep = nest(ts, 5000);
+                long justTooDeep = nest(ts, CrossInterpreter.MAX_DEPTH + 1);
+                for (long value : new long[] {tooDeep, justTooDeep}) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> CrossInterpreter.share(ts, value));
+                    assertTrue(e.getMessage().contains("nested deeper than " + CrossInterpreter.MAX_DEPTH),
+                            e.getMessage());
+                }
+                for (long o : new long[] {deepest, tooDeep, justTooDeep}) {
+                    Ref.decref(ts, o);
+                }
+            }
+            assertEquals(0, a.release().orElseThrow().leakedObjects());
+        }
+    }
+
+    /** A tuple holding a tuple ... {@code levels} deep around an int; the caller owns it. */
+    private static long nest(ThreadState ts, int levels) {
+        long value = Ints.of(ts, 1000);
+        for (int i = 0; i < levels; i++) {
+            long outer = Tuples.of(ts, value);
+            Ref.decref(ts, value);
+            value = outer;
+        }
+        return value;
+    }
 }

@@ -176,6 +176,21 @@ class GcTest {
     }
 
     /** Counts down and waits (30 s at most, then fails) so that a failing thread cannot hang the test. */
+    @Test
+    void collectingInsideTheCallersPauseKeepsIt() throws Exception {
+        try (ThreadState ts = interp.newThreadState()) {
+            long list = Lists.create(ts);
+            Lists.append(ts, list, list);
+            Ref.decref(ts, list);
+            interp.stopTheWorld();
+            // it started the world at its end, under the caller's pause, whose locks then stayed held
+            assertEquals(1, Gc.collect(ts));
+            assertTrue(interp.stw.stoppedBy(Thread.currentThread()), "the caller's pause goes on");
+            interp.startTheWorld();
+        }
+        StopTheWorldTest.assertJoins(interp);
+    }
+
     private static void await(CountDownLatch latch) throws InterruptedException {
         latch.countDown();
         if (!latch.await(30, java.util.concurrent.TimeUnit.SECONDS)) {

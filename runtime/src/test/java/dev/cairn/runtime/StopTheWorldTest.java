@@ -125,6 +125,54 @@ class StopTheWorldTest {
         }
     }
 
+    @Test
+    void aPauseTheCallerAlreadyHoldsIsNotTakenTwice() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            // taken twice and started once, the pause's locks stayed held: no other thread could join again
+            interp.stopTheWorld();
+            assertThrows(IllegalStateException.class, interp::stopTheWorld);
+            assertThrows(IllegalStateException.class, rt::stopTheWorld);
+            interp.startTheWorld();
+            assertThrows(IllegalStateException.class, interp::startTheWorld, "one pause, one start");
+            assertJoins(interp);
+
+            rt.stopTheWorld();
+            assertThrows(IllegalStateException.class, rt::stopTheWorld);
+            assertThrows(IllegalStateException.class, interp::stopTheWorld);
+            rt.startTheWorld();
+            assertThrows(IllegalStateException.class, rt::startTheWorld);
+            assertJoins(interp);
+            interp.release();
+        }
+    }
+
+    @Test
+    void anInterpretersPartOfARuntimeWidePauseIsStartedByTheRuntimeOnly() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            rt.stopTheWorld();
+            // it used to start, and then Runtime.startTheWorld threw IllegalMonitorStateException halfway, leaving
+            // the main interpreter stopped for good
+            assertThrows(IllegalStateException.class, interp::startTheWorld);
+            rt.startTheWorld();
+            assertJoins(rt.mainInterpreter());
+            assertJoins(interp);
+            interp.release();
+        }
+    }
+
+    /** Another thread makes a thread state in {@code interp} and closes it: no pause is left behind. */
+    static void assertJoins(Interpreter interp) throws InterruptedException {
+        Thread joiner = Thread.ofPlatform().daemon().start(() -> {
+            try (ThreadState ts = interp.newThreadState()) {
+                Ref.decref(ts, Ints.of(ts, 1000));
+            }
+        });
+        joiner.join(5_000);
+        assertFalse(joiner.isAlive(), "another thread cannot join the interpreter: a pause was left held");
+    }
+
     private static long[] snapshot(AtomicLongArray a) {
         long[] out = new long[a.length()];
         for (int i = 0; i < out.length; i++) {

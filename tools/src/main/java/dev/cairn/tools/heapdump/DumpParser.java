@@ -208,11 +208,13 @@ final class DumpParser {
             int purgedCount = in.u32();
             int pendingCount = in.u32();
             in.skip(fixed - SEGMENT_FIXED);
+            // a first page outside the segment would send the html strip (and any walk from it) over 2^31 pages
             if (kind >= KINDS.length || pageShift < 12 || pageShift > 63 || pageCount <= 0 || size <= 0
-                    || (kind != KIND_HUGE && (size >>> pageShift) != pageCount)) {
+                    || (kind != KIND_HUGE && (size >>> pageShift) != pageCount)
+                    || firstPage < 0 || firstPage > pageCount) {
                 throw in.error(at, "segment " + ordinal + " at 0x" + Long.toHexString(base) + ": kind " + kind
                         + ", page shift " + pageShift + ", " + pageCount + " pages in " + size
-                        + " bytes is impossible");
+                        + " bytes, first page " + Integer.toUnsignedString(firstPage) + " is impossible");
             }
             if (!segments.isEmpty() && Long.compareUnsigned(base, segments.getLast().base()) <= 0) {
                 throw in.error(at, "segments are not in address order at 0x" + Long.toHexString(base));

@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -42,9 +44,14 @@ public final class HeapDump implements AutoCloseable {
      * Maps and parses {@code path}.
      *
      * @throws DumpFormatException the file is not a readable dump (empty, truncated, corrupted, foreign, newer)
-     * @throws IOException the file cannot be opened or mapped
+     * @throws IOException the file cannot be opened or mapped, or is not a regular file
      */
     public static HeapDump open(Path path) throws IOException, DumpFormatException {
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // only a file can be mapped: a directory failed with "No such device", a pipe read as an empty file, and
+            // opening a FIFO that no one writes to blocked forever
+            throw new FileSystemException(path.toString(), null, "not a regular file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);

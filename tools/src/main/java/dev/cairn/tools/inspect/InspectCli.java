@@ -75,7 +75,19 @@ public final class InspectCli {
                     return print(DiffCommand.run(dump, other, options), options, out);
                 }
             }
+            if (options.command().equals("blocks") && options.bin() >= dump.header().binCount()) {
+                // an empty list would read as "no blocks of that size": the size class does not exist
+                err.println("cairn-inspect: --bin " + options.bin() + ": " + current + " has size classes 0.."
+                        + (dump.header().binCount() - 1) + " (and -1 for huge blocks)");
+                return BAD_INPUT;
+            }
             return execute(dump, options, out);
+        } catch (CannotWrite e) {
+            err.println("cairn-inspect: " + e.target + ": cannot write: " + e.getCause());
+            if (options.debug()) {
+                e.printStackTrace(err);
+            }
+            return BAD_INPUT;
         } catch (DumpFormatException e) {
             err.println("cairn-inspect: " + current + ": at offset " + e.offset() + ": " + e.problem());
             if (options.debug()) {
@@ -112,11 +124,27 @@ public final class InspectCli {
             case "html" -> {
                 Path target = options.output() != null ? options.output()
                         : Path.of(options.dump() + ".html");
-                Files.writeString(target, HtmlReport.render(dump, options), StandardCharsets.UTF_8);
+                String page = HtmlReport.render(dump, options);
+                try {
+                    Files.writeString(target, page, StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new CannotWrite(target, e);
+                }
                 yield print(new Report().put("html", target.toString()), options, out);
             }
             default -> throw new IllegalStateException("unknown command " + options.command());
         };
+    }
+
+    /** The output file could not be written: the dump was read fine, so the error names the output. */
+    private static final class CannotWrite extends IOException {
+        private static final long serialVersionUID = 1L;
+        final transient Path target;
+
+        CannotWrite(Path target, IOException cause) {
+            super(cause);
+            this.target = target;
+        }
     }
 
     private static int print(Report report, Options options, PrintStream out) {

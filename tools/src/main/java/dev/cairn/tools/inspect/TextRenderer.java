@@ -82,9 +82,29 @@ final class TextRenderer {
     static String text(Object value) {
         return switch (value) {
             case null -> "-";
-            case Value v -> v.text();
+            case Value v -> printable(v.text());
             case Double d -> String.format(java.util.Locale.ROOT, "%.3f", d);
-            default -> value.toString();
+            default -> printable(value.toString());
         };
+    }
+
+    /**
+     * {@code s} with control characters escaped ({@code \n}, {@code \u001b}): thread and type names come from the
+     * dump and may hold any, which printed raw would split a table row or drive the terminal (escape sequences).
+     */
+    static String printable(String s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            if (control && out == null) {
+                out = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            if (out != null) {
+                out.append(!control ? String.valueOf(c) : c == '\n' ? "\\n" : c == '\t' ? "\\t"
+                        : String.format("\\u%04x", (int) c));
+            }
+        }
+        return out == null ? s : out.toString();
     }
 }

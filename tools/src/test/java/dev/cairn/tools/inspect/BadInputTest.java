@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,6 +112,23 @@ class BadInputTest {
     }
 
     @Test
+    void aFirstPageOutsideItsSegmentIsRefused() throws Exception {
+        int segments = DumpBytes.sectionBody(good, 2);
+        int record = segments + 8;
+        for (int firstPage : new int[] {Integer.MIN_VALUE, -1, 1 << 20}) {
+            byte[] bytes = good.clone();
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(record + 28, firstPage);
+            DumpBytes.fixChecksums(bytes);
+            // html used to draw a strip from page -2^31 up: 2^31 cells, an OutOfMemoryError
+            for (String command : new String[] {"segments", "html"}) {
+                Cli cli = inspect("first.cdump", bytes, command, "-o", dir.resolve("first.html").toString());
+                assertOneLine(cli, "first.cdump", record, "first page " + Integer.toUnsignedString(firstPage)
+                        + " is impossible");
+            }
+        }
+    }
+
+    @Test
     void aCorruptedOrTruncatedObjectsSectionIsNamed() throws Exception {
         int body = DumpBytes.sectionBody(objects, 0x100);
         int records = DumpBytes.objectRecords(objects);
@@ -176,6 +195,27 @@ class BadInputTest {
         assertEquals(2, cli.code());
         assertTrue(cli.err().contains("DumpFormatException"), cli.err());
         assertTrue(cli.err().split("\n").length > 1);
+    }
+
+    @Test
+    void aDirectoryOrAFifoIsNotADump() throws Exception {
+        Cli directory = Cli.run(dir.toString());
+        assertEquals(2, directory.code(), directory.toString());
+        assertEquals("cairn-inspect: " + dir + ": cannot read: java.nio.file.FileSystemException: " + dir
+                + ": not a regular file\n", directory.err(), "it said 'No such device'");
+        Path fifo = dir.resolve("fifo.cdump");
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        } catch (java.io.IOException e) {
+            Assumptions.abort("no mkfifo here: " + e);
+            return;
+        }
+        Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo failed");
+        // opening a FIFO with no writer blocked forever
+        Cli cli = assertTimeoutPreemptively(Duration.ofSeconds(3), () -> Cli.run(fifo.toString()));
+        assertEquals(2, cli.code(), cli.toString());
+        assertTrue(cli.err().endsWith(fifo + ": not a regular file\n"), cli.err());
     }
 
     @Test

@@ -58,6 +58,44 @@ class DumpFuzzTest {
     }
 
     /**
+     * Deterministic where the random mutants are thin: every 32-bit word of the segment and heap tables (counts,
+     * kinds, shifts, page counts, first pages, range counts, ids) set to each extreme in turn, checksums fixed, through
+     * the commands that walk segments page by page ({@code html}, {@code segments}, {@code validate}).
+     */
+    @Test
+    void everyWordOfTheSegmentAndHeapTablesAtItsExtremes() throws Exception {
+        byte[] good = Files.readAllBytes(DumpFixtures.smallDump(dir, "tables.cdump"));
+        Path path = dir.resolve("extreme.cdump");
+        ByteBuffer in = ByteBuffer.wrap(good).order(ByteOrder.LITTLE_ENDIAN);
+        int[] codes = new int[3];
+        for (int kind : new int[] {2, 4}) {
+            int body = DumpBytes.sectionBody(good, kind);
+            int end = body + (int) in.getLong(body - 8);
+            for (int at = body; at + 4 <= end; at += 4) {
+                for (int value : new int[] {-1, Integer.MIN_VALUE, Integer.MAX_VALUE, 0}) {
+                    byte[] mutant = good.clone();
+                    ByteBuffer.wrap(mutant).order(ByteOrder.LITTLE_ENDIAN).putInt(at, value);
+                    DumpBytes.fixChecksums(mutant);
+                    Files.write(path, mutant);
+                    for (String command : new String[] {"html", "segments", "validate"}) {
+                        String where = "section " + kind + ", word at " + at + " := " + value + ", " + command + ": ";
+                        long start = System.nanoTime();
+                        Cli cli = Cli.run(path.toString(), command, "-o", "/dev/null");
+                        long millis = (System.nanoTime() - start) / 1_000_000;
+                        assertTrue(millis < 2_000, where + "took " + millis + " ms");
+                        assertTrue(cli.code() >= 0 && cli.code() <= 2, where + cli);
+                        if (cli.code() == 2) {
+                            assertEquals(1, cli.err().split("\n").length, where + cli);
+                        }
+                        codes[cli.code()]++;
+                    }
+                }
+            }
+        }
+        System.out.println("DumpFuzzTest table words, exit codes 0/1/2: " + Arrays.toString(codes));
+    }
+
+    /**
      * {@code mutants} runs of the tool on mutants of {@code good}: half mutated in [{@code from}, {@code structure}),
      * half in [{@code from}, end of file).
      */

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -180,6 +181,63 @@ class InspectCliTest {
         // The huge block was filled with seed 99: bytes 99 * 31 + i * 7.
         String hex = String.format("%02x %02x", DumpFixtures.pattern(99, 0) & 0xFF, DumpFixtures.pattern(99, 1) & 0xFF);
         assertTrue(cli.out().contains(hex), cli.out());
+    }
+
+    @Test
+    void blocksOfASizeClassTheDumpDoesNotHaveIsAnError() {
+        Cli cli = Cli.run(dump.toString(), "blocks", "--bin", "56");
+        assertEquals(2, cli.code(), cli.toString());
+        assertEquals("", cli.out());
+        assertEquals("cairn-inspect: --bin 56: " + dump + " has size classes 0..55 (and -1 for huge blocks)\n",
+                cli.err());
+        assertEquals(2, Cli.run(dump.toString(), "blocks", "--bin", "1000", "--json").code());
+        assertEquals(0, Cli.run(dump.toString(), "blocks", "--bin", "55").code(), "the last size class exists");
+        assertEquals(0, Cli.run(dump.toString(), "summary", "--bin", "1000").code(), "--bin matters to blocks only");
+    }
+
+    @Test
+    void htmlThatCannotBeWrittenNamesTheOutputNotTheDump() throws Exception {
+        Path missing = dir.resolve("no-such-dir").resolve("page.html");
+        Cli cli = Cli.run(dump.toString(), "html", "-o", missing.toString());
+        assertEquals(2, cli.code(), cli.toString());
+        String[] lines = cli.err().split("\n");
+        assertEquals(1, lines.length, cli.err());
+        assertTrue(lines[0].startsWith("cairn-inspect: " + missing + ": cannot write: "), lines[0]);
+        Cli directory = Cli.run(dump.toString(), "html", "-o", dir.toString());
+        assertEquals(2, directory.code(), directory.toString());
+        assertTrue(directory.err().startsWith("cairn-inspect: " + dir + ": cannot write: "), directory.err());
+    }
+
+    @Test
+    void controlCharactersInNamesArePrintedEscaped() throws Exception {
+        Path path = dir.resolve("names.cdump");
+        String name = "two\nlines\u001b[31mred\u0000\u009b";
+        try (Allocator allocator = Allocator.create()) {
+            CountDownLatch allocated = new CountDownLatch(1);
+            CountDownLatch dumped = new CountDownLatch(1);
+            Thread t = Thread.ofPlatform().name(name).start(() -> { // alive during the dump: its heap is listed
+                allocator.malloc(64);
+                allocated.countDown();
+                try {
+                    dumped.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            allocated.await();
+            allocator.dumpHeap(path);
+            dumped.countDown();
+            t.join();
+        }
+        Cli cli = Cli.run(path.toString(), "threads");
+        assertEquals(0, cli.code(), cli.toString());
+        // raw, the newline split the heap's row in two and the escape sequence reached the terminal
+        assertTrue(cli.out().contains("two\\nlines\\u001b[31mred\\u0000\\u009b"), cli.out());
+        assertTrue(cli.out().chars().noneMatch(c -> (c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f)),
+                cli.out());
+        assertTrue(cli.out().lines().noneMatch(l -> l.startsWith("lines")), "one row per heap: " + cli.out());
+        String json = Cli.run(path.toString(), "threads", "--json").out();
+        assertTrue(json.contains("two\\nlines\\u001b[31mred"), json);
     }
 
     @Test
