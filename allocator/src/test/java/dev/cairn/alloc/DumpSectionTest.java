@@ -103,6 +103,41 @@ class DumpSectionTest {
     }
 
     @Test
+    void aDumpReplacesTheFileWholeAndAFailedOneLeavesTheOldOne() throws Exception {
+        // A reader holding the previous dump open keeps reading it whole (the new one is renamed over the name),
+        // a dump that fails leaves the previous file as it was, and no temporary file is left behind.
+        Path path = dir.resolve("heap.cdump");
+        try (Allocator allocator = Allocator.create()) {
+            long block = allocator.malloc(100);
+            allocator.dumpHeap(path);
+            byte[] first = Files.readAllBytes(path);
+            try (var reader = java.nio.channels.FileChannel.open(path)) {
+                for (int i = 0; i < 200; i++) {
+                    allocator.malloc(64 + i);
+                }
+                allocator.dumpHeap(path);
+                ByteBuffer old = ByteBuffer.allocate(first.length + 1);
+                while (reader.read(old) > 0) {
+                    // read it all
+                }
+                assertEquals(first.length, old.position(), "the open dump changed under its reader");
+                assertArrayEquals(first, java.util.Arrays.copyOf(old.array(), first.length));
+            }
+            byte[] second = Files.readAllBytes(path);
+            assertEquals(0, frames(second).getLast()[0], "the new dump is whole");
+            assertThrows(IllegalStateException.class, () -> allocator.dumpHeap(path,
+                    DumpOptions.DEFAULT.withSection(new Section(0x100, out -> {
+                        throw new IllegalStateException("layer above gave up");
+                    }))));
+            assertArrayEquals(second, Files.readAllBytes(path), "a failed dump damaged the previous one");
+            try (var files = Files.list(dir)) {
+                assertEquals(List.of(path), files.toList(), "a temporary file was left behind");
+            }
+            allocator.free(block);
+        }
+    }
+
+    @Test
     void aFailingSectionEndsTheDumpAndLeavesTheAllocatorUsable() throws Exception {
         try (Allocator allocator = Allocator.create()) {
             IllegalStateException thrown = new IllegalStateException("layer above gave up");

@@ -51,12 +51,40 @@ final class HeapDumper {
         this.kept = contents ? new ArrayList<>() : null;
     }
 
+    /**
+     * Writes the dump to a temporary file next to {@code path} and renames it over {@code path} when complete, so a
+     * reader of {@code path} (the inspect tool, a dump taken every minute) sees the old dump or the new one, never
+     * half of one. A path that exists and is not a regular file (a pipe, a device) is written in place.
+     */
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
-            new HeapDumper(allocator, out, options.contents()).write(options);
+        boolean inPlace = java.nio.file.Files.exists(path) && !java.nio.file.Files.isRegularFile(path);
+        Path target = inPlace ? path : path.resolveSibling("." + path.getFileName() + ".tmp-"
+                + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
+        try {
+            try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
+                new HeapDumper(allocator, out, options.contents()).write(options);
+            }
+            if (!inPlace) {
+                java.nio.file.Files.move(target, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
         } catch (IOException e) {
+            deleteTemporary(target, inPlace);
             throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            deleteTemporary(target, inPlace);
+            throw e;
+        }
+    }
+
+    private static void deleteTemporary(Path target, boolean inPlace) {
+        if (!inPlace) {
+            try {
+                java.nio.file.Files.deleteIfExists(target);
+            } catch (IOException ignored) {
+                // the dump's own failure is what the caller needs to see
+            }
         }
     }
 
