@@ -30,8 +30,8 @@ import dev.cairn.reclaim.QsbrThread;
  * {@code sizeOf} hook proves and marks it (checked mode) before it is queued, so no unproven address ever reaches
  * the free function.
  *
- * <p>Bounded: each thread's queue is bounded in bytes (the domain's limit, {@link QsbrConfig#DEFAULT_DEFERRED_BYTES_LIMIT}
- * by default); past it the thread forces an advance and waits, at most the domain's max stall, for the readers.
+ * <p>Bounded: each thread's queue is bounded in bytes (the domain's limit,
+ * {@link QsbrConfig#DEFAULT_DEFERRED_BYTES_LIMIT} by default); past it the thread forces an advance and waits, at most the domain's max stall, for the readers.
  */
 final class DelayedFrees {
 

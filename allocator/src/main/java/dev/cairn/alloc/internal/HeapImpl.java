@@ -15,8 +15,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A heap: the pages one thread allocates from (or, for a shared heap, whichever virtual thread holds its lock). The fast path ({@link #malloc}) is a direct-table load, a list pop
- * and a counter update; everything else ({@link #mallocGeneric}) is the slow path, which collects frees, finds or
+ * A heap: the pages one thread allocates from (or, for a shared heap, whichever virtual thread holds its lock). The
+ * fast path ({@link #malloc}) is a direct-table load, a list pop and a counter update; everything else ({@link #mallocGeneric}) is the slow path, which collects frees, finds or
  * makes a page, runs periodic chores and re-enters the same pop.
  *
  * <p>Ownership: every field and every page of this heap is touched only by the owning thread ({@link #ownerTid}),
@@ -151,7 +151,7 @@ public final class HeapImpl implements Heap {
         long page;
         if (Long.compareUnsigned(size, SizeClasses.DIRECT_MAX) <= 0) {
             page = direct[(int) ((size + 15) >>> 4)];
-        } else if (Long.compareUnsigned(size, SizeClasses.LARGE_MAX) <= 0) { // unsigned: negative sizes go to mallocGeneric, which refuses them
+        } else if (Long.compareUnsigned(size, SizeClasses.LARGE_MAX) <= 0) { // unsigned: mallocGeneric refuses < 0
             // Above the direct table: the bin's current page is the head of its queue (0 when it has none).
             page = queue[SizeClasses.binOf(size)];
             if (page == 0) {

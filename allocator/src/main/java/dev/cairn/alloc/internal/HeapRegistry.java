@@ -103,7 +103,7 @@ final class HeapRegistry {
 
     // ------------------------------------------------------------------------------------------------ lifecycle
 
-    /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or for the virtual threads ({@code SHARED}). */
+    /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads ({@code SHARED}). */
     synchronized HeapImpl newHeap(HeapImpl.Role role) {
         allocator.checkOpen();
         if (role != HeapImpl.Role.SHARED) {

@@ -524,7 +524,8 @@ final class SegmentStore {
                 trimCache();
                 if (space.stats().committedBytes() - retainedCommittedBytes() + more > commitLimit) {
                     throw new OutOfMemoryError("Cairn: committing " + more + " more bytes would pass the"
-                            + " allocator's limit of " + commitLimit + " committed bytes (AllocatorConfig.commitLimit)");
+                            + " allocator's limit of " + commitLimit
+                            + " committed bytes (AllocatorConfig.commitLimit)");
                 }
             }
         }

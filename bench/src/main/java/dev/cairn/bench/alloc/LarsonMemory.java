@@ -343,7 +343,8 @@ public final class LarsonMemory {
             @Override
             public long footprint() {
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment info = (MemorySegment) mallinfo2.invokeExact((java.lang.foreign.SegmentAllocator) arena);
+                    MemorySegment info =
+                            (MemorySegment) mallinfo2.invokeExact((java.lang.foreign.SegmentAllocator) arena);
                     return info.getAtIndex(ValueLayout.JAVA_LONG, 0) + info.getAtIndex(ValueLayout.JAVA_LONG, 4);
                 } catch (Throwable t) {
                     throw new IllegalStateException(t);

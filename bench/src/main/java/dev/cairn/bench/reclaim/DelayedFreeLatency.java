@@ -89,7 +89,8 @@ public final class DelayedFreeLatency {
         Arrays.sort(sorted);
         System.out.printf("  gap %6d ns: %d of %d frees ran during the stream; latency p50 %.1f us, p90 %.1f us,"
                         + " p99 %.1f us, max %.1f us%n", gapNanos, measured, frees, pct(sorted, 0.50) / 1e3,
-                pct(sorted, 0.90) / 1e3, pct(sorted, 0.99) / 1e3, sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e3);
+                pct(sorted, 0.90) / 1e3, pct(sorted, 0.99) / 1e3,
+                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e3);
     }
 
     private static double pct(long[] sorted, double p) {

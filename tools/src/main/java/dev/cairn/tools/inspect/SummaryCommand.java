@@ -28,7 +28,8 @@ final class SummaryCommand {
                 .put("writer", h.cairnVersion()).put("time", Instant.ofEpochMilli(h.timeMillis()).toString())
                 .put("domainId", h.domainId()).put("segmentSize", new Bytes(h.segmentSize()))
                 .put("consistency", !h.bestEffort() ? "exact" : dump.objects().isPresent()
-                        ? "objects exact (the runtime stopped every interpreter on the allocator; their heaps were open)"
+                        ? "objects exact (the runtime stopped every interpreter on the allocator;"
+                                + " their heaps were open)"
                         : "best-effort (other threads were running)")
                 .put("checked", h.checked()).put("contents", h.hasContents())
                 .put("sampleRate", dump.sampleRate() == 0 ? "off" : "1 in " + dump.sampleRate());
