@@ -31,7 +31,8 @@ import dev.cairn.reclaim.QsbrThread;
  * the free function.
  *
  * <p>Bounded: each thread's queue is bounded in bytes (the domain's limit,
- * {@link QsbrConfig#DEFAULT_DEFERRED_BYTES_LIMIT} by default); past it the thread forces an advance and waits, at most the domain's max stall, for the readers.
+ * {@link QsbrConfig#DEFAULT_DEFERRED_BYTES_LIMIT} by default); past it the thread forces an advance and waits, at
+ * most the domain's max stall, for the readers.
  */
 final class DelayedFrees {
 

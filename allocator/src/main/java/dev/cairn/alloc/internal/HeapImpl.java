@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A heap: the pages one thread allocates from (or, for a shared heap, whichever virtual thread holds its lock). The
- * fast path ({@link #malloc}) is a direct-table load, a list pop and a counter update; everything else ({@link #mallocGeneric}) is the slow path, which collects frees, finds or
- * makes a page, runs periodic chores and re-enters the same pop.
+ * fast path ({@link #malloc}) is a direct-table load, a list pop and a counter update; everything else
+ * ({@link #mallocGeneric}) is the slow path, which collects frees, finds or makes a page, runs periodic chores and
+ * re-enters the same pop.
  *
  * <p>Ownership: every field and every page of this heap is touched only by the owning thread ({@link #ownerTid}),
  * except {@link #closed} (written by {@code Allocator.close}) and {@link #hugeSegments} (a concurrent set, because a
