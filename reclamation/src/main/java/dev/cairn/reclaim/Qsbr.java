@@ -82,7 +82,8 @@ public sealed interface Qsbr extends AutoCloseable permits QsbrDomain {
     /**
      * Advances and waits until every online thread has passed the new goal, then runs the deferred work that
      * threads left behind when they unregistered or died. For tests and shutdown; a live thread's own queue is
-     * confined to it and is not run here.
+     * confined to it and is not run here. The wait is not interruptible: an interrupt is kept and set again on
+     * return.
      *
      * @throws IllegalStateException if the caller is online in this domain (it would wait for itself)
      */

@@ -393,4 +393,44 @@ class QsbrProgressTest {
         peer.end();
         domain.close();
     }
+
+    @Test
+    void anInterruptedThreadWaitsInSynchronizeWithoutSpinningAndKeepsItsInterrupt() throws Exception {
+        // parkNanos returns at once while the interrupt flag is set: the wait spun a whole CPU for as long as the
+        // reader held it back. It must park, and hand the interrupt back when the wait ends.
+        try (Qsbr qsbr = Qsbr.create()) {
+            java.util.concurrent.CountDownLatch registered = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread reader = Thread.ofPlatform().start(() -> {
+                QsbrThread handle = qsbr.register(); // online, and silent until released: holds every goal back
+                registered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handle.quiescent();
+                handle.unregister();
+            });
+            registered.await();
+            boolean[] interruptedAfter = new boolean[1];
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                Thread.currentThread().interrupt();
+                qsbr.synchronize();
+                interruptedAfter[0] = Thread.currentThread().isInterrupted();
+            });
+            int parked = 0;
+            int samples = 0;
+            for (; samples < 100; samples++) { // a spinning waiter is RUNNABLE; a parked one TIMED_WAITING
+                Thread.sleep(3);
+                parked += waiter.getState() == Thread.State.TIMED_WAITING ? 1 : 0;
+            }
+            release.countDown();
+            waiter.join();
+            reader.join();
+            assertTrue(interruptedAfter[0], "synchronize() lost the caller's interrupt");
+            assertTrue(parked >= samples / 2, "the waiter was parked in only " + parked + " of " + samples
+                    + " samples: it spun");
+        }
+    }
 }

@@ -282,8 +282,12 @@ public final class QsbrDomain implements Qsbr {
         }
         long goal = advance();
         Backoff backoff = new Backoff();
-        while (!poll(goal)) {
-            backoff.idle();
+        try {
+            while (!poll(goal)) {
+                backoff.idle();
+            }
+        } finally {
+            backoff.restoreInterrupt();
         }
         processOrphans(true);
     }

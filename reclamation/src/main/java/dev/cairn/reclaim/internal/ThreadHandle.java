@@ -362,6 +362,7 @@ public final class ThreadHandle implements QsbrThread {
             if (!atQuiescentPoint) {
                 slot.storeStalledRelease(false);
             }
+            backoff.restoreInterrupt();
         }
     }
 
