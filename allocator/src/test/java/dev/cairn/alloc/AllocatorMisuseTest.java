@@ -169,9 +169,20 @@ class AllocatorMisuseTest {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().commitLimit(64L << 20).build())) {
             OutOfMemoryError error = assertThrows(OutOfMemoryError.class, () -> allocator.malloc(100L << 20));
             assertTrue(error.getMessage().contains("limit"), error.getMessage());
+            assertTrue(error.getMessage().contains(String.valueOf(100L << 20)), error.getMessage());
             allocator.validate();
             long p = allocator.malloc(1000);
             allocator.free(p);
+            // a small request that needs a new page past the limit names its own size, not the page's
+            List<Long> filled = new ArrayList<>();
+            OutOfMemoryError small = assertThrows(OutOfMemoryError.class, () -> {
+                while (true) {
+                    filled.add(allocator.malloc(24));
+                }
+            });
+            assertTrue(small.getMessage().contains("cannot allocate 24 bytes"), small.getMessage());
+            assertTrue(small.getMessage().contains("limit"), small.getMessage());
+            filled.forEach(allocator::free);
             assertThrows(OutOfMemoryError.class, () -> allocator.malloc(Long.MAX_VALUE / 4));
             allocator.validate();
         }

@@ -86,8 +86,9 @@ final class Errors {
     }
 
     static OutOfMemoryError outOfMemory(long size, Throwable cause) {
+        String why = String.valueOf(cause.getMessage());
         OutOfMemoryError error = new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: "
-                + cause.getMessage());
+                + (why.startsWith("Cairn: ") ? why.substring("Cairn: ".length()) : why));
         error.initCause(cause);
         return error;
     }

@@ -262,11 +262,17 @@ public final class HeapImpl implements Heap {
         }
         store.purgeExpiredCache();
         int bin = binFor(size, alignment);
-        if (bin < 0) {
-            long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
-            return sampler == null ? huge : sampler.allocated(huge, size);
+        long page;
+        try {
+            if (bin < 0) {
+                long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+                return sampler == null ? huge : sampler.allocated(huge, size);
+            }
+            page = findPage(bin);
+        } catch (OutOfMemoryError e) { // the commit limit or the OS: say which request it refused
+            throw e.getMessage() != null && e.getMessage().startsWith("Cairn: cannot allocate ") ? e
+                    : Errors.outOfMemory(size, e);
         }
-        long page = findPage(bin);
         long block = Raw.getLong(page + FREE);
         long next = Raw.getLong(block);
         if (checked) {
