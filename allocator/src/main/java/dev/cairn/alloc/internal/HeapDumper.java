@@ -153,9 +153,12 @@ final class HeapDumper {
         if (kind != Kind.HUGE.ordinal()) {
             int shift = Raw.getInt(base + SEG_PAGE_SHIFT);
             long metaEnd = metadataSize(pageCount);
+            long osPage = store.space().pageSize();
             for (int index = Raw.getInt(base + SEG_FIRST_PAGE); index < pageCount; index++) {
                 long page = descriptor(base, index);
-                long from = Math.max((long) index << shift, metaEnd);
+                // The first page may start right after the metadata, mid OS page: what a purge gives back starts at
+                // the next OS page (SegmentStore.purge), and the segment layer takes whole OS pages only.
+                long from = align(Math.max((long) index << shift, metaEnd), osPage);
                 long to = (long) (index + 1) << shift;
                 if (Raw.getLongAcquire(page + BLOCKS_BYTES) != 0 || !store.isCommitted(base, from, to - from)) {
                     continue;
