@@ -124,37 +124,4 @@ class AllocatorArenaTest {
         assertThrows(IllegalStateException.class, () -> small.set(ValueLayout.JAVA_BYTE, 0, (byte) 1));
         assertThrows(IllegalStateException.class, () -> allocator.free(small)); // closed, as free(long) says
     }
-
-    @Test
-    void anArenaWhoseThreadDiedOpenIsReapedAndItsSegmentsServeOthers() throws Exception {
-        // Nobody can use a confined arena after its thread ended: its heap is reaped like a dead thread's, its
-        // segments go to the pool (leaving the arena), and a live thread adopts them.
-        try (Allocator allocator = Allocator.create()) {
-            long[] blocks = new long[2000];
-            Thread owner = Thread.ofPlatform().start(() -> {
-                Arena arena = allocator.newArena(); // never closed
-                for (int i = 0; i < blocks.length; i++) {
-                    blocks[i] = arena.allocate(48).address();
-                }
-            });
-            owner.join();
-            allocator.collect(true); // reaps the dead thread's heaps, the arena's among them
-            for (int i = 0; i < blocks.length; i += 2) {
-                allocator.free(blocks[i]); // the arena's blocks, freed by another thread
-            }
-            List<Long> mine = new ArrayList<>();
-            for (int i = 0; i < 4000; i++) {
-                mine.add(allocator.malloc(48)); // adopts the abandoned segment
-            }
-            allocator.validate();
-            assertTrue(allocator.stats().segmentsReclaimed() > 0, "the arena's segment was adopted");
-            long stale = blocks[1];
-            allocator.freeDelayed(stale); // an ordinary block now: no arena refusal
-            for (long p : mine) {
-                allocator.free(p);
-            }
-            allocator.collect(true);
-            allocator.validate();
-        }
-    }
 }

@@ -82,7 +82,6 @@ final class AbandonedPool {
         Raw.putLongVolatile(segment + SEG_OWNER_TID, NO_OWNER);
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
-        Raw.putInt(segment + SEG_ARENA, 0); // a dead thread's arena: its segments leave it (SEG_EXPOSED stays)
         abandoned.increment();
         settleAndPark(segment);
     }

@@ -185,6 +185,9 @@ public final class AllocatorImpl implements Allocator {
 
     /** An arena's heap was destroyed: its blocks died without a free. */
     void heapDestroyed(HeapImpl heap) {
+        if (heap.role() == HeapImpl.Role.ARENA) {
+            openArenas.removeIf(arena -> arena.heap() == heap); // an arena reaped after its thread ended open
+        }
         if (sites != null) {
             sites.forgetHeap(heap.id());
         }
@@ -337,21 +340,26 @@ public final class AllocatorImpl implements Allocator {
             return;
         }
         checkOpen();
-        long page = checked ? checkedPage("freeDelayed", address) : pageOf(address);
-        long segment = page & segmentMask;
-        refuseArenaBlock(segment, address);
-        // The batch lives in the calling thread's heap: when this thread owns the block, the segment header (which
-        // the proof has just read) names that heap, and a thread's only non-arena heap is its thread heap; else
-        // the thread-local lookup.
-        HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()
-                ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : registry.threadHeap();
-        assert heap == null || heap.role() == HeapImpl.Role.THREAD;
+        long page;
+        HeapImpl heap;
+        if (checked) {
+            int check = store.enterCheck(); // the proof reads a segment that may be going away; the mark pins it
+            try {
+                page = checkedPage("freeDelayed", address);
+                heap = batchHeap(page, address);
+                if (heap != null) {
+                    markPending(page, address);
+                }
+            } finally {
+                store.exitCheck(check);
+            }
+        } else {
+            page = pageOf(address);
+            heap = batchHeap(page, address);
+        }
         if (heap == null) { // a virtual thread, or a thread that never allocated: one QSBR item, marked by its hook
             delayed.defer(address);
             return;
-        }
-        if (checked) {
-            markPending(page, address);
         }
         DelayedBatch batch = heap.delayedBatch;
         if (batch == null) {
@@ -368,6 +376,21 @@ public final class AllocatorImpl implements Allocator {
                 delayed.advanceAndProcess(handle);
             }
         }
+    }
+
+    /**
+     * The heap whose batch takes a delayed free of the block on {@code page}, or null for a per-address QSBR item.
+     * The batch lives in the calling thread's heap: when this thread owns the block, the segment header (which the
+     * proof has just read) names that heap, and a thread's only non-arena heap is its thread heap; else the
+     * thread-local lookup. Arena blocks are refused.
+     */
+    private HeapImpl batchHeap(long page, long address) {
+        long segment = page & segmentMask;
+        refuseArenaBlock(segment, address);
+        HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()
+                ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : registry.threadHeap();
+        assert heap == null || heap.role() == HeapImpl.Role.THREAD;
+        return heap;
     }
 
     /**
@@ -459,10 +482,15 @@ public final class AllocatorImpl implements Allocator {
      * pending (remote bit set, on no list) and returns its size. Throws, leaving the block as it was, otherwise.
      */
     long markPending(long address) {
-        long page = checkedPage("freeDelayed", address);
-        refuseArenaBlock(page & segmentMask, address);
-        markPending(page, address);
-        return blockSizeOf(page);
+        int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
+        try {
+            long page = checkedPage("freeDelayed", address);
+            refuseArenaBlock(page & segmentMask, address);
+            markPending(page, address);
+            return blockSizeOf(page);
+        } finally {
+            store.exitCheck(check);
+        }
     }
 
     /** Marks a proven block pending: live and not yet freed, its remote bit set with an atomic OR. */
@@ -688,11 +716,16 @@ public final class AllocatorImpl implements Allocator {
         if (address == 0) {
             throw Errors.notOurs(op, address);
         }
-        long page = checkedPage(op, address);
-        if (!Pages.isLive(page, address) || Pages.isRemoteFreed(page, address)) {
-            throw Errors.notLive(op, address);
+        int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
+        try {
+            long page = checkedPage(op, address);
+            if (!Pages.isLive(page, address) || Pages.isRemoteFreed(page, address)) {
+                throw Errors.notLive(op, address);
+            }
+            return blockSizeOf(page);
+        } finally {
+            store.exitCheck(check);
         }
-        return blockSizeOf(page);
     }
 
     @Override
@@ -701,14 +734,19 @@ public final class AllocatorImpl implements Allocator {
         if (!checked) {
             return map.lookup(address) != AddressMap.NOT_OURS;
         }
-        long page = blockPage(address);
-        if (page < 0) {
-            return false;
+        int check = store.enterCheck(); // safe for any address: see SegmentStore, checks in flight
+        try {
+            long page = blockPage(address);
+            if (page < 0) {
+                return false;
+            }
+            long index = Pages.blockIndex(page, address);
+            long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+            long bit = 1L << index;
+            return (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0; // live, not freed
+        } finally {
+            store.exitCheck(check);
         }
-        long index = Pages.blockIndex(page, address);
-        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
-        long bit = 1L << index;
-        return (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0; // live, not freed
     }
 
     @Override

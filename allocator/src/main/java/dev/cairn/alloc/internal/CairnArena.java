@@ -34,6 +34,11 @@ final class CairnArena implements Arena {
         return Raw.segment(address, byteSize, scope);
     }
 
+    /** The arena's own heap (its reaping, when its thread ended with it open). */
+    HeapImpl heap() {
+        return heap;
+    }
+
     @Override
     public MemorySegment.Scope scope() {
         return scope.scope();

@@ -24,7 +24,8 @@ import java.util.Map;
  * Writes a heap dump (format: {@link DumpFormat}, spec: {@code docs/heap-dump-format.md}).
  *
  * <p>Consistency: the whole dump is written while the segment store is pinned (no segment can be given back), so
- * every read is of mapped memory. Pages of other threads' heaps are read without synchronization, as
+ * every read is of mapped memory. Nothing inside the pin may wait for a lock whose holder may give a segment back
+ * (the registry's monitor: see {@link #write(DumpOptions)}), or the two wait for each other. Pages of other threads' heaps are read without synchronization, as
  * {@link HeapWalker} does: every free-list walk is bounded by the page's capacity and follows only links that are
  * carved blocks of the page, so a racing owner can make a page's counts disagree but never makes the dump loop or
  * leave the page. The header says {@link DumpFormat#FLAG_BEST_EFFORT} whenever a heap of another thread was open;
@@ -89,11 +90,15 @@ final class HeapDumper {
     }
 
     private void write(DumpOptions options) throws IOException {
+        // Before the pin: the stats read the registry's counters under its monitor, and a thread holding that
+        // monitor (releasing or reaping a heap, closing an arena) may be waiting to give a segment back, which the
+        // pin holds off: taken inside the pin, the two waited for each other forever.
+        AllocatorStats stats = HeapWalker.stats(allocator);
         store.pin();
         try {
             long[] bases = store.liveBases();
             header(options);
-            stats();
+            stats(stats);
             segments(bases);
             collectQueues(bases.length);
             pages(bases);
@@ -136,8 +141,7 @@ final class HeapDumper {
 
     // ------------------------------------------------------------------------------------------------ stats
 
-    private void stats() throws IOException {
-        AllocatorStats stats = HeapWalker.stats(allocator);
+    private void stats(AllocatorStats stats) throws IOException {
         SegmentStats os = store.space().stats();
         long[] values = {os.reservedBytes(), os.peakReservedBytes(), os.committedBytes(), os.peakCommittedBytes(),
                 os.purgedBytes(), stats.allocatedBytes(), stats.blocksInUse(), stats.pages(), stats.remoteFrees(),
@@ -177,9 +181,12 @@ final class HeapDumper {
         if (kind != Kind.HUGE.ordinal()) {
             int shift = Raw.getInt(base + SEG_PAGE_SHIFT);
             long metaEnd = metadataSize(pageCount);
+            long osPage = store.space().pageSize();
             for (int index = Raw.getInt(base + SEG_FIRST_PAGE); index < pageCount; index++) {
                 long page = descriptor(base, index);
-                long from = Math.max((long) index << shift, metaEnd);
+                // The first page may start right after the metadata, mid OS page: what a purge gives back starts at
+                // the next OS page (SegmentStore.purge), and the segment layer takes whole OS pages only.
+                long from = align(Math.max((long) index << shift, metaEnd), osPage);
                 long to = (long) (index + 1) << shift;
                 if (Raw.getLongAcquire(page + BLOCKS_BYTES) != 0 || !store.isCommitted(base, from, to - from)) {
                     continue;

@@ -13,7 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * alive ({@link #reapDead}): when a thread takes its first heap, when any heap is about to map a new segment (at
  * most once per {@link #REAP_INTERVAL_NANOS}), and on every {@code collect()}. Detection latency is therefore "until
  * the next of those events in this allocator"; its cost is one {@code isAlive()} per registered heap per scan. A
- * reaped heap abandons its segments exactly as {@code Heap.release()} does.
+ * reaped heap abandons its segments exactly as {@code Heap.release()} does, except an arena's: a thread that ended
+ * with an arena open left a heap that nobody can use or close any more (the arena is confined to that thread), so it
+ * is destroyed, as the arena's close would have done. Abandoned, its segments (flagged as an arena's) would be
+ * adopted by thread heaps, whose blocks in them {@code freeDelayed} would then refuse as arena blocks.
  *
  * <h2>Virtual threads</h2>
  * A heap per virtual thread would mean a heap (and pages half used) per task: 100,000 tasks, 100,000 heaps. Virtual
@@ -159,6 +162,12 @@ final class HeapRegistry {
         int reaped = 0;
         for (HeapImpl heap : heaps.values()) {
             if (heap.ownerDead() && heap.tryEnd()) {
+                if (heap.role() == HeapImpl.Role.ARENA) { // its thread ended with the arena open: close it
+                    forget(heap);
+                    heap.destroy();
+                    allocator.heapDestroyed(heap);
+                    continue;
+                }
                 allocator.handOverDelayed(heap); // the dead thread's filling batch, onto this thread's QSBR queue
                 heap.abandonAll();
                 forget(heap);

@@ -49,9 +49,9 @@ final class SegmentLayout {
     static final long SEG_FIRST_PAGE = 44;  // int: first page index whose area lies past the metadata
     static final long SEG_NEXT_FREE_HINT = 48; // int: where the page search resumes
     /**
-     * int: 1 when the owning heap is an arena's. Written when the segment is formatted; arenas never adopt
-     * segments, and abandon theirs only when their thread died with the arena open (then nobody can use the arena
-     * any more, and the flag is cleared). {@code freeDelayed} refuses arena blocks by it without looking the heap up.
+     * int: 1 when the owning heap is an arena's. Written when the segment is formatted; arenas never abandon or
+     * adopt segments (an arena whose thread ended with it open is destroyed when reaped), so it holds for the
+     * segment's life. {@code freeDelayed} refuses arena blocks by it without looking the heap up.
      */
     static final long SEG_ARENA = 52;
     // Abandoned segments only (see AbandonedPool): written by whoever holds the segment exclusively, except

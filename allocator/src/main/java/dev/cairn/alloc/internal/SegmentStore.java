@@ -36,11 +36,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * address space and commit charge (not RAM) held at its peak until close; {@code close()} ends the scopes first and
  * only then unmaps everything.
  *
+ * <h2>Checks in flight ({@link #enterCheck}, {@link #awaitChecks})</h2>
+ * The cache does not make every checked read of a released segment's header safe: a release finding the cache full
+ * unmaps the segment at once, as does every huge release and {@code collect()}'s trim of the cache. So the
+ * allocator's queries that must be safe for any address ({@code isLive}, {@code usableSize}, {@code realloc} and
+ * {@code freeDelayed}'s proofs) run between {@link #enterCheck} and {@link #exitCheck}: the checking thread counts
+ * itself in one of {@link #CHECK_STRIPES} padded counters (chosen by thread id) and fences, then looks the address
+ * up and reads the segment. Every unmap of a segment that was registered first waits for each counter to be seen at
+ * zero once ({@link #awaitChecks}, after a fence that follows the map removal). Dekker's pattern: either the
+ * releaser sees the checker's count and waits for its exit (whose decrement is ordered after its reads), or the
+ * checker's lookup, which comes after its fence, sees the segment removed and reads nothing of it. A guarded section
+ * never releases a segment (it would wait for itself). {@code free}'s fast path is not guarded (two more atomics per
+ * free): a checked free of a stale address racing the unmap of its segment can still fault, as a double free.
+ *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
 final class SegmentStore {
 
     private static final int CACHE_LIMIT = 8;
+    /** Counters of checks in flight (a power of two), each on a line of its own: see the class comment. */
+    private static final int CHECK_STRIPES = 32;
+    private static final int STRIPE_SPACING = 16; // longs: 128 bytes
 
     private final SegmentSpace space;
     private final AddressMap map;
@@ -94,6 +110,9 @@ final class SegmentStore {
      */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> releasesAfterWalk =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private final java.util.concurrent.atomic.AtomicLongArray checksInFlight =
+            new java.util.concurrent.atomic.AtomicLongArray(CHECK_STRIPES * STRIPE_SPACING);
 
     SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos) {
         this.purgeDelayNanos = purgeDelayNanos;
@@ -186,7 +205,36 @@ final class SegmentStore {
             retainedHuge.clear();
             cachedHuge.clear();
         }
+        awaitChecks();
+        if (!huge.isEmpty()) {
+            awaitChecks();
+        }
         huge.forEach(space::release);
+    }
+
+    /**
+     * Starts a check that reads a segment found in the map (see the class comment); returns the token for
+     * {@link #exitCheck}. No segment is unmapped until the check exits.
+     */
+    int enterCheck() {
+        int stripe = ((int) Thread.currentThread().threadId() & (CHECK_STRIPES - 1)) * STRIPE_SPACING;
+        checksInFlight.getAndIncrement(stripe);
+        java.lang.invoke.VarHandle.fullFence(); // the count before the lookup; partner: awaitChecks
+        return stripe;
+    }
+
+    void exitCheck(int stripe) {
+        checksInFlight.getAndDecrement(stripe); // after the check's reads
+    }
+
+    /** Before an unmap: waits until every check that may have found the segment in the map has exited. */
+    private void awaitChecks() {
+        java.lang.invoke.VarHandle.fullFence(); // the map removal before the counts; partner: enterCheck
+        for (int stripe = 0; stripe < CHECK_STRIPES * STRIPE_SPACING; stripe += STRIPE_SPACING) {
+            while (checksInFlight.get(stripe) != 0) {
+                Thread.yield(); // a check is a few loads, unless its thread was descheduled inside it
+            }
+        }
     }
 
     /** Marks the segment at {@code base} exposed (see the class comment); its block is live, so it is too. */
@@ -218,6 +266,9 @@ final class SegmentStore {
                     unpurgedCached++;
                 }
             } else {
+                if (cached != null) {
+                    awaitChecks(); // it was in the map before it was cached
+                }
                 space.release(segment);
             }
             throw e;
@@ -268,6 +319,9 @@ final class SegmentStore {
                     retainedHuge.add(segment);
                 }
             } else {
+                if (reused != null) {
+                    awaitChecks(); // it was in the map before it was cached
+                }
                 space.release(segment);
             }
             throw e;
@@ -375,10 +429,12 @@ final class SegmentStore {
                 }
             }
             if (evicted != null) {
+                awaitChecks(); // it was in the map before it was cached
                 space.release(evicted);
             }
             return;
         }
+        awaitChecks();
         space.release(segment);
     }
 
@@ -457,6 +513,9 @@ final class SegmentStore {
                     unpurgedCached--;
                 }
             }
+        }
+        if (!unmap.isEmpty()) {
+            awaitChecks();
         }
         unmap.forEach(space::release);
     }
