@@ -206,9 +206,6 @@ final class SegmentStore {
             cachedHuge.clear();
         }
         awaitChecks();
-        if (!huge.isEmpty()) {
-            awaitChecks();
-        }
         huge.forEach(space::release);
     }
 
