@@ -810,6 +810,9 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             return;
         }
+        if (store.inWalk()) { // its segments would be unmapped under the walk that is reading them
+            throw new IllegalStateException("close() inside visitBlocks or a heap dump of this allocator");
+        }
         closeArenas();
         segmentScope.close(); // before anything is unmapped; throws, leaving the allocator open, while in use
         if (config.dumpOnClose() != null) {

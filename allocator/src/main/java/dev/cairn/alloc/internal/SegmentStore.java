@@ -105,8 +105,10 @@ final class SegmentStore {
     private final java.util.concurrent.locks.ReentrantReadWriteLock releaseLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
     /**
-     * Segments given back by a thread inside its own walk (a {@code visitBlocks} visitor that frees): the write
-     * side would wait for that thread's read side forever, so they are released when its walk ends.
+     * Segments given back while a walk holds the read side: the walk's end releases them. Waiting for the write side
+     * instead would hang in two ways: inside the thread's own walk (a {@code visitBlocks} visitor that frees), and
+     * when the giver holds a monitor the walking thread then waits for (a heap's release or reaping holds the heap
+     * registry's, which a visitor calling {@code stats()} takes: {@code VisitorCallsTest}).
      */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> releasesAfterWalk =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -157,9 +159,32 @@ final class SegmentStore {
     /** Drops this thread's read side; when its last walk ends, gives back what it freed meanwhile. */
     private void endWalk() {
         releaseLock.readLock().unlock();
-        if (releaseLock.getReadHoldCount() == 0 && !releasesAfterWalk.isEmpty()) {
-            for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
-                release(base);
+        if (releaseLock.getReadHoldCount() == 0) {
+            drainReleases();
+        }
+    }
+
+    /**
+     * Releases the queued segments unless a walk holds the read side (the last walk to end drains them). Queued
+     * before the read count is looked at, so a walk that ends meanwhile either sees the segment queued or leaves the
+     * write side free for this loop. Another release holds the write side only briefly, and waits for nothing.
+     */
+    private void drainReleases() {
+        while (!releasesAfterWalk.isEmpty()) {
+            if (releaseLock.writeLock().tryLock()) {
+                try {
+                    for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
+                        if (live.containsKey(base)) { // releaseAll may have taken it already
+                            releaseLocked(base);
+                        }
+                    }
+                } finally {
+                    releaseLock.writeLock().unlock();
+                }
+            } else if (releaseLock.getReadLockCount() > 0) {
+                return; // a walk: it drains when it ends
+            } else {
+                Thread.onSpinWait();
             }
         }
     }
@@ -194,8 +219,14 @@ final class SegmentStore {
      */
     void releaseAll() {
         closing = true;
-        for (long base : live.keySet()) {
-            release(base);
+        releaseLock.writeLock().lock(); // waits out other threads' walks: nothing may read what is unmapped next
+        try {
+            releasesAfterWalk.clear(); // queued segments are still live: released here
+            for (long base : live.keySet()) {
+                releaseLocked(base);
+            }
+        } finally {
+            releaseLock.writeLock().unlock();
         }
         unmapCache(true);
         List<Segment> huge;
@@ -232,6 +263,11 @@ final class SegmentStore {
                 Thread.yield(); // a check is a few loads, unless its thread was descheduled inside it
             }
         }
+    }
+
+    /** Whether the calling thread is inside a walk ({@code visitBlocks}, a dump): it holds the read side. */
+    boolean inWalk() {
+        return releaseLock.getReadHoldCount() > 0;
     }
 
     /** Marks the segment at {@code base} exposed (see the class comment); its block is live, so it is too. */
@@ -376,15 +412,9 @@ final class SegmentStore {
 
     /** Unregisters the segment at {@code base} and gives it back (normal ones through the cache). */
     void release(long base) {
-        if (releaseLock.getReadHoldCount() > 0) { // inside this thread's own walk: see releasesAfterWalk
-            releasesAfterWalk.add(base);
-            return;
-        }
-        releaseLock.writeLock().lock();
-        try {
-            releaseLocked(base);
-        } finally {
-            releaseLock.writeLock().unlock();
+        releasesAfterWalk.add(base); // see releasesAfterWalk
+        if (releaseLock.getReadHoldCount() == 0) {
+            drainReleases();
         }
     }
 
