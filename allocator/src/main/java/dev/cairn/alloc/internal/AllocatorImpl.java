@@ -41,6 +41,9 @@ public final class AllocatorImpl implements Allocator {
     private final AddressMap map;
     private final long cookie;
     private final long segmentMask;
+    private final long segmentSize;
+    /** Descriptors a segment can have (small pages): a page index a proof computes must be below it. */
+    private final long maxPages;
     private final Arena metaArena = Arena.ofShared();
     /**
      * The scope of the segments {@link #allocate(long, long)} hands out, closed first thing in {@link #close()}: a
@@ -76,6 +79,8 @@ public final class AllocatorImpl implements Allocator {
                 config.purgeDelay().toNanos());
         this.map = store.map();
         this.segmentMask = -store.segmentSize();
+        this.segmentSize = store.segmentSize();
+        this.maxPages = store.segmentSize() >>> Kind.SMALL.pageShift;
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
         this.pool = new AbandonedPool(store, config.purgeDelay().toNanos());
@@ -286,7 +291,11 @@ public final class AllocatorImpl implements Allocator {
             if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
                 throw Errors.notOurs("free", address);
             }
-            long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
+            long pageIndex = (address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT);
+            if (pageIndex >= maxPages) { // a torn read of a segment being reused: see inSegment
+                throw Errors.notOurs("free", address);
+            }
+            long page = descriptor(segment, (int) pageIndex);
             long offset = address - Raw.getLong(page + PAGE_START);
             if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // partner: Pages.format
                 throw Errors.notBlockStart("free", address);
@@ -296,6 +305,9 @@ public final class AllocatorImpl implements Allocator {
                 throw Errors.notBlockStart("free", address);
             }
             long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+            if (!inSegment(segment, word)) {
+                throw Errors.notLive("free", address);
+            }
             long bit = 1L << index;
             long live = Raw.getLong(word);
             if ((live & bit) == 0) {
@@ -496,9 +508,9 @@ public final class AllocatorImpl implements Allocator {
     /** Marks a proven block pending: live and not yet freed, its remote bit set with an atomic OR. */
     private void markPending(long page, long address) {
         long index = Pages.blockIndex(page, address);
-        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+        long word = proofWord(page, address);
         long bit = 1L << index;
-        if ((Raw.getLong(word) & bit) == 0) {
+        if (word == 0 || (Raw.getLong(word) & bit) == 0) {
             throw Errors.notLive("freeDelayed", address);
         }
         if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
@@ -591,7 +603,11 @@ public final class AllocatorImpl implements Allocator {
         if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
             return NOT_OURS;
         }
-        long page = descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
+        long pageIndex = (address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT);
+        if (pageIndex >= maxPages) { // a torn read of a segment being reused: see inSegment
+            return NOT_OURS;
+        }
+        long page = descriptor(segment, (int) pageIndex);
         long blocksBytes = Raw.getLongAcquire(page + BLOCKS_BYTES); // partner: release store in Pages.format
         long offset = address - Raw.getLong(page + PAGE_START);
         if (Long.compareUnsigned(offset, blocksBytes) >= 0) {
@@ -602,6 +618,25 @@ public final class AllocatorImpl implements Allocator {
             return NOT_BLOCK_START;
         }
         return page;
+    }
+
+    /**
+     * Whether the bitmap word at {@code word} (and the remote word after it) lies inside {@code segment}'s first
+     * {@code segmentSize} bytes, which stay mapped while a proof runs. A proof of a stale address can read a segment
+     * that is being given back and reused at that moment (the cookie checked, then the metadata cleared and
+     * rewritten under it): its page shift, page start, reciprocal or bitmap pointer may then be zero or another
+     * format's, and an address derived from them may point anywhere. Every address a proof reads is bounded:
+     * descriptors by {@link #maxPages}, bitmap words here. What such a proof then decides is as stale as its
+     * address; it never reads outside the segment.
+     */
+    private boolean inSegment(long segment, long word) {
+        return Long.compareUnsigned(word - segment - HEADER_SIZE, segmentSize - HEADER_SIZE - 16) <= 0;
+    }
+
+    /** The bitmap word of a block a proof found in {@code page}, or 0 outside its segment (see inSegment). */
+    private long proofWord(long page, long address) {
+        long word = liveWord(Raw.getLong(page + LIVE_MAP), Pages.blockIndex(page, address));
+        return inSegment(page & segmentMask, word) ? word : 0;
     }
 
     private void freeUnchecked(long address) {
@@ -719,7 +754,9 @@ public final class AllocatorImpl implements Allocator {
         int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
         try {
             long page = checkedPage(op, address);
-            if (!Pages.isLive(page, address) || Pages.isRemoteFreed(page, address)) {
+            long word = proofWord(page, address);
+            long bit = 1L << Pages.blockIndex(page, address);
+            if (word == 0 || (Raw.getLong(word) & bit) == 0 || (Raw.getLongVolatile(word + 8) & bit) != 0) {
                 throw Errors.notLive(op, address);
             }
             return blockSizeOf(page);
@@ -740,10 +777,9 @@ public final class AllocatorImpl implements Allocator {
             if (page < 0) {
                 return false;
             }
-            long index = Pages.blockIndex(page, address);
-            long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
-            long bit = 1L << index;
-            return (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0; // live, not freed
+            long word = proofWord(page, address);
+            long bit = 1L << Pages.blockIndex(page, address);
+            return word != 0 && (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0;
         } finally {
             store.exitCheck(check);
         }

@@ -196,14 +196,4 @@ final class Pages {
         long word = liveWord(bitmaps, index);
         Raw.putLong(word, Raw.getLong(word) | (1L << index));
     }
-
-    static boolean isLive(long page, long block) {
-        long index = blockIndex(page, block);
-        return (Raw.getLong(liveWord(Raw.getLong(page + LIVE_MAP), index)) & (1L << index)) != 0;
-    }
-
-    static boolean isRemoteFreed(long page, long block) {
-        long index = blockIndex(page, block);
-        return (Raw.getLongVolatile(liveWord(Raw.getLong(page + LIVE_MAP), index) + 8) & (1L << index)) != 0;
-    }
 }
