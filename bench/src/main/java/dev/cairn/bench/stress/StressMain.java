@@ -36,8 +36,15 @@ public final class StressMain {
             case QUICK -> Duration.ofMinutes(5);
             case FULL -> Duration.ofMinutes(30);
         };
-        StressRunner.Outcome outcome = new StressRunner(args, ChildLauncher.forThisJvm(timeout), System.err)
-                .run("scripts/bench " + String.join(" ", argv));
+        StressRunner.Outcome outcome;
+        try {
+            outcome = new StressRunner(args, ChildLauncher.forThisJvm(timeout), System.err)
+                    .run("scripts/bench " + String.join(" ", argv));
+        } catch (IOException e) { // the results folder (--out) not writable, a disk full: one line, no stack trace
+            System.err.println("scripts/bench: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         System.out.print(outcome.tables());
         System.out.println("results: " + outcome.folder().toAbsolutePath() + " (results.csv, results.json, "
                 + "chart.svg, tables.md)");

@@ -45,6 +45,9 @@ public final class StressRunner {
 
     public Outcome run(String commandLine) throws IOException, InterruptedException {
         Instant started = Instant.now();
+        // Made before any cell runs: an unwritable --out fails in a second with one line, not after the whole run
+        // with a stack trace and the results lost.
+        Path folder = folder(started);
         noteUnavailable();
         List<Plan> plans = plan();
         int total = plans.stream().mapToInt(p -> p.skipReason == null ? args.forks() : 0).sum();
@@ -77,7 +80,7 @@ public final class StressRunner {
         }
         String tables = TableReport.render(workloadNames, cells) + targets;
         RunInfo info = RunInfo.here(started, commandLine, args.preset().name().toLowerCase(java.util.Locale.ROOT));
-        Path folder = write(info, workloadNames, cells, tables);
+        write(folder, info, workloadNames, cells, tables);
         return new Outcome(cells, folder, tables);
     }
 
@@ -142,17 +145,27 @@ public final class StressRunner {
         progress.flush();
     }
 
-    private Path write(RunInfo info, List<String> workloads, List<Cell> cells, String tables) throws IOException {
-        Path folder = args.outDir().resolve(FOLDER.format(info.started()));
+    /** A new timestamped folder under {@code --out}, created now. */
+    private Path folder(Instant started) throws IOException {
+        Path folder = args.outDir().resolve(FOLDER.format(started));
         for (int n = 2; Files.exists(folder); n++) {
-            folder = args.outDir().resolve(FOLDER.format(info.started()) + "-" + n);
+            folder = args.outDir().resolve(FOLDER.format(started) + "-" + n);
         }
-        Files.createDirectories(folder);
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) { // NoSuchFileException's message is the bare path: say what went wrong
+            throw new IOException("cannot create the results folder " + folder + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+        return folder;
+    }
+
+    private void write(Path folder, RunInfo info, List<String> workloads, List<Cell> cells, String tables)
+            throws IOException {
         Files.writeString(folder.resolve("results.csv"), CsvReport.render(cells), StandardCharsets.UTF_8);
         Files.writeString(folder.resolve("results.json"), JsonReport.render(info, cells), StandardCharsets.UTF_8);
         Files.writeString(folder.resolve("chart.svg"), SvgChart.render(info, workloads, cells),
                 StandardCharsets.UTF_8);
         Files.writeString(folder.resolve("tables.md"), tables, StandardCharsets.UTF_8);
-        return folder;
     }
 }

@@ -2,9 +2,11 @@ package dev.cairn.bench.stress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,5 +41,19 @@ class StressRunnerTest {
         }
         assertTrue(progress.toString(StandardCharsets.UTF_8).contains("[5/5] larson with glibc"),
                 progress.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anUnwritableResultsFolderFailsBeforeAnythingRuns(@TempDir Path dir) throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("file"), "x");
+        RunnerArgs args = RunnerArgs.parse("--smoke", "--workload", "pairs", "--peer", "glibc", "--out",
+                notAFolder.toString());
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        // A java that does not exist: nothing may be forked anyway.
+        ChildLauncher launcher = new ChildLauncher(dir.resolve("no-java"), "", Duration.ofSeconds(10));
+        IOException e = assertThrows(IOException.class, () -> new StressRunner(args, launcher,
+                new PrintStream(progress, true, StandardCharsets.UTF_8)).run("test"));
+        assertTrue(e.getMessage().startsWith("cannot create the results folder " + notAFolder), e.getMessage());
+        assertEquals("", progress.toString(StandardCharsets.UTF_8)); // it used to run every cell first
     }
 }
