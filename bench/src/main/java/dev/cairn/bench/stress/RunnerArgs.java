@@ -94,7 +94,8 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
                 default -> throw new UsageException("unknown argument '" + arg + "'");
             }
         }
-        checkParams(workloads, params);
+        checkParams(workloads, params, preset);
+        checkSomethingRuns(workloads, peers);
         int defaultReps = preset == ParamSpec.Preset.FULL ? 5 : preset == ParamSpec.Preset.QUICK ? 3 : 1;
         int defaultForks = preset == ParamSpec.Preset.FULL ? 3 : 1;
         return new RunnerArgs(preset, workloads, peers, threads, reps == null ? defaultReps : reps,
@@ -155,7 +156,8 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
 
     private static List<String> names(String v, String option) throws UsageException {
         List<String> names = new ArrayList<>();
-        for (String name : v.split(",")) {
+        // -1: keep trailing empty names, so "pairs," and "," are reported instead of running fewer (or no) cells
+        for (String name : v.split(",", -1)) {
             if (name.isBlank()) {
                 throw new UsageException(option + " has an empty name in '" + v + "'");
             }
@@ -177,8 +179,22 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
         }
     }
 
+    /**
+     * At least one chosen (workload, peer) must be a cell: the C floors run pairs and batch only, so
+     * {@code --workload larson --peer c-glibc} would otherwise run nothing, print no table and exit 0.
+     */
+    private static void checkSomethingRuns(List<Workload> workloads, List<String> peers) throws UsageException {
+        boolean jvmPeer = peers.stream().anyMatch(p -> !NativeFloor.isNativePeer(p));
+        boolean floorWorkload = workloads.stream().anyMatch(w -> NativeFloor.WORKLOADS.contains(w.name()));
+        if (!jvmPeer && !floorWorkload) {
+            throw new UsageException("nothing to run: the C floors (" + String.join(", ", peers) + ") run only "
+                    + String.join(" and ", NativeFloor.WORKLOADS) + "; add a JVM peer or one of those workloads");
+        }
+    }
+
     /** Every override must belong to at least one chosen workload and be in range for each that has it. */
-    private static void checkParams(List<Workload> workloads, Map<String, Long> params) throws UsageException {
+    private static void checkParams(List<Workload> workloads, Map<String, Long> params, ParamSpec.Preset preset)
+            throws UsageException {
         for (String name : params.keySet()) {
             if (workloads.stream().noneMatch(w -> w.params().stream().anyMatch(p -> p.name().equals(name)))) {
                 throw new UsageException("no chosen workload has a parameter '" + name + "' (see --list)");
@@ -186,7 +202,7 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
         }
         for (Workload w : workloads) {
             try {
-                Params.of(w.name(), w.params(), ParamSpec.Preset.QUICK, params, false);
+                Params.of(w.name(), w.params(), preset, params, false);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }

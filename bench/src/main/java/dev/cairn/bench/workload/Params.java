@@ -17,7 +17,8 @@ public final class Params {
      * The preset's values with {@code overrides} applied. Overrides for keys this workload does not have are
      * ignored when {@code strict} is false (one {@code --param} may serve several workloads).
      *
-     * @throws IllegalArgumentException for an unknown key (strict) or a value out of range, naming both
+     * @throws IllegalArgumentException for an unknown key (strict), a value out of range, naming both, or a
+     *     maxSize below minSize
      */
     public static Params of(String workload, List<ParamSpec> specs, ParamSpec.Preset preset,
             Map<String, Long> overrides, boolean strict) {
@@ -40,6 +41,14 @@ public final class Params {
                         + " is outside [" + spec.min() + ", " + spec.max() + "]");
             }
             values.put(spec.name(), v);
+        }
+        // Checked here, not only in the workload, so that scripts/bench rejects --param minSize=2000 for batch
+        // (maxSize 1024) before running, instead of every cell failing in its child JVM.
+        Long min = values.get("minSize");
+        Long max = values.get("maxSize");
+        if (min != null && max != null && max < min) {
+            throw new IllegalArgumentException("workload " + workload + ": maxSize " + max + " is below minSize "
+                    + min);
         }
         return new Params(values);
     }

@@ -42,6 +42,12 @@ class RunnerArgsTest {
         assertEquals(2, args.reps());
     }
 
+    @Test
+    void aCFloorWithAFloorWorkloadOrAJvmPeerIsEnough() throws UsageException {
+        assertEquals(List.of("c-glibc"), RunnerArgs.parse("--peer", "c-glibc", "--workload", "larson,pairs").peers());
+        assertEquals(2, RunnerArgs.parse("--peer", "c-glibc,glibc", "--workload", "larson").peers().size());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "--workload nosuch | unknown workload 'nosuch'; known: pairs, batch",
@@ -57,7 +63,15 @@ class RunnerArgsTest {
         "--param ops=0 | workload pairs: ops=0 is outside [1,",
         "--smoke --full | give at most one of --smoke, --quick, --full",
         "--fast | unknown argument '--fast'",
-        "--workload pairs,,batch | --workload has an empty name"})
+        "--workload pairs,,batch | --workload has an empty name",
+        // a trailing or lone comma used to be dropped by split: "--peer ," ran no cell and exited 0
+        "--peer , | --peer has an empty name in ','",
+        "--workload pairs, | --workload has an empty name in 'pairs,'",
+        // the C floors run pairs and batch only: this pair used to run nothing and exit 0
+        "--workload larson --peer c-glibc,c-mimalloc | nothing to run: the C floors (c-glibc, c-mimalloc) run only",
+        // used to pass here and then fail in every batch child JVM
+        "--workload batch --param minSize=2000 | workload batch: maxSize 1024 is below minSize 2000",
+        "--param maxSize=8 | workload pairs: maxSize 8 is below minSize 16"})
     void rejectsBadInputWithAClearMessage(String line, String message) {
         UsageException e = assertThrows(UsageException.class, () -> RunnerArgs.parse(line.trim().split(" +")));
         assertTrue(e.getMessage().startsWith(message.trim()), e.getMessage());

@@ -37,12 +37,15 @@ class ParamsTest {
     }
 
     @Test
-    void maxBelowMinIsRefusedWhenTheWorkloadRuns() {
+    void maxBelowMinIsRefusedWithTheParameters() {
+        // Refused by Params, so scripts/bench stops before running instead of failing in every child JVM.
         Workload pairs = new PairsWorkload();
-        Params params = Params.of("pairs", pairs.params(), ParamSpec.Preset.SMOKE,
-                Map.of("minSize", 64L, "maxSize", 32L), true);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> pairs.run(null, 1, params));
-        assertEquals("maxSize 32 is below minSize 64", e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Params.of("pairs",
+                pairs.params(), ParamSpec.Preset.SMOKE, Map.of("minSize", 64L, "maxSize", 32L), true));
+        assertEquals("workload pairs: maxSize 32 is below minSize 64", e.getMessage());
+        // Also when only one side is overridden, against the preset's other side.
+        e = assertThrows(IllegalArgumentException.class, () -> Params.of("batch", new BatchWorkload().params(),
+                ParamSpec.Preset.QUICK, Map.of("minSize", 2000L), false));
+        assertEquals("workload batch: maxSize 1024 is below minSize 2000", e.getMessage());
     }
 }
