@@ -167,7 +167,11 @@ final class SegmentStore {
     /**
      * Releases the queued segments unless a walk holds the read side (the last walk to end drains them). Queued
      * before the read count is looked at, so a walk that ends meanwhile either sees the segment queued or leaves the
-     * write side free for this loop. Another release holds the write side only briefly, and waits for nothing.
+     * write side free for this loop. Another release holds the write side while it unmaps, and waits for nothing but
+     * the checks in flight and this store's monitor; this loop parks meanwhile: spinning (or {@code Thread.yield},
+     * which keeps the carrier's queue busy), virtual threads waiting here would take every carrier from a holder that
+     * is a virtual thread unmounted (blocked on the monitor, or yielding in {@link #awaitChecks}), and none would
+     * ever run again ({@code ReleaseWaitYieldsTest}).
      */
     private void drainReleases() {
         while (!releasesAfterWalk.isEmpty()) {
@@ -184,7 +188,7 @@ final class SegmentStore {
             } else if (releaseLock.getReadLockCount() > 0) {
                 return; // a walk: it drains when it ends
             } else {
-                Thread.onSpinWait();
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000); // frees the carrier: see above
             }
         }
     }
