@@ -639,6 +639,13 @@ public final class AllocatorImpl implements Allocator {
         return inSegment(page & segmentMask, word) ? word : 0;
     }
 
+    /** Whether the block a proof found in {@code page} is live and not freed or pending (its bits, bounded). */
+    private boolean provenLive(long page, long address) {
+        long word = proofWord(page, address);
+        long bit = 1L << Pages.blockIndex(page, address);
+        return word != 0 && (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0;
+    }
+
     private void freeUnchecked(long address) {
         long page = pageOf(address);
         if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
@@ -754,9 +761,7 @@ public final class AllocatorImpl implements Allocator {
         int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
         try {
             long page = checkedPage(op, address);
-            long word = proofWord(page, address);
-            long bit = 1L << Pages.blockIndex(page, address);
-            if (word == 0 || (Raw.getLong(word) & bit) == 0 || (Raw.getLongVolatile(word + 8) & bit) != 0) {
+            if (!provenLive(page, address)) {
                 throw Errors.notLive(op, address);
             }
             return blockSizeOf(page);
@@ -777,9 +782,7 @@ public final class AllocatorImpl implements Allocator {
             if (page < 0) {
                 return false;
             }
-            long word = proofWord(page, address);
-            long bit = 1L << Pages.blockIndex(page, address);
-            return word != 0 && (Raw.getLong(word) & bit) != 0 && (Raw.getLongVolatile(word + 8) & bit) == 0;
+            return provenLive(page, address);
         } finally {
             store.exitCheck(check);
         }

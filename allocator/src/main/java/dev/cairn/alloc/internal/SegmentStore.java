@@ -159,7 +159,7 @@ final class SegmentStore {
     /** Drops this thread's read side; when its last walk ends, gives back what it freed meanwhile. */
     private void endWalk() {
         releaseLock.readLock().unlock();
-        if (releaseLock.getReadHoldCount() == 0) {
+        if (!inWalk()) {
             drainReleases();
         }
     }
@@ -417,7 +417,7 @@ final class SegmentStore {
     /** Unregisters the segment at {@code base} and gives it back (normal ones through the cache). */
     void release(long base) {
         releasesAfterWalk.add(base); // see releasesAfterWalk
-        if (releaseLock.getReadHoldCount() == 0) {
+        if (!inWalk()) {
             drainReleases();
         }
     }
