@@ -44,7 +44,8 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
               --reps N         measured repetitions per forked JVM
               --forks N        forked JVMs per (workload, peer)
               --param K=V      set a workload parameter, e.g. --param ops=1000000 (every workload that has it)
-              --out DIR        results folder (default bench-results); a timestamped folder is made inside
+              --out DIR        results folder (default: the repository's bench-results); a timestamped folder
+                               is made inside
               --list           list workloads, their parameters, and peers with their availability
             """;
 

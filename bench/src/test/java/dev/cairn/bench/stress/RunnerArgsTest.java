@@ -43,6 +43,15 @@ class RunnerArgsTest {
     }
 
     @Test
+    void aLaterOutWins() throws UsageException {
+        // scripts/bench passes the repository's bench-results first, then the caller's arguments
+        RunnerArgs args = RunnerArgs.parse("--out", "/repo/bench-results", "--workload", "pairs", "--out", "mine");
+        assertEquals(java.nio.file.Path.of("mine"), args.outDir());
+        assertEquals(java.nio.file.Path.of("/repo/bench-results"), RunnerArgs.parse("--out", "/repo/bench-results")
+                .outDir());
+    }
+
+    @Test
     void aCFloorWithAFloorWorkloadOrAJvmPeerIsEnough() throws UsageException {
         assertEquals(List.of("c-glibc"), RunnerArgs.parse("--peer", "c-glibc", "--workload", "larson,pairs").peers());
         assertEquals(2, RunnerArgs.parse("--peer", "c-glibc,glibc", "--workload", "larson").peers().size());
