@@ -33,9 +33,9 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
         int reps, int forks, Map<String, Long> params, Path outDir, Path nativeDir, boolean help, boolean list) {
 
     public static final String USAGE = """
-            usage: scripts/bench [--smoke | --full] [--workload W,...] [--peer P,...] [--threads N]
+            usage: scripts/bench [--smoke | --quick | --full] [--workload W,...] [--peer P,...] [--threads N]
                                  [--reps N] [--forks N] [--param NAME=VALUE]... [--out DIR] [--list]
-              (default)        quick run: every workload and peer, 1 forked JVM each, 3 measured repetitions
+              --quick          the default: every workload and peer, 1 forked JVM each, 3 measured repetitions
               --full           long run: larger parameters, 3 forked JVMs each, 5 repetitions
               --smoke          tiny run of every workload with every peer (CI): proves they all work
               --workload W,..  only these workloads (see --list)

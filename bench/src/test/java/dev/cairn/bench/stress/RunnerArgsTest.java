@@ -43,6 +43,16 @@ class RunnerArgsTest {
     }
 
     @Test
+    void usageNamesEveryOptionTheParserTakes() throws UsageException {
+        // --quick was accepted (and named in the --smoke --full error) but missing from --help
+        for (String option : List.of("--smoke", "--quick", "--full", "--workload", "--peer", "--threads", "--reps",
+                "--forks", "--param", "--out", "--list")) {
+            assertTrue(RunnerArgs.USAGE.contains(option + " "), option);
+        }
+        assertEquals(ParamSpec.Preset.QUICK, RunnerArgs.parse("--quick").preset());
+    }
+
+    @Test
     void aLaterOutWins() throws UsageException {
         // scripts/bench passes the repository's bench-results first, then the caller's arguments
         RunnerArgs args = RunnerArgs.parse("--out", "/repo/bench-results", "--workload", "pairs", "--out", "mine");
