@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared JDK lookup for every script in scripts/ (source it; do not copy it).
-# Order: $JAVA_HOME if it is 22 or newer; /usr/lib/jvm/temurin-25-jdk-amd64; any /usr/lib/jvm/* that is 22 or newer.
+# Order: $JAVA_HOME if it is 25 or newer; /usr/lib/jvm/temurin-25-jdk-amd64; any /usr/lib/jvm/* that is 25 or newer.
+# 25, not 22 (the final FFM API): the build compiles with --release 25, so no older javac can build it.
 # On success JAVA_HOME is exported and $JAVA_HOME/bin leads PATH; otherwise the script stops with a clear message.
 
 cairn_java_major() { # $1 = a JDK home; prints its feature version, or nothing
@@ -10,11 +11,11 @@ cairn_java_major() { # $1 = a JDK home; prints its feature version, or nothing
   printf '%s' "$v"
 }
 
-cairn_jdk_ok() { # $1 = a JDK home; true when it has java and javac of version 22 or newer
+cairn_jdk_ok() { # $1 = a JDK home; true when it has java and javac of version 25 or newer
   local major
   [ -x "$1/bin/javac" ] || return 1
   major=$(cairn_java_major "$1")
-  [ -n "$major" ] && [ "$major" -ge 22 ]
+  [ -n "$major" ] && [ "$major" -ge 25 ]
 }
 
 cairn_find_jdk() {
@@ -30,7 +31,7 @@ cairn_find_jdk() {
     done
   fi
   if [ -z "$candidate" ]; then
-    echo "error: Cairn needs a JDK 22 or newer (JDK 25 is the tested one) and none was found." >&2
+    echo "error: Cairn needs a JDK 25 or newer and none was found." >&2
     echo "       Looked at \$JAVA_HOME (${JAVA_HOME:-unset}), /usr/lib/jvm/temurin-25-jdk-amd64 and /usr/lib/jvm/*." >&2
     echo "       Install one (e.g. Temurin 25 from https://adoptium.net) and set JAVA_HOME to it." >&2
     exit 1
