@@ -3,6 +3,7 @@ package dev.cairn.alloc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -60,6 +61,39 @@ class SlowPathRateTest {
             }
             allocator.validate();
             assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    /**
+     * Random replacement of 3,000 blocks of 100-200 bytes (about ten pages of a few bins, a tenth of their room free):
+     * a free into a full page must not displace a current page that still has blocks, or the malloc after next
+     * takes the slow path again (three times the page switches, measured).
+     */
+    @ParameterizedTest(name = "seed={0}")
+    @ValueSource(longs = {0x51057L, 42L, 7_000_001L})
+    void freesIntoFullPagesDoNotDisplaceACurrentPageWithBlocks(long seed) {
+        System.out.println("SlowPathRateTest seed " + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (Allocator allocator = Allocator.create()) {
+            Heap heap = allocator.heap();
+            long[] blocks = new long[3_000];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = heap.malloc(100 + random.nextInt(101));
+            }
+            int replacements = 50_000;
+            long before = allocator.stats().slowPathCalls();
+            for (int step = 0; step < replacements; step++) {
+                int slot = random.nextInt(blocks.length);
+                heap.free(blocks[slot]);
+                blocks[slot] = heap.malloc(100 + random.nextInt(101));
+            }
+            long slowPaths = allocator.stats().slowPathCalls() - before;
+            assertTrue(slowPaths < replacements / 25,
+                    slowPaths + " slow paths for " + replacements + " mallocs (seed " + seed + ")");
+            for (long block : blocks) {
+                heap.free(block);
+            }
+            allocator.validate();
         }
     }
 
