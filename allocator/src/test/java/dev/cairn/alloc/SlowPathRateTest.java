@@ -97,6 +97,33 @@ class SlowPathRateTest {
         }
     }
 
+    /**
+     * Filling pages takes a slow path per doubling of what a page has carved, not one per ~4 KiB: 10,000 blocks
+     * of 16-1024 bytes (about 5 MiB, the batch workload's round) take about 520 slow paths; carving 4 KiB at a time
+     * took about 1,490.
+     */
+    @ParameterizedTest(name = "checked={0}")
+    @ValueSource(booleans = {true, false})
+    void fillingPagesTakesASlowPathPerDoubling(boolean checked) {
+        long seed = 7;
+        System.out.println("SlowPathRateTest seed " + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build())) {
+            Heap heap = allocator.heap();
+            long[] blocks = new long[10_000];
+            long before = allocator.stats().slowPathCalls();
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = heap.malloc(16 + random.nextInt(1009));
+            }
+            long slowPaths = allocator.stats().slowPathCalls() - before;
+            assertTrue(slowPaths < 700, slowPaths + " slow paths for " + blocks.length + " mallocs (seed " + seed + ")");
+            for (long block : blocks) {
+                heap.free(block);
+            }
+            allocator.validate();
+        }
+    }
+
     /** Blocks of {@link #SIZE} bytes one page holds, found by allocating until a second page appears. */
     private static int blocksPerPage() {
         try (Allocator probe = Allocator.create()) {
