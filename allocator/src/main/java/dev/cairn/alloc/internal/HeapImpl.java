@@ -257,10 +257,17 @@ public final class HeapImpl implements Heap {
         if (delayedBatch != null || delayedHandle != null) {
             allocator.delayedFreesOnSlowPath(this, slowPathCalls);
         }
+        long now = System.nanoTime(); // one clock read for the slow path's timed duties
         if (!purgeQueue.isEmpty()) {
-            purgeExpired(false);
+            purgeExpired(false, now);
         }
-        store.purgeExpiredCache();
+        store.purgeExpiredCache(now);
+        if (role != Role.ARENA) {
+            // A thread that ended is found here too, not only when a thread starts or a heap maps a segment: the
+            // thread a dying one started reuses its memory (and frees its blocks locally) without waiting for the
+            // next thread to start (larson: every generation's successor is started before its predecessor ends).
+            allocator.registry().maybeReapDead(now);
+        }
         int bin = binFor(size, alignment);
         long page;
         try {
@@ -417,7 +424,7 @@ public final class HeapImpl implements Heap {
         }
         if (segment == 0 && role != Role.ARENA) {
             // About to map a new segment: first give dead threads' segments a chance to be adopted instead.
-            allocator.registry().maybeReapDead();
+            allocator.registry().maybeReapDead(System.nanoTime());
             if (pool.mayHave(kind) && adoptFromPool(bin, true)) {
                 return freshPageAfterAdoption(bin, kind);
             }
@@ -540,7 +547,10 @@ public final class HeapImpl implements Heap {
 
     /** Purges retired pages whose delay has passed (all of them when {@code now} is forced). */
     void purgeExpired(boolean all) {
-        long now = System.nanoTime();
+        purgeExpired(all, System.nanoTime());
+    }
+
+    private void purgeExpired(boolean all, long now) {
         while (!purgeQueue.isEmpty()) {
             long page = purgeQueue.peek();
             if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
