@@ -10,6 +10,7 @@ import dev.cairn.alloc.internal.Inspect;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -194,6 +195,29 @@ class HeapReleaseTest {
             assertEquals(segmentsBefore + 3, allocator.stats().liveSegments());
             checkAndFree(allocator, blocks);
             assertEquals(segmentsBefore, allocator.stats().liveSegments());
+            allocator.validate();
+        }
+    }
+
+    /**
+     * A thread that ended is found on another thread's next malloc slow path once the reap interval has passed,
+     * even when that slow path needs no new segment (before, only a thread start, a new segment or {@code collect()}
+     * looked, so larson's successor threads freed their predecessors' blocks remotely for a whole generation).
+     */
+    @Test
+    void aThreadThatEndedIsReapedOnAnotherThreadsSlowPath() throws Exception {
+        try (Allocator allocator = Allocator.create()) {
+            Heap heap = allocator.heap();
+            heap.free(heap.malloc(16)); // this thread's segment exists: the slow path below will not map one
+            List<long[]> blocks = allocateOnThread(allocator, 1_000, 31, () -> { });
+            assertEquals(0, allocator.stats().deadThreadsDetected());
+            Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(Inspect.REAP_INTERVAL_NANOS) + 1);
+            long slowPaths = allocator.stats().slowPathCalls();
+            long block = heap.malloc(3_000); // a size class this heap has no page of yet: a slow path
+            assertTrue(allocator.stats().slowPathCalls() > slowPaths);
+            assertEquals(1, allocator.stats().deadThreadsDetected());
+            heap.free(block);
+            checkAndFree(allocator, blocks);
             allocator.validate();
         }
     }

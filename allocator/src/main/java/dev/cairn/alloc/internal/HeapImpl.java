@@ -257,10 +257,17 @@ public final class HeapImpl implements Heap {
         if (delayedBatch != null || delayedHandle != null) {
             allocator.delayedFreesOnSlowPath(this, slowPathCalls);
         }
+        long now = System.nanoTime(); // one clock read for the slow path's timed duties
         if (!purgeQueue.isEmpty()) {
-            purgeExpired(false);
+            purgeExpired(false, now);
         }
-        store.purgeExpiredCache();
+        store.purgeExpiredCache(now);
+        if (role != Role.ARENA) {
+            // A thread that ended is found here too, not only when a thread starts or a heap maps a segment: the
+            // thread a dying one started reuses its memory (and frees its blocks locally) without waiting for the
+            // next thread to start (larson: every generation's successor is started before its predecessor ends).
+            allocator.registry().maybeReapDead(now);
+        }
         int bin = binFor(size, alignment);
         long page;
         try {
@@ -369,19 +376,7 @@ public final class HeapImpl implements Heap {
             }
             int bin = Raw.getInt(page + BIN);
             if (Pages.hasRoom(page)) {
-                long head = queue[bin];
-                if (head != 0) { // behind the current page, which keeps serving the direct table
-                    Raw.putLong(page + PREV, head);
-                    Raw.putLong(page + NEXT, Raw.getLong(head + NEXT));
-                    if (Raw.getLong(head + NEXT) != 0) {
-                        Raw.putLong(Raw.getLong(head + NEXT) + PREV, page);
-                    }
-                    Raw.putLong(head + NEXT, page);
-                    Raw.putShort(head + RETAIN, (short) 0);
-                } else {
-                    pushFront(queue, bin, page);
-                    setDirect(bin, page);
-                }
+                enqueueBehindCurrent(bin, page);
             } else {
                 pushFull(bin, page);
                 Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
@@ -429,7 +424,7 @@ public final class HeapImpl implements Heap {
         }
         if (segment == 0 && role != Role.ARENA) {
             // About to map a new segment: first give dead threads' segments a chance to be adopted instead.
-            allocator.registry().maybeReapDead();
+            allocator.registry().maybeReapDead(System.nanoTime());
             if (pool.mayHave(kind) && adoptFromPool(bin, true)) {
                 return freshPageAfterAdoption(bin, kind);
             }
@@ -497,7 +492,15 @@ public final class HeapImpl implements Heap {
         int flags = Raw.getShort(page + FLAGS);
         int bin = Raw.getInt(page + BIN);
         if ((flags & FLAG_IN_FULL) != 0) {
-            unfull(bin, page);
+            long current = queue[bin];
+            if (current == 0 || !Pages.hasRoom(current)) {
+                unfull(bin, page); // its one free block serves the next malloc, which would take the slow path anyway
+            } else {
+                // Behind the current page, not in its place: with one free block it would send the malloc after next
+                // to the slow path, while the current page still has blocks (larson: a slow path every 13 mallocs).
+                leaveFull(bin, page);
+                enqueueBehindCurrent(bin, page);
+            }
         }
         if (Raw.getInt(page + USED) == 0 && Raw.getLongVolatile(page + XTHREAD_FREE) == 0) {
             retire(bin, page, false);
@@ -544,7 +547,10 @@ public final class HeapImpl implements Heap {
 
     /** Purges retired pages whose delay has passed (all of them when {@code now} is forced). */
     void purgeExpired(boolean all) {
-        long now = System.nanoTime();
+        purgeExpired(all, System.nanoTime());
+    }
+
+    private void purgeExpired(boolean all, long now) {
         while (!purgeQueue.isEmpty()) {
             long page = purgeQueue.peek();
             if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
@@ -652,8 +658,10 @@ public final class HeapImpl implements Heap {
         if (queue[bin] != page) {
             unlink(queue, bin, page);
             pushFront(queue, bin, page);
-            setDirect(bin, page);
         }
+        // Also when the page is at the head already: moveToFull leaves the next page there with the direct table
+        // still on the full one, and every malloc of the bin would take the slow path until something reset it.
+        setDirect(bin, page);
     }
 
     private void moveToFull(int bin, long page) {
@@ -665,14 +673,41 @@ public final class HeapImpl implements Heap {
         }
     }
 
+    /** A full page with free blocks again, made the bin's current page. */
     private void unfull(int bin, long page) {
+        leaveFull(bin, page);
+        pushFront(queue, bin, page);
+        setDirect(bin, page);
+    }
+
+    private void leaveFull(int bin, long page) {
         if (fullTail[bin] == page) {
             fullTail[bin] = Raw.getLong(page + PREV);
         }
         unlink(fullQueue, bin, page);
         Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) & ~FLAG_IN_FULL));
-        pushFront(queue, bin, page);
-        setDirect(bin, page);
+    }
+
+    /**
+     * Queues a page with room behind the bin's current page, which keeps serving the direct table; the page becomes
+     * current itself when the bin has none. The slow path reaches it when the current page runs out.
+     */
+    private void enqueueBehindCurrent(int bin, long page) {
+        long head = queue[bin];
+        if (head == 0) {
+            pushFront(queue, bin, page);
+            setDirect(bin, page);
+            return;
+        }
+        long next = Raw.getLong(head + NEXT);
+        Raw.putLong(page + PREV, head);
+        Raw.putLong(page + NEXT, next);
+        if (next != 0) {
+            Raw.putLong(next + PREV, page);
+        }
+        Raw.putLong(head + NEXT, page);
+        Raw.putShort(head + RETAIN, (short) 0); // neither is the bin's only page: see retire
+        Raw.putShort(page + RETAIN, (short) 0);
     }
 
     private void pushFull(int bin, long page) {
@@ -689,6 +724,7 @@ public final class HeapImpl implements Heap {
         if (head != 0) {
             Raw.putLong(head + PREV, page);
             Raw.putShort(head + RETAIN, (short) 0); // no longer the only page: empty again means retire again
+            Raw.putShort(page + RETAIN, (short) 0); // nor is this one (it may have been retained before it filled)
         }
         heads[bin] = page;
     }

@@ -10,9 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <h2>Platform threads</h2>
  * Each gets a heap of its own on first use, found through a {@link ThreadLocal}: the lock-free fast path. Java has
  * no thread-exit hook, so a heap remembers its thread weakly and the registry reaps heaps whose thread is no longer
- * alive ({@link #reapDead}): when a thread takes its first heap, when any heap is about to map a new segment (at
- * most once per {@link #REAP_INTERVAL_NANOS}), and on every {@code collect()}. Detection latency is therefore "until
- * the next of those events in this allocator"; its cost is one {@code isAlive()} per registered heap per scan. A
+ * alive ({@link #reapDead}): when a thread takes its first heap, on any heap's malloc slow path (arenas' excepted) at
+ * most once per {@link #REAP_INTERVAL_NANOS}, and on every {@code collect()}. Detection latency is therefore "until
+ * the next of those events in this allocator", about a millisecond while any thread allocates; its cost is one
+ * {@code isAlive()} per registered heap per scan, at most one scan per millisecond. A
  * reaped heap abandons its segments exactly as {@code Heap.release()} does, except an arena's: a thread that ended
  * with an arena open left a heap that nobody can use or close any more (the arena is confined to that thread), so it
  * is destroyed, as the arena's close would have done. Abandoned, its segments (flagged as an arena's) would be
@@ -146,8 +147,8 @@ final class HeapRegistry {
     }
 
     /** Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago. */
-    void maybeReapDead() {
-        if (System.nanoTime() - lastReapNanos >= REAP_INTERVAL_NANOS) {
+    void maybeReapDead(long now) {
+        if (now - lastReapNanos >= REAP_INTERVAL_NANOS) {
             reapDead();
         }
     }

@@ -555,11 +555,10 @@ final class SegmentStore {
      * Purges the cached segments whose delay has passed (from the heaps' slow paths). Under the monitor, so a
      * segment is never purged after {@link #takeCached} handed it out.
      */
-    void purgeExpiredCache() {
+    void purgeExpiredCache(long now) {
         if (unpurgedCached == 0) {
             return;
         }
-        long now = System.nanoTime();
         synchronized (this) {
             for (Cached cached : cache) {
                 if (!cached.purged && cached.purgeAt - now <= 0) {

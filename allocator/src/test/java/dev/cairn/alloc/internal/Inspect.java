@@ -5,6 +5,9 @@ import dev.cairn.alloc.Allocator;
 /** Test access to what the public API does not show: resident memory, pool membership, segment of a block. */
 public final class Inspect {
 
+    /** How long the registry waits between two scans for ended threads (see HeapRegistry). */
+    public static final long REAP_INTERVAL_NANOS = HeapRegistry.REAP_INTERVAL_NANOS;
+
     private Inspect() {
     }
 
