@@ -85,6 +85,15 @@ final class Errors {
         return new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: larger than the address space");
     }
 
+    /**
+     * Not "cannot allocate": the caller's catch (HeapImpl.mallocGeneric) wraps it with the size asked for, which
+     * this rounded block size is not.
+     */
+    static OutOfMemoryError hugeSegmentTooLarge(long blockSize, long headerBytes) {
+        return new OutOfMemoryError("Cairn: a block of " + blockSize + " bytes after " + headerBytes
+                + " bytes of header and alignment is larger than the address space");
+    }
+
     static OutOfMemoryError outOfMemory(long size, Throwable cause) {
         String why = String.valueOf(cause.getMessage());
         OutOfMemoryError error = new OutOfMemoryError("Cairn: cannot allocate " + size + " bytes: "

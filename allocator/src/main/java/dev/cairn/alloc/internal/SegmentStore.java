@@ -341,7 +341,7 @@ final class SegmentStore {
         long blockOffset = align(metadataSize(1) + (checked ? 16 : 0), Math.max(alignment, 64));
         long total = blockOffset + blockSize;
         if (total < 0 || total > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
-            throw Errors.largerThanAddressSpace(blockSize);
+            throw Errors.hugeSegmentTooLarge(blockSize, blockOffset);
         }
         long reserveSize = align(total, segmentSize);
         ReusedHuge reused = takeReleasedHuge(reserveSize);
