@@ -696,7 +696,12 @@ class MimallocApiTest {
                 for (Throwable e : thrown) {
                     assertTrue(e instanceof WrongThreadException, checked + ": " + e);
                 }
+                // unchecked, the block used to be taken from the arena's heap (racing its owner) and then lost
+                // when the segment's confined scope refused the other thread
+                assertEquals(before.blocksInUse(), allocator.stats().blocksInUse(), "checked=" + checked);
+                assertEquals(before.allocatedBytes(), allocator.stats().allocatedBytes(), "checked=" + checked);
                 allocator.free(mine);
+                assertEquals(0, allocator.stats().blocksInUse());
                 arena.close();
             }
         }

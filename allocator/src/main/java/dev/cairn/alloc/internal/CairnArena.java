@@ -27,6 +27,12 @@ final class CairnArena implements Arena {
         if (byteSize < 0) {
             throw Errors.negativeSize(byteSize);
         }
+        if (Thread.currentThread() != owner) {
+            // Before the heap is touched: an unchecked heap does not test its thread, and the segment's confined
+            // scope refused the call only after the block was taken, racing the owner on the heap and leaking it.
+            throw new WrongThreadException("this arena belongs to thread " + owner + ", not to thread "
+                    + Thread.currentThread());
+        }
         if (!scope.scope().isAlive()) {
             throw new IllegalStateException("this arena is closed");
         }
