@@ -509,6 +509,8 @@ class MimallocApiTest {
             stats = allocator.stats();
             assertEquals(live.size(), stats.blocksInUse());
             assertEquals(live.values().stream().mapToLong(Long::longValue).sum(), stats.allocatedBytes());
+            // every one of them counts, the huge blocks (which no list collects) too: they used to be left out
+            assertEquals(toFreeRemotely.size(), stats.remoteFrees() - remoteBefore, stats.toJson());
             assertValidJson(stats.toJson());
             allocator.validate();
             live.keySet().forEach(allocator::free);

@@ -59,6 +59,8 @@ public final class AllocatorImpl implements Allocator {
      */
     private final java.util.Set<Long> orphanHuge = ConcurrentHashMap.newKeySet();
     private final DelayedFrees delayed;
+    /** Huge blocks freed by another thread than their owner's: no list collects them, so they are counted here. */
+    private final java.util.concurrent.atomic.LongAdder remoteHugeFrees = new java.util.concurrent.atomic.LongAdder();
     /** Blocks in delayed-free batches handed to QSBR and not yet run (see DelayedBatch). */
     private final AtomicLong batchedPending = new AtomicLong();
     /** Arenas not closed yet: their segments must stop being accessible before {@link #close()} unmaps them. */
@@ -130,7 +132,7 @@ public final class AllocatorImpl implements Allocator {
 
     /** Cross-thread frees collected so far: by live heaps, by ended ones, and while segments changed hands. */
     long remoteFrees() {
-        long sum = registry.endedRemoteFrees() + pool.collectedRemoteFrees();
+        long sum = registry.endedRemoteFrees() + pool.collectedRemoteFrees() + remoteHugeFrees.sum();
         for (HeapImpl heap : registry.all()) {
             sum += heap.remoteFreesCollected;
         }
@@ -679,7 +681,7 @@ public final class AllocatorImpl implements Allocator {
 
     private void freeRemote(long page, long address) {
         if (Raw.getInt(page + BIN) < 0) { // huge (FLAGS would be the same test, on the line the owner writes)
-            releaseHuge(page);
+            releaseHugeRemotely(page);
             return;
         }
         if (freeFill >= 0) {
@@ -715,6 +717,12 @@ public final class AllocatorImpl implements Allocator {
         } else if ((frees & 63) == 0) {
             pool.maybeSweepAll(); // reads the clock: not on every abandoned free
         }
+    }
+
+    /** A remote free of a huge block: no list collects it, so it is counted here, beside its segment's release. */
+    private void releaseHugeRemotely(long page) {
+        remoteHugeFrees.increment();
+        releaseHuge(page);
     }
 
     /** A huge block is freed by whichever thread frees it: its segment goes straight back. */
