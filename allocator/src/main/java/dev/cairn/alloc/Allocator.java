@@ -69,8 +69,9 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
 
     /**
      * Frees a segment returned by {@link #allocate(long, long)} (or by one of this allocator's arenas, as
-     * {@link #free(long)} frees its address). A segment whose scope has closed is refused with an
-     * {@link IllegalArgumentException}: its memory may be another block's by now. The freed segment itself stays
+     * {@link #free(long)} frees its address). A segment whose scope has closed, or whose arena was destroyed
+     * because its thread ended with it open, is refused with an {@link IllegalArgumentException}: its memory may be
+     * another block's by now. The freed segment itself stays
      * accessible to FFM, so reading it after the free is a use after free, as with {@code malloc}: the segments of
      * {@link #allocate(long, long)} all live in one scope, this allocator's, which only {@link #close()} ends.
      */

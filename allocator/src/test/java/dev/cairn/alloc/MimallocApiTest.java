@@ -721,6 +721,35 @@ class MimallocApiTest {
         assertThrows(IllegalStateException.class, () -> allocator.free(s));
     }
 
+    @Test
+    void aSegmentOfAnArenaWhoseThreadEndedIsRefusedOnceItsMemoryIsReused() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            try (Allocator allocator = create()) {
+                MemorySegment[] kept = new MemorySegment[1];
+                Runnable body = () -> kept[0] = allocator.newArena().allocate(100); // never closed
+                Thread thread = virtual ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+                thread.join();
+                allocator.collect(false); // reaps the ended thread's arena: its segment goes back, to be reused
+                assertTrue(kept[0].scope().isAlive(), "confined to a dead thread: nobody can close it");
+                Set<Long> mine = new HashSet<>();
+                for (int i = 0; i < 1000; i++) {
+                    mine.add(allocator.malloc(100));
+                }
+                assertTrue(mine.contains(kept[0].address()), "the arena's memory is reused");
+                AllocatorStats before = allocator.stats();
+                // it used to be accepted, freeing this thread's live block at the same address
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> allocator.free(kept[0]));
+                assertTrue(e.getMessage().contains("0x" + Long.toHexString(kept[0].address())), e.getMessage());
+                assertTrue(allocator.isLive(kept[0].address()), "virtual=" + virtual);
+                assertIntact(allocator, before);
+                mine.forEach(allocator::free);
+                allocator.validate();
+                assertEquals(0, allocator.stats().blocksInUse());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ two allocators
 
     @Test

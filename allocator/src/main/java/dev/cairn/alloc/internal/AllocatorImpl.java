@@ -65,6 +65,16 @@ public final class AllocatorImpl implements Allocator {
     private final AtomicLong batchedPending = new AtomicLong();
     /** Arenas not closed yet: their segments must stop being accessible before {@link #close()} unmaps them. */
     private final java.util.Set<CairnArena> openArenas = ConcurrentHashMap.newKeySet();
+    /**
+     * Scopes of arenas destroyed because their thread ended with them open. Such a scope never closes (it is
+     * confined to a dead thread), so {@link #free(MemorySegment)} cannot tell from {@code isAlive()} that the
+     * segment's memory may be another block's by now, and looks here. Weak: an entry goes with the arena's last
+     * segment.
+     */
+    private final java.util.Set<MemorySegment.Scope> reapedArenaScopes =
+            java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+    /** Whether {@link #reapedArenaScopes} was ever written: until then free(MemorySegment) takes no lock for it. */
+    private volatile boolean anyArenaReaped;
     private volatile boolean closed;
     // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
     private final long domainId = AllocatorManagement.nextDomainId();
@@ -187,6 +197,16 @@ public final class AllocatorImpl implements Allocator {
         orphanHuge.add(segment);
         if (!heap.hugeSegments.remove(segment)) {
             orphanHuge.remove(segment); // the freer took it from the heap's set and releases it
+        }
+    }
+
+    /** An arena's thread ended with it open, and its heap is about to be destroyed: see reapedArenaScopes. */
+    void arenaReaped(HeapImpl heap) {
+        for (CairnArena arena : openArenas) {
+            if (arena.heap() == heap) {
+                reapedArenaScopes.add(arena.scope());
+                anyArenaReaped = true;
+            }
         }
     }
 
@@ -342,6 +362,9 @@ public final class AllocatorImpl implements Allocator {
         if (!segment.scope().isAlive()) { // its arena closed: the address may be another block's by now
             checkOpen(); // or this allocator closed, which ends its segments too
             throw Errors.staleSegment(segment.address());
+        }
+        if (anyArenaReaped && reapedArenaScopes.contains(segment.scope())) {
+            throw Errors.reapedArenaSegment(segment.address());
         }
         free(segment.address());
     }

@@ -35,6 +35,11 @@ final class Errors {
                 + " closed), so its memory may be another block's now");
     }
 
+    static IllegalArgumentException reapedArenaSegment(long address) {
+        return new IllegalArgumentException("free(" + hex(address) + "): the segment's arena was destroyed when its"
+                + " thread ended with it open, so its memory may be another block's now");
+    }
+
     static IllegalArgumentException remotelyFreed(String op, long address) {
         return new IllegalArgumentException(op + "(" + hex(address) + "): block was already freed by another thread,"
                 + " or its delayed free is pending (double free)");

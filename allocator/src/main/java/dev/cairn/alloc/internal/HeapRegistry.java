@@ -164,6 +164,7 @@ final class HeapRegistry {
         for (HeapImpl heap : heaps.values()) {
             if (heap.ownerDead() && heap.tryEnd()) {
                 if (heap.role() == HeapImpl.Role.ARENA) { // its thread ended with the arena open: close it
+                    allocator.arenaReaped(heap); // before its memory can be another block's
                     forget(heap);
                     heap.destroy();
                     allocator.heapDestroyed(heap);
