@@ -3,6 +3,7 @@ package dev.cairn.alloc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -83,22 +84,40 @@ class MimallocStressTest {
         }
     }
 
-    /** One thread's life: test-stress.c's stress() loop, plus realloc, calloc and aligned blocks. */
+    /**
+     * One thread's life: test-stress.c's stress() loop, plus realloc, calloc, aligned blocks, an arena (closed, or
+     * left open for the reaper), collections and heap releases in the middle.
+     */
     private static void work(Allocator allocator, AtomicLongArray transfer, SplittableRandom random,
             ConcurrentHashMap<Long, Boolean> leftBehind) {
         long[] data = new long[random.nextInt(50, 400)];
         int iterations = random.nextInt(2000, 6000);
+        Arena arena = random.nextInt(3) == 0 ? allocator.newArena() : null;
+        List<MemorySegment> arenaBlocks = new ArrayList<>();
         for (int i = 0; i < iterations; i++) {
-            int op = random.nextInt(100);
+            int op = random.nextInt(1000);
             int slot = random.nextInt(data.length);
-            if (op < 50) {
+            if (op < 3) {
+                allocator.collect(op == 0); // chores from any thread, in the middle of everything
+            } else if (op < 4) {
+                allocator.releaseCurrentThread(); // gives the heap up; the next call gets a new one
+            } else if (op < 20 && arena != null) {
+                MemorySegment segment = arena.allocate(size(random), 1L << random.nextInt(8));
+                write(segment.address(), segment.byteSize());
+                arenaBlocks.add(segment);
+                if (random.nextInt(4) == 0) {
+                    MemorySegment victim = arenaBlocks.remove(random.nextInt(arenaBlocks.size()));
+                    verify(victim.address());
+                    allocator.free(victim);
+                }
+            } else if (op < 500) {
                 freeChecked(allocator, data[slot]);
                 data[slot] = allocate(allocator, random);
-            } else if (op < 60) {
+            } else if (op < 600) {
                 if (data[slot] != 0) {
                     data[slot] = reallocChecked(allocator, data[slot], size(random));
                 }
-            } else if (op < 85) {
+            } else if (op < 850) {
                 // swap one of ours into the shared array; what comes out is now ours (usually another thread's)
                 int index = random.nextInt(transfer.length());
                 long mine = data[slot] != 0 ? data[slot] : allocate(allocator, random);
@@ -107,6 +126,12 @@ class MimallocStressTest {
                 freeChecked(allocator, data[slot]);
                 data[slot] = 0;
             }
+        }
+        for (MemorySegment segment : arenaBlocks) {
+            verify(segment.address());
+        }
+        if (arena != null && random.nextBoolean()) {
+            arena.close(); // else the thread ends with it open, and it is destroyed when found
         }
         int end = random.nextInt(4);
         if (end == 0) {
