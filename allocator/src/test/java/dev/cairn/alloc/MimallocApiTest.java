@@ -750,6 +750,98 @@ class MimallocApiTest {
         }
     }
 
+    @Test
+    void blocksOfAnArenaClosedDuringAnotherThreadsWalkAreNotLive() throws Exception {
+        try (Allocator allocator = create()) {
+            Arena arena = allocator.newArena();
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                blocks.add(arena.allocate(i % 20 * 100 + 16).address());
+            }
+            blocks.add(arena.allocate(2 << 20).address());
+            long mine = allocator.malloc(64);
+            java.util.concurrent.CountDownLatch walking = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            AtomicReference<Throwable> walkFailure = new AtomicReference<>();
+            Thread walker = new Thread(() -> { // a monitor's stats() or visitBlocks, caught in the middle
+                try {
+                    allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+                        walking.countDown();
+                        try {
+                            done.await();
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                        return false;
+                    });
+                } catch (Throwable e) {
+                    walkFailure.set(e);
+                }
+            });
+            walker.start();
+            walking.await();
+            arena.close(); // its segments go back; the walk holds their unmapping back
+            try {
+                AllocatorStats before = allocator.stats();
+                for (long block : blocks) {
+                    // they proved live until the walk ended, and a free of one on this thread (the arena's) threw
+                    // a NullPointerException from the free slow path, the arena's heap being gone
+                    assertFalse(allocator.isLive(block), Long.toHexString(block));
+                    refused(allocator, block, () -> allocator.free(block));
+                    refused(allocator, block, () -> allocator.usableSize(block));
+                    refused(allocator, block, () -> allocator.realloc(block, 10));
+                }
+                onOtherThread(() -> refused(allocator, blocks.get(0), () -> allocator.free(blocks.get(0))));
+                assertEquals(before.blocksInUse(), allocator.stats().blocksInUse());
+            } finally {
+                done.countDown();
+                walker.join();
+            }
+            assertEquals(null, walkFailure.get());
+            allocator.validate();
+            assertEquals(Map.of(mine, allocator.usableSize(mine)), walk(allocator));
+            allocator.free(mine);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    @Test
+    void aVisitorMayCloseAnArenaAndFreeWhatItVisitsNext() {
+        try (Allocator allocator = create()) {
+            Arena arena = allocator.newArena();
+            Set<Long> arenaBlocks = new HashSet<>();
+            Set<Long> mine = new HashSet<>();
+            for (int i = 0; i < 2000; i++) {
+                arenaBlocks.add(arena.allocate(i % 50 * 100 + 1).address());
+                mine.add(allocator.malloc(i % 70 * 50 + 1));
+            }
+            int[] visits = {0};
+            Set<Long> freed = new HashSet<>();
+            allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+                if (++visits[0] == 10) {
+                    arena.close();
+                }
+                if (visits[0] >= 10) {
+                    if (arenaBlocks.contains(address)) {
+                        assertThrows(IllegalArgumentException.class, () -> allocator.free(address));
+                    } else {
+                        allocator.free(address);
+                        freed.add(address);
+                    }
+                }
+                return true;
+            });
+            mine.removeAll(freed);
+            allocator.validate();
+            assertEquals(mine, walk(allocator).keySet());
+            mine.forEach(allocator::free);
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ two allocators
 
     @Test

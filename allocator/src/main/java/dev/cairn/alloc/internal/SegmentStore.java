@@ -108,7 +108,8 @@ final class SegmentStore {
      * Segments given back while a walk holds the read side: the walk's end releases them. Waiting for the write side
      * instead would hang in two ways: inside the thread's own walk (a {@code visitBlocks} visitor that frees), and
      * when the giver holds a monitor the walking thread then waits for (a heap's release or reaping holds the heap
-     * registry's, which a visitor calling {@code stats()} takes: {@code VisitorCallsTest}).
+     * registry's, which a visitor calling {@code stats()} takes: {@code VisitorCallsTest}). A queued segment's cookie
+     * is cleared when it is queued ({@link #release}): from then on no proof accepts it and no walk visits it.
      */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> releasesAfterWalk =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -149,7 +150,9 @@ final class SegmentStore {
         releaseLock.readLock().lock();
         try {
             for (long base : live.keySet()) {
-                action.accept(base);
+                if (!givenBack(base)) {
+                    action.accept(base);
+                }
             }
         } finally {
             endWalk();
@@ -206,7 +209,12 @@ final class SegmentStore {
 
     /** Live segment bases in address order (call while pinned). */
     long[] liveBases() {
-        return live.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        return live.keySet().stream().mapToLong(Long::longValue).filter(base -> !givenBack(base)).sorted().toArray();
+    }
+
+    /** Whether the segment at {@code base}, still mapped and in {@link #live}, waits for a walk to end to go back. */
+    private static boolean givenBack(long base) {
+        return Raw.getLongAcquire(base + SEG_COOKIE) == 0; // never 0 while live: base is even, base ^ cookie odd
     }
 
     boolean isCommitted(long base, long offset, long length) {
@@ -416,6 +424,10 @@ final class SegmentStore {
 
     /** Unregisters the segment at {@code base} and gives it back (normal ones through the cache). */
     void release(long base) {
+        // Gone at once for every checked proof and every walk, though a walk may hold the rest back: an arena's
+        // segments go back with blocks in use, which proved live until then (a free of one from the arena's thread
+        // threw a NullPointerException, its heap being gone).
+        Raw.putLongRelease(base + SEG_COOKIE, 0);
         releasesAfterWalk.add(base); // see releasesAfterWalk
         if (!inWalk()) {
             drainReleases();
