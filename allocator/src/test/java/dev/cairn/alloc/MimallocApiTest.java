@@ -822,6 +822,10 @@ class MimallocApiTest {
                 if (++visits[0] == 10) {
                     arena.close();
                 }
+                if (visits[0] > 10) {
+                    // not even the rest of the closed arena's segment: its blocks died with it
+                    assertFalse(arenaBlocks.contains(address), "a block of the closed arena visited");
+                }
                 if (visits[0] >= 10) {
                     if (arenaBlocks.contains(address)) {
                         assertThrows(IllegalArgumentException.class, () -> allocator.free(address));

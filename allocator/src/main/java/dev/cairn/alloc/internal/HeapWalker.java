@@ -89,14 +89,14 @@ final class HeapWalker {
             }
             int heapId = Raw.getInt(segment + SEG_HEAP_ID);
             forEachPage(segment, page -> {
-                if (!stop[0] && !visitPage(page, heapId, visitor)) {
+                if (!stop[0] && !visitPage(segment, page, heapId, visitor)) {
                     stop[0] = true;
                 }
             });
         });
     }
 
-    private static boolean visitPage(long page, int heapId, BlockVisitor visitor) {
+    private static boolean visitPage(long segment, long page, int heapId, BlockVisitor visitor) {
         long blockSize = AllocatorImpl.blockSizeOf(page);
         long start = Raw.getLong(page + PAGE_START);
         int bin = Raw.getInt(page + BIN);
@@ -106,6 +106,9 @@ final class HeapWalker {
         BitSet free = freeBlocks(page);
         int capacity = Raw.getInt(page + CAPACITY);
         for (int index = free.nextClearBit(0); index < capacity; index = free.nextClearBit(index + 1)) {
+            if (SegmentStore.givenBack(segment)) {
+                return true; // by the visitor (an arena's close): its blocks died with it
+            }
             if (!visitor.visit(start + index * blockSize, blockSize, bin, heapId)) {
                 return false;
             }

@@ -213,7 +213,7 @@ final class SegmentStore {
     }
 
     /** Whether the segment at {@code base}, still mapped and in {@link #live}, waits for a walk to end to go back. */
-    private static boolean givenBack(long base) {
+    static boolean givenBack(long base) {
         return Raw.getLongAcquire(base + SEG_COOKIE) == 0; // never 0 while live: base is even, base ^ cookie odd
     }
 
