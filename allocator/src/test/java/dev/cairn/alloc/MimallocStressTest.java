@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * mimalloc's test-stress.c, on Cairn's public API: threads allocate random sizes (mostly small, some large, a few
  * huge), keep a random subset live, swap blocks through a shared array so that most frees happen on another thread
- * than the malloc, end without releasing their heaps and are replaced by new threads. Every block carries its size
+ * than the malloc, end without releasing their heaps and are replaced by new threads, while a monitoring thread
+ * takes stats and walks the heap. Every block carries its size
  * and a pattern derived from its address, checked before it is freed. The heap is validated at the end and must be
  * empty. Each run prints its seed.
  */
@@ -42,6 +43,25 @@ class MimallocStressTest {
             AtomicLongArray transfer = new AtomicLongArray(1000);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             ConcurrentHashMap<Long, Boolean> leftBehind = new ConcurrentHashMap<>();
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread monitor = Thread.ofPlatform().start(() -> { // a monitoring thread: walks run beside everything
+                try {
+                    while (!done.get()) {
+                        MimallocApiTest.assertValidJson(allocator.stats().toJson());
+                        long[] visited = {0};
+                        allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+                            if (usable < 16 || (address & 15) != 0) {
+                                throw new AssertionError("walk: block 0x" + Long.toHexString(address) + " of "
+                                        + usable);
+                            }
+                            return ++visited[0] < 20_000;
+                        });
+                        Thread.sleep(1);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, new AssertionError("seed " + seed + " monitor: " + e, e));
+                }
+            });
             for (int round = 0; round < rounds && failure.get() == null; round++) {
                 List<Thread> started = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {
@@ -61,6 +81,8 @@ class MimallocStressTest {
                     thread.join();
                 }
             }
+            done.set(true);
+            monitor.join();
             if (failure.get() != null) {
                 throw new AssertionError(failure.get().getMessage(), failure.get());
             }
