@@ -535,6 +535,16 @@ class MimallocApiTest {
             int[] visits = {0};
             allocator.visitBlocks((a, u, c, h) -> ++visits[0] < 5);
             assertEquals(5, visits[0]);
+            List<Long> remote = live.keySet().stream().filter(p -> p % 3 == 0 || p == big.address()).toList();
+            onOtherThread(() -> remote.forEach(allocator::free));
+            remote.forEach(live::remove);
+            assertEquals(live, walk(allocator), "arena blocks freed by another thread");
+            for (int i = 0; i < 300; i++) { // the arena's heap takes the remote frees back
+                MemorySegment s = arena.allocate(i * 10 + 1);
+                live.put(s.address(), allocator.usableSize(s.address()));
+            }
+            assertEquals(live, walk(allocator));
+            allocator.validate();
         }
     }
 
