@@ -270,6 +270,17 @@ public final class AllocatorImpl implements Allocator {
         return Raw.segment(address, byteSize, segmentScope);
     }
 
+    /**
+     * Whether the huge block just allocated at {@code address} reads as zeros already (see
+     * {@link SegmentLayout#SEG_ZEROED}): then {@code calloc} leaves its pages untouched, and they stay out of RAM
+     * until written, as with calloc of fresh memory in C.
+     */
+    boolean hugeBlockZeroed(long address) {
+        long segment = address & segmentMask; // a huge block starts in its segment's first segmentSize bytes
+        return Raw.getInt(segment + SEG_KIND) == SegmentLayout.Kind.HUGE.ordinal()
+                && Raw.getInt(segment + SEG_ZEROED) != 0;
+    }
+
     long zero(long address, long size) {
         Raw.fill(address, size, (byte) 0);
         return address;

@@ -191,7 +191,9 @@ public final class HeapImpl implements Heap {
 
     @Override
     public long calloc(long count, long size) {
-        return allocator.zero(malloc(AllocatorImpl.checkedProduct(count, size)), count * size);
+        long bytes = AllocatorImpl.checkedProduct(count, size);
+        long block = malloc(bytes);
+        return bytes > SizeClasses.LARGE_MAX && allocator.hugeBlockZeroed(block) ? block : allocator.zero(block, bytes);
     }
 
     @Override

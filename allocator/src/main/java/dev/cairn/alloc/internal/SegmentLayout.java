@@ -68,6 +68,12 @@ final class SegmentLayout {
      * segments"). Kept across reuse of the segment.
      */
     static final long SEG_EXPOSED = 80;
+    /**
+     * Int, huge segments: 1 when the block's memory was known to read as zeros when the segment was handed out
+     * (fresh from the OS, or purged with {@code MADV_DONTNEED} and never exposed), so {@code calloc} need not write
+     * them (and make them resident).
+     */
+    static final long SEG_ZEROED = 84;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----

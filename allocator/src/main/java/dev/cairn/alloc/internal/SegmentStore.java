@@ -382,6 +382,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
         Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
+        Raw.putInt(base + SEG_ZEROED, reused == null || (!reused.exposed() && purgeZeroes(segment)) ? 1 : 0);
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
@@ -508,6 +509,16 @@ final class SegmentStore {
             return new ReusedHuge(best, false);
         }
         return null;
+    }
+
+    /**
+     * Whether a purge leaves {@code segment}'s memory reading as zeros: {@code MADV_DONTNEED} on OS pages does;
+     * {@code MADV_FREE} may keep the contents, and always-committed backings (explicit huge pages, the JDK arena)
+     * ignore purges.
+     */
+    private boolean purgeZeroes(Segment segment) {
+        return !segment.backing().alwaysCommitted()
+                && space.config().purgeMode() == dev.cairn.segments.SegmentConfig.PurgeMode.DONTNEED;
     }
 
     /** Bytes of this store's segments (live and cached) resident in RAM now ({@code mincore}; tests, tools). */
