@@ -286,7 +286,9 @@ public final class Interpreter {
 
     /**
      * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
-     * when all are stopped; {@link #startTheWorld()} on the same thread lets them go.
+     * when all are stopped; {@link #startTheWorld()} on the same thread lets them go. A caller attached in another
+     * interpreter is detached there until {@link #startTheWorld()}, which attaches it again (waiting out a pause
+     * there): attached, it could deadlock with a thread of this interpreter stopping that one.
      *
      * @throws IllegalStateException if this interpreter is destroyed, or the calling thread already holds its world
      *                               stopped (by this method or {@link Runtime#stopTheWorld()})
@@ -298,8 +300,24 @@ public final class Interpreter {
             // then wait for them forever
             throw new IllegalStateException("the world of interpreter " + id + " is already stopped by this thread");
         }
-        stw.lockDetached();
-        stw.stopLocked();
+        // attached in another interpreter, we could wait here for a thread that waits there for us (see
+        // StopTheWorld's class comment): that state stays detached until startTheWorld
+        ThreadState elsewhere = runtime.current();
+        if (elsewhere != null && elsewhere.interp != this) {
+            elsewhere.detach();
+        } else {
+            elsewhere = null;
+        }
+        try {
+            stw.lockDetached();
+            stw.stopLocked();
+        } catch (RuntimeException | Error e) {
+            if (elsewhere != null) {
+                elsewhere.attach();
+            }
+            throw e;
+        }
+        stw.detachedElsewhere = elsewhere;
     }
 
     /**
@@ -318,8 +336,13 @@ public final class Interpreter {
             throw new IllegalStateException("the world of interpreter " + id + " was stopped by Runtime.stopTheWorld:"
                     + " Runtime.startTheWorld starts it");
         }
+        ThreadState elsewhere = stw.detachedElsewhere;
+        stw.detachedElsewhere = null;
         stw.startLocked();
         stw.mutex.unlock();
+        if (elsewhere != null) {
+            elsewhere.attach();
+        }
     }
 
     /** {@link #dumpHeap(Path, DumpOptions)} with {@link DumpOptions#DEFAULT}. */
@@ -332,7 +355,9 @@ public final class Interpreter {
      * OBJECTS section: a type table and one record per live object (address, type, counts, owner, flags, size) of
      * every interpreter on that allocator, and the runtime's immortals when it is the main one. Every interpreter on
      * the allocator is stopped for the whole dump (see {@link #stopTheWorld()}), so the records are one moment's
-     * picture; a caller that already holds all their pauses keeps them. Any thread may call it, attached or not;
+     * picture; a caller that already holds all their pauses keeps them. Any thread may call it, attached or not (a
+     * thread state attached in an interpreter on another allocator is detached there for the dump, as
+     * {@link #stopTheWorld()} does);
      * {@code scripts/cairn-inspect DUMP objects} reads it. Format: {@code docs/heap-dump-format.md}.
      *
      * @throws IllegalStateException if this interpreter is destroyed, or the caller holds the pauses of some but not

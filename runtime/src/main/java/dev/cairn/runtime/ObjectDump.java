@@ -126,6 +126,13 @@ final class ObjectDump implements DumpSection {
                     + " none before dumping");
         }
         List<Interpreter> stopped = new ArrayList<>();
+        // attached in an interpreter we do not stop, we could wait for a thread that waits there for us: detached
+        // there for the dump, as Interpreter.stopTheWorld does
+        ThreadState current = interp.runtime.current();
+        ThreadState elsewhere = held == 0 && current != null && !sharers.contains(current.interp) ? current : null;
+        if (elsewhere != null) {
+            elsewhere.detach();
+        }
         try {
             if (held == 0) {
                 for (Interpreter other : sharers) {
@@ -139,6 +146,9 @@ final class ObjectDump implements DumpSection {
             for (int i = stopped.size() - 1; i >= 0; i--) {
                 stopped.get(i).stw.startLocked();
                 stopped.get(i).stw.mutex.unlock();
+            }
+            if (elsewhere != null) {
+                elsewhere.attach();
             }
         }
     }
