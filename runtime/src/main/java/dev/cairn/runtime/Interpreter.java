@@ -30,6 +30,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
 public final class Interpreter {
 
     private static final int LIVE = 0;
+    /** Destruction has checked that no live thread has a state here: no new state may join (but its own). */
+    private static final int DESTROYING = 1;
     private static final int DESTROYED = 2;
 
     final Runtime runtime;
@@ -123,11 +125,14 @@ public final class Interpreter {
     }
 
     ThreadState newThreadStateInternal() {
-        return newThreadStateInternal(true);
+        return newThreadStateInternal(true, false);
     }
 
-    /** With {@code reap}, the new state reaps the dead ones its table scan saw ({@link ThreadReaper}). */
-    private ThreadState newThreadStateInternal(boolean reap) {
+    /**
+     * With {@code reap}, the new state reaps the dead ones its table scan saw ({@link ThreadReaper});
+     * {@code forDestruction}: destruction's own temporary state, the only one let in while DESTROYING.
+     */
+    private ThreadState newThreadStateInternal(boolean reap, boolean forDestruction) {
         checkLive();
         ThreadState attached = runtime.current();
         if (attached != null) {
@@ -138,6 +143,12 @@ public final class Interpreter {
         boolean sawDead = false;
         headLock.lock();
         try {
+            // under the head lock, where destruction decides that no live thread has a state here: a state made
+            // after that decision would be used while the interpreter's memory is freed under it
+            if (state != LIVE && !(forDestruction && state == DESTROYING)) {
+                throw new IllegalStateException("interpreter " + id + " is "
+                        + (state == DESTROYING ? "being destroyed" : "destroyed"));
+            }
             for (ThreadState other : threads) {
                 if (other != null && other.thread == Thread.currentThread()) {
                     throw new IllegalStateException(Thread.currentThread() + " already has " + other);
@@ -275,7 +286,7 @@ public final class Interpreter {
         if (current != null) {
             current.detach();
         }
-        try (ThreadState temporary = newThreadStateInternal(false)) {
+        try (ThreadState temporary = newThreadStateInternal(false, false)) {
             return ThreadReaper.reapDead(temporary);
         } finally {
             if (current != null) {
@@ -452,25 +463,39 @@ public final class Interpreter {
             throw new IllegalStateException("interpreter " + id + " is already destroyed");
         }
         // dead threads' states do not count: the temporary thread state below reaps them when it is made
-        int open = liveThreadCount();
-        if (open != 0) {
-            throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
+        lockHead();
+        try {
+            int open = 0;
+            for (ThreadState ts : threads) {
+                open += ts != null && ts.thread.isAlive() ? 1 : 0;
+            }
+            if (open != 0) {
+                throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
+            }
+            state = DESTROYING; // in the same hold of the head lock as the count: no thread state joins after it
+        } finally {
+            headLock.unlock();
         }
         // the destroying thread may be attached elsewhere: it steps out while it works here (one attached at a time)
         ThreadState elsewhere = runtime.current();
         if (elsewhere != null) {
             elsewhere.detach();
         }
+        boolean done = false;
         try {
-            try (ThreadState ts = newThreadStateInternal()) {
+            try (ThreadState ts = newThreadStateInternal(true, true)) {
                 Gc.collect(ts); // merges queues, runs orphaned decrefs, frees cycles and dead heap types
             }
             state = DESTROYED;
+            done = true;
             refcount.set(0);
             DestroyReport report = freeEverything();
             runtime.unregister(this);
             return report;
         } finally {
+            if (!done) {
+                state = LIVE; // nothing was freed: usable again
+            }
             if (elsewhere != null) {
                 elsewhere.attach();
             }
@@ -507,8 +532,9 @@ public final class Interpreter {
         return new DestroyReport(id, counters[0], byType, counters[1]);
     }
 
+    /** Refuses a destroyed interpreter (one being destroyed passes: its destruction collects through it). */
     void checkLive() {
-        if (state != LIVE) {
+        if (state == DESTROYED) {
             throw new IllegalStateException("interpreter " + id + " is destroyed");
         }
     }
