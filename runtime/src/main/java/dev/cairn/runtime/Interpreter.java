@@ -436,7 +436,9 @@ public final class Interpreter {
             try {
                 return Optional.of(destroyInternal());
             } catch (RuntimeException e) {
-                refcount.incrementAndGet(); // not destroyed (thread states still open): the reference stays
+                if (!isDestroyed()) {
+                    refcount.incrementAndGet(); // not destroyed (thread states still open): the reference stays
+                } // else destroyed meanwhile by destroy() or Runtime.close(): acquire must keep refusing it
                 throw e;
             }
         }

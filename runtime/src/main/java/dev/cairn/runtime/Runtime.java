@@ -37,7 +37,12 @@ public final class Runtime implements AutoCloseable {
     private final Interpreter main;
     private final AtomicLong nextThreadId = new AtomicLong(1);
     private final AtomicLong nextInterpreterId = new AtomicLong(0);
-    /** Interpreter slots in use (slot 0 marks runtime immortals); guarded by {@code this}. */
+    /**
+     * Guards {@link #slots}. Not {@code this}: a destruction unregisters while it holds its interpreter's monitor,
+     * and {@link #close()} holds this runtime's monitor while it waits for that destruction to end.
+     */
+    private final Object registry = new Object();
+    /** Interpreter slots in use (slot 0 marks runtime immortals); guarded by {@link #registry}. */
     private final BitSet slots = new BitSet();
     private final ConcurrentHashMap<Long, Interpreter> interpreters = new ConcurrentHashMap<>();
     /** The calling thread's attached thread state, if any (at most one). */
@@ -89,17 +94,22 @@ public final class Runtime implements AutoCloseable {
                 : register(Whence.ADOPTED, mainAllocator, false);
     }
 
-    private synchronized Interpreter register(Whence whence, Allocator allocator, boolean own) {
-        int slot = slots.nextClearBit(1);
-        slots.set(slot);
-        Interpreter interp = new Interpreter(this, nextInterpreterId.getAndIncrement(), whence, slot, allocator, own);
-        interpreters.put(interp.id(), interp);
-        return interp;
+    private Interpreter register(Whence whence, Allocator allocator, boolean own) {
+        synchronized (registry) {
+            int slot = slots.nextClearBit(1);
+            slots.set(slot);
+            Interpreter interp = new Interpreter(this, nextInterpreterId.getAndIncrement(), whence, slot, allocator,
+                    own);
+            interpreters.put(interp.id(), interp);
+            return interp;
+        }
     }
 
-    synchronized void unregister(Interpreter interp) {
-        interpreters.remove(interp.id());
-        slots.clear(interp.slot);
+    void unregister(Interpreter interp) {
+        synchronized (registry) {
+            interpreters.remove(interp.id());
+            slots.clear(interp.slot);
+        }
     }
 
     public Optional<Interpreter> lookup(long interpreterId) {
@@ -254,17 +264,24 @@ public final class Runtime implements AutoCloseable {
         if (closed) {
             return;
         }
-        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed
+        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed. The
+        // interpreter's monitor waits out a destruction another thread has begun (its temporary thread state would
+        // count as open, and destroying it again would fail halfway)
         for (Interpreter interp : interpreters()) {
-            int open = interp.isDestroyed() ? 0 : interp.liveThreadCount();
+            int open;
+            synchronized (interp) {
+                open = interp.isDestroyed() ? 0 : interp.liveThreadCount();
+            }
             if (open != 0) {
                 throw new IllegalStateException("cannot close the runtime: interpreter " + interp.id() + " still has "
                         + open + " thread state(s); nothing was destroyed");
             }
         }
         for (Interpreter interp : interpreters()) {
-            if (interp != main && !interp.isDestroyed()) {
-                interp.destroyInternal();
+            synchronized (interp) {
+                if (interp != main && !interp.isDestroyed()) {
+                    interp.destroyInternal();
+                }
             }
         }
         main.destroyInternal();

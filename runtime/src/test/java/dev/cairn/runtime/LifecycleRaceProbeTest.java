@@ -2,6 +2,8 @@ package dev.cairn.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -66,6 +68,57 @@ class LifecycleRaceProbeTest {
                 }
             }
             assertEquals(0, joinedLate.get());
+        }
+    }
+
+    @Test
+    void closingTheRuntimeWhileAnotherThreadDestroysAnInterpreter() throws Exception {
+        for (int round = 0; round < 40; round++) {
+            Runtime rt = Runtime.create();
+            Interpreter in = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            try (ThreadState ts = in.newThreadState()) {
+                for (int i = 0; i < 200; i++) {
+                    long l = Lists.create(ts);
+                    Lists.append(ts, l, l); // garbage for the last collection to find
+                    Ref.decref(ts, l);
+                }
+            }
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            CountDownLatch go = new CountDownLatch(1);
+            Thread releaser = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    go.await();
+                    in.release();
+                } catch (IllegalStateException refusedClearly) {
+                    // the runtime closed it first: acceptable
+                } catch (Throwable t) {
+                    errors.add(t);
+                }
+            });
+            Throwable[] closeFailure = new Throwable[1];
+            // on a thread of its own: close and the destruction used to take each other's monitors in opposite
+            // orders, and a test that hangs would hold up the whole suite
+            Thread closer = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    go.await();
+                    rt.close();
+                } catch (Throwable t) {
+                    closeFailure[0] = t;
+                }
+            });
+            go.countDown();
+            closer.join(30_000);
+            releaser.join(30_000);
+            assertFalse(closer.isAlive(), "round " + round + ": close and destroy deadlocked");
+            assertFalse(releaser.isAlive(), "round " + round + ": close and destroy deadlocked");
+            if (closeFailure[0] != null) {
+                rt.close();
+                throw new AssertionError("round " + round + ": close failed while the interpreter was being "
+                        + "destroyed", closeFailure[0]);
+            }
+            assertTrue(errors.isEmpty(), () -> errors.toString());
+            assertTrue(in.isDestroyed());
+            assertThrows(IllegalStateException.class, in::acquire, "round " + round);
         }
     }
 }
