@@ -355,4 +355,35 @@ class ObjectProbeTest {
         assertFalse(Ref.isObject(ts, type), "type still alive after the collection freed its last instance");
         assertEquals(3, freed);
     }
+
+    @Test
+    void heapTypeAndInstanceBoundaries() {
+        long none = Types.newHeapType(ts, "Empty", 0);
+        long wide = Types.newHeapType(ts, "Wide", 1 << 16);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Types.newHeapType(ts, "TooWide", (1 << 16) + 1));
+        assertEquals("Wide", Types.name(ts, wide));
+        long e = Instances.create(ts, none);
+        assertThrows(IndexOutOfBoundsException.class, () -> Instances.get(ts, e, 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> Instances.set(ts, e, 0, rt.none()));
+        long w = Instances.create(ts, wide);
+        assertEquals(wide, Types.typeOf(ts, w));
+        assertEquals("Wide", Types.typeName(ts, w));
+        for (int i : new int[] {-1, 1 << 16, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+            assertThrows(IndexOutOfBoundsException.class, () -> Instances.get(ts, w, i));
+            assertThrows(IndexOutOfBoundsException.class, () -> Instances.set(ts, w, i, rt.none()));
+        }
+        Instances.set(ts, w, (1 << 16) - 1, w); // a cycle through the last slot
+        long got = Instances.get(ts, w, (1 << 16) - 1);
+        assertEquals(w, got);
+        Ref.decref(ts, got);
+        assertThrows(IllegalArgumentException.class, () -> Instances.create(ts, e), "an instance is not a type");
+        Ref.decref(ts, e);
+        Ref.decref(ts, w);
+        Ref.decref(ts, none);
+        Ref.decref(ts, wide);
+        // the wide instance (a cycle), both types and their names
+        assertEquals(5, Gc.collect(ts));
+        assertFalse(Ref.isObject(ts, wide));
+    }
 }
