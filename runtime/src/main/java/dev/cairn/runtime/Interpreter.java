@@ -413,7 +413,9 @@ public final class Interpreter {
     public Interpreter acquire() {
         while (true) {
             int n = refcount.get();
-            if (n <= 0) {
+            // zero references end only an API-made interpreter; the main and adopted ones live until
+            // Runtime.close, and may be acquired again
+            if (state == DESTROYED || n <= 0 && whence == Whence.API) {
                 throw new IllegalStateException("interpreter " + id + " is destroyed");
             }
             if (refcount.compareAndSet(n, n + 1)) {
