@@ -236,20 +236,6 @@ public final class Interpreter {
         }
     }
 
-    /** Thread states in the table whose thread is still alive. */
-    int liveThreadCount() {
-        lockHead();
-        try {
-            int n = 0;
-            for (ThreadState ts : threads) {
-                n += ts != null && ts.thread.isAlive() ? 1 : 0;
-            }
-            return n;
-        } finally {
-            headLock.unlock();
-        }
-    }
-
     private boolean hasDeadThreads() {
         lockHead();
         try {
@@ -466,20 +452,7 @@ public final class Interpreter {
         if (state == DESTROYED) {
             throw new IllegalStateException("interpreter " + id + " is already destroyed");
         }
-        // dead threads' states do not count: the temporary thread state below reaps them when it is made
-        lockHead();
-        try {
-            int open = 0;
-            for (ThreadState ts : threads) {
-                open += ts != null && ts.thread.isAlive() ? 1 : 0;
-            }
-            if (open != 0) {
-                throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
-            }
-            state = DESTROYING; // in the same hold of the head lock as the count: no thread state joins after it
-        } finally {
-            headLock.unlock();
-        }
+        shutOutThreads();
         // the destroying thread may be attached elsewhere: it steps out while it works here (one attached at a time)
         ThreadState elsewhere = runtime.current();
         if (elsewhere != null) {
@@ -503,6 +476,44 @@ public final class Interpreter {
             if (elsewhere != null) {
                 elsewhere.attach();
             }
+        }
+    }
+
+    /**
+     * Checks that no live thread has a state here and moves to DESTROYING, in one hold of the head lock, so that no
+     * thread state joins after the check; throws, changing nothing, otherwise. Dead threads' states do not count:
+     * destruction's temporary thread state reaps them when it is made.
+     */
+    private void shutOutThreads() {
+        lockHead();
+        try {
+            int open = 0;
+            for (ThreadState ts : threads) {
+                open += ts != null && ts.thread.isAlive() ? 1 : 0;
+            }
+            if (open != 0) {
+                throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
+            }
+            state = DESTROYING;
+        } finally {
+            headLock.unlock();
+        }
+    }
+
+    /**
+     * {@link Runtime#close()}'s first pass: shuts threads out as destruction does (waiting out a destruction in
+     * progress), so that the refusal of a later interpreter can still leave every one of them as it was.
+     */
+    synchronized void prepareClose() {
+        if (state != DESTROYED) {
+            shutOutThreads();
+        }
+    }
+
+    /** Undoes {@link #prepareClose()} when the runtime's close is refused. */
+    synchronized void cancelClose() {
+        if (state == DESTROYING) {
+            state = LIVE;
         }
     }
 

@@ -264,18 +264,22 @@ public final class Runtime implements AutoCloseable {
         if (closed) {
             return;
         }
-        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed. The
-        // interpreter's monitor waits out a destruction another thread has begun (its temporary thread state would
-        // count as open, and destroying it again would fail halfway)
-        for (Interpreter interp : interpreters()) {
-            int open;
-            synchronized (interp) {
-                open = interp.isDestroyed() ? 0 : interp.liveThreadCount();
+        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed. Each
+        // interpreter is checked and shut to new thread states at once (else a thread joining one after its check
+        // failed the close halfway), waiting out a destruction another thread has begun (its temporary thread state
+        // would count as open, and destroying it again would fail halfway)
+        List<Interpreter> shut = new ArrayList<>();
+        try {
+            for (Interpreter interp : interpreters()) {
+                interp.prepareClose();
+                shut.add(interp);
             }
-            if (open != 0) {
-                throw new IllegalStateException("cannot close the runtime: interpreter " + interp.id() + " still has "
-                        + open + " thread state(s); nothing was destroyed");
+        } catch (IllegalStateException e) {
+            for (Interpreter interp : shut) {
+                interp.cancelClose();
             }
+            throw new IllegalStateException("cannot close the runtime: " + e.getMessage() + "; nothing was destroyed",
+                    e);
         }
         for (Interpreter interp : interpreters()) {
             synchronized (interp) {

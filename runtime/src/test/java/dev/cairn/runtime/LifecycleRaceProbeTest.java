@@ -121,4 +121,51 @@ class LifecycleRaceProbeTest {
             assertThrows(IllegalStateException.class, in::acquire, "round " + round);
         }
     }
+
+    @Test
+    void aRefusedCloseRacingWithJoiningThreadsDestroysNothing() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            Runtime rt = Runtime.create();
+            Interpreter[] ins = new Interpreter[4];
+            for (int i = 0; i < ins.length; i++) {
+                ins[i] = rt.newInterpreter(i % 2 == 0 ? InterpreterConfig.isolated()
+                        : InterpreterConfig.sharedAllocator());
+            }
+            Interpreter last = ins[ins.length - 1];
+            AtomicBoolean stop = new AtomicBoolean();
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            Thread joiner = Thread.ofPlatform().daemon().start(() -> {
+                while (!stop.get()) {
+                    try (ThreadState ts = last.newThreadState()) {
+                        Ref.decref(ts, Strs.of(ts, "joiner"));
+                    } catch (IllegalStateException closedMeanwhile) {
+                        return;
+                    } catch (Throwable t) {
+                        errors.add(t);
+                        return;
+                    }
+                }
+            });
+            boolean closed = false;
+            for (int attempt = 0; attempt < 1000 && !closed; attempt++) {
+                try {
+                    rt.close();
+                    closed = true;
+                } catch (IllegalStateException refused) {
+                    // refused: then nothing may have been destroyed
+                    for (Interpreter in : ins) {
+                        assertFalse(in.isDestroyed(), "round " + round + ": a refused close destroyed "
+                                + in + ": " + refused.getMessage());
+                    }
+                }
+            }
+            stop.set(true);
+            joiner.join(30_000);
+            assertFalse(joiner.isAlive());
+            if (!closed) {
+                rt.close();
+            }
+            assertTrue(errors.isEmpty(), () -> errors.toString());
+        }
+    }
 }
