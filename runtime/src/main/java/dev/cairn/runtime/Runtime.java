@@ -44,6 +44,8 @@ public final class Runtime implements AutoCloseable {
     private final Object registry = new Object();
     /** Interpreter slots in use (slot 0 marks runtime immortals); guarded by {@link #registry}. */
     private final BitSet slots = new BitSet();
+    /** Set by {@link #close()} before it looks at the interpreters (cleared if refused); guarded by registry. */
+    private boolean closing;
     private final ConcurrentHashMap<Long, Interpreter> interpreters = new ConcurrentHashMap<>();
     /** The calling thread's attached thread state, if any (at most one). */
     private final ThreadLocal<ThreadState> current = new ThreadLocal<>();
@@ -96,6 +98,14 @@ public final class Runtime implements AutoCloseable {
 
     private Interpreter register(Whence whence, Allocator allocator, boolean own) {
         synchronized (registry) {
+            if (closing) {
+                // made after close took its list of interpreters, it would outlive the runtime (and its own
+                // allocator would never be closed)
+                if (own) {
+                    allocator.close();
+                }
+                throw new IllegalStateException("runtime is closed or closing");
+            }
             int slot = slots.nextClearBit(1);
             slots.set(slot);
             Interpreter interp = new Interpreter(this, nextInterpreterId.getAndIncrement(), whence, slot, allocator,
@@ -269,6 +279,9 @@ public final class Runtime implements AutoCloseable {
         // failed the close halfway), waiting out a destruction another thread has begun (its temporary thread state
         // would count as open, and destroying it again would fail halfway)
         List<Interpreter> shut = new ArrayList<>();
+        synchronized (registry) {
+            closing = true; // no interpreter joins the list below from now on
+        }
         try {
             for (Interpreter interp : interpreters()) {
                 interp.prepareClose();
@@ -277,6 +290,9 @@ public final class Runtime implements AutoCloseable {
         } catch (IllegalStateException e) {
             for (Interpreter interp : shut) {
                 interp.cancelClose();
+            }
+            synchronized (registry) {
+                closing = false;
             }
             throw new IllegalStateException("cannot close the runtime: " + e.getMessage() + "; nothing was destroyed",
                     e);

@@ -168,4 +168,41 @@ class LifecycleRaceProbeTest {
             assertTrue(errors.isEmpty(), () -> errors.toString());
         }
     }
+
+    @Test
+    void noInterpreterOutlivesTheCloseOfItsRuntime() throws Exception {
+        for (int round = 0; round < 40; round++) {
+            Runtime rt = Runtime.create();
+            java.util.List<Interpreter> made = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            CountDownLatch started = new CountDownLatch(1);
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            int r = round;
+            Thread maker = Thread.ofPlatform().daemon().start(() -> {
+                while (true) {
+                    Interpreter in;
+                    try {
+                        in = rt.newInterpreter(r % 2 == 0 ? InterpreterConfig.isolated()
+                                : InterpreterConfig.sharedAllocator());
+                    } catch (IllegalStateException closed) {
+                        return; // the clear refusal
+                    } catch (Throwable t) {
+                        errors.add(t);
+                        return;
+                    } finally {
+                        started.countDown();
+                    }
+                    made.add(in);
+                }
+            });
+            started.await();
+            rt.close();
+            maker.join(30_000);
+            assertFalse(maker.isAlive());
+            assertTrue(errors.isEmpty(), () -> errors.toString());
+            for (Interpreter in : made) {
+                assertTrue(in.isDestroyed(), "round " + round + ": " + in + " was made by a closing runtime and "
+                        + "outlived it");
+            }
+        }
+    }
 }
