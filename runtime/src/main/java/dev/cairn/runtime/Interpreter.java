@@ -463,10 +463,25 @@ public final class Interpreter {
             try (ThreadState ts = newThreadStateInternal(true, true)) {
                 Gc.collect(ts); // merges queues, runs orphaned decrefs, frees cycles and dead heap types
             }
-            state = DESTROYED;
-            done = true;
-            refcount.set(0);
-            DestroyReport report = freeEverything();
+            // inside this interpreter's pause: a heap dump (which holds it for its walk, and checks liveness once
+            // it has it) never walks blocks being freed here, nor an own allocator being unmapped
+            boolean ownPause = stw.stoppedBy(Thread.currentThread());
+            if (!ownPause) {
+                stw.lockDetached();
+                stw.stopLocked();
+            }
+            DestroyReport report;
+            try {
+                state = DESTROYED;
+                done = true;
+                refcount.set(0);
+                report = freeEverything();
+            } finally {
+                if (!ownPause) {
+                    stw.startLocked();
+                    stw.mutex.unlock();
+                }
+            }
             runtime.unregister(this);
             return report;
         } finally {

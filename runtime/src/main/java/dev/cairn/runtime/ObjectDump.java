@@ -141,6 +141,8 @@ final class ObjectDump implements DumpSection {
                     stopped.add(other);
                 }
             }
+            // destroyed while we waited for its pause: destruction frees (and unmaps an own allocator) inside it
+            interp.checkLive();
             interp.allocator.dumpHeap(path, options.withSection(new ObjectDump(interp, sharers)));
         } finally {
             for (int i = stopped.size() - 1; i >= 0; i--) {

@@ -205,4 +205,41 @@ class LifecycleRaceProbeTest {
             }
         }
     }
+
+    @Test
+    void aDumpRacingWithDestructionIsRefusedOrComplete(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            for (int round = 0; round < 30; round++) {
+                Interpreter in = rt.newInterpreter(round % 3 == 2 ? InterpreterConfig.sharedAllocator()
+                        : InterpreterConfig.isolated());
+                try (ThreadState ts = in.newThreadState()) {
+                    for (int i = 0; i < 3000; i++) {
+                        Strs.of(ts, "leaked " + i); // for destruction to free while a dump walks
+                    }
+                }
+                ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+                CountDownLatch go = new CountDownLatch(1);
+                java.nio.file.Path file = dir.resolve("d" + round + ".cdump");
+                Thread dumper = Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        go.await();
+                        while (true) {
+                            in.dumpHeap(file);
+                        }
+                    } catch (IllegalStateException destroyed) {
+                        // the clear refusal once it is gone
+                    } catch (Throwable t) {
+                        errors.add(t);
+                    }
+                });
+                go.countDown();
+                Thread.sleep(round % 4);
+                assertEquals(3000, in.destroy().leakedObjects());
+                dumper.join(30_000);
+                assertFalse(dumper.isAlive());
+                assertTrue(errors.isEmpty(), () -> errors.toString());
+            }
+        }
+    }
 }
