@@ -171,7 +171,18 @@ public final class Runtime implements AutoCloseable {
                         + " stopped: start it before stopping the runtime's");
             }
         }
-        stopAll.lock();
+        if (!stopAll.tryLock()) {
+            // the holder may be waiting for our attached thread state to stop: wait detached (as
+            // StopTheWorld.lockDetached does for an interpreter's pause)
+            ThreadState self = current();
+            if (self != null) {
+                self.detach();
+            }
+            stopAll.lock();
+            if (self != null) {
+                self.attach();
+            }
+        }
         List<Interpreter> all = interpreters();
         for (Interpreter interp : all) {
             interp.stw.lockDetached();
