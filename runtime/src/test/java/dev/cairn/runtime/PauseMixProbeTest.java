@@ -128,4 +128,93 @@ class PauseMixProbeTest {
         b.release();
         rt.close();
     }
+
+    @Test
+    void pausesWithContendedLocksJoiningAndDyingThreads() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("PauseMixProbeTest.locks seed=" + seed);
+        // not closed on failure: a deadlocked pause keeps its locks, and close would wait for them forever
+        Runtime rt = Runtime.create();
+        Interpreter[] ins = {rt.newInterpreter(InterpreterConfig.isolated()),
+            rt.newInterpreter(InterpreterConfig.sharedAllocator())};
+        long[] shared = new long[ins.length];
+        for (int i = 0; i < ins.length; i++) {
+            int k = i;
+            Thread t = Thread.ofPlatform().start(() -> {
+                try (ThreadState ts = ins[k].newThreadState()) {
+                    shared[k] = Lists.create(ts);
+                }
+            });
+            t.join();
+        }
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < 6; w++) {
+            int me = w;
+            threads.add(Thread.ofPlatform().daemon().start(() -> {
+                SplittableRandom rnd = new SplittableRandom(seed + me);
+                int h = me % ins.length;
+                try (ThreadState ts = ins[h].newThreadState()) {
+                    for (int i = 0; i < 400; i++) {
+                        long s = Strs.of(ts, "w" + me);
+                        Lists.append(ts, shared[h], s); // contended: parks detached
+                        Ref.decref(ts, s);
+                        if (Lists.size(ts, shared[h]) > 50) {
+                            try {
+                                Ref.decref(ts, Lists.pop(ts, shared[h]));
+                            } catch (IndexOutOfBoundsException empty) {
+                                // popped by another
+                            }
+                        }
+                        Interpreter other = ins[rnd.nextInt(ins.length)];
+                        switch (rnd.nextInt(8)) {
+                            case 0 -> {
+                                other.stopTheWorld();
+                                other.startTheWorld();
+                            }
+                            case 1 -> Gc.collect(ts);
+                            case 2 -> {
+                                rt.stopTheWorld();
+                                rt.startTheWorld();
+                            }
+                            case 3 -> other.reapDeadThreads();
+                            case 4 -> {
+                                // a short-lived thread that leaves its state open
+                                Thread d = Thread.ofPlatform().start(() -> {
+                                    ThreadState dead = other.newThreadState();
+                                    Ref.decref(dead, Strs.of(dead, "dies"));
+                                });
+                                ts.detach();
+                                d.join();
+                                ts.attach();
+                            }
+                            default -> ts.checkpoint();
+                        }
+                    }
+                } catch (Throwable t) {
+                    errors.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join(60_000); // a liveness bound only
+            assertFalse(t.isAlive(), t + " still running after a minute (deadlock), seed " + seed);
+        }
+        if (!errors.isEmpty()) {
+            AssertionError e = new AssertionError(errors.size() + " failed, seed " + seed);
+            errors.forEach(e::addSuppressed);
+            throw e;
+        }
+        for (int i = 0; i < ins.length; i++) {
+            int k = i;
+            Thread t = Thread.ofPlatform().start(() -> {
+                try (ThreadState ts = ins[k].newThreadState()) {
+                    Ref.decref(ts, shared[k]);
+                }
+            });
+            t.join();
+            assertEquals(0, ins[i].release().orElseThrow().leakedObjects());
+        }
+        rt.close();
+    }
 }
