@@ -29,6 +29,9 @@ import dev.cairn.runtime.internal.Mem;
  *     owner has gone (thread ids are never reused), the finder merges it itself.</li>
  * <li>Any decref that leaves shared == MERGED (count 0, merged) frees the object.</li>
  * </ol>
+ * An owner whose local count reaches 0 while shared is exactly QUEUED (count 0) has found one decref too many:
+ * the queued reference is put back in local instead of freeing (checked allocators also throw), so the queue's
+ * merge frees the object once rather than touching a freed block.
  * Invariants: merged ⇒ tid == 0 and local == 0; an object is queued at most once (QUEUED stays set until MERGED);
  * only the owner, or the merger of a dead or stopped owner, writes local.
  *
@@ -91,6 +94,17 @@ final class BiasedRc {
         long shared = Mem.getLongVolatile(obj + OB_REF_SHARED);
         if (shared == 0) {
             ts.dealloc(obj);
+            return;
+        }
+        if (shared == SHARED_QUEUED) {
+            // count zero while a non-owner's reference still waits in our merge queue: one decref too many. Freed
+            // now, the queue's merge would later write into the freed block, or into the object that reuses it
+            // (and free that one). The queue's reference is put back in local, so its merge frees the object, once.
+            Mem.putInt(obj + OB_REF_LOCAL, 1);
+            if (ts.checked) {
+                throw new IllegalStateException("reference count of 0x" + Long.toHexString(obj)
+                        + " went below zero (one more decref than references, the last by another thread)");
+            }
             return;
         }
         // give up the bias before publishing MERGED: a non-owner seeing MERGED must not find us as owner

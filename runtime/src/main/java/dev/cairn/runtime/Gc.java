@@ -28,7 +28,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  *     cleared), cleared (its references dropped), then released: each then dies by ordinary refcounting.</li>
  * <li>Objects that clearing queued to their owners (decrefs by the collector are non-owner decrefs) are merged
  *     on the stopped owners' behalf, so that they die inside this collection.</li>
- * <li>Heap types whose merged count is zero die.</li>
+ * <li>Heap types whose merged count is zero die (the collector's own heap-type counts, which the deaths above
+ *     changed, are merged first; a dead type's name queued to its stopped owner is merged too).</li>
  * </ol>
  * The GC bits COLLECTING and UNREACHABLE and the {@code ob_gc_refs} field are used only inside the pause and are
  * clear outside it.
@@ -62,7 +63,15 @@ public final class Gc {
             for (ThreadState other : interp.threadsSnapshotLocked()) {
                 interp.brc.drain(other, ts);
             }
+            // the instances that died above dropped their types' references into this thread's array (every
+            // dealloc of this collection runs here); unmerged, a type whose last instance died in a cycle would
+            // outlive this collection, and at destruction be reported as leaked
+            ts.typeRefcounts.mergeInto(interp.typeIds);
             freeDeadHeapTypes(ts);
+            // a dead type's name may have been queued to its stopped owner: let it die inside this collection too
+            for (ThreadState other : interp.threadsSnapshotLocked()) {
+                interp.brc.drain(other, ts);
+            }
         } finally {
             if (!ownPause) {
                 interp.startTheWorld();

@@ -30,6 +30,8 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
 public final class Interpreter {
 
     private static final int LIVE = 0;
+    /** Destruction has checked that no live thread has a state here: no new state may join (but its own). */
+    private static final int DESTROYING = 1;
     private static final int DESTROYED = 2;
 
     final Runtime runtime;
@@ -123,11 +125,14 @@ public final class Interpreter {
     }
 
     ThreadState newThreadStateInternal() {
-        return newThreadStateInternal(true);
+        return newThreadStateInternal(true, false);
     }
 
-    /** With {@code reap}, the new state reaps the dead ones its table scan saw ({@link ThreadReaper}). */
-    private ThreadState newThreadStateInternal(boolean reap) {
+    /**
+     * With {@code reap}, the new state reaps the dead ones its table scan saw ({@link ThreadReaper});
+     * {@code forDestruction}: destruction's own temporary state, the only one let in while DESTROYING.
+     */
+    private ThreadState newThreadStateInternal(boolean reap, boolean forDestruction) {
         checkLive();
         ThreadState attached = runtime.current();
         if (attached != null) {
@@ -138,6 +143,12 @@ public final class Interpreter {
         boolean sawDead = false;
         headLock.lock();
         try {
+            // under the head lock, where destruction decides that no live thread has a state here: a state made
+            // after that decision would be used while the interpreter's memory is freed under it
+            if (state != LIVE && !(forDestruction && state == DESTROYING)) {
+                throw new IllegalStateException("interpreter " + id + " is "
+                        + (state == DESTROYING ? "being destroyed" : "destroyed"));
+            }
             for (ThreadState other : threads) {
                 if (other != null && other.thread == Thread.currentThread()) {
                     throw new IllegalStateException(Thread.currentThread() + " already has " + other);
@@ -225,20 +236,6 @@ public final class Interpreter {
         }
     }
 
-    /** Thread states in the table whose thread is still alive. */
-    int liveThreadCount() {
-        lockHead();
-        try {
-            int n = 0;
-            for (ThreadState ts : threads) {
-                n += ts != null && ts.thread.isAlive() ? 1 : 0;
-            }
-            return n;
-        } finally {
-            headLock.unlock();
-        }
-    }
-
     private boolean hasDeadThreads() {
         lockHead();
         try {
@@ -275,7 +272,7 @@ public final class Interpreter {
         if (current != null) {
             current.detach();
         }
-        try (ThreadState temporary = newThreadStateInternal(false)) {
+        try (ThreadState temporary = newThreadStateInternal(false, false)) {
             return ThreadReaper.reapDead(temporary);
         } finally {
             if (current != null) {
@@ -286,7 +283,9 @@ public final class Interpreter {
 
     /**
      * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
-     * when all are stopped; {@link #startTheWorld()} on the same thread lets them go.
+     * when all are stopped; {@link #startTheWorld()} on the same thread lets them go. A caller attached in another
+     * interpreter is detached there until {@link #startTheWorld()}, which attaches it again (waiting out a pause
+     * there): attached, it could deadlock with a thread of this interpreter stopping that one.
      *
      * @throws IllegalStateException if this interpreter is destroyed, or the calling thread already holds its world
      *                               stopped (by this method or {@link Runtime#stopTheWorld()})
@@ -298,8 +297,24 @@ public final class Interpreter {
             // then wait for them forever
             throw new IllegalStateException("the world of interpreter " + id + " is already stopped by this thread");
         }
-        stw.lockDetached();
-        stw.stopLocked();
+        // attached in another interpreter, we could wait here for a thread that waits there for us (see
+        // StopTheWorld's class comment): that state stays detached until startTheWorld
+        ThreadState elsewhere = runtime.current();
+        if (elsewhere != null && elsewhere.interp != this) {
+            elsewhere.detach();
+        } else {
+            elsewhere = null;
+        }
+        try {
+            stw.lockDetached();
+            stw.stopLocked();
+        } catch (RuntimeException | Error e) {
+            if (elsewhere != null) {
+                elsewhere.attach();
+            }
+            throw e;
+        }
+        stw.detachedElsewhere = elsewhere;
     }
 
     /**
@@ -318,8 +333,13 @@ public final class Interpreter {
             throw new IllegalStateException("the world of interpreter " + id + " was stopped by Runtime.stopTheWorld:"
                     + " Runtime.startTheWorld starts it");
         }
+        ThreadState elsewhere = stw.detachedElsewhere;
+        stw.detachedElsewhere = null;
         stw.startLocked();
         stw.mutex.unlock();
+        if (elsewhere != null) {
+            elsewhere.attach();
+        }
     }
 
     /** {@link #dumpHeap(Path, DumpOptions)} with {@link DumpOptions#DEFAULT}. */
@@ -332,7 +352,9 @@ public final class Interpreter {
      * OBJECTS section: a type table and one record per live object (address, type, counts, owner, flags, size) of
      * every interpreter on that allocator, and the runtime's immortals when it is the main one. Every interpreter on
      * the allocator is stopped for the whole dump (see {@link #stopTheWorld()}), so the records are one moment's
-     * picture; a caller that already holds all their pauses keeps them. Any thread may call it, attached or not;
+     * picture; a caller that already holds all their pauses keeps them. Any thread may call it, attached or not (a
+     * thread state attached in an interpreter on another allocator is detached there for the dump, as
+     * {@link #stopTheWorld()} does);
      * {@code scripts/cairn-inspect DUMP objects} reads it. Format: {@code docs/heap-dump-format.md}.
      *
      * @throws IllegalStateException if this interpreter is destroyed, or the caller holds the pauses of some but not
@@ -377,7 +399,9 @@ public final class Interpreter {
     public Interpreter acquire() {
         while (true) {
             int n = refcount.get();
-            if (n <= 0) {
+            // zero references end only an API-made interpreter; the main and adopted ones live until
+            // Runtime.close, and may be acquired again
+            if (state == DESTROYED || n <= 0 && whence == Whence.API) {
                 throw new IllegalStateException("interpreter " + id + " is destroyed");
             }
             if (refcount.compareAndSet(n, n + 1)) {
@@ -400,7 +424,9 @@ public final class Interpreter {
             try {
                 return Optional.of(destroyInternal());
             } catch (RuntimeException e) {
-                refcount.incrementAndGet(); // not destroyed (thread states still open): the reference stays
+                if (!isDestroyed()) {
+                    refcount.incrementAndGet(); // not destroyed (thread states still open): the reference stays
+                } // else destroyed meanwhile by destroy() or Runtime.close(): acquire must keep refusing it
                 throw e;
             }
         }
@@ -426,29 +452,83 @@ public final class Interpreter {
         if (state == DESTROYED) {
             throw new IllegalStateException("interpreter " + id + " is already destroyed");
         }
-        // dead threads' states do not count: the temporary thread state below reaps them when it is made
-        int open = liveThreadCount();
-        if (open != 0) {
-            throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
-        }
+        shutOutThreads();
         // the destroying thread may be attached elsewhere: it steps out while it works here (one attached at a time)
         ThreadState elsewhere = runtime.current();
         if (elsewhere != null) {
             elsewhere.detach();
         }
+        boolean done = false;
         try {
-            try (ThreadState ts = newThreadStateInternal()) {
+            try (ThreadState ts = newThreadStateInternal(true, true)) {
                 Gc.collect(ts); // merges queues, runs orphaned decrefs, frees cycles and dead heap types
             }
-            state = DESTROYED;
-            refcount.set(0);
-            DestroyReport report = freeEverything();
+            // inside this interpreter's pause: a heap dump (which holds it for its walk, and checks liveness once
+            // it has it) never walks blocks being freed here, nor an own allocator being unmapped
+            boolean ownPause = stw.stoppedBy(Thread.currentThread());
+            if (!ownPause) {
+                stw.lockDetached();
+                stw.stopLocked();
+            }
+            DestroyReport report;
+            try {
+                state = DESTROYED;
+                done = true;
+                refcount.set(0);
+                report = freeEverything();
+            } finally {
+                if (!ownPause) {
+                    stw.startLocked();
+                    stw.mutex.unlock();
+                }
+            }
             runtime.unregister(this);
             return report;
         } finally {
+            if (!done) {
+                state = LIVE; // nothing was freed: usable again
+            }
             if (elsewhere != null) {
                 elsewhere.attach();
             }
+        }
+    }
+
+    /**
+     * Checks that no live thread has a state here and moves to DESTROYING, in one hold of the head lock, so that no
+     * thread state joins after the check; throws, changing nothing, otherwise. Dead threads' states do not count:
+     * destruction's temporary thread state reaps them when it is made.
+     */
+    private void shutOutThreads() {
+        lockHead();
+        try {
+            int open = 0;
+            for (ThreadState ts : threads) {
+                open += ts != null && ts.thread.isAlive() ? 1 : 0;
+            }
+            if (open != 0) {
+                throw new IllegalStateException("interpreter " + id + " still has " + open + " thread state(s)");
+            }
+            state = DESTROYING;
+        } finally {
+            headLock.unlock();
+        }
+    }
+
+    /**
+     * {@link Runtime#close()}'s first pass: shuts threads out as destruction does (waiting out a destruction in
+     * progress), so that the refusal of a later interpreter can still leave every one of them as it was.
+     */
+    synchronized void prepareClose() {
+        if (state != DESTROYED) {
+            shutOutThreads();
+        }
+    }
+
+    /** Undoes {@link #prepareClose()} when the runtime's close is refused. */
+    synchronized void cancelClose() {
+        if (state == DESTROYING) {
+            state = LIVE;
         }
     }
 
@@ -482,8 +562,9 @@ public final class Interpreter {
         return new DestroyReport(id, counters[0], byType, counters[1]);
     }
 
+    /** Refuses a destroyed interpreter (one being destroyed passes: its destruction collects through it). */
     void checkLive() {
-        if (state != LIVE) {
+        if (state == DESTROYED) {
             throw new IllegalStateException("interpreter " + id + " is destroyed");
         }
     }

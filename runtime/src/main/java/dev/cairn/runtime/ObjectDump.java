@@ -126,6 +126,13 @@ final class ObjectDump implements DumpSection {
                     + " none before dumping");
         }
         List<Interpreter> stopped = new ArrayList<>();
+        // attached in an interpreter we do not stop, we could wait for a thread that waits there for us: detached
+        // there for the dump, as Interpreter.stopTheWorld does
+        ThreadState current = interp.runtime.current();
+        ThreadState elsewhere = held == 0 && current != null && !sharers.contains(current.interp) ? current : null;
+        if (elsewhere != null) {
+            elsewhere.detach();
+        }
         try {
             if (held == 0) {
                 for (Interpreter other : sharers) {
@@ -134,11 +141,16 @@ final class ObjectDump implements DumpSection {
                     stopped.add(other);
                 }
             }
+            // destroyed while we waited for its pause: destruction frees (and unmaps an own allocator) inside it
+            interp.checkLive();
             interp.allocator.dumpHeap(path, options.withSection(new ObjectDump(interp, sharers)));
         } finally {
             for (int i = stopped.size() - 1; i >= 0; i--) {
                 stopped.get(i).stw.startLocked();
                 stopped.get(i).stw.mutex.unlock();
+            }
+            if (elsewhere != null) {
+                elsewhere.attach();
             }
         }
     }

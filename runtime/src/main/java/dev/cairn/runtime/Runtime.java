@@ -37,8 +37,15 @@ public final class Runtime implements AutoCloseable {
     private final Interpreter main;
     private final AtomicLong nextThreadId = new AtomicLong(1);
     private final AtomicLong nextInterpreterId = new AtomicLong(0);
-    /** Interpreter slots in use (slot 0 marks runtime immortals); guarded by {@code this}. */
+    /**
+     * Guards {@link #slots}. Not {@code this}: a destruction unregisters while it holds its interpreter's monitor,
+     * and {@link #close()} holds this runtime's monitor while it waits for that destruction to end.
+     */
+    private final Object registry = new Object();
+    /** Interpreter slots in use (slot 0 marks runtime immortals); guarded by {@link #registry}. */
     private final BitSet slots = new BitSet();
+    /** Set by {@link #close()} before it looks at the interpreters (cleared if refused); guarded by registry. */
+    private boolean closing;
     private final ConcurrentHashMap<Long, Interpreter> interpreters = new ConcurrentHashMap<>();
     /** The calling thread's attached thread state, if any (at most one). */
     private final ThreadLocal<ThreadState> current = new ThreadLocal<>();
@@ -89,17 +96,30 @@ public final class Runtime implements AutoCloseable {
                 : register(Whence.ADOPTED, mainAllocator, false);
     }
 
-    private synchronized Interpreter register(Whence whence, Allocator allocator, boolean own) {
-        int slot = slots.nextClearBit(1);
-        slots.set(slot);
-        Interpreter interp = new Interpreter(this, nextInterpreterId.getAndIncrement(), whence, slot, allocator, own);
-        interpreters.put(interp.id(), interp);
-        return interp;
+    private Interpreter register(Whence whence, Allocator allocator, boolean own) {
+        synchronized (registry) {
+            if (closing) {
+                // made after close took its list of interpreters, it would outlive the runtime (and its own
+                // allocator would never be closed)
+                if (own) {
+                    allocator.close();
+                }
+                throw new IllegalStateException("runtime is closed or closing");
+            }
+            int slot = slots.nextClearBit(1);
+            slots.set(slot);
+            Interpreter interp = new Interpreter(this, nextInterpreterId.getAndIncrement(), whence, slot, allocator,
+                    own);
+            interpreters.put(interp.id(), interp);
+            return interp;
+        }
     }
 
-    synchronized void unregister(Interpreter interp) {
-        interpreters.remove(interp.id());
-        slots.clear(interp.slot);
+    void unregister(Interpreter interp) {
+        synchronized (registry) {
+            interpreters.remove(interp.id());
+            slots.clear(interp.slot);
+        }
     }
 
     public Optional<Interpreter> lookup(long interpreterId) {
@@ -151,7 +171,18 @@ public final class Runtime implements AutoCloseable {
                         + " stopped: start it before stopping the runtime's");
             }
         }
-        stopAll.lock();
+        if (!stopAll.tryLock()) {
+            // the holder may be waiting for our attached thread state to stop: wait detached (as
+            // StopTheWorld.lockDetached does for an interpreter's pause)
+            ThreadState self = current();
+            if (self != null) {
+                self.detach();
+            }
+            stopAll.lock();
+            if (self != null) {
+                self.attach();
+            }
+        }
         List<Interpreter> all = interpreters();
         for (Interpreter interp : all) {
             interp.stw.lockDetached();
@@ -254,17 +285,34 @@ public final class Runtime implements AutoCloseable {
         if (closed) {
             return;
         }
-        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed
-        for (Interpreter interp : interpreters()) {
-            int open = interp.isDestroyed() ? 0 : interp.liveThreadCount();
-            if (open != 0) {
-                throw new IllegalStateException("cannot close the runtime: interpreter " + interp.id() + " still has "
-                        + open + " thread state(s); nothing was destroyed");
+        // refuse before destroying anything: a refusal halfway would leave some interpreters destroyed. Each
+        // interpreter is checked and shut to new thread states at once (else a thread joining one after its check
+        // failed the close halfway), waiting out a destruction another thread has begun (its temporary thread state
+        // would count as open, and destroying it again would fail halfway)
+        List<Interpreter> shut = new ArrayList<>();
+        synchronized (registry) {
+            closing = true; // no interpreter joins the list below from now on
+        }
+        try {
+            for (Interpreter interp : interpreters()) {
+                interp.prepareClose();
+                shut.add(interp);
             }
+        } catch (IllegalStateException e) {
+            for (Interpreter interp : shut) {
+                interp.cancelClose();
+            }
+            synchronized (registry) {
+                closing = false;
+            }
+            throw new IllegalStateException("cannot close the runtime: " + e.getMessage() + "; nothing was destroyed",
+                    e);
         }
         for (Interpreter interp : interpreters()) {
-            if (interp != main && !interp.isDestroyed()) {
-                interp.destroyInternal();
+            synchronized (interp) {
+                if (interp != main && !interp.isDestroyed()) {
+                    interp.destroyInternal();
+                }
             }
         }
         main.destroyInternal();

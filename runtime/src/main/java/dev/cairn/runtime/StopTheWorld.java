@@ -18,8 +18,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * closing it counts as stopped until it is reaped ({@link ThreadReaper}: the reaper holds the head lock, so it works
  * between pauses or as the requester of one, and CLOSED states are neither stopped nor started).
  *
- * <p>A requester that is attached elsewhere detaches while it waits for {@link #mutex} (so a concurrent requester
- * never waits for it) and re-attaches before it stops anyone.
+ * <p>A requester that is attached in another interpreter detaches there for the whole pause, from before it waits
+ * for {@link #mutex} until the world starts again ({@link Interpreter#stopTheWorld()}): attached there, it could be
+ * waited for by a requester of that interpreter that is itself attached here, while it waits for that one, and
+ * neither reaches a checkpoint. Re-attaching before the start would only move the wait: each requester's state is
+ * then suspended by the other's pause. The runtime-wide pause needs none of this (the requester is skipped in every
+ * interpreter), and a requester attached here is skipped as well.
  */
 final class StopTheWorld {
 
@@ -30,6 +34,11 @@ final class StopTheWorld {
     private volatile boolean requested;
     /** The thread that holds the world stopped, or is stopping it; null otherwise. */
     private volatile Thread requester;
+    /**
+     * The requester's thread state in another interpreter, detached for the length of the pause
+     * ({@link Interpreter#stopTheWorld()}); the requester only.
+     */
+    ThreadState detachedElsewhere;
 
     StopTheWorld(Interpreter interp) {
         this.interp = interp;
