@@ -55,9 +55,22 @@ public final class ThreadHandle implements QsbrThread {
         this.bytesLimit = config.deferredBytesLimit();
         this.queueThreshold = config.queueThreshold();
         this.advanceInterval = config.advanceInterval();
-        this.maxStallNanos = config.maxStall().toNanos();
+        this.maxStallNanos = nanosSaturated(config.maxStall());
         this.processAtSize = queueThreshold;
         this.softBytesLimit = bytesLimit;
+    }
+
+    /**
+     * QsbrConfig accepts any non-negative Duration, and toNanos() throws past about 292 years
+     * (ChronoUnit.FOREVER, "never give up"); that threw out of register() after the slot was installed, leaving
+     * the thread registered without a handle. Long.MAX_VALUE nanos never expires in waitUnderLimit's deadline test.
+     */
+    private static long nanosSaturated(java.time.Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override

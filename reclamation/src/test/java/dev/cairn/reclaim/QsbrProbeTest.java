@@ -1,0 +1,406 @@
+package dev.cairn.reclaim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Probes of the public QSBR API: misuse, progress, bounds, with an oracle where it matters. */
+class QsbrProbeTest {
+
+    private static void run(Runnable r) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                r.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join(10_000);
+        assertFalse(t.isAlive(), "thread hung");
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+    }
+
+    @Test
+    void pollGoalsOutsideTheDomainAreRejected() {
+        try (Qsbr q = Qsbr.create()) {
+            for (long bad : new long[] {0, 2, -1, -3, Long.MIN_VALUE, Long.MAX_VALUE, 1001}) {
+                assertThrows(IllegalArgumentException.class, () -> q.poll(bad), "goal " + bad);
+            }
+            assertTrue(q.poll(1));
+            assertFalse(q.poll(3)); // the next deferred goal: accepted, not reached
+            long g = q.advance();
+            assertTrue(q.poll(g)); // nobody online
+        }
+    }
+
+    @Test
+    void aMaxStallOfForeverIsAcceptedAndRegistrationStillWorks() throws Exception {
+        QsbrConfig config = QsbrConfig.builder().maxStall(ChronoUnit.FOREVER.getDuration()).build();
+        try (Qsbr q = Qsbr.create(config)) {
+            run(() -> {
+                QsbrThread me = q.register();
+                me.defer(() -> { });
+                me.unregister();
+            });
+            assertEquals(0, q.stats().threadsRegistered());
+        }
+    }
+
+    @Test
+    void registerTwiceAndDoubleUnregisterAreRefusedWithoutCorruption() throws Exception {
+        try (Qsbr q = Qsbr.create()) {
+            run(() -> {
+                QsbrThread me = q.register();
+                assertThrows(IllegalStateException.class, q::register);
+                me.detach();
+                assertThrows(IllegalStateException.class, me::detach);
+                me.attach();
+                assertThrows(IllegalStateException.class, me::attach);
+                me.unregister();
+                assertThrows(IllegalStateException.class, me::unregister);
+                assertThrows(IllegalStateException.class, me::quiescent); // -ea in tests
+                QsbrThread again = q.register();
+                again.unregister();
+            });
+            assertEquals(0, q.stats().threadsRegistered());
+        }
+    }
+
+    @Test
+    void aThrowingTaskIsReportedAndTheOthersStillRun() throws Exception {
+        try (Qsbr q = Qsbr.create()) {
+            AtomicInteger ran = new AtomicInteger();
+            run(() -> {
+                QsbrThread me = q.register();
+                long g = q.advance();
+                me.defer(ran::incrementAndGet, g);
+                me.defer(() -> {
+                    throw new IllegalStateException("boom");
+                }, g);
+                me.defer(ran::incrementAndGet, g);
+                RuntimeException e = assertThrows(RuntimeException.class, me::quiescent);
+                assertEquals("boom", e.getMessage());
+                me.quiescent(); // not due again until the next advance? process explicitly
+                me.processDeferred();
+                assertEquals(2, ran.get());
+                assertEquals(0, q.stats().deferredItems());
+                me.unregister();
+            });
+        }
+    }
+
+    @Test
+    void reentrantTasks() throws Exception {
+        try (Qsbr q = Qsbr.create()) {
+            AtomicInteger ran = new AtomicInteger();
+            List<Throwable> seen = new ArrayList<>();
+            run(() -> {
+                QsbrThread me = q.register();
+                long g = q.advance();
+                me.defer(() -> {
+                    me.defer(ran::incrementAndGet, q.advance());
+                    assertTrue(q.poll(1));
+                    q.poll(q.writeSequence());
+                    try {
+                        q.synchronize();
+                    } catch (IllegalStateException e) {
+                        seen.add(e);
+                    }
+                    try {
+                        me.unregister();
+                    } catch (IllegalStateException e) {
+                        seen.add(e);
+                    }
+                    ran.incrementAndGet();
+                }, g);
+                me.quiescent();
+                assertEquals(1, ran.get());
+                assertEquals(2, seen.size());
+                q.advance();
+                me.quiescent();
+                assertEquals(2, ran.get());
+                me.unregister();
+            });
+        }
+    }
+
+    @Test
+    void synchronizeFromAnOnlineThreadThrowsAndFromOfflineWorks() throws Exception {
+        try (Qsbr q = Qsbr.create()) {
+            run(() -> {
+                QsbrThread me = q.register();
+                assertThrows(IllegalStateException.class, q::synchronize);
+                me.detach();
+                q.synchronize();
+                me.attach();
+                me.unregister();
+                q.synchronize();
+            });
+        }
+    }
+
+    @Test
+    void closeWithALiveRegisteredThreadThrowsAndLaterCloses() throws Exception {
+        Qsbr q = Qsbr.create();
+        CountDownLatch registered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger ran = new AtomicInteger();
+        Thread t = new Thread(() -> {
+            QsbrThread me = q.register();
+            me.defer(ran::incrementAndGet);
+            registered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        t.start();
+        registered.await();
+        assertThrows(IllegalStateException.class, q::close);
+        release.countDown();
+        t.join();
+        q.close(); // the dead thread is reaped, its task runs
+        assertEquals(1, ran.get());
+        assertThrows(IllegalStateException.class, q::register);
+        q.close();
+        long g = q.advance();
+        assertTrue(q.poll(g));
+        q.synchronize();
+        assertEquals(0, q.reapDeadThreads());
+    }
+
+    @Test
+    void aThreadThatDiesOnlineStopsBlocking() throws Exception {
+        try (Qsbr q = Qsbr.create()) {
+            CountDownLatch up = new CountDownLatch(1);
+            CountDownLatch die = new CountDownLatch(1);
+            Thread t = Thread.ofVirtual().start(() -> {
+                q.register();
+                up.countDown();
+                try {
+                    die.await();
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            up.await();
+            long g = q.advance();
+            assertFalse(q.poll(g));
+            die.countDown();
+            t.join();
+            assertTrue(q.poll(g));
+            assertEquals(1, q.stats().deadThreadsDetected());
+        }
+    }
+
+    /** Concurrent churn with an oracle: a reader's held node must never be freed while held. */
+    @Test
+    void churnOracle() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("QsbrProbeTest.churnOracle seed=" + seed);
+        final int nodes = 64;
+        AtomicReferenceArray<long[]> shared = new AtomicReferenceArray<>(nodes);
+        for (int i = 0; i < nodes; i++) {
+            shared.set(i, new long[] {1});
+        }
+        AtomicLong violations = new AtomicLong();
+        AtomicLong freed = new AtomicLong();
+        Qsbr q = Qsbr.create(QsbrConfig.builder().initialSlots(1).queueThreshold(8).build());
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int w = 0; w < 2; w++) {
+            long s = seed + w;
+            threads.add(new Thread(() -> {
+                SplittableRandom rnd = new SplittableRandom(s);
+                QsbrThread me = q.register();
+                me.detach();
+                me.attach();
+                try {
+                    while (!stop.get()) {
+                        int i = rnd.nextInt(nodes);
+                        long[] fresh = new long[] {1};
+                        long[] old = shared.getAndSet(i, fresh);
+                        if (rnd.nextBoolean()) {
+                            me.defer(() -> {
+                                old[0] = 0;
+                                freed.incrementAndGet();
+                            });
+                        } else {
+                            long g = q.advance();
+                            me.defer(() -> {
+                                old[0] = 0;
+                                freed.incrementAndGet();
+                            }, g);
+                        }
+                        me.quiescent();
+                    }
+                    me.unregister();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (int r = 0; r < 6; r++) {
+            long s = seed + 100 + r;
+            threads.add(new Thread(() -> {
+                SplittableRandom rnd = new SplittableRandom(s);
+                try {
+                    while (!stop.get()) {
+                        QsbrThread me = q.register();
+                        int rounds = rnd.nextInt(50);
+                        for (int k = 0; k < rounds; k++) {
+                            long[] held = shared.get(rnd.nextInt(nodes));
+                            for (int spin = 0; spin < rnd.nextInt(100); spin++) {
+                                Thread.onSpinWait();
+                            }
+                            if (held[0] != 1) {
+                                violations.incrementAndGet();
+                            }
+                            if (rnd.nextInt(10) == 0) {
+                                me.detach();
+                                me.attach();
+                            } else {
+                                me.quiescent();
+                            }
+                        }
+                        if (rnd.nextInt(4) == 0) {
+                            // die registered: a short-lived thread that never unregisters
+                            Thread d = new Thread(() -> {
+                                QsbrThread h = q.register();
+                                shared.get(0);
+                                if (rnd.nextBoolean()) {
+                                    h.detach();
+                                }
+                            });
+                            d.start();
+                            d.join();
+                        }
+                        me.unregister();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        Thread.sleep(4000);
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertFalse(t.isAlive());
+        }
+        assertNull(failure.get());
+        assertEquals(0, violations.get());
+        q.close();
+        assertEquals(0, q.stats().deferredItems(), "work left after close: " + q.stats());
+        System.out.println("freed " + freed.get() + " " + q.stats());
+    }
+
+    @Test
+    void aWriterOverTheLimitThatIsItselfOnlineDoesNotDeadlock() throws Exception {
+        QsbrConfig config = QsbrConfig.builder().free(a -> { }).sizeOf(a -> 4096).deferredBytesLimit(64 * 1024)
+                .maxStall(Duration.ofMillis(5)).build();
+        try (Qsbr q = Qsbr.create(config)) {
+            CountDownLatch up = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            Thread stuck = new Thread(() -> {
+                q.register(); // online, never quiesces
+                up.countDown();
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            stuck.start();
+            up.await();
+            run(() -> {
+                QsbrThread me = q.register();
+                for (int i = 0; i < 200; i++) {
+                    me.defer(0x1000L * (i + 1));
+                }
+                me.unregister();
+            });
+            QsbrStats s = q.stats();
+            assertTrue(s.forcedAdvances() > 0, s.toString());
+            assertTrue(s.limitOverruns() > 0, s.toString());
+            done.countDown();
+            stuck.join();
+            q.synchronize();
+            assertEquals(0, q.stats().deferredItems());
+        }
+    }
+
+    @Test
+    void aWriterAheadOfQuiescingReadersStaysUnderTheLimit() throws Exception {
+        long limit = 64 * 1024;
+        QsbrConfig config = QsbrConfig.builder().free(a -> { }).sizeOf(a -> 1024).deferredBytesLimit(limit)
+                .maxStall(Duration.ofSeconds(5)).build();
+        try (Qsbr q = Qsbr.create(config)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread reader = new Thread(() -> {
+                QsbrThread me = q.register();
+                while (!stop.get()) {
+                    me.quiescent();
+                    Thread.yield();
+                }
+                me.unregister();
+            });
+            reader.start();
+            run(() -> {
+                QsbrThread me = q.register();
+                for (int i = 0; i < 20_000; i++) {
+                    me.defer(16L * (i + 1));
+                    me.quiescent();
+                }
+                me.unregister();
+            });
+            stop.set(true);
+            reader.join();
+            QsbrStats s = q.stats();
+            assertEquals(0, s.limitOverruns(), s.toString());
+            assertTrue(s.peakDeferredBytes() <= limit, s.toString());
+        }
+    }
+
+    @Test
+    void deferWithANullRunnableAndAForeignGoal() throws Exception {
+        try (Qsbr q = Qsbr.create(); Qsbr other = Qsbr.create()) {
+            for (int i = 0; i < 10; i++) {
+                other.advance();
+            }
+            run(() -> {
+                QsbrThread me = q.register();
+                assertThrows(NullPointerException.class, () -> me.defer((Runnable) null));
+                assertThrows(NullPointerException.class, () -> me.defer(null, 1));
+                assertThrows(IllegalArgumentException.class, () -> me.defer(() -> { }, other.advance()));
+                assertThrows(IllegalArgumentException.class, () -> me.defer(() -> { }, 4));
+                assertEquals(0, q.stats().deferredItems());
+                me.unregister();
+            });
+        }
+    }
+}
