@@ -530,6 +530,7 @@ public final class AllocatorImpl implements Allocator {
      * pending (remote bit set, on no list) and returns its size. Throws, leaving the block as it was, otherwise.
      */
     long markPending(long address) {
+        checkOpen(); // a qsbrThread() handle outlives close(); its defer(address) must not read unmapped segments
         int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
         try {
             long page = checkedPage("freeDelayed", address);
@@ -577,6 +578,7 @@ public final class AllocatorImpl implements Allocator {
 
     /** Unchecked mode, the QSBR domain's {@code sizeOf}: the block's size (and the refusal of arena blocks). */
     long pendingBlockSize(long address) {
+        checkOpen(); // as in markPending: a handle's defer(address) after close() would read an unmapped segment
         long page = pageOf(address);
         refuseArenaBlock(page & segmentMask, address);
         return blockSizeOf(page);

@@ -1,0 +1,128 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.reclaim.QsbrThread;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Probes of {@code freeDelayed} through the public API. */
+class FreeDelayedProbeTest {
+
+    private static Allocator create(boolean checked) {
+        return Allocator.create(AllocatorConfig.builder().checked(checked).build());
+    }
+
+    private static void onThread(boolean virtual, Runnable r) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable body = () -> {
+            try {
+                r.run();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        };
+        Thread t = virtual ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+        t.join(20_000);
+        assertFalse(t.isAlive());
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aVirtualThreadThatFreesWithDelayAndEndsIsCollectedLater(boolean checked) throws Exception {
+        try (Allocator allocator = create(checked)) {
+            long[] blocks = new long[5];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = allocator.malloc(64 << i);
+            }
+            onThread(true, () -> {
+                for (long b : blocks) {
+                    allocator.freeDelayed(b);
+                }
+            });
+            assertEquals(blocks.length, allocator.stats().delayedFreesPending());
+            allocator.collect(false);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            if (checked) {
+                allocator.validate();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void hugeBlocksAndMixedFreesAcrossThreads(boolean checked) throws Exception {
+        try (Allocator allocator = create(checked)) {
+            QsbrThread reader = allocator.qsbrThread(); // online: holds both blocks until it quiesces
+            long huge = allocator.malloc(64L << 20);
+            long small = allocator.malloc(32);
+            onThread(false, () -> {
+                allocator.freeDelayed(huge);
+                allocator.freeDelayed(small);
+                assertEquals(2, allocator.stats().delayedFreesPending());
+                if (checked) {
+                    assertThrows(IllegalArgumentException.class, () -> allocator.free(huge));
+                    assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(small));
+                }
+            });
+            assertEquals(2, allocator.stats().delayedFreesPending());
+            reader.quiescent();
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            if (checked) {
+                long b = allocator.malloc(48);
+                allocator.free(b);
+                assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(b));
+                assertEquals(0, allocator.stats().delayedFreesPending());
+                allocator.validate();
+            }
+            allocator.releaseCurrentThread();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void arenaBlocksAreRefused(boolean checked) {
+        try (Allocator allocator = create(checked)) {
+            try (Arena arena = allocator.newArena()) {
+                MemorySegment s = arena.allocate(64);
+                assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(s.address()));
+                assertEquals(0, allocator.stats().delayedFreesPending());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void closeWithPendingDelayedFreesThenDeferringOnTheOldHandleThrowsInsteadOfCrashing(boolean checked) throws Exception {
+        Allocator allocator = create(checked);
+        QsbrThread handle = allocator.qsbrThread();
+        long held = allocator.malloc(64);
+        long other = allocator.malloc(64);
+        for (int i = 0; i < 100; i++) {
+            allocator.freeDelayed(allocator.malloc(100));
+        }
+        handle.defer(held);
+        allocator.close();
+        allocator.freeDelayed(0);
+        assertThrows(IllegalStateException.class, () -> allocator.freeDelayed(other));
+        assertThrows(IllegalStateException.class, allocator::qsbrThread);
+        assertThrows(IllegalStateException.class, () -> handle.defer(other));
+        handle.quiescent();
+        handle.processDeferred();
+        handle.unregister();
+        allocator.qsbr().synchronize();
+    }
+}
