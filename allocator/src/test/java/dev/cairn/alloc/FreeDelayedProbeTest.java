@@ -125,4 +125,56 @@ class FreeDelayedProbeTest {
         handle.unregister();
         allocator.qsbr().synchronize();
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aThreadRegisteredWithTheDomainDirectlyFreesWithDelayOnItsOwnHandle(boolean checked) throws Exception {
+        // qsbr().register() is public: a thread that registered that way and then frees with delay used to get
+        // "already registered" from every batch hand-over, after the batch's blocks were marked pending; the
+        // batch was dropped and its blocks never freed (pending for ever, counted in use)
+        try (Allocator allocator = create(checked)) {
+            onThread(false, () -> {
+                QsbrThread mine = allocator.qsbr().register();
+                long[] blocks = new long[200]; // three full batches and a partial one
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = allocator.malloc(64);
+                }
+                for (long b : blocks) {
+                    allocator.freeDelayed(b);
+                }
+                assertEquals(blocks.length, allocator.stats().delayedFreesPending());
+                assertTrue(allocator.qsbrThread() == mine, "the allocator uses the thread's own handle");
+                mine.quiescent();
+                allocator.collect(true);
+                assertEquals(0, allocator.stats().delayedFreesPending());
+                mine.unregister();
+            });
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            if (checked) {
+                allocator.validate();
+            }
+        }
+    }
+
+    @Test
+    void aDirectlyRegisteredThreadCanReapADeadWritersBatch() throws Exception {
+        try (Allocator allocator = create(true)) {
+            onThread(false, () -> {
+                for (int i = 0; i < 10; i++) {
+                    allocator.freeDelayed(allocator.malloc(64)); // a partial batch, left in the heap
+                }
+            });
+            assertEquals(10, allocator.stats().delayedFreesPending());
+            onThread(false, () -> {
+                QsbrThread mine = allocator.qsbr().register();
+                allocator.collect(true); // reaps the dead writer's heap: its batch goes onto this thread's queue
+                mine.unregister();
+            });
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            allocator.validate();
+        }
+    }
 }

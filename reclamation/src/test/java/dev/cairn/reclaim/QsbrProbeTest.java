@@ -403,4 +403,36 @@ class QsbrProbeTest {
             });
         }
     }
+
+    @Test
+    void currentIsTheCallingThreadsRegisteredHandle() throws Exception {
+        try (Qsbr q = Qsbr.create()) {
+            run(() -> {
+                assertNull(q.current());
+                QsbrThread me = q.register();
+                assertTrue(q.current() == me);
+                try (Qsbr other = Qsbr.create()) {
+                    assertNull(other.current());
+                }
+                me.unregister();
+                assertNull(q.current());
+            });
+            CountDownLatch up = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            Thread t = new Thread(() -> {
+                q.register();
+                up.countDown();
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            t.start();
+            up.await();
+            assertNull(q.current(), "another thread's handle is not ours");
+            done.countDown();
+            t.join();
+        }
+    }
 }
