@@ -177,4 +177,34 @@ class FreeDelayedProbeTest {
             allocator.validate();
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aDeadWritersBatchIsFreedByALaterThreadThatOnlyAllocates(boolean checked) throws Exception {
+        try (Allocator allocator = create(checked)) {
+            onThread(false, () -> {
+                for (int i = 0; i < 10; i++) {
+                    allocator.freeDelayed(allocator.malloc(64)); // a partial batch, left in the dead heap
+                }
+            });
+            assertEquals(10, allocator.stats().delayedFreesPending());
+            AtomicReference<Long> pendingAtEnd = new AtomicReference<>();
+            onThread(false, () -> {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                long[] live = new long[4096];
+                int round = 0;
+                while (allocator.stats().delayedFreesPending() != 0 && System.nanoTime() - deadline < 0) {
+                    for (int i = 0; i < live.length; i++) { // enough to take malloc's slow path again and again
+                        live[i] = allocator.malloc(16 + 16 * ((i + round) % 64));
+                    }
+                    for (long b : live) {
+                        allocator.free(b);
+                    }
+                    round++;
+                }
+                pendingAtEnd.set(allocator.stats().delayedFreesPending());
+            });
+            assertEquals(0L, pendingAtEnd.get(), "the reaping thread never ran the dead writer's batch");
+        }
+    }
 }
