@@ -207,4 +207,56 @@ class FreeDelayedProbeTest {
             assertEquals(0L, pendingAtEnd.get(), "the reaping thread never ran the dead writer's batch");
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void delayedFreesPendingCountsEveryPathExactly(boolean checked) throws Exception {
+        try (Allocator allocator = create(checked)) {
+            QsbrThread reader = allocator.qsbrThread(); // online: nothing is freed until it quiesces
+            int[] expected = {0};
+            long[] mine = new long[150];
+            for (int i = 0; i < mine.length; i++) {
+                mine[i] = allocator.malloc(32 + i);
+            }
+            long[] forVirtual = new long[20];
+            for (int i = 0; i < forVirtual.length; i++) {
+                forVirtual[i] = allocator.malloc(4096);
+            }
+            long big = allocator.malloc(300_000); // over a batch's byte cap: handed over at once
+            for (long b : mine) {
+                allocator.freeDelayed(b);
+            }
+            expected[0] += mine.length;
+            allocator.freeDelayed(big);
+            expected[0]++;
+            reader.defer(allocator.malloc(64)); // straight onto the reader's own queue
+            expected[0]++;
+            onThread(true, () -> {
+                for (long b : forVirtual) {
+                    allocator.freeDelayed(b);
+                }
+            });
+            expected[0] += forVirtual.length;
+            onThread(false, () -> {
+                for (int i = 0; i < 70; i++) {
+                    allocator.freeDelayed(allocator.malloc(100));
+                }
+            });
+            expected[0] += 70;
+            assertEquals(expected[0], allocator.stats().delayedFreesPending());
+            assertEquals(expected[0], allocator.stats().blocksInUse());
+            if (checked) {
+                allocator.validate();
+            }
+            reader.quiescent();
+            allocator.collect(true);
+            // The dead writer's full batch carries a deferred goal that only collect() advanced to, and orphaned
+            // queues count the collecting thread too: this online reader must pass one more quiescent point.
+            reader.quiescent();
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            allocator.releaseCurrentThread();
+        }
+    }
 }

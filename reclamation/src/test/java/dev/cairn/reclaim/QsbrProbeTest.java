@@ -435,4 +435,72 @@ class QsbrProbeTest {
             t.join();
         }
     }
+
+    /**
+     * Several online writers over the byte limit at once, with a stall long enough that a wait cycle would hang
+     * the test: every writer must finish, freed addresses are never held (oracle), and stats add up.
+     */
+    @Test
+    void manyOnlineWritersOverTheLimitNeverWaitOnEachOther() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("QsbrProbeTest.manyOnlineWritersOverTheLimitNeverWaitOnEachOther seed=" + seed);
+        ConcurrentHashMap<Long, Boolean> live = new ConcurrentHashMap<>();
+        AtomicLong freedWhileLive = new AtomicLong();
+        AtomicLong next = new AtomicLong(16);
+        QsbrConfig config = QsbrConfig.builder()
+                .free(a -> {
+                    if (live.remove(a) == null) {
+                        freedWhileLive.incrementAndGet(); // freed twice or never deferred
+                    }
+                })
+                .sizeOf(a -> 4096).deferredBytesLimit(16 * 4096).queueThreshold(4)
+                .maxStall(Duration.ofSeconds(60)).build();
+        Qsbr q = Qsbr.create(config);
+        int writers = 4;
+        int perWriter = 3000;
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int w = 0; w < writers; w++) {
+            long s = seed + w;
+            threads.add(new Thread(() -> {
+                SplittableRandom rnd = new SplittableRandom(s);
+                try {
+                    QsbrThread me = q.register();
+                    for (int i = 0; i < perWriter; i++) {
+                        long a = next.getAndAdd(16);
+                        live.put(a, Boolean.TRUE);
+                        if (rnd.nextInt(3) == 0) {
+                            me.defer(a, q.advance());
+                        } else {
+                            me.defer(a);
+                        }
+                        int r = rnd.nextInt(16);
+                        if (r < 3) {
+                            me.quiescent();
+                        } else if (r == 3) {
+                            me.detach();
+                            me.attach();
+                        }
+                    }
+                    me.unregister();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join(30_000);
+            assertFalse(t.isAlive(), "a writer over the limit is stuck (wait cycle?)");
+        }
+        assertNull(failure.get());
+        q.close();
+        QsbrStats st = q.stats();
+        assertEquals(0, freedWhileLive.get());
+        assertTrue(live.isEmpty(), live.size() + " never freed");
+        assertEquals(0, st.deferredBytes(), st.toString());
+        assertEquals((long) writers * perWriter, st.itemsProcessed(), st.toString());
+        assertEquals((long) writers * perWriter * 4096, st.bytesProcessed(), st.toString());
+        System.out.println(st);
+    }
 }
