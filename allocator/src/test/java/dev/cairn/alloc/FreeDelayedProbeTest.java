@@ -259,4 +259,44 @@ class FreeDelayedProbeTest {
             allocator.releaseCurrentThread();
         }
     }
+
+    @Test
+    void anOnlineReaderThatFreesPastTheLimitWhileAnotherReaderIsStuckKeepsGoing() throws Exception {
+        try (Allocator allocator = create(true)) {
+            java.util.concurrent.CountDownLatch up = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread stuck = Thread.ofPlatform().start(() -> {
+                allocator.qsbrThread(); // online, never quiesces until released
+                up.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                allocator.qsbrThread().quiescent();
+                allocator.releaseCurrentThread();
+            });
+            up.await();
+            int n = 500;
+            onThread(false, () -> {
+                QsbrThread me = allocator.qsbrThread(); // online writer
+                for (int i = 0; i < n; i++) {
+                    allocator.freeDelayed(allocator.malloc(64 << 10));
+                    if (i % 8 == 0) {
+                        me.quiescent();
+                    }
+                }
+                allocator.collect(false);
+            });
+            assertTrue(allocator.qsbr().stats().limitOverruns() > 0, allocator.qsbr().stats().toString());
+            assertTrue(allocator.stats().delayedFreesPending() > 0);
+            release.countDown();
+            stuck.join();
+            allocator.collect(true);
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending(), allocator.qsbr().stats().toString());
+            assertEquals(0, allocator.stats().blocksInUse());
+            allocator.validate();
+        }
+    }
 }

@@ -503,4 +503,53 @@ class QsbrProbeTest {
         assertEquals((long) writers * perWriter * 4096, st.bytesProcessed(), st.toString());
         System.out.println(st);
     }
+
+    @Test
+    void unregisterWithAThrowingTaskStillUnregistersAndTheRestRuns() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        try (Qsbr q = Qsbr.create()) {
+            run(() -> {
+                QsbrThread me = q.register();
+                long g = q.advance();
+                me.defer(() -> {
+                    throw new IllegalArgumentException("first");
+                }, g);
+                me.defer(ran::incrementAndGet, g);
+                me.defer(ran::incrementAndGet); // a deferred goal: not advanced to yet
+                assertThrows(IllegalArgumentException.class, me::unregister);
+                assertFalse(me.isRegistered());
+                assertNull(q.current());
+                QsbrThread again = q.register(); // the thread can come back
+                again.unregister();
+            });
+            q.synchronize();
+            assertEquals(2, ran.get());
+            assertEquals(0, q.stats().deferredItems());
+        }
+    }
+
+    @Test
+    void closeRunsEveryOrphanEvenWhenSomeThrow() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        Qsbr q = Qsbr.create();
+        run(() -> {
+            QsbrThread me = q.register();
+            CountDownLatch never = new CountDownLatch(1);
+            for (int i = 0; i < 10; i++) {
+                int k = i;
+                me.defer(() -> {
+                    ran.incrementAndGet();
+                    if (k % 3 == 0) {
+                        throw new IllegalStateException("task " + k);
+                    }
+                });
+            }
+            // dies registered, offline, with a queue
+            me.detach();
+        });
+        RuntimeException e = assertThrows(RuntimeException.class, q::close);
+        assertEquals(10, ran.get());
+        assertEquals(3, e.getSuppressed().length);
+        assertEquals(0, q.stats().deferredItems());
+    }
 }
