@@ -552,4 +552,73 @@ class QsbrProbeTest {
         assertEquals(3, e.getSuppressed().length);
         assertEquals(0, q.stats().deferredItems());
     }
+
+    /**
+     * An offline writer (the allocator's freeDelayed-only threads are registered offline and never reach a
+     * quiescent point) over the byte limit while an online writer is stalled over it too: the offline one holds
+     * nobody back, so it must wait (and count its overrun) rather than put the wait off to a quiescent point it
+     * never reaches, which let its queue grow without any bound or overrun being counted.
+     */
+    @Test
+    void anOfflineWriterOverTheLimitWaitsEvenWhileAnOnlineWriterIsStalled() throws Exception {
+        int item = 4096;
+        int limitItems = 16;
+        QsbrConfig config = QsbrConfig.builder().free(a -> { }).sizeOf(a -> item)
+                .deferredBytesLimit((long) limitItems * item).maxStall(Duration.ofSeconds(2)).build();
+        try (Qsbr q = Qsbr.create(config)) {
+            CountDownLatch onlineUp = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            CountDownLatch readerUp = new CountDownLatch(1);
+            CountDownLatch releaseReader = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread online = new Thread(() -> {
+                try {
+                    QsbrThread me = q.register(); // first slot: the blocker the offline writer looks at first
+                    onlineUp.countDown();
+                    go.await();
+                    for (int i = 0; i <= limitItems; i++) {
+                        me.defer(0x10_000L + 16L * i); // the last one stalls, marked stalled, for maxStall
+                    }
+                    me.unregister();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            online.start();
+            onlineUp.await();
+            Thread reader = new Thread(() -> {
+                QsbrThread me = q.register(); // online and stuck: nothing can be reclaimed
+                readerUp.countDown();
+                try {
+                    releaseReader.await();
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+                me.unregister();
+            });
+            reader.start();
+            readerUp.await();
+            go.countDown();
+            while (q.stats().forcedAdvances() == 0) { // the online writer reached the limit
+                Thread.onSpinWait();
+            }
+            run(() -> {
+                QsbrThread me = q.register();
+                me.detach(); // a writer only, like freeDelayed's
+                for (int i = 0; i <= limitItems; i++) {
+                    me.defer(0x20_000L + 16L * i);
+                }
+                QsbrStats s = q.stats();
+                assertTrue(s.deferredBytes() <= 2L * (limitItems + 1) * item, s.toString());
+                me.unregister();
+            });
+            online.join();
+            assertNull(failure.get());
+            QsbrStats s = q.stats();
+            assertEquals(2, s.limitOverruns(), "both writers must have waited and counted: " + s);
+            releaseReader.countDown();
+            reader.join();
+            q.synchronize();
+        }
+    }
 }

@@ -345,7 +345,11 @@ public final class ThreadHandle implements QsbrThread {
     private void waitUnderLimit(long size, boolean atQuiescentPoint) {
         long deadline = System.nanoTime() + maxStallNanos;
         Backoff backoff = new Backoff();
-        if (!atQuiescentPoint) {
+        // Offline, this thread holds nobody back, so no writer can be waiting on it: it waits here and does not
+        // put the wait off to a quiescent point, which an offline writer (freeDelayed's) never reaches; putting it
+        // off there let its queue grow past the limit with no stall and no overrun counted.
+        boolean mayBeWaitedOn = !atQuiescentPoint && slot.loadSeqPlain() != Seq.OFFLINE;
+        if (mayBeWaitedOn) {
             slot.storeStalledRelease(true);
         }
         try {
@@ -357,7 +361,7 @@ public final class ThreadHandle implements QsbrThread {
                     slot.storeSeqRelease(seq.loadWrAcquire()); // a quiescent point again: pairs as in quiescent()
                 }
                 Slot blocker = domain.findLiveBlocker(queue.headGoal(), slot);
-                if (blocker != null && !atQuiescentPoint && blocker.loadStalledAcquire()) {
+                if (blocker != null && mayBeWaitedOn && blocker.loadStalledAcquire()) {
                     drainAtQuiescentPoint = true;
                     takeSlowPathAtNextQuiescentPoint();
                     return;
@@ -372,7 +376,7 @@ public final class ThreadHandle implements QsbrThread {
                 processOwn();
             }
         } finally {
-            if (!atQuiescentPoint) {
+            if (mayBeWaitedOn) {
                 slot.storeStalledRelease(false);
             }
             backoff.restoreInterrupt();
