@@ -299,4 +299,134 @@ class FreeDelayedProbeTest {
             allocator.validate();
         }
     }
+
+    @Test
+    void aPendingBlockIsNotLiveAndCannotBeReallocatedOrFreedAgain() {
+        try (Allocator allocator = create(true)) {
+            QsbrThread reader = allocator.qsbrThread(); // holds it pending
+            for (long size : new long[] {48, 5000, 200_000, 40L << 20}) {
+                long block = allocator.malloc(size);
+                allocator.freeDelayed(block);
+                assertFalse(allocator.isLive(block), "size " + size);
+                assertThrows(IllegalArgumentException.class, () -> allocator.realloc(block, size * 2));
+                assertThrows(IllegalArgumentException.class, () -> allocator.usableSize(block));
+                assertThrows(IllegalArgumentException.class, () -> allocator.free(block));
+                assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(block));
+                assertEquals(1, allocator.stats().delayedFreesPending());
+                allocator.validate();
+                reader.quiescent();
+                allocator.collect(true);
+                reader.quiescent();
+                allocator.collect(true);
+                assertEquals(0, allocator.stats().delayedFreesPending(), "size " + size);
+                assertEquals(0, allocator.stats().blocksInUse());
+            }
+            allocator.releaseCurrentThread();
+        }
+    }
+
+    /**
+     * Readers that come and go (platform and virtual, ending attached, releasing, detaching) while writers replace
+     * nodes and free the old ones with delay: a reader never sees a node poisoned (really freed) while it holds it.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void comingAndGoingReadersNeverSeeAHeldNodeFreed(boolean checked) throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("FreeDelayedProbeTest.comingAndGoingReaders seed=" + seed + " checked=" + checked);
+        final long magic = 0x5EED5EED5EEDL;
+        final int slots = 64;
+        try (Allocator allocator = Allocator.create(
+                AllocatorConfig.builder().checked(checked).freeFill(0xA5).build())) {
+            java.util.concurrent.atomic.AtomicLongArray table = new java.util.concurrent.atomic.AtomicLongArray(slots);
+            java.util.function.LongSupplier node = () -> {
+                long n = allocator.malloc(64);
+                Blocks.view(n, 64).set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 8, magic);
+                return n;
+            };
+            for (int i = 0; i < slots; i++) {
+                table.set(i, node.getAsLong());
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong violations = new java.util.concurrent.atomic.AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                long s = seed + w;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    java.util.SplittableRandom rnd = new java.util.SplittableRandom(s);
+                    try {
+                        while (!stop.get()) {
+                            long old = table.getAndSet(rnd.nextInt(slots), node.getAsLong());
+                            allocator.freeDelayed(old);
+                        }
+                        allocator.releaseCurrentThread();
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (int r = 0; r < 3; r++) {
+                long s = seed + 100 + r;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    java.util.SplittableRandom rnd = new java.util.SplittableRandom(s);
+                    try {
+                        while (!stop.get()) {
+                            boolean virtual = rnd.nextBoolean();
+                            int how = rnd.nextInt(3);
+                            long childSeed = rnd.nextLong();
+                            Runnable body = () -> {
+                                java.util.SplittableRandom cr = new java.util.SplittableRandom(childSeed);
+                                QsbrThread me = allocator.qsbrThread();
+                                for (int k = 0; k < 200; k++) {
+                                    long n = table.get(cr.nextInt(slots));
+                                    for (int spin = cr.nextInt(50); spin > 0; spin--) {
+                                        Thread.onSpinWait();
+                                    }
+                                    long m = Blocks.view(n, 64).get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 8);
+                                    if (m != magic) {
+                                        violations.incrementAndGet();
+                                    }
+                                    if (cr.nextInt(8) == 0) {
+                                        me.detach();
+                                        me.attach();
+                                    } else {
+                                        me.quiescent();
+                                    }
+                                }
+                                if (how == 0) {
+                                    allocator.releaseCurrentThread();
+                                } else if (how == 1) {
+                                    me.detach();
+                                } // else: ends attached
+                            };
+                            Thread t = virtual ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+                            t.join();
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            Thread.sleep(3000);
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join(20_000);
+                assertFalse(t.isAlive());
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertEquals(0, violations.get(), "a reader saw its node freed while it held it");
+            for (int i = 0; i < slots; i++) {
+                allocator.free(table.get(i));
+            }
+            allocator.collect(true);
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending(), allocator.qsbr().stats().toString());
+            if (checked) {
+                allocator.validate();
+            }
+        }
+    }
 }
