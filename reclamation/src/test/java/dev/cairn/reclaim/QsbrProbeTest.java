@@ -621,4 +621,22 @@ class QsbrProbeTest {
             q.synchronize();
         }
     }
+
+    @Test
+    void aQueueThresholdOfIntegerMaxValueNeverRunsWorkFromDefer() throws Exception {
+        QsbrConfig config = QsbrConfig.builder().queueThreshold(Integer.MAX_VALUE).build();
+        try (Qsbr q = Qsbr.create(config)) {
+            AtomicInteger ran = new AtomicInteger();
+            run(() -> {
+                QsbrThread me = q.register();
+                me.defer(ran::incrementAndGet); // a deferred goal, not advanced to yet
+                assertEquals(0, me.processDeferred());
+                q.advance(); // now due
+                me.defer(() -> { }); // one item queued: far below the threshold, so nothing runs here
+                assertEquals(0, ran.get(), "defer ran due work with 2 items queued");
+                me.unregister();
+            });
+            assertEquals(1, ran.get());
+        }
+    }
 }

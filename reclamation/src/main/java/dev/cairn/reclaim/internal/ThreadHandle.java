@@ -303,7 +303,9 @@ public final class ThreadHandle implements QsbrThread {
         // Still waiting: readers lag behind an advanced goal (look again after the next advance), or the goal has
         // not been advanced to yet (look again when it is).
         dueSeq = head == Seq.NEVER ? Seq.NEVER : Math.max(head, seq.loadWrAcquire() + Seq.INCR);
-        processAtSize = queue.size() + queueThreshold;
+        // saturating: a large queueThreshold (Integer.MAX_VALUE, "never by count") wrapped negative, and every
+        // later defer then scanned and ran due work
+        processAtSize = (int) Math.min(Integer.MAX_VALUE, (long) queue.size() + queueThreshold);
         if (queue.bytes() <= bytesLimit) {
             softBytesLimit = bytesLimit;
             drainAtQuiescentPoint = false;
