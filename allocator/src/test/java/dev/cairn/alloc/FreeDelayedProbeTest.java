@@ -429,4 +429,55 @@ class FreeDelayedProbeTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"released", "died"})
+    void aDepartedWritersQueuedBatchesAreFreedByAReaderThatOnlyAllocates(String how) throws Exception {
+        try (Allocator allocator = create(true)) {
+            java.util.concurrent.CountDownLatch up = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch writerGone = new java.util.concurrent.CountDownLatch(1);
+            AtomicReference<Long> pendingAtEnd = new AtomicReference<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    QsbrThread me = allocator.qsbrThread(); // online: the writer's batches wait for it
+                    up.countDown();
+                    writerGone.await();
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    long[] live = new long[4096];
+                    int round = 0;
+                    while (allocator.stats().delayedFreesPending() != 0 && System.nanoTime() - deadline < 0) {
+                        me.quiescent();
+                        for (int i = 0; i < live.length; i++) {
+                            live[i] = allocator.malloc(16 + 16 * ((i + round) % 64));
+                        }
+                        for (long b : live) {
+                            allocator.free(b);
+                        }
+                        round++;
+                    }
+                    pendingAtEnd.set(allocator.stats().delayedFreesPending());
+                    allocator.releaseCurrentThread();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            up.await();
+            onThread(false, () -> {
+                for (int i = 0; i < 64 * 3; i++) { // three full batches: on this thread's QSBR queue
+                    allocator.freeDelayed(allocator.malloc(64));
+                }
+                if (how.equals("released")) {
+                    allocator.releaseCurrentThread(); // hands its queue to the domain
+                }
+            });
+            writerGone.countDown();
+            reader.join(30_000);
+            assertFalse(reader.isAlive());
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertEquals(0L, pendingAtEnd.get(), "the departed writer's batches were never run");
+        }
+    }
 }

@@ -526,6 +526,17 @@ public final class AllocatorImpl implements Allocator {
     }
 
     /**
+     * From a thread heap's malloc slow path, as often as dead heaps are reaped (at most once per
+     * {@link HeapRegistry#REAP_INTERVAL_NANOS} over all threads): the delayed frees that threads left in the QSBR
+     * domain when they released their heap or ended run here once due. The domain runs such orphaned work only
+     * from a defer or a quiescent point with work of its own, collect(), synchronize() or close(); readers that
+     * only allocate have none of those, so the blocks of a writer that left stayed pending for ever.
+     */
+    void delayedFreesOfDepartedThreads() {
+        delayed.domain().reapDeadThreads();
+    }
+
+    /**
      * Checked mode, the QSBR domain's {@code sizeOf} (see DelayedFrees): proves the block as a free does, marks it
      * pending (remote bit set, on no list) and returns its size. Throws, leaving the block as it was, otherwise.
      */

@@ -151,11 +151,16 @@ final class HeapRegistry {
         allocator.heapDestroyed(heap);
     }
 
-    /** Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago. */
-    void maybeReapDead(long now) {
+    /**
+     * Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago; returns whether
+     * it did.
+     */
+    boolean maybeReapDead(long now) {
         if (now - lastReapNanos >= REAP_INTERVAL_NANOS) {
             reapDead();
+            return true;
         }
+        return false;
     }
 
     /** Abandons the segments of every heap whose thread has ended. */
