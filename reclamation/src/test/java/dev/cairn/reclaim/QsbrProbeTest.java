@@ -65,6 +65,30 @@ class QsbrProbeTest {
             });
             assertEquals(0, q.stats().threadsRegistered());
         }
+        // and a writer over the limit waits for a quiescing reader without ever timing out
+        QsbrConfig limited = config.toBuilder().free(a -> { }).sizeOf(a -> 1024).deferredBytesLimit(4096).build();
+        try (Qsbr q = Qsbr.create(limited)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread reader = new Thread(() -> {
+                QsbrThread me = q.register();
+                while (!stop.get()) {
+                    me.quiescent();
+                    Thread.yield();
+                }
+                me.unregister();
+            });
+            reader.start();
+            run(() -> {
+                QsbrThread me = q.register();
+                for (int i = 0; i < 100; i++) {
+                    me.defer(16L * (i + 1));
+                }
+                me.unregister();
+            });
+            stop.set(true);
+            reader.join();
+            assertEquals(0, q.stats().limitOverruns(), q.stats().toString());
+        }
     }
 
     @Test
@@ -263,6 +287,26 @@ class QsbrProbeTest {
                 }
             }));
         }
+        threads.add(new Thread(() -> { // an unregistered writer that polls and frees itself
+            SplittableRandom rnd = new SplittableRandom(seed + 50);
+            try {
+                while (!stop.get()) {
+                    long[] old = shared.getAndSet(rnd.nextInt(nodes), new long[] {1});
+                    long g = q.advance();
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (!q.poll(g)) {
+                        if (System.nanoTime() - deadline > 0) {
+                            throw new AssertionError("poll never reached " + g + ": " + q.stats());
+                        }
+                        Thread.onSpinWait();
+                    }
+                    old[0] = 0;
+                    freed.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        }));
         for (int r = 0; r < 6; r++) {
             long s = seed + 100 + r;
             threads.add(new Thread(() -> {
