@@ -480,4 +480,31 @@ class FreeDelayedProbeTest {
             assertEquals(0L, pendingAtEnd.get(), "the departed writer's batches were never run");
         }
     }
+
+    @Test
+    void checkedModeRefusesBadHugeDelayedFreesWithNothingChanged() {
+        try (Allocator allocator = create(true); Allocator other = create(true)) {
+            long huge = allocator.malloc(40L << 20);
+            long foreignHuge = other.malloc(40L << 20);
+            long freedHuge = allocator.malloc(40L << 20);
+            allocator.free(freedHuge);
+            allocator.collect(true);
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(huge + 16));
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(huge + (1L << 20)));
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(foreignHuge));
+            assertThrows(IllegalArgumentException.class, () -> allocator.freeDelayed(freedHuge));
+            QsbrThread handle = allocator.qsbrThread();
+            assertThrows(IllegalArgumentException.class, () -> handle.defer(huge + 16));
+            assertThrows(IllegalArgumentException.class, () -> handle.defer(foreignHuge));
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertTrue(allocator.isLive(huge));
+            allocator.validate();
+            allocator.freeDelayed(huge);
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().delayedFreesPending());
+            assertEquals(0, allocator.stats().blocksInUse());
+            other.free(foreignHuge);
+            allocator.releaseCurrentThread();
+        }
+    }
 }
