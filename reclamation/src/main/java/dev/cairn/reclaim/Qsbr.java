@@ -64,6 +64,13 @@ public sealed interface Qsbr extends AutoCloseable permits QsbrDomain {
     QsbrThread register();
 
     /**
+     * The calling thread's handle in this domain, or {@code null} if it is not registered here. Lets a layer that
+     * needs the thread's handle (an allocator's delayed frees) use the one its caller registered instead of
+     * failing to register a second.
+     */
+    QsbrThread current();
+
+    /**
      * Advances the write sequence and returns the new value as the goal for memory unlinked before this call.
      * One atomic add on a shared word; batch with {@link QsbrThread#deferredAdvance()} when freeing often.
      */

@@ -526,10 +526,22 @@ public final class AllocatorImpl implements Allocator {
     }
 
     /**
+     * From a thread heap's malloc slow path, as often as dead heaps are reaped (at most once per
+     * {@link HeapRegistry#REAP_INTERVAL_NANOS} over all threads): the delayed frees that threads left in the QSBR
+     * domain when they released their heap or ended run here once due. The domain runs such orphaned work only
+     * from a defer or a quiescent point with work of its own, collect(), synchronize() or close(); readers that
+     * only allocate have none of those, so the blocks of a writer that left stayed pending for ever.
+     */
+    void delayedFreesOfDepartedThreads() {
+        delayed.domain().reapDeadThreads();
+    }
+
+    /**
      * Checked mode, the QSBR domain's {@code sizeOf} (see DelayedFrees): proves the block as a free does, marks it
      * pending (remote bit set, on no list) and returns its size. Throws, leaving the block as it was, otherwise.
      */
     long markPending(long address) {
+        checkOpen(); // a qsbrThread() handle outlives close(); its defer(address) must not read unmapped segments
         int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
         try {
             long page = checkedPage("freeDelayed", address);
@@ -577,6 +589,7 @@ public final class AllocatorImpl implements Allocator {
 
     /** Unchecked mode, the QSBR domain's {@code sizeOf}: the block's size (and the refusal of arena blocks). */
     long pendingBlockSize(long address) {
+        checkOpen(); // as in markPending: a handle's defer(address) after close() would read an unmapped segment
         long page = pageOf(address);
         refuseArenaBlock(page & segmentMask, address);
         return blockSizeOf(page);

@@ -58,7 +58,7 @@ final class DelayedFrees {
     QsbrThread participant() {
         QsbrThread thread = handle.get();
         if (thread == null || !thread.isRegistered()) { // none yet, or the caller unregistered it: a new one
-            thread = qsbr.register();
+            thread = registeredOrNew();
             handle.set(thread);
             writerOnly.remove();
         } else if (!thread.isAttached() && writerOnly.get() == Boolean.TRUE) {
@@ -86,12 +86,27 @@ final class DelayedFrees {
     private QsbrThread writerHandle() {
         QsbrThread thread = handle.get();
         if (thread == null || !thread.isRegistered()) {
-            thread = qsbr.register();
-            thread.detach();
+            thread = qsbr.current();
+            if (thread == null) {
+                thread = qsbr.register();
+                thread.detach();
+                writerOnly.set(Boolean.TRUE);
+            } else {
+                writerOnly.remove(); // the caller's own registration: its online state is the caller's
+            }
             handle.set(thread);
-            writerOnly.set(Boolean.TRUE);
         }
         return thread;
+    }
+
+    /**
+     * The handle the calling thread registered with {@link #domain()} itself, if it did, else a new one. A second
+     * register() would throw; from a hand-over (a full batch, a reaped heap's batch) that dropped a batch of blocks
+     * already marked pending, and they were never freed.
+     */
+    private QsbrThread registeredOrNew() {
+        QsbrThread thread = qsbr.current();
+        return thread != null ? thread : qsbr.register();
     }
 
     /**

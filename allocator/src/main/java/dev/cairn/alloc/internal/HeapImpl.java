@@ -268,7 +268,9 @@ public final class HeapImpl implements Heap {
             // A thread that ended is found here too, not only when a thread starts or a heap maps a segment: the
             // thread a dying one started reuses its memory (and frees its blocks locally) without waiting for the
             // next thread to start (larson: every generation's successor is started before its predecessor ends).
-            allocator.registry().maybeReapDead(now);
+            if (allocator.registry().maybeReapDead(now) && role == Role.THREAD) {
+                allocator.delayedFreesOfDepartedThreads();
+            }
         }
         int bin = binFor(size, alignment);
         long page;

@@ -1,6 +1,7 @@
 package dev.cairn.alloc.internal;
 
 import dev.cairn.alloc.Heap;
+import dev.cairn.reclaim.QsbrThread;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -110,11 +111,15 @@ final class HeapRegistry {
     /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads ({@code SHARED}). */
     synchronized HeapImpl newHeap(HeapImpl.Role role) {
         allocator.checkOpen();
+        QsbrThread handed = null;
         if (role != HeapImpl.Role.SHARED) {
-            reapDeadLocked(); // a new thread is the usual sign that others have ended
+            handed = reapDeadLocked(); // a new thread is the usual sign that others have ended
         }
         int id = nextId++;
         HeapImpl heap = new HeapImpl(allocator, id, role, Thread.currentThread());
+        if (handed != null && role == HeapImpl.Role.THREAD) {
+            heap.delayedHandle = handed; // see reapDeadLocked: this heap's slow path runs them
+        }
         heaps.put(id, heap);
         HeapImpl[] copy = Arrays.copyOf(table, id < table.length ? table.length : Math.max(2 * table.length, id + 1));
         copy[id] = heap;
@@ -146,21 +151,33 @@ final class HeapRegistry {
         allocator.heapDestroyed(heap);
     }
 
-    /** Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago. */
-    void maybeReapDead(long now) {
+    /**
+     * Reaps dead threads' heaps unless that was done less than {@link #REAP_INTERVAL_NANOS} ago; returns whether
+     * it did.
+     */
+    boolean maybeReapDead(long now) {
         if (now - lastReapNanos >= REAP_INTERVAL_NANOS) {
             reapDead();
+            return true;
+        }
+        return false;
+    }
+
+    /** Abandons the segments of every heap whose thread has ended. */
+    synchronized void reapDead() {
+        if (!closed) {
+            reapDeadLocked();
         }
     }
 
-    /** Abandons the segments of every heap whose thread has ended; returns how many heaps were reaped. */
-    synchronized int reapDead() {
-        return closed ? 0 : reapDeadLocked();
-    }
-
-    private int reapDeadLocked() {
+    /**
+     * Reaps every dead thread's heap. Returns the calling thread's QSBR handle when a dead heap's delayed frees
+     * went onto its queue, else null.
+     */
+    private QsbrThread reapDeadLocked() {
         lastReapNanos = System.nanoTime();
         int reaped = 0;
+        QsbrThread handed = null;
         for (HeapImpl heap : heaps.values()) {
             if (heap.ownerDead() && heap.tryEnd()) {
                 if (heap.role() == HeapImpl.Role.ARENA) { // its thread ended with the arena open: close it
@@ -170,14 +187,26 @@ final class HeapRegistry {
                     allocator.heapDestroyed(heap);
                     continue;
                 }
-                allocator.handOverDelayed(heap); // the dead thread's filling batch, onto this thread's QSBR queue
+                QsbrThread onto = allocator.handOverDelayed(heap); // the dead thread's filling batch, onto this
+                if (onto != null) {                                 // thread's QSBR queue
+                    handed = onto;
+                }
                 heap.abandonAll();
                 forget(heap);
                 reaped++;
             }
         }
         deadThreadsDetected += reaped;
-        return reaped;
+        if (handed != null) {
+            // The batch now waits on this thread's queue, which an offline writer runs only from its heap's slow
+            // path (when delayedHandle is set), a freeDelayed of its own or collect(): a thread that only
+            // allocates would hold the dead thread's blocks pending for ever.
+            HeapImpl mine = threadHeap.get();
+            if (mine != null) {
+                mine.delayedHandle = handed;
+            }
+        }
+        return handed;
     }
 
     /** The allocator's close: every heap is unusable from now on; segments are released by the store. */

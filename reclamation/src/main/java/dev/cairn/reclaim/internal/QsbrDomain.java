@@ -34,6 +34,8 @@ public final class QsbrDomain implements Qsbr {
     private final long[] departed = new long[DeferredQueue.COUNTERS]; // guarded by lock: counters of gone queues
     private long deadThreads;                                       // guarded by lock
     private boolean closed;                                         // guarded by lock
+    /** Each registered thread's handle, for current(); a dead thread's entry goes with the thread. */
+    private final ThreadLocal<ThreadHandle> handles = new ThreadLocal<>();
 
     public QsbrDomain(QsbrConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -68,12 +70,20 @@ public final class QsbrDomain implements Qsbr {
             lock.unlock();
         }
         ThreadHandle handle = new ThreadHandle(this, seq, slot, current, config);
+        handles.set(handle);
         handle.goOnline();
         return handle;
     }
 
+    @Override
+    public QsbrThread current() {
+        ThreadHandle handle = handles.get();
+        return handle != null && handle.isRegistered() ? handle : null;
+    }
+
     /** The owner's unregistration: its remaining queue becomes an orphan. */
     void unregister(Slot slot) {
+        handles.remove(); // on the owner thread
         lock.lock();
         try {
             retireLocked(slot);

@@ -55,9 +55,22 @@ public final class ThreadHandle implements QsbrThread {
         this.bytesLimit = config.deferredBytesLimit();
         this.queueThreshold = config.queueThreshold();
         this.advanceInterval = config.advanceInterval();
-        this.maxStallNanos = config.maxStall().toNanos();
+        this.maxStallNanos = nanosSaturated(config.maxStall());
         this.processAtSize = queueThreshold;
         this.softBytesLimit = bytesLimit;
+    }
+
+    /**
+     * QsbrConfig accepts any non-negative Duration, and toNanos() throws past about 292 years
+     * (ChronoUnit.FOREVER, "never give up"); that threw out of register() after the slot was installed, leaving
+     * the thread registered without a handle. Long.MAX_VALUE nanos never expires in waitUnderLimit's deadline test.
+     */
+    private static long nanosSaturated(java.time.Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override
@@ -290,7 +303,9 @@ public final class ThreadHandle implements QsbrThread {
         // Still waiting: readers lag behind an advanced goal (look again after the next advance), or the goal has
         // not been advanced to yet (look again when it is).
         dueSeq = head == Seq.NEVER ? Seq.NEVER : Math.max(head, seq.loadWrAcquire() + Seq.INCR);
-        processAtSize = queue.size() + queueThreshold;
+        // saturating: a large queueThreshold (Integer.MAX_VALUE, "never by count") wrapped negative, and every
+        // later defer then scanned and ran due work
+        processAtSize = (int) Math.min(Integer.MAX_VALUE, (long) queue.size() + queueThreshold);
         if (queue.bytes() <= bytesLimit) {
             softBytesLimit = bytesLimit;
             drainAtQuiescentPoint = false;
@@ -332,7 +347,11 @@ public final class ThreadHandle implements QsbrThread {
     private void waitUnderLimit(long size, boolean atQuiescentPoint) {
         long deadline = System.nanoTime() + maxStallNanos;
         Backoff backoff = new Backoff();
-        if (!atQuiescentPoint) {
+        // Offline, this thread holds nobody back, so no writer can be waiting on it: it waits here and does not
+        // put the wait off to a quiescent point, which an offline writer (freeDelayed's) never reaches; putting it
+        // off there let its queue grow past the limit with no stall and no overrun counted.
+        boolean mayBeWaitedOn = !atQuiescentPoint && slot.loadSeqPlain() != Seq.OFFLINE;
+        if (mayBeWaitedOn) {
             slot.storeStalledRelease(true);
         }
         try {
@@ -344,7 +363,7 @@ public final class ThreadHandle implements QsbrThread {
                     slot.storeSeqRelease(seq.loadWrAcquire()); // a quiescent point again: pairs as in quiescent()
                 }
                 Slot blocker = domain.findLiveBlocker(queue.headGoal(), slot);
-                if (blocker != null && !atQuiescentPoint && blocker.loadStalledAcquire()) {
+                if (blocker != null && mayBeWaitedOn && blocker.loadStalledAcquire()) {
                     drainAtQuiescentPoint = true;
                     takeSlowPathAtNextQuiescentPoint();
                     return;
@@ -359,7 +378,7 @@ public final class ThreadHandle implements QsbrThread {
                 processOwn();
             }
         } finally {
-            if (!atQuiescentPoint) {
+            if (mayBeWaitedOn) {
                 slot.storeStalledRelease(false);
             }
             backoff.restoreInterrupt();
