@@ -211,11 +211,25 @@ final class HeapRegistry {
         return heapsReleased;
     }
 
-    synchronized long endedRemoteFrees() {
-        return endedRemoteFrees;
+    /**
+     * Remote frees collected by every heap, ended or live. One hold of the monitor: a heap ending meanwhile (reaped
+     * from any thread's slow path) moves its count from the live heaps to the ended total in {@link #forget}, and a
+     * sum read in two steps could miss it, and a cumulative stat go down.
+     */
+    synchronized long remoteFreesCollected() {
+        long sum = endedRemoteFrees;
+        for (HeapImpl heap : heaps.values()) {
+            sum += heap.remoteFreesCollected;
+        }
+        return sum;
     }
 
-    synchronized long endedSlowPathCalls() {
-        return endedSlowPathCalls;
+    /** Slow-path calls of every heap, ended or live, in one hold of the monitor (see remoteFreesCollected). */
+    synchronized long slowPathCalls() {
+        long sum = endedSlowPathCalls;
+        for (HeapImpl heap : heaps.values()) {
+            sum += heap.slowPathCalls;
+        }
+        return sum;
     }
 }
