@@ -207,6 +207,69 @@ class PolicyProbeTest {
         }
     }
 
+    /** Short random runs with validate() after every operation, heap releases and delayed frees mixed in. */
+    @Test
+    void validateAfterEveryOperation() throws Exception {
+        long seed0 = System.nanoTime();
+        System.out.println("validateAfterEveryOperation seed " + seed0);
+        for (int run = 0; run < 6; run++) {
+            long seed = seed0 + run;
+            SplittableRandom r = new SplittableRandom(seed);
+            try (Allocator allocator = Allocator.create(variant(run % 5, r))) {
+                List<Live> live = new ArrayList<>();
+                long id = 1;
+                int bin = r.nextInt(4);
+                for (int step = 0; step < 2_500; step++) {
+                    int op = r.nextInt(100);
+                    // a few sizes per run so that pages fill, go full and come back often
+                    long size = switch (bin) {
+                        case 0 -> 16 + r.nextInt(3) * 16;
+                        case 1 -> 1024 * (1 + r.nextInt(3));
+                        case 2 -> 20_000 + r.nextInt(3) * 10_000;
+                        default -> 150_000 + r.nextInt(3) * 100_000;
+                    };
+                    if (op < 50 || live.isEmpty()) {
+                        long a = allocator.malloc(size);
+                        long u = allocator.usableSize(a);
+                        fill(a, u, id);
+                        live.add(new Live(a, u, id++));
+                    } else if (op < 90) {
+                        Live b = live.remove(r.nextInt(live.size()));
+                        check(b.address, b.size, b.id);
+                        allocator.free(b.address);
+                    } else if (op < 94) {
+                        Live b = live.remove(r.nextInt(live.size()));
+                        check(b.address, b.size, b.id);
+                        allocator.freeDelayed(b.address);
+                    } else if (op < 96) {
+                        allocator.collect(r.nextBoolean());
+                    } else if (op < 97) {
+                        allocator.heap().release(); // its segments go to the pool; the next heap adopts them
+                    } else if (op < 98) {
+                        bin = r.nextInt(4);
+                    } else {
+                        // free a whole class: pages behind the current page empty
+                        for (int j = live.size() - 1; j >= 0; j--) {
+                            if (r.nextInt(4) != 0) {
+                                Live b = live.get(j);
+                                check(b.address, b.size, b.id);
+                                allocator.free(b.address);
+                                live.remove(j);
+                            }
+                        }
+                    }
+                    allocator.validate();
+                }
+                for (Live b : live) {
+                    check(b.address, b.size, b.id);
+                    allocator.free(b.address);
+                }
+                allocator.collect(true);
+                allocator.validate();
+            }
+        }
+    }
+
     /**
      * One class filled to many full pages, then frees scattered over full pages (each queued behind the current
      * page), then mallocs that drain the queue, then everything freed and refilled: retained pages fill, go full,
@@ -434,6 +497,45 @@ class PolicyProbeTest {
             allocator.collect(true);
             allocator.validate();
             assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+
+    /** A dead thread's filling batch of delayed frees, handed over by a reap on a virtual thread that then ends. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aDeadThreadsDelayedBatchReapedOnAVirtualThreadStillRuns(boolean virtualReaper) throws Exception {
+        try (Allocator allocator = Allocator.create()) {
+            for (int round = 0; round < 5; round++) {
+                Thread writer = Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 10; i++) {
+                        long a = allocator.malloc(100 + i);
+                        fill(a, allocator.usableSize(a), i);
+                        allocator.freeDelayed(a);
+                    }
+                });
+                writer.join();
+                Runnable reaper = () -> {
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        throw new RuntimeException(e);
+                    }
+                    for (int i = 0; i < 20; i++) {
+                        allocator.free(allocator.malloc(600_000)); // huge: a slow path, which reaps the writer
+                    }
+                };
+                Thread t = virtualReaper ? Thread.ofVirtual().start(reaper) : Thread.ofPlatform().start(reaper);
+                t.join();
+                allocator.validate();
+            }
+            Thread.sleep(2);
+            allocator.collect(true);
+            allocator.collect(true);
+            allocator.validate();
+            AllocatorStats stats = allocator.stats();
+            assertEquals(0, stats.delayedFreesPending(), "delayed frees pending");
+            assertEquals(0, stats.blocksInUse(), "blocks in use");
         }
     }
 

@@ -110,11 +110,13 @@ final class HeapRegistry {
     /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads ({@code SHARED}). */
     synchronized HeapImpl newHeap(HeapImpl.Role role) {
         allocator.checkOpen();
-        if (role != HeapImpl.Role.SHARED) {
-            reapDeadLocked(); // a new thread is the usual sign that others have ended
-        }
         int id = nextId++;
         HeapImpl heap = new HeapImpl(allocator, id, role, Thread.currentThread());
+        if (role != HeapImpl.Role.SHARED) {
+            // A new thread is the usual sign that others have ended. Reaped after the heap is made, so that a dead
+            // thread's delayed frees handed to this thread run from the new (thread) heap's slow paths.
+            reapDeadLocked(role == HeapImpl.Role.THREAD ? heap : threadHeap.get());
+        }
         heaps.put(id, heap);
         HeapImpl[] copy = Arrays.copyOf(table, id < table.length ? table.length : Math.max(2 * table.length, id + 1));
         copy[id] = heap;
@@ -155,10 +157,16 @@ final class HeapRegistry {
 
     /** Abandons the segments of every heap whose thread has ended; returns how many heaps were reaped. */
     synchronized int reapDead() {
-        return closed ? 0 : reapDeadLocked();
+        return closed ? 0 : reapDeadLocked(threadHeap.get());
     }
 
-    private int reapDeadLocked() {
+    /**
+     * Reaps on behalf of {@code reaper}, the calling thread's heap or null (a virtual thread, or a thread with no
+     * heap of this allocator yet): a dead heap's filling batch of delayed frees goes onto this thread's QSBR queue,
+     * and the reaper's slow paths must then run that queue as they run their own delayed frees (see
+     * AllocatorImpl.delayedFreesOnSlowPath), or a thread that never frees with delay holds them until a collect().
+     */
+    private int reapDeadLocked(HeapImpl reaper) {
         lastReapNanos = System.nanoTime();
         int reaped = 0;
         for (HeapImpl heap : heaps.values()) {
@@ -170,7 +178,11 @@ final class HeapRegistry {
                     allocator.heapDestroyed(heap);
                     continue;
                 }
-                allocator.handOverDelayed(heap); // the dead thread's filling batch, onto this thread's QSBR queue
+                // the dead thread's filling batch, onto this thread's QSBR queue
+                dev.cairn.reclaim.QsbrThread handed = allocator.handOverDelayed(heap);
+                if (handed != null && reaper != null && reaper.role() == HeapImpl.Role.THREAD) {
+                    reaper.delayedHandle = handed;
+                }
                 heap.abandonAll();
                 forget(heap);
                 reaped++;
