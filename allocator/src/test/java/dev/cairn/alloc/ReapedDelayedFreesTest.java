@@ -44,4 +44,24 @@ class ReapedDelayedFreesTest {
             allocator.validate();
         }
     }
+
+    /** The same after Heap.release(): the released heap's batch goes onto the thread's queue, the next heap runs it. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aReleasedHeapsBatchRunsOnTheNextHeapsSlowPaths(boolean checked) throws Exception {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build())) {
+            Thread thread = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 10; i++) {
+                    allocator.freeDelayed(allocator.malloc(64)); // waits in the heap's filling batch
+                }
+                allocator.heap().release(); // hands the batch to this thread's QSBR queue
+                for (int i = 0; i < 200; i++) {
+                    allocator.free(allocator.malloc(600_000)); // slow paths of the thread's next heap
+                }
+                assertEquals(0, allocator.stats().delayedFreesPending(), "the released heap's delayed frees ran");
+            });
+            thread.join();
+            assertEquals(0, allocator.stats().delayedFreesPending());
+        }
+    }
 }

@@ -447,6 +447,11 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    /** The calling thread's registered QSBR handle for delayed frees, or null. */
+    QsbrThread currentDelayedHandle() {
+        return delayed.current();
+    }
+
     /**
      * Hands the heap's filling batch of delayed frees to the calling thread's QSBR queue (see DelayedBatch): on the
      * heap's own thread, or on the thread that reaps the heap of one that ended. Returns the handle used, or null

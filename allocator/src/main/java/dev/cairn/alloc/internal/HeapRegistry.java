@@ -117,6 +117,12 @@ final class HeapRegistry {
             // thread's delayed frees handed to this thread run from the new (thread) heap's slow paths.
             reapDeadLocked(role == HeapImpl.Role.THREAD ? heap : threadHeap.get());
         }
+        if (role == HeapImpl.Role.THREAD && heap.delayedHandle == null) {
+            // The thread's queue may hold batches of delayed frees already: handed over by its previous heap's
+            // release (Heap.release), or by a reap before this heap existed. Its slow paths run them, as the
+            // previous heap's did; without the handle they waited for a collect().
+            heap.delayedHandle = allocator.currentDelayedHandle();
+        }
         heaps.put(id, heap);
         HeapImpl[] copy = Arrays.copyOf(table, id < table.length ? table.length : Math.max(2 * table.length, id + 1));
         copy[id] = heap;
