@@ -776,6 +776,59 @@ class PolicyProbeTest {
         }
     }
 
+    /** A visitor that collects, dumps and frees other threads' blocks while dead threads' heaps are reaped. */
+    @Test
+    void aVisitorThatCollectsDumpsAndFrees() throws Exception {
+        try (Allocator allocator = Allocator.create()) {
+            for (int round = 0; round < 10; round++) {
+                ConcurrentLinkedQueue<Live> theirs = new ConcurrentLinkedQueue<>();
+                final int rr = round;
+                Thread t = Thread.ofPlatform().start(() -> {
+                    Arena arena = rr % 2 == 0 ? allocator.newArena() : null;
+                    for (int i = 0; i < 800; i++) {
+                        long a = allocator.malloc(16 + i * 37 % 5000);
+                        fill(a, allocator.usableSize(a), rr * 10_000L + i);
+                        theirs.add(new Live(a, allocator.usableSize(a), rr * 10_000L + i));
+                        if (arena != null) {
+                            arena.allocate(64 + i);
+                        }
+                    }
+                    for (int i = 0; i < 10; i++) {
+                        allocator.freeDelayed(allocator.malloc(100));
+                    }
+                });
+                t.join();
+                Thread.sleep(2);
+                int[] n = {0};
+                Path dump = tmp.resolve("v" + round + ".cdump");
+                allocator.visitBlocks((address, usable, cls, heap) -> {
+                    n[0]++;
+                    if (n[0] == 5) {
+                        allocator.collect(true);
+                    } else if (n[0] == 10) {
+                        allocator.dumpHeap(dump);
+                    } else if (n[0] % 7 == 0) {
+                        Live b = theirs.poll();
+                        if (b != null) {
+                            check(b.address, b.size, b.id);
+                            allocator.free(b.address);
+                        }
+                        allocator.free(allocator.malloc(n[0] % 3 == 0 ? 700_000 : 40 + n[0] % 9000));
+                    }
+                    return true;
+                });
+                allocator.validate();
+                for (Live b : theirs) {
+                    check(b.address, b.size, b.id);
+                    allocator.free(b.address);
+                }
+                allocator.collect(true);
+                allocator.validate();
+                assertEquals(0, allocator.stats().blocksInUse());
+            }
+        }
+    }
+
     /** Many allocators at once, threads of each ending: no domain adopts another's segments. */
     @Test
     void manyAllocatorsReapOnlyTheirOwn() throws Exception {
