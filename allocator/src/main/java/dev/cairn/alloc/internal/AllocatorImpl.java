@@ -142,11 +142,7 @@ public final class AllocatorImpl implements Allocator {
 
     /** Cross-thread frees collected so far: by live heaps, by ended ones, and while segments changed hands. */
     long remoteFrees() {
-        long sum = registry.endedRemoteFrees() + pool.collectedRemoteFrees() + remoteHugeFrees.sum();
-        for (HeapImpl heap : registry.all()) {
-            sum += heap.remoteFreesCollected;
-        }
-        return sum;
+        return registry.remoteFreesCollected() + pool.collectedRemoteFrees() + remoteHugeFrees.sum();
     }
 
     SiteSampler sites() {
@@ -449,6 +445,11 @@ public final class AllocatorImpl implements Allocator {
         if (Raw.getInt(segment + SEG_ARENA) != 0) {
             throw Errors.arenaBlock("freeDelayed", address);
         }
+    }
+
+    /** The calling thread's registered QSBR handle for delayed frees, or null. */
+    QsbrThread currentDelayedHandle() {
+        return delayed.current();
     }
 
     /**

@@ -68,6 +68,12 @@ final class DelayedFrees {
         return thread;
     }
 
+    /** The calling thread's handle if it has a registered one, else null (a new heap of the thread runs its queue). */
+    QsbrThread current() {
+        QsbrThread thread = handle.get();
+        return thread != null && thread.isRegistered() ? thread : null;
+    }
+
     /** Queues a block on the calling thread's handle (registered offline if it has none); returns the handle. */
     QsbrThread defer(long address) {
         QsbrThread thread = writerHandle();

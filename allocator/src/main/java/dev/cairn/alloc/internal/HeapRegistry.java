@@ -1,7 +1,6 @@
 package dev.cairn.alloc.internal;
 
 import dev.cairn.alloc.Heap;
-import dev.cairn.reclaim.QsbrThread;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -111,14 +110,18 @@ final class HeapRegistry {
     /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads ({@code SHARED}). */
     synchronized HeapImpl newHeap(HeapImpl.Role role) {
         allocator.checkOpen();
-        QsbrThread handed = null;
-        if (role != HeapImpl.Role.SHARED) {
-            handed = reapDeadLocked(); // a new thread is the usual sign that others have ended
-        }
         int id = nextId++;
         HeapImpl heap = new HeapImpl(allocator, id, role, Thread.currentThread());
-        if (handed != null && role == HeapImpl.Role.THREAD) {
-            heap.delayedHandle = handed; // see reapDeadLocked: this heap's slow path runs them
+        if (role != HeapImpl.Role.SHARED) {
+            // A new thread is the usual sign that others have ended. Reaped after the heap is made, so that a dead
+            // thread's delayed frees handed to this thread run from the new (thread) heap's slow paths.
+            reapDeadLocked(role == HeapImpl.Role.THREAD ? heap : threadHeap.get());
+        }
+        if (role == HeapImpl.Role.THREAD && heap.delayedHandle == null) {
+            // The thread's queue may hold batches of delayed frees already: handed over by its previous heap's
+            // release (Heap.release), or by a reap before this heap existed. Its slow paths run them, as the
+            // previous heap's did; without the handle they waited for a collect().
+            heap.delayedHandle = allocator.currentDelayedHandle();
         }
         heaps.put(id, heap);
         HeapImpl[] copy = Arrays.copyOf(table, id < table.length ? table.length : Math.max(2 * table.length, id + 1));
@@ -163,21 +166,20 @@ final class HeapRegistry {
         return false;
     }
 
-    /** Abandons the segments of every heap whose thread has ended. */
-    synchronized void reapDead() {
-        if (!closed) {
-            reapDeadLocked();
-        }
+    /** Abandons the segments of every heap whose thread has ended; returns how many heaps were reaped. */
+    synchronized int reapDead() {
+        return closed ? 0 : reapDeadLocked(threadHeap.get());
     }
 
     /**
-     * Reaps every dead thread's heap. Returns the calling thread's QSBR handle when a dead heap's delayed frees
-     * went onto its queue, else null.
+     * Reaps on behalf of {@code reaper}, the calling thread's heap or null (a virtual thread, or a thread with no
+     * heap of this allocator yet): a dead heap's filling batch of delayed frees goes onto this thread's QSBR queue,
+     * and the reaper's slow paths must then run that queue as they run their own delayed frees (see
+     * AllocatorImpl.delayedFreesOnSlowPath), or a thread that never frees with delay holds them until a collect().
      */
-    private QsbrThread reapDeadLocked() {
+    private int reapDeadLocked(HeapImpl reaper) {
         lastReapNanos = System.nanoTime();
         int reaped = 0;
-        QsbrThread handed = null;
         for (HeapImpl heap : heaps.values()) {
             if (heap.ownerDead() && heap.tryEnd()) {
                 if (heap.role() == HeapImpl.Role.ARENA) { // its thread ended with the arena open: close it
@@ -187,9 +189,10 @@ final class HeapRegistry {
                     allocator.heapDestroyed(heap);
                     continue;
                 }
-                QsbrThread onto = allocator.handOverDelayed(heap); // the dead thread's filling batch, onto this
-                if (onto != null) {                                 // thread's QSBR queue
-                    handed = onto;
+                // the dead thread's filling batch, onto this thread's QSBR queue
+                dev.cairn.reclaim.QsbrThread handed = allocator.handOverDelayed(heap);
+                if (handed != null && reaper != null && reaper.role() == HeapImpl.Role.THREAD) {
+                    reaper.delayedHandle = handed;
                 }
                 heap.abandonAll();
                 forget(heap);
@@ -197,16 +200,7 @@ final class HeapRegistry {
             }
         }
         deadThreadsDetected += reaped;
-        if (handed != null) {
-            // The batch now waits on this thread's queue, which an offline writer runs only from its heap's slow
-            // path (when delayedHandle is set), a freeDelayed of its own or collect(): a thread that only
-            // allocates would hold the dead thread's blocks pending for ever.
-            HeapImpl mine = threadHeap.get();
-            if (mine != null) {
-                mine.delayedHandle = handed;
-            }
-        }
-        return handed;
+        return reaped;
     }
 
     /** The allocator's close: every heap is unusable from now on; segments are released by the store. */
@@ -240,11 +234,25 @@ final class HeapRegistry {
         return heapsReleased;
     }
 
-    synchronized long endedRemoteFrees() {
-        return endedRemoteFrees;
+    /**
+     * Remote frees collected by every heap, ended or live. One hold of the monitor: a heap ending meanwhile (reaped
+     * from any thread's slow path) moves its count from the live heaps to the ended total in {@link #forget}, and a
+     * sum read in two steps could miss it, and a cumulative stat go down.
+     */
+    synchronized long remoteFreesCollected() {
+        long sum = endedRemoteFrees;
+        for (HeapImpl heap : heaps.values()) {
+            sum += heap.remoteFreesCollected;
+        }
+        return sum;
     }
 
-    synchronized long endedSlowPathCalls() {
-        return endedSlowPathCalls;
+    /** Slow-path calls of every heap, ended or live, in one hold of the monitor (see remoteFreesCollected). */
+    synchronized long slowPathCalls() {
+        long sum = endedSlowPathCalls;
+        for (HeapImpl heap : heaps.values()) {
+            sum += heap.slowPathCalls;
+        }
+        return sum;
     }
 }

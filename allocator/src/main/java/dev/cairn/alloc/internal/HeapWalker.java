@@ -52,12 +52,8 @@ final class HeapWalker {
             }
         }
         HeapRegistry registry = allocator.registry();
-        long slowPathCalls = registry.endedSlowPathCalls();
-        int heapCount = 0;
-        for (HeapImpl heap : registry.all()) {
-            slowPathCalls += heap.slowPathCalls;
-            heapCount++;
-        }
+        long slowPathCalls = registry.slowPathCalls(); // ended and live heaps in one step: see slowPathCalls
+        int heapCount = registry.liveCount();
         AbandonedPool pool = allocator.pool();
         SegmentStats os = store.space().stats();
         return new AllocatorStats(AllocatorStats.VERSION, allocator.checked(), heapCount, store.liveSegments(),
