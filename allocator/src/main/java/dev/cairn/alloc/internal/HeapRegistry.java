@@ -159,11 +159,17 @@ final class HeapRegistry {
      * it did.
      */
     boolean maybeReapDead(long now) {
-        if (now - lastReapNanos >= REAP_INTERVAL_NANOS) {
-            reapDead();
+        if (now - lastReapNanos < REAP_INTERVAL_NANOS) {
+            return false;
+        }
+        synchronized (this) {
+            // Again under the lock: the threads that saw the interval pass together would each scan in turn.
+            if (closed || now - lastReapNanos < REAP_INTERVAL_NANOS) {
+                return false;
+            }
+            reapDeadLocked(threadHeap.get());
             return true;
         }
-        return false;
     }
 
     /** Abandons the segments of every heap whose thread has ended; returns how many heaps were reaped. */
