@@ -427,8 +427,7 @@ public final class HeapImpl implements Heap {
             }
         }
         if (segment == 0 && role != Role.ARENA) {
-            // About to map a new segment: first give dead threads' segments a chance to be adopted instead.
-            allocator.registry().maybeReapDead(System.nanoTime());
+            // About to map a new segment: first adopt a pooled one (this slow path looked for dead threads on entry).
             if (pool.mayHave(kind) && adoptFromPool(bin, true)) {
                 return freshPageAfterAdoption(bin, kind);
             }
