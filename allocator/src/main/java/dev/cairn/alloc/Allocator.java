@@ -157,10 +157,11 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     void dumpHeap(Path path, DumpOptions options);
 
     /**
-     * Returns every segment to the OS; every later call that would touch memory throws
-     * {@link IllegalStateException} ({@code free(0)} and {@code freeDelayed(0)} stay no-ops). Idempotent. Call it
-     * once the allocator's other users are done: a call already under way on another thread when it unmaps can
-     * fault, as a use of a destroyed heap can in C. Arenas of
+     * Returns every segment's memory to the OS; every later call that would touch memory throws
+     * {@link IllegalStateException} ({@code free(0)} and {@code freeDelayed(0)} stay no-ops). Idempotent. A call
+     * already under way on another thread ends with an {@code IllegalStateException} too (or completes, if it had
+     * got far enough): close waits for slow paths in flight, and keeps the segments' addresses mapped (reading
+     * zeros, holding no memory) until this allocator is unreachable, so no call can fault. Arenas of
      * the calling thread that are still open are closed first ({@link #newArena()}); an open arena of another live
      * thread makes this throw {@link IllegalStateException}, leaving the allocator open, since its segments stay
      * accessible until that thread closes it.

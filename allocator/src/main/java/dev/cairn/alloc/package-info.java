@@ -10,8 +10,8 @@
  * overflow and alignments that are not powers of two get an {@code IllegalArgumentException}; no memory gets an
  * {@link java.lang.OutOfMemoryError} naming the size; any call after {@code close()} that would touch memory gets an
  * {@link java.lang.IllegalStateException} (the no-ops stay no-ops: {@code free(0)}, {@code freeDelayed(0)},
- * {@code close()}; {@code config()} still answers). {@code close()} must not race calls on other threads: a call
- * already under way when it unmaps can fault. Unchecked mode skips these checks for speed and is unsafe: a bad address
+ * {@code close()}; {@code config()} still answers), and so does a call already under way on another thread when
+ * {@code close()} runs, unless it completes first. Unchecked mode skips these checks for speed and is unsafe: a bad address
  * may corrupt the heap or crash the JVM.
  *
  * <p>Threads: an {@code Allocator} may be used from any thread; each thread allocates from its own

@@ -88,7 +88,18 @@ public sealed interface SegmentSpace extends AutoCloseable permits SegmentSpaceI
 
     SegmentConfig config();
 
-    /** Releases every live segment; later calls do nothing. The space refuses further work. */
+    /**
+     * Ends the space's work but keeps its addresses: every live segment's memory goes back to the OS as
+     * {@link #close()} would give it, yet its address range stays mapped, readable and writable, reading zeros, until
+     * {@link #close()}. For an owner whose other threads may still be inside code that read a segment's address just
+     * before the end (the allocator's {@code close()}): such a thread finds memory, never an unmapped page. Nothing
+     * else can be mapped at those addresses meanwhile. After this every call but {@code close()} and {@code stats()}
+     * refuses with {@link IllegalStateException}; a second call does nothing. The committed-bytes figure drops to
+     * zero; the reserved one stays until {@code close()}. (The portable {@code ARENA} backend keeps the memory too.)
+     */
+    void retire();
+
+    /** Releases every live or retired segment; later calls do nothing. The space refuses further work. */
     @Override
     void close();
 }

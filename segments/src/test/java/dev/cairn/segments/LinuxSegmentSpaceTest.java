@@ -63,6 +63,45 @@ class LinuxSegmentSpaceTest {
     }
 
     @Test
+    void retireGivesTheMemoryBackAndKeepsTheAddressesReadableUntilClose() {
+        SegmentSpace space = space(PurgeMode.DONTNEED);
+        Segment s = space.reserve();
+        Segment huge = space.reserveHuge(2 * SEGMENT);
+        long page = space.pageSize();
+        long length = 2 * MiB;
+        space.commit(s, 0, length);
+        touch(s.base(), length, page);
+        space.commit(huge, huge.size() - UNIT, UNIT);
+        touch(huge.end() - UNIT, UNIT, page);
+        assertEquals(length, ProcessMemory.residentBytes(s.base(), length));
+
+        space.retire();
+        assertEquals(0, ProcessMemory.residentBytes(s), "the memory went back");
+        assertEquals(0, ProcessMemory.residentBytes(huge), "the memory went back");
+        for (Segment each : new Segment[] {s, huge}) { // every page readable now, the never-committed ones too
+            assertEquals("rw-p", ProcMaps.perms(each.base()));
+            assertEquals("rw-p", ProcMaps.perms(each.end() - 1));
+        }
+        assertEquals(0, Raw.getLong(s.base() + page), "retired memory reads as zeros");
+        assertEquals(0, Raw.getLong(huge.base()), "retired memory reads as zeros");
+        Raw.putLong(s.end() - 8, 7); // and takes writes
+        assertEquals(7, Raw.getLong(s.end() - 8));
+        assertEquals(0, space.stats().committedBytes());
+        assertEquals(SEGMENT * 3, space.stats().reservedBytes(), "the addresses are still held");
+        assertThrows(IllegalStateException.class, space::reserve);
+        assertThrows(IllegalStateException.class, () -> space.commit(s, 0, UNIT));
+        assertThrows(IllegalStateException.class, () -> space.release(s));
+        space.retire(); // a second time: nothing
+
+        space.close();
+        assertTrue(ProcMaps.find(s.base()).isEmpty(), "close unmaps what retire kept");
+        assertTrue(ProcMaps.find(huge.base()).isEmpty(), "close unmaps what retire kept");
+        assertEquals(0, space.stats().reservedBytes());
+        assertEquals(0, space.stats().liveSegments());
+        space.retire(); // after close: nothing
+    }
+
+    @Test
     void purgeReallyDropsResidencyAndZeroesWithDontneed() {
         try (SegmentSpace space = space(PurgeMode.DONTNEED)) {
             Segment s = space.reserve();

@@ -76,8 +76,11 @@ public final class AllocatorImpl implements Allocator {
     /** Whether {@link #reapedArenaScopes} was ever written: until then free(MemorySegment) takes no lock for it. */
     private volatile boolean anyArenaReaped;
     private volatile boolean closed;
+    /** What close() waits for before it retires the segments; see CloseGuard. */
+    private final CloseGuard closeGuard = new CloseGuard();
     // ---- heap dumps, sampling, JMX (HeapDumper, SiteSampler, AllocatorManagement) ----
     private final long domainId = AllocatorManagement.nextDomainId();
+
     /** Null when sampling is off: the malloc and free paths then pay one null test. */
     private final SiteSampler sites;
     private final AllocatorManagement management;
@@ -106,6 +109,10 @@ public final class AllocatorImpl implements Allocator {
 
     SegmentStore store() {
         return store;
+    }
+
+    CloseGuard closeGuard() {
+        return closeGuard;
     }
 
     boolean checked() {
@@ -318,40 +325,40 @@ public final class AllocatorImpl implements Allocator {
         } else {
             long segment = map.lookup(address);
             if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
-                throw Errors.notOurs("free", address);
+                throw refusal(Errors.notOurs("free", address));
             }
             long pageIndex = (address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT);
             if (pageIndex >= maxPages) { // a torn read of a segment being reused: see inSegment
-                throw Errors.notOurs("free", address);
+                throw refusal(Errors.notOurs("free", address));
             }
             long page = descriptor(segment, (int) pageIndex);
             long offset = address - Raw.getLong(page + PAGE_START);
             if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // partner: Pages.format
-                throw Errors.notBlockStart("free", address);
+                throw refusal(Errors.notBlockStart("free", address));
             }
             long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
             if (index * Raw.getInt(page + BLOCK_SIZE) != offset) {
-                throw Errors.notBlockStart("free", address);
+                throw refusal(Errors.notBlockStart("free", address));
             }
             long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
             if (!inSegment(segment, word)) {
-                throw Errors.notLive("free", address);
+                throw refusal(Errors.notLive("free", address));
             }
             long bit = 1L << index;
             long live = Raw.getLong(word);
             if ((live & bit) == 0) {
-                throw Errors.notLive("free", address);
+                throw refusal(Errors.notLive("free", address));
             }
             long remoteWord = word + 8;
             if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
                 if ((Raw.getLong(remoteWord) & bit) != 0) {
-                    throw Errors.remotelyFreed("free", address);
+                    throw refusal(Errors.remotelyFreed("free", address));
                 }
                 Raw.putLong(word, live & ~bit);
                 freeLocal(page, address);
             } else {
                 if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
-                    throw Errors.remotelyFreed("free", address);
+                    throw refusal(Errors.remotelyFreed("free", address));
                 }
                 freeRemote(page, address);
             }
@@ -407,7 +414,7 @@ public final class AllocatorImpl implements Allocator {
         }
         DelayedBatch batch = heap.delayedBatch;
         if (batch == null) {
-            batch = new DelayedBatch(this);
+            batch = new DelayedBatch(delayed.link());
             heap.delayedBatch = batch;
         }
         if (batch.add(address, blockSizeOf(page))) {
@@ -475,11 +482,13 @@ public final class AllocatorImpl implements Allocator {
      * page's bitmaps back), and at the end.
      */
     void releasePendingBatch(long[] addresses, int count) {
+        int guard = closeGuard.tryEnter();
+        if (guard < 0) {
+            batchedPending.addAndGet(-count);
+            return; // the allocator closed: its memory went back, these blocks with it
+        }
         RemoteBitClears clears = checked ? new RemoteBitClears() : null;
         try {
-            if (closed) {
-                return; // every segment is gone already
-            }
             long me = Thread.currentThread().threadId();
             for (int i = 0; i < count; i++) {
                 long address = addresses[i];
@@ -502,6 +511,7 @@ public final class AllocatorImpl implements Allocator {
                 clears.flush();
             }
             batchedPending.addAndGet(-count);
+            closeGuard.exit(guard);
         }
     }
 
@@ -560,18 +570,27 @@ public final class AllocatorImpl implements Allocator {
         long word = proofWord(page, address);
         long bit = 1L << index;
         if (word == 0 || (Raw.getLong(word) & bit) == 0) {
-            throw Errors.notLive("freeDelayed", address);
+            throw refusal(Errors.notLive("freeDelayed", address));
         }
         if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
-            throw Errors.remotelyFreed("freeDelayed", address);
+            throw refusal(Errors.remotelyFreed("freeDelayed", address));
         }
     }
 
     /** The real free of a pending block, on whichever thread runs the due deferred work (see DelayedFrees). */
     void releasePending(long address) {
-        if (closed) {
-            return; // every segment is gone already
+        int guard = closeGuard.tryEnter();
+        if (guard < 0) {
+            return; // the allocator closed: its memory went back, this block with it
         }
+        try {
+            releasePendingGuarded(address);
+        } finally {
+            closeGuard.exit(guard);
+        }
+    }
+
+    private void releasePendingGuarded(long address) {
         long page = pageOf(address);
         long segment = page & segmentMask;
         if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
@@ -602,7 +621,10 @@ public final class AllocatorImpl implements Allocator {
         if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
             segment = map.lookup(address);
         }
-        return descriptor(segment, (int) ((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT)));
+        // The mask changes nothing for a block of ours; for a call racing close(), which reads the page shift as zero
+        // (CloseGuard), it keeps the descriptor inside the segment.
+        return descriptor(segment, (int) (((address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT))
+                & (maxPages - 1)));
     }
 
     @Override
@@ -633,10 +655,10 @@ public final class AllocatorImpl implements Allocator {
     private long checkedPage(String op, long address) {
         long page = blockPage(address);
         if (page == NOT_OURS) {
-            throw Errors.notOurs(op, address);
+            throw refusal(Errors.notOurs(op, address));
         }
         if (page == NOT_BLOCK_START) {
-            throw Errors.notBlockStart(op, address);
+            throw refusal(Errors.notBlockStart(op, address));
         }
         return page;
     }
@@ -720,11 +742,16 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeLocalSlow(long page) {
-        if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
-            releaseHuge(page);
-            return;
+        int guard = closeGuard.enter(); // the page's retirement follows its metadata: see CloseGuard
+        try {
+            if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
+                releaseHuge(page);
+                return;
+            }
+            heapOf(page).pageFreedSlow(page);
+        } finally {
+            closeGuard.exit(guard);
         }
-        heapOf(page).pageFreedSlow(page);
     }
 
     private void freeRemote(long page, long address) {
@@ -760,17 +787,33 @@ public final class AllocatorImpl implements Allocator {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
             Raw.putLong(address, head & ~ABANDONED_TAG);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address | (head & ABANDONED_TAG)));
-        if (frees >= live) {
-            pool.trySweep(segment);
-        } else if ((frees & 63) == 0) {
-            pool.maybeSweepAll(); // reads the clock: not on every abandoned free
+        if (frees < live && (frees & 63) != 0) {
+            return;
+        }
+        int guard = closeGuard.tryEnter(); // a sweep reads the pool's segments: see CloseGuard
+        if (guard < 0) {
+            return; // closed: nothing to sweep any more
+        }
+        try {
+            if (frees >= live) {
+                pool.trySweep(segment);
+            } else {
+                pool.maybeSweepAll(); // reads the clock: not on every abandoned free
+            }
+        } finally {
+            closeGuard.exit(guard);
         }
     }
 
     /** A remote free of a huge block: no list collects it, so it is counted here, beside its segment's release. */
     private void releaseHugeRemotely(long page) {
-        remoteHugeFrees.increment();
-        releaseHuge(page);
+        int guard = closeGuard.enter();
+        try {
+            remoteHugeFrees.increment();
+            releaseHuge(page);
+        } finally {
+            closeGuard.exit(guard);
+        }
     }
 
     /** A huge block is freed by whichever thread frees it: its segment goes straight back. */
@@ -818,7 +861,7 @@ public final class AllocatorImpl implements Allocator {
         try {
             long page = checkedPage(op, address);
             if (!provenLive(page, address)) {
-                throw Errors.notLive(op, address);
+                throw refusal(Errors.notLive(op, address));
             }
             return blockSizeOf(page);
         } finally {
@@ -889,15 +932,20 @@ public final class AllocatorImpl implements Allocator {
         if (heap != null) {
             handOverDelayed(heap);
         }
-        delayed.processCurrentThread();
-        if (heap != null) {
-            heap.collect(force);
+        delayed.processCurrentThread(); // outside the guard below: it may run deferred tasks, user code
+        int guard = closeGuard.enter();
+        try {
+            if (heap != null) {
+                heap.collect(force);
+            }
+            if (force) {
+                registry.shared().forEachLocked(shared -> shared.collect(true));
+            }
+            pool.sweepAll();
+            store.trimCache();
+        } finally {
+            closeGuard.exit(guard);
         }
-        if (force) {
-            registry.shared().forEachLocked(shared -> shared.collect(true));
-        }
-        pool.sweepAll();
-        store.trimCache();
     }
 
     @Override
@@ -917,12 +965,31 @@ public final class AllocatorImpl implements Allocator {
             management.unregister();
         }
         closed = true;
-        registry.closeAll();
+        registry.closeAll(); // every later call refuses; reaps and releases in flight finished under its lock
+        closeGuard.closeAndAwait(); // slow paths in flight finish, later ones refuse
         pool.clear();
         orphanHuge.clear();
-        store.releaseAll();
-        store.space().close();
-        metaArena.close();
+        // Fast paths in flight may still read the segments: they get zero pages, never unmapped ones (CloseGuard).
+        // The addresses (and the metadata arena, which holds the empty page) go once no thread can hold this.
+        store.retireAll();
+        delayed.close(); // and drop what would keep this allocator reachable from other threads' thread-locals
+        registry.forgetThreads();
+        Unmapper.CLEANER.register(this, new Unmapper(store.space(), metaArena));
+    }
+
+    /** Unmaps a closed allocator's retired segments once the allocator is unreachable; holds nothing of it. */
+    private record Unmapper(dev.cairn.segments.SegmentSpace space, Arena metaArena) implements Runnable {
+        /** Its thread starts with the first close. */
+        static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
+        @Override
+        public void run() {
+            try {
+                space.close();
+            } finally {
+                metaArena.close();
+            }
+        }
     }
 
     /**
@@ -955,6 +1022,14 @@ public final class AllocatorImpl implements Allocator {
             System.getLogger("dev.cairn.alloc").log(System.Logger.Level.WARNING,
                     "Cairn: heap dump on close failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * A checked call's refusal, unless the allocator closed while the call ran: its proof then read retired memory
+     * (zeros, see CloseGuard), and the true answer is that the allocator is closed.
+     */
+    private RuntimeException refusal(RuntimeException refused) {
+        return closed ? Errors.closed() : refused;
     }
 
     void checkOpen() {

@@ -26,12 +26,13 @@ final class DelayedBatch implements Runnable {
     /** A batch is handed over early once it holds this many bytes, so big blocks are not held back for long. */
     static final long MAX_BYTES = 256 << 10;
 
-    private final AllocatorImpl allocator;
+    /** Not the allocator itself: a batch still queued in QSBR when it closes must not keep it (AllocatorLink). */
+    private final AllocatorLink allocator;
     private final long[] addresses = new long[CAPACITY];
     private int count;
     private long bytes;
 
-    DelayedBatch(AllocatorImpl allocator) {
+    DelayedBatch(AllocatorLink allocator) {
         this.allocator = allocator;
     }
 
@@ -53,6 +54,9 @@ final class DelayedBatch implements Runnable {
     /** Frees every block of the batch (its goal is reached), on the thread that runs the due work. */
     @Override
     public void run() {
-        allocator.releasePendingBatch(addresses, count);
+        AllocatorImpl open = allocator.get();
+        if (open != null) { // closed: the blocks went back with every segment
+            open.releasePendingBatch(addresses, count);
+        }
     }
 }

@@ -37,17 +37,42 @@ import dev.cairn.reclaim.QsbrThread;
 final class DelayedFrees {
 
     private final Qsbr qsbr;
+    /** The hooks' and batches' way to the allocator, cut by its close (see AllocatorLink). */
+    private final AllocatorLink link;
     private final ThreadLocal<QsbrThread> handle = new ThreadLocal<>();
     /** Set while the thread's handle was registered offline by {@code freeDelayed} and never used to read. */
     private final ThreadLocal<Boolean> writerOnly = new ThreadLocal<>();
 
     DelayedFrees(AllocatorImpl allocator) {
+        this.link = new AllocatorLink(allocator);
+        AllocatorLink link = this.link;
+        boolean checked = allocator.checked();
         // sizeOf runs on the deferring thread before the address is queued, for freeDelayed and for an address
         // deferred on qsbrThread() directly alike: in checked mode it is where the block is proven and marked.
         this.qsbr = Qsbr.create(QsbrConfig.builder()
-                .free(allocator::releasePending)
-                .sizeOf(allocator.checked() ? allocator::markPending : allocator::pendingBlockSize)
+                .free(address -> {
+                    AllocatorImpl open = link.get();
+                    if (open != null) { // closed: the block went back with every segment
+                        open.releasePending(address);
+                    }
+                })
+                .sizeOf(address -> {
+                    AllocatorImpl open = link.get();
+                    if (open == null) {
+                        throw Errors.closed();
+                    }
+                    return checked ? open.markPending(address) : open.pendingBlockSize(address);
+                })
                 .build());
+    }
+
+    AllocatorLink link() {
+        return link;
+    }
+
+    /** The allocator's close: the domain, still referenced from threads' handles, lets go of the allocator. */
+    void close() {
+        link.cut();
     }
 
     Qsbr domain() {

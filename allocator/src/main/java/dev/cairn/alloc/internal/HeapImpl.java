@@ -50,6 +50,10 @@ public final class HeapImpl implements Heap {
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     private final long emptyPage;
     private final long purgeDelayNanos;
+    private final CloseGuard closeGuard;
+    /** The allocator's segment geometry: {@link #checkedPop} bounds the bitmap word it writes to its segment. */
+    private final long segmentMask;
+    private final long segmentSize;
     /** Heap dumps: the creating thread's name; sampling: this heap's countdown, null when sampling is off. */
     private final String threadName = Thread.currentThread().getName();
     private final SiteSampler.Tap sampler;
@@ -96,6 +100,9 @@ public final class HeapImpl implements Heap {
         this.owner = role == Role.SHARED ? null : new java.lang.ref.WeakReference<>(thread);
         this.lock = role == Role.SHARED ? new java.util.concurrent.locks.ReentrantLock() : null;
         this.emptyPage = allocator.emptyPage();
+        this.closeGuard = allocator.closeGuard();
+        this.segmentSize = store.segmentSize();
+        this.segmentMask = -segmentSize;
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
         this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
@@ -230,9 +237,21 @@ public final class HeapImpl implements Heap {
         }
         long start = Raw.getLong(page + PAGE_START);
         if (next != 0 && Long.compareUnsigned(next - start, Raw.getLong(page + BLOCKS_BYTES)) >= 0) {
-            throw Errors.corruptList(page, block, next);
+            throw refusedPop(page, block, next);
         }
-        Pages.setLive(Raw.getLong(page + LIVE_MAP), start, Raw.getLong(page + RECIPROCAL), block);
+        long index = ((block - start) * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
+        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+        // Bounded to the segment as a checked free's proof is: a malloc racing close() may read this metadata as
+        // zeros (CloseGuard), and a word derived from them would point anywhere.
+        if (Long.compareUnsigned(word - (page & segmentMask) - HEADER_SIZE, segmentSize - HEADER_SIZE - 16) > 0) {
+            throw refusedPop(page, block, next);
+        }
+        Raw.putLong(word, Raw.getLong(word) | (1L << index));
+    }
+
+    /** A pop the checks refused: the allocator closed under it, or the page's metadata is damaged. */
+    private RuntimeException refusedPop(long page, long block, long next) {
+        return closed ? Errors.closed() : Errors.corruptList(page, block, next);
     }
 
     /** A thread other than the owner: allowed only for a shared heap whose lock it holds. */
@@ -260,18 +279,30 @@ public final class HeapImpl implements Heap {
             allocator.delayedFreesOnSlowPath(this, slowPathCalls);
         }
         long now = System.nanoTime(); // one clock read for the slow path's timed duties
-        if (!purgeQueue.isEmpty()) {
-            purgeExpired(false, now);
-        }
-        store.purgeExpiredCache(now);
         if (role != Role.ARENA) {
             // A thread that ended is found here too, not only when a thread starts or a heap maps a segment: the
             // thread a dying one started reuses its memory (and frees its blocks locally) without waiting for the
             // next thread to start (larson: every generation's successor is started before its predecessor ends).
+            // (The registry's lock orders reaps with close(): no CloseGuard needed.)
             if (allocator.registry().maybeReapDead(now) && role == Role.THREAD) {
                 allocator.delayedFreesOfDepartedThreads();
             }
         }
+        // Past here the slow path follows pointers it reads from page metadata: close() waits for it (CloseGuard).
+        // The delayed frees above stay outside: they may run the QSBR domain's deferred tasks, which are user code.
+        int guard = closeGuard.enter();
+        try {
+            return mallocGuarded(size, alignment, now);
+        } finally {
+            closeGuard.exit(guard);
+        }
+    }
+
+    private long mallocGuarded(long size, long alignment, long now) {
+        if (!purgeQueue.isEmpty()) {
+            purgeExpired(false, now);
+        }
+        store.purgeExpiredCache(now);
         int bin = binFor(size, alignment);
         long page;
         try {

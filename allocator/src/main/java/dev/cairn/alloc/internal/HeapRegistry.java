@@ -34,7 +34,12 @@ final class HeapRegistry {
     static final long REAP_INTERVAL_NANOS = 1_000_000;
 
     private final AllocatorImpl allocator;
-    private final ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>();
+    /**
+     * Replaced when the allocator closes ({@link #forgetThreads}): another thread's map keeps its entry, whose value
+     * (the heap, and through it the allocator and this registry) would keep the key alive and the allocator with it
+     * for as long as that thread runs. Once no registry references the old key, the GC clears it.
+     */
+    private ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>(); // racy reads are fine: a ThreadLocal is immutable
     private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
     /** Heaps by id (copy on write under {@code this}; read without locking). Ids are never reused. */
     private volatile HeapImpl[] table = new HeapImpl[16];
@@ -210,6 +215,12 @@ final class HeapRegistry {
     }
 
     /** The allocator's close: every heap is unusable from now on; segments are released by the store. */
+    /** The allocator's close, after closeAll: see {@link #threadHeap}. */
+    synchronized void forgetThreads() {
+        threadHeap.remove();
+        threadHeap = new ThreadLocal<>();
+    }
+
     synchronized void closeAll() {
         closed = true;
         for (HeapImpl heap : heaps.values()) {

@@ -34,7 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * on how many are kept; a normal one is reused by the next new segment, a huge one by the next huge block it is
  * big enough for. A stale access then reads zeros or another block's memory, never an unmapped page. The cost is
  * address space and commit charge (not RAM) held at its peak until close; {@code close()} ends the scopes first and
- * only then unmaps everything.
+ * only then gives everything back ({@link #retireAll}).
  *
  * <h2>Checks in flight ({@link #enterCheck}, {@link #awaitChecks})</h2>
  * The cache does not make every checked read of a released segment's header safe: a release finding the cache full
@@ -181,7 +181,7 @@ final class SegmentStore {
             if (releaseLock.writeLock().tryLock()) {
                 try {
                     for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
-                        if (live.containsKey(base)) { // releaseAll may have taken it already
+                        if (live.containsKey(base) && !closing) { // retireAll takes them with the rest
                             releaseLocked(base);
                         }
                     }
@@ -226,30 +226,22 @@ final class SegmentStore {
     }
 
     /**
-     * Gives back every live, cached and retained segment (the allocator's close, after it has ended the scopes of
-     * every {@code MemorySegment} it handed out).
+     * The allocator's close, after it has ended the scopes of every {@code MemorySegment} it handed out and its slow
+     * paths have left: every live, cached and retained segment's memory goes back to the OS, but its addresses stay
+     * mapped as zero pages ({@code SegmentSpace.retire()}) for fast paths that may still be running (see CloseGuard).
+     * Waits first for walks and checks in flight, which read the segments as they were. Their cookies read zero from
+     * then on, so a walk or a proof that starts later finds no segment of this allocator.
      */
-    void releaseAll() {
+    void retireAll() {
         closing = true;
-        releaseLock.writeLock().lock(); // waits out other threads' walks: nothing may read what is unmapped next
+        releaseLock.writeLock().lock(); // waits out other threads' walks
         try {
-            releasesAfterWalk.clear(); // queued segments are still live: released here
-            for (long base : live.keySet()) {
-                releaseLocked(base);
-            }
+            releasesAfterWalk.clear(); // the space retires these with the rest
+            awaitChecks();
+            space.retire();
         } finally {
             releaseLock.writeLock().unlock();
         }
-        unmapCache(true);
-        List<Segment> huge;
-        synchronized (this) {
-            huge = new java.util.ArrayList<>(retainedHuge);
-            huge.addAll(cachedHuge);
-            retainedHuge.clear();
-            cachedHuge.clear();
-        }
-        awaitChecks();
-        huge.forEach(space::release);
     }
 
     /**

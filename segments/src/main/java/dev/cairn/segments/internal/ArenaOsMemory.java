@@ -59,6 +59,12 @@ final class ArenaOsMemory implements OsMemory {
         arena.close();
     }
 
+    /** The arena's memory is freed only with its arena, which must wait for {@link #release}: kept until then. */
+    @Override
+    public void retire(long base, long size) {
+        counters.noOpRequest();
+    }
+
     @Override
     public void commit(long address, long length) {
         throw alwaysCommitted();

@@ -156,6 +156,20 @@ final class LinuxOsMemory implements OsMemory {
         return new Mapping(base, Backing.TRANSPARENT_HUGE);
     }
 
+    /**
+     * One {@code mmap(MAP_FIXED)} of fresh zero pages over the whole reservation, huge-page mappings included:
+     * the kernel swaps the mappings atomically, so a thread reading the range meanwhile sees old contents or
+     * zeros, never a hole. {@code MAP_NORESERVE}: no commit charge until a page is written.
+     */
+    @Override
+    public void retire(long base, long size) {
+        long mapped = mmap(base, size, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, size);
+        if (mapped != base) { // MAP_FIXED maps exactly there or fails, which mmap() above turned into an exception
+            throw new IllegalStateException("mmap(" + Sizes.hex(base) + ", MAP_FIXED) mapped " + Sizes.hex(mapped));
+        }
+    }
+
     private Mapping mapExplicit(long base, long size, long alignment) {
         counters.mapCall();
         long mapped = Syscalls.mmap(base, size, PROT_READ | PROT_WRITE,

@@ -42,6 +42,13 @@ sealed interface OsMemory permits LinuxOsMemory, ArenaOsMemory {
     /** Unmaps a whole reservation made by {@link #reserve} with the same size. */
     void release(long base, long size);
 
+    /**
+     * Gives a whole reservation's memory back but keeps its addresses mapped, readable and writable, reading zeros
+     * (the mapping is replaced in one call, so no access ever finds the range unmapped); {@link #release} still
+     * unmaps it later. Where the memory cannot be given back without unmapping, it is kept until then.
+     */
+    void retire(long base, long size);
+
     void commit(long address, long length);
 
     void decommit(long address, long length);

@@ -39,6 +39,8 @@ public final class SegmentSpaceImpl implements SegmentSpace {
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
     /** Written under the write lock of {@link #closeLock}, read under its read lock. */
     private boolean closed;
+    /** Set by {@link #retire()}; written and read as {@link #closed}. */
+    private boolean retired;
 
     private SegmentSpaceImpl(SegmentConfig config, OsMemory os, SpaceCounters counters) {
         this.config = config;
@@ -175,6 +177,32 @@ public final class SegmentSpaceImpl implements SegmentSpace {
     }
 
     @Override
+    public void retire() {
+        closeLock.writeLock().lock();
+        try {
+            if (closed || retired) {
+                return;
+            }
+            retired = true;
+            Throwable failure = null;
+            for (LiveSegment s : live.values()) {
+                s.lock.lock();
+                try {
+                    os.retire(s.segment.base(), s.segment.size());
+                    counters.decommitted(bytes(s.commits.clear(0, s.commits.units())));
+                } catch (RuntimeException | Error e) {
+                    failure = firstOrSuppressed(failure, e);
+                } finally {
+                    s.lock.unlock();
+                }
+            }
+            rethrowUnchecked(failure);
+        } finally {
+            closeLock.writeLock().unlock();
+        }
+    }
+
+    @Override
     public void close() {
         closeLock.writeLock().lock();
         try {
@@ -190,11 +218,7 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                         releaseLocked(s);
                     }
                 } catch (RuntimeException | Error e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
+                    failure = firstOrSuppressed(failure, e);
                 } finally {
                     s.lock.unlock();
                 }
@@ -347,9 +371,17 @@ public final class SegmentSpaceImpl implements SegmentSpace {
     }
 
     private void ensureOpen() {
-        if (closed) {
+        if (closed || retired) {
             throw new IllegalStateException("this segment space is closed");
         }
+    }
+
+    private static Throwable firstOrSuppressed(Throwable first, Throwable next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
     }
 
     // ---- validation and helpers ----
