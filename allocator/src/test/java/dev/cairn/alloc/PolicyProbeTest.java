@@ -640,6 +640,7 @@ class PolicyProbeTest {
             }
             SplittableRandom r = new SplittableRandom(seed);
             long id = 1L << 50;
+            List<Thread> generations = new ArrayList<>();
             for (int gen = 0; gen < 200 && failure.get() == null; gen++) {
                 final long base = id;
                 id += 10_000;
@@ -679,9 +680,13 @@ class PolicyProbeTest {
                     }
                 };
                 Thread t = kind == 1 ? Thread.ofVirtual().start(task) : Thread.ofPlatform().start(task);
+                generations.add(t);
                 if (gen % 4 == 0) {
                     t.join();
                 }
+            }
+            for (Thread t : generations) { // all ended before close: a live thread's open arena refuses it
+                t.join();
             }
             Thread.sleep(50);
             stop.set(true);
