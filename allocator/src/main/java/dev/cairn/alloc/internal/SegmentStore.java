@@ -434,8 +434,10 @@ final class SegmentStore {
         }
         map.remove(base, segment.size());
         boolean exposed = Raw.getInt(base + SEG_EXPOSED) != 0 && !closing; // closing: every scope has ended
+        // By kind, not size: a huge block of up to about a segment gets a huge segment of exactly segmentSize.
+        boolean huge = Raw.getInt(base + SEG_KIND) == Kind.HUGE.ordinal();
         Raw.putLongRelease(base + SEG_COOKIE, 0); // a racing checked free now sees a foreign header
-        if (segment.size() == segmentSize) {
+        if (!huge) {
             boolean purgeNow = purgeDelayNanos <= 0;
             if (purgeNow) {
                 space.purge(segment, 0, segmentSize);
