@@ -3,6 +3,9 @@ package dev.cairn.alloc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.alloc.internal.Inspect;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,6 +31,37 @@ class HugeSegmentReuseTest {
             }
             AllocatorStats stats = allocator.stats();
             assertEquals(SEGMENT, stats.peakReservedBytes(), "one segment, reused 199 times: " + stats.toJson());
+            allocator.validate();
+        }
+    }
+
+    /**
+     * A freed huge segment keeps its pages until the purge delay has passed (a buffer freed and allocated again at
+     * once does not pay a purge and the faults after it), then a slow path purges it; a calloc that reuses it before
+     * zeroes it by purging, not by writing.
+     */
+    @Test
+    void aFreedHugeSegmentIsPurgedOnceThePurgeDelayHasPassed() throws InterruptedException {
+        long size = 4L << 20;
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().segmentSize(SEGMENT)
+                .purgeDelay(java.time.Duration.ofMillis(200)).build())) {
+            long baseline = Inspect.residentBytes(allocator);
+            long block = allocator.malloc(size);
+            MemorySegment.ofAddress(block).reinterpret(size).fill((byte) 0x5A);
+            allocator.free(block);
+            assertTrue(Inspect.residentBytes(allocator) - baseline >= size, "kept resident within the delay");
+            long again = allocator.calloc(1, size);
+            assertEquals(block, again, "reused");
+            assertTrue(Inspect.residentBytes(allocator) - baseline < size / 4, "calloc zeroes by purging");
+            MemorySegment zeroed = MemorySegment.ofAddress(again).reinterpret(size);
+            for (long offset = 0; offset < size; offset += 4096) {
+                assertEquals(0, zeroed.get(ValueLayout.JAVA_BYTE, offset + offset / 4096 % 4096));
+            }
+            zeroed.fill((byte) 0x5B);
+            allocator.free(again);
+            Thread.sleep(300);
+            allocator.free(allocator.malloc(3000)); // a slow path (a bin not used yet) runs the due purges
+            assertTrue(Inspect.residentBytes(allocator) - baseline < size / 4, "purged after the delay");
             allocator.validate();
         }
     }

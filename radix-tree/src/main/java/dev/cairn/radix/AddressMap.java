@@ -33,10 +33,11 @@ import java.util.stream.Stream;
  *   <li>A new leaf is allocated all-{@code NOT_OURS} (fully initialised) and published into its root slot with a
  *       release store before any value is stored in it; {@code lookup} loads the root slot with a plain load,
  *       which is safe because the JVM shows a racily published array with its length and zeroed slots.</li>
- *   <li>Empty leaves are freed: when {@code remove} clears a leaf's last mapped granule, it first stores
- *       {@code NOT_OURS} into every granule it removes, then stores {@code null} into the root slot. The garbage
- *       collector reclaims the leaf once no reader holds it, and an unlinked leaf is never written or reused, so a
- *       reader that still holds it reads only {@code NOT_OURS} or values whose removal overlaps its lookup.</li>
+ *   <li>Leaves are never unlinked: a leaf stays in its root slot when {@code remove} clears its last mapped
+ *       granule, ready for the next insert into its span. Segments are unmapped and mapped again in the same spans
+ *       (one leaf covers 64 GiB of 32 MiB segments), and dropping the leaf of a span's last segment made the next
+ *       insert allocate and zero a new one: half the time of a huge block's malloc and free. A span's leaf is thus
+ *       allocated once, and a slot is only ever read from the one leaf of its span.</li>
  *   <li>During an insert a reader may see some granules of the range mapped and others not yet; during a remove,
  *       some still mapped and others already {@code NOT_OURS}. Granules outside the range never change.</li>
  *   <li>A reader never sees: a value for an address outside every range mapped to that value while the lookup ran
@@ -202,7 +203,7 @@ public final class AddressMap {
 
     /**
      * Unmaps {@code [base, base + size)}, every granule of which must map to one same value, and returns that value.
-     * Leaves left empty are dropped.
+     * Leaves left empty stay allocated for the next insert into their span.
      *
      * @throws IllegalArgumentException for a malformed range, as for {@link #insert(long, long, long)}
      * @throws IllegalStateException if a granule of the range is unmapped or maps to a different value than the
@@ -230,11 +231,7 @@ public final class AddressMap {
                 for (int i = from; i <= to; i++) {
                     storeValueRelease(leaf, i, NOT_OURS);
                 }
-                leafGranules[r] -= to - from + 1;
-                if (leafGranules[r] == 0) {
-                    storeLeafRelease(r, null); // after the NOT_OURS stores above: a reader holding the leaf sees them
-                    leafCount--;
-                }
+                leafGranules[r] -= to - from + 1; // an emptied leaf stays linked: see the class comment
             }
             mappedGranules -= endKey - firstKey;
             mirror(firstKey, endKey, NOT_OURS);
@@ -273,7 +270,10 @@ public final class AddressMap {
         }
     }
 
-    /** Leaves currently allocated: one per leaf span ({@link RadixLayout#leafSpan()}) with a mapped granule. */
+    /**
+     * Leaves allocated: one per leaf span ({@link RadixLayout#leafSpan()}) that has held a mapped granule since this
+     * map was made (leaves are kept when emptied: see the class comment).
+     */
     public int leafCount() {
         writerLock.lock();
         try {
@@ -285,8 +285,7 @@ public final class AddressMap {
 
     /**
      * Estimated bytes of the arrays this map holds: root, per-leaf counters and leaves (object headers of 16 bytes,
-     * references counted as 8 bytes: exact without compressed oops, an upper bound with them). Leaves unlinked but
-     * still held by a reader until the next garbage collection are not counted.
+     * references counted as 8 bytes: exact without compressed oops, an upper bound with them).
      */
     public long memoryBytes() {
         writerLock.lock();
@@ -322,9 +321,6 @@ public final class AddressMap {
                     leaves++;
                     for (long value : leaf) {
                         mapped += value != NOT_OURS ? 1 : 0;
-                    }
-                    if (mapped == 0) {
-                        throw new IllegalStateException("empty leaf left linked at root index " + r);
                     }
                 }
                 if (mapped != leafGranules[r]) {
@@ -404,7 +400,7 @@ public final class AddressMap {
         return root[rootIndex];
     }
 
-    /** Release; partner: {@link #loadLeaf} (publish a zeroed leaf, or unlink one). */
+    /** Release; partner: {@link #loadLeaf} (publish a zeroed leaf). */
     private void storeLeafRelease(int rootIndex, long[] leaf) {
         ROOT_SLOT.setRelease(root, rootIndex, leaf);
     }

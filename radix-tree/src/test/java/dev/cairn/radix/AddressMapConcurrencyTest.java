@@ -141,11 +141,14 @@ class AddressMapConcurrencyTest {
             assertEquals(valueOf(range[0], 0, 0), map.lookup(range[0] * G));
         }
         assertEquals(permanentGranules, map.mappedGranules());
-        assertEquals(3, map.leafCount()); // leaves 2, 3 and the top one
+        int leaves = map.leafCount(); // the permanent ranges' and those writers emptied, which stay
+        assertTrue(leaves >= 3, leaves + " leaves"); // leaves 2, 3 and the top one at least
         for (long[] range : PERMANENT) {
             map.remove(range[0] * G, range[1] * G);
         }
-        assertEquals(0, map.leafCount());
+        assertEquals(0, map.mappedGranules());
+        assertEquals(leaves, map.leafCount());
+        map.validate();
     }
 
     /** Looks up random addresses until the deadline; returns {lookups, hits}. */

@@ -89,7 +89,7 @@ class AddressMapTest {
         assertEquals(NOT_OURS, map.lookup(base + size));
         map.validate();
         assertEquals(0xD5, map.remove(base, size));
-        assertEquals(0, map.leafCount());
+        assertEquals(2, map.leafCount()); // kept for the next insert into their spans
         assertEquals(0, map.mappedGranules());
         assertEquals(NOT_OURS, map.lookup(3 * SPAN));
     }
@@ -110,7 +110,8 @@ class AddressMapTest {
         assertEquals(NOT_OURS, small.lookup(base + size));
         small.validate();
         assertEquals(0xE6, small.remove(base, size));
-        assertEquals(0, small.leafCount());
+        assertEquals(5, small.leafCount());
+        assertEquals(NOT_OURS, small.lookup(base + span));
         small.validate();
     }
 
@@ -127,11 +128,12 @@ class AddressMapTest {
         assertEquals(NOT_OURS, big.lookup(USER_ADDRESS_LIMIT));
         big.validate();
         assertEquals(0xF7, big.remove(granule, USER_ADDRESS_LIMIT - granule));
-        assertEquals(0, big.leafCount());
+        assertEquals(0, big.mappedGranules());
+        assertEquals(NOT_OURS, big.lookup(USER_ADDRESS_LIMIT - 1));
     }
 
     @Test
-    void emptyLeavesAreDroppedAndMemoryFollows() {
+    void emptiedLeavesAreKeptForTheirSpanAndMemoryFollows() {
         assertEquals(EMPTY_BYTES, map.memoryBytes());
         map.insert(SPAN, G, 1);
         assertEquals(EMPTY_BYTES + LAYOUT.leafBytes(), map.memoryBytes());
@@ -143,20 +145,21 @@ class AddressMapTest {
         assertEquals(EMPTY_BYTES + 4 * LAYOUT.leafBytes(), map.memoryBytes());
 
         assertEquals(1, map.remove(SPAN, G)); // the leaf still holds range 2
-        assertEquals(4, map.leafCount());
         assertEquals(2, map.remove(SPAN + 5 * G, 2 * G));
-        assertEquals(3, map.leafCount());
         assertEquals(4, map.remove(20 * SPAN - G, 2 * G));
-        assertEquals(1, map.leafCount());
         assertEquals(3, map.remove(9 * SPAN, G));
-        assertEquals(0, map.leafCount());
         assertEquals(0, map.mappedGranules());
-        assertEquals(EMPTY_BYTES, map.memoryBytes());
+        assertEquals(4, map.leafCount(), "emptied leaves stay, ready for their spans");
+        assertEquals(EMPTY_BYTES + 4 * LAYOUT.leafBytes(), map.memoryBytes());
+        assertEquals(NOT_OURS, map.lookup(SPAN));
+        assertEquals(NOT_OURS, map.lookup(20 * SPAN));
         map.validate();
 
-        map.insert(SPAN, G, 5); // a dropped leaf's span can be mapped again, into a fresh leaf
+        map.insert(SPAN, G, 5); // an emptied leaf's span is mapped again into the same leaf: no new memory
         assertEquals(5, map.lookup(SPAN));
-        assertEquals(1, map.leafCount());
+        assertEquals(4, map.leafCount());
+        assertEquals(EMPTY_BYTES + 4 * LAYOUT.leafBytes(), map.memoryBytes());
+        map.validate();
     }
 
     @Test

@@ -285,9 +285,19 @@ public final class AllocatorImpl implements Allocator {
     }
 
     long zero(long address, long size) {
+        if (size >= ZERO_BY_PURGE_MIN && store.zeroByPurge(address & segmentMask, address, size)) {
+            return address;
+        }
         Raw.fill(address, size, (byte) 0);
         return address;
     }
+
+    /**
+     * A huge block this big is zeroed by giving its whole pages back ({@code MADV_DONTNEED}: they read as zeros and
+     * stay out of RAM until written) rather than by writing them: a freed huge segment is reused before its delayed
+     * purge, and calloc must not make the memory it zeroes resident.
+     */
+    private static final long ZERO_BY_PURGE_MIN = 1L << 20;
 
     static long checkedProduct(long count, long size) {
         if (count < 0 || size < 0 || Math.multiplyHigh(count, size) != 0 || count * size < 0) {

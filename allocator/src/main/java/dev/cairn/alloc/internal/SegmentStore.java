@@ -21,8 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * faulting. A cached segment is purged only once the allocator's purge delay has passed ({@link #purgeExpiredCache},
  * from the heaps' slow paths; at once when the delay is zero), so a thread that starts just after another ended
  * takes the segment back resident instead of faulting its metadata and pages in again (docs/benchmarks.md, "What a
- * new thread pays"). Released huge segments are purged and the newest few kept mapped the same way (and reused by
- * a huge block they fit). {@code collect()} unmaps the whole cache.
+ * new thread pays"). Released huge segments: the newest few are kept mapped the same way, purged after the same
+ * delay (at once when bigger than a few segments), and reused by a huge block they fit, so a buffer freed and
+ * allocated again does not pay a purge and the page faults after it. {@code collect()} unmaps the whole cache.
  *
  * <h2>Exposed segments</h2>
  * A segment some block of which was handed out as a {@code MemorySegment} ({@code allocate}, and every arena
@@ -75,14 +76,23 @@ final class SegmentStore {
     /** Released exposed huge segments, purged, kept mapped for reuse until close; guarded by {@code this}. */
     private final java.util.List<Segment> retainedHuge = new java.util.ArrayList<>();
     /**
-     * Released huge segments never exposed, purged, newest first, at most {@link #CACHE_LIMIT}: reused by the next
-     * huge block they fit (saving the map and unmap), and, like the cache, still mapped when a checked free that
-     * raced with the release reads their header. Guarded by {@code this}; {@code collect()} unmaps them.
+     * Released huge segments never exposed, newest first, at most {@link #CACHE_LIMIT}: reused by the next huge
+     * block they fit (saving the map and unmap), and, like the cache, still mapped when a checked free that raced
+     * with the release reads their header. Purged once the purge delay has passed, as the cache is, if at most
+     * {@link #HUGE_DELAYED_PURGE_MAX} segment sizes; bigger ones at once. Guarded by {@code this}; {@code collect()}
+     * unmaps them.
      */
-    private final ArrayDeque<Segment> cachedHuge = new ArrayDeque<>();
+    private final ArrayDeque<Cached> cachedHuge = new ArrayDeque<>();
 
-    /** A released huge segment taken back for a new huge block, and whether it was exposed. */
-    private record ReusedHuge(Segment segment, boolean exposed) {
+    /**
+     * The largest huge segment, in segment sizes, whose purge waits for the purge delay: a huge block freed and
+     * allocated again at once (a buffer's churn) reuses its pages without a purge and the faults after it; beyond
+     * this, the memory a delayed purge holds for a program that then stops allocating is too much.
+     */
+    private static final int HUGE_DELAYED_PURGE_MAX = 4;
+
+    /** A released huge segment taken back for a new huge block; whether it was exposed, and whether purged. */
+    private record ReusedHuge(Segment segment, boolean exposed, boolean purged) {
     }
 
     /**
@@ -374,7 +384,8 @@ final class SegmentStore {
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
         Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
-        Raw.putInt(base + SEG_ZEROED, reused == null || (!reused.exposed() && purgeZeroes(segment)) ? 1 : 0);
+        Raw.putInt(base + SEG_ZEROED,
+                reused == null || (!reused.exposed() && reused.purged() && purgeZeroes(segment)) ? 1 : 0);
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
@@ -454,21 +465,32 @@ final class SegmentStore {
                 }
             }
         } else if (!closing) {
-            space.purge(segment, 0, segment.size());
-            Segment evicted = null;
+            boolean purgeNow = exposed || purgeDelayNanos <= 0 || segment.size() > HUGE_DELAYED_PURGE_MAX * segmentSize;
+            if (purgeNow) {
+                space.purge(segment, 0, segment.size());
+            }
+            Cached evicted = null;
             synchronized (this) {
                 if (exposed) {
                     retainedHuge.add(segment);
                 } else {
-                    cachedHuge.push(segment);
+                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, false);
+                    cached.purged = purgeNow;
+                    cachedHuge.push(cached);
+                    if (!purgeNow) {
+                        unpurgedCached++;
+                    }
                     if (cachedHuge.size() > CACHE_LIMIT) {
                         evicted = cachedHuge.pollLast();
+                        if (!evicted.purged) {
+                            unpurgedCached--;
+                        }
                     }
                 }
             }
             if (evicted != null) {
                 awaitChecks(); // it was in the map before it was cached
-                space.release(evicted);
+                space.release(evicted.segment);
             }
             return;
         }
@@ -490,17 +512,22 @@ final class SegmentStore {
         }
         if (best != null) {
             retainedHuge.remove(best);
-            return new ReusedHuge(best, true);
+            return new ReusedHuge(best, true, true);
         }
-        for (Segment candidate : cachedHuge) {
-            if (candidate.size() >= size && candidate.size() / 2 <= size
-                    && (best == null || candidate.size() < best.size())) {
-                best = candidate;
+        Cached bestCached = null;
+        for (Cached candidate : cachedHuge) {
+            long candidateSize = candidate.segment.size();
+            if (candidateSize >= size && candidateSize / 2 <= size
+                    && (bestCached == null || candidateSize < bestCached.segment.size())) {
+                bestCached = candidate;
             }
         }
-        if (best != null) {
-            cachedHuge.remove(best);
-            return new ReusedHuge(best, false);
+        if (bestCached != null) {
+            cachedHuge.remove(bestCached);
+            if (!bestCached.purged) {
+                unpurgedCached--;
+            }
+            return new ReusedHuge(bestCached.segment, false, bestCached.purged);
         }
         return null;
     }
@@ -515,6 +542,31 @@ final class SegmentStore {
                 && space.config().purgeMode() == dev.cairn.segments.SegmentConfig.PurgeMode.DONTNEED;
     }
 
+    /**
+     * Zeroes {@code [address, address + size)}, a block of the huge segment at {@code base}, by purging the commit
+     * units it covers whole and writing zeros only around them; false, touching nothing, where a purge does not
+     * leave zeros ({@link #purgeZeroes}) or the segment is not a huge one.
+     */
+    boolean zeroByPurge(long base, long address, long size) {
+        if (Raw.getInt(base + SEG_KIND) != Kind.HUGE.ordinal()) {
+            return false;
+        }
+        Segment segment = segmentAt(base);
+        if (!purgeZeroes(segment)) {
+            return false;
+        }
+        long unit = space.config().commitUnit();
+        long start = align(address, unit);
+        long end = (address + size) & -unit;
+        if (end <= start) {
+            return false;
+        }
+        Raw.fill(address, start - address, (byte) 0);
+        space.purge(segment, start - base, end - start);
+        Raw.fill(end, address + size - end, (byte) 0);
+        return true;
+    }
+
     /** Bytes of this store's segments (live and cached) resident in RAM now ({@code mincore}; tests, tools). */
     long residentBytes() {
         releaseLock.readLock().lock();
@@ -525,8 +577,10 @@ final class SegmentStore {
             }
             synchronized (this) {
                 for (Cached cached : cache) {
-                    Segment segment = cached.segment;
-                    resident += dev.cairn.segments.ProcessMemory.residentBytes(segment);
+                    resident += dev.cairn.segments.ProcessMemory.residentBytes(cached.segment);
+                }
+                for (Cached cached : cachedHuge) {
+                    resident += dev.cairn.segments.ProcessMemory.residentBytes(cached.segment);
                 }
             }
             return resident;
@@ -544,7 +598,12 @@ final class SegmentStore {
     private void unmapCache(boolean all) {
         List<Segment> unmap = new java.util.ArrayList<>();
         synchronized (this) {
-            unmap.addAll(cachedHuge);
+            for (Cached cached : cachedHuge) {
+                unmap.add(cached.segment);
+                if (!cached.purged) {
+                    unpurgedCached--;
+                }
+            }
             cachedHuge.clear();
             for (java.util.Iterator<Cached> it = cache.iterator(); it.hasNext(); ) {
                 Cached cached = it.next();
@@ -578,12 +637,19 @@ final class SegmentStore {
         }
         synchronized (this) {
             for (Cached cached : cache) {
-                if (!cached.purged && cached.purgeAt - now <= 0) {
-                    space.purge(cached.segment, 0, segmentSize);
-                    cached.purged = true;
-                    unpurgedCached--;
-                }
+                purgeIfExpired(cached, now);
             }
+            for (Cached cached : cachedHuge) {
+                purgeIfExpired(cached, now);
+            }
+        }
+    }
+
+    private void purgeIfExpired(Cached cached, long now) {
+        if (!cached.purged && cached.purgeAt - now <= 0) {
+            space.purge(cached.segment, 0, cached.segment.size());
+            cached.purged = true;
+            unpurgedCached--;
         }
     }
 
