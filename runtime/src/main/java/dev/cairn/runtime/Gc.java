@@ -15,8 +15,9 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * <p>Steps, all with the interpreter's world stopped by the collecting thread:
  * <ol>
  * <li>Make counts exact: reap the thread states of threads that ended without closing them ({@link ThreadReaper}),
- *     merge every thread's biased-RC queue and heap-type counts, run delayed decrefs (no reader is between
- *     quiescent points while stopped).</li>
+ *     merge heap-type counts, run delayed decrefs (no reader is between quiescent points while stopped), then merge
+ *     every thread's biased-RC queue, again until all are empty (the collector's decrefs and the deaths they cause
+ *     queue objects to owners it may have merged already).</li>
  * <li>Find the candidates by walking the allocator's blocks ({@code visitBlocks}): objects of this interpreter that
  *     are GC-tracked (containers). There is no object list; the walk only records addresses (no allocation or free
  *     may happen during it), and the work happens after it.</li>
@@ -60,18 +61,14 @@ public final class Gc {
             LongArrayList garbage = markAndSweep(candidates);
             freeGarbage(ts, garbage);
             // clearing queued non-container objects to their (stopped) owners: merge them now, on their behalf
-            for (ThreadState other : interp.threadsSnapshotLocked()) {
-                interp.brc.drain(other, ts);
-            }
+            drainAll(ts);
             // the instances that died above dropped their types' references into this thread's array (every
             // dealloc of this collection runs here); unmerged, a type whose last instance died in a cycle would
             // outlive this collection, and at destruction be reported as leaked
             ts.typeRefcounts.mergeInto(interp.typeIds);
             freeDeadHeapTypes(ts);
             // a dead type's name may have been queued to its stopped owner: let it die inside this collection too
-            for (ThreadState other : interp.threadsSnapshotLocked()) {
-                interp.brc.drain(other, ts);
-            }
+            drainAll(ts);
         } finally {
             if (!ownPause) {
                 interp.startTheWorld();
@@ -83,12 +80,29 @@ public final class Gc {
     private static void makeCountsExact(ThreadState ts) {
         Interpreter interp = ts.interp;
         ThreadReaper.reapDead(ts); // we hold the pause, so a dead state is ATTACHED or SUSPENDED by us, never moving
+        // the delayed decrefs first: ours are non-owner decrefs, which queue objects to their owners, and an object
+        // left queued counts the queued reference as held (a cycle it ends would be taken for referenced)
         for (ThreadState other : interp.threadsSnapshotLocked()) {
-            interp.brc.drain(other, ts);
             other.typeRefcounts.mergeInto(interp.typeIds);
             other.delayed.processAll(ts);
         }
         interp.processOrphans(ts, true);
+        drainAll(ts);
+    }
+
+    /**
+     * Merges every thread's queue until all are empty: an object that dies in a merge drops its references, which
+     * may queue objects to owners whose queues were merged before it.
+     */
+    private static void drainAll(ThreadState ts) {
+        Interpreter interp = ts.interp;
+        int died;
+        do {
+            died = 0;
+            for (ThreadState other : interp.threadsSnapshotLocked()) {
+                died += interp.brc.drain(other, ts);
+            }
+        } while (died != 0);
     }
 
     private static LongArrayList findCandidates(Interpreter interp) {

@@ -1,0 +1,77 @@
+package dev.cairn.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Probes of the collector: exact counts when the last outside reference is dropped by the collection itself. */
+class GcProbeTest {
+
+    /** Runs {@code body} on a new thread with a thread state that stays open, detached, until {@code done}. */
+    private static Thread parked(Interpreter in, AtomicReference<Throwable> error, CountDownLatch ready,
+            CountDownLatch done, java.util.function.Consumer<ThreadState> body) {
+        return Thread.ofPlatform().start(() -> {
+            try (ThreadState ts = in.newThreadState()) {
+                body.accept(ts);
+                ts.detach(); // alive, holding its queue and its delayed decrefs, not at a checkpoint
+                ready.countDown();
+                done.await();
+                ts.attach();
+            } catch (Throwable e) {
+                error.compareAndSet(null, e);
+                ready.countDown();
+            }
+        });
+    }
+
+    /**
+     * The collector runs every thread's delayed decrefs inside its pause. One that drops the last outside reference
+     * to a cycle owned by a thread whose queue it has already merged queues the object there (the collector is not
+     * its owner): the cycle must still die in this collection, not be taken for referenced from outside.
+     */
+    @Test
+    void aCycleWhoseLastOutsideReferenceIsADelayedDecrefDiesInThatCollection() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter in = rt.newInterpreter(InterpreterConfig.isolated());
+            try (ThreadState main = in.newThreadState()) {
+                long dict = Dicts.create(main);
+                long key = Strs.of(main, "cycle");
+                AtomicReference<Throwable> error = new AtomicReference<>();
+                CountDownLatch done = new CountDownLatch(1);
+                // the owner first (a lower table index than the remover): the collector merges its queue first
+                CountDownLatch ownerReady = new CountDownLatch(1);
+                Thread owner = parked(in, error, ownerReady, done, ts -> {
+                    long cycle = Lists.create(ts);
+                    Lists.append(ts, cycle, cycle);
+                    Dicts.put(ts, dict, key, cycle);
+                    Ref.decref(ts, cycle); // left: its own item and the dict's entry, both in the owner's local
+                });
+                ownerReady.await();
+                CountDownLatch removerReady = new CountDownLatch(1);
+                Thread remover = parked(in, error, removerReady, done, ts -> {
+                    if (!Dicts.remove(ts, dict, key)) { // the dict's reference: a delayed decref of the remover
+                        throw new AssertionError("key missing");
+                    }
+                });
+                removerReady.await();
+                assertEquals(null, error.get());
+                try {
+                    assertEquals(1, Gc.collect(main), "the cycle dies in the collection that drops its last "
+                            + "outside reference");
+                    assertEquals(0, Gc.collect(main));
+                } finally {
+                    done.countDown();
+                    owner.join();
+                    remover.join();
+                }
+                assertEquals(null, error.get());
+                Ref.decref(main, key);
+                Ref.decref(main, dict);
+            }
+            DestroyReport report = in.release().orElseThrow();
+            assertEquals(0, report.leakedObjects(), () -> "leaked " + report.leakedByType());
+        }
+    }
+}
