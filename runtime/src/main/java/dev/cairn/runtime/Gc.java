@@ -116,17 +116,24 @@ public final class Gc {
             }
             return true;
         });
+        LongArrayList candidates = new LongArrayList(out.size());
         for (int i = 0; i < out.size(); i++) {
             long obj = out.get(i);
-            ObjectLayout.setGcBits(obj, GC_TRACKED | GC_COLLECTING | GC_UNREACHABLE);
+            // immortal (a count that overflowed: -1 here) or past what gc_refs holds: referenced from outside for
+            // sure, so left out; its references then count as outside ones, which keeps what it holds alive
+            long count = BiasedRc.refcount(obj);
+            if (count >= 0 && count <= Integer.MAX_VALUE) {
+                ObjectLayout.setGcBits(obj, GC_TRACKED | GC_COLLECTING | GC_UNREACHABLE);
+                candidates.add(obj);
+            }
         }
-        return out;
+        return candidates;
     }
 
     private static void computeGcRefs(LongArrayList candidates) {
         for (int i = 0; i < candidates.size(); i++) {
             long obj = candidates.get(i);
-            Mem.putInt(obj + OB_GC_REFS, Math.toIntExact(BiasedRc.refcount(obj)));
+            Mem.putInt(obj + OB_GC_REFS, (int) BiasedRc.refcount(obj)); // in range: see findCandidates
         }
         for (int i = 0; i < candidates.size(); i++) {
             Kinds.traverse(candidates.get(i), child -> {

@@ -1,6 +1,10 @@
 package dev.cairn.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.runtime.internal.Mem;
+import dev.cairn.runtime.internal.ObjectLayout;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -72,6 +76,54 @@ class GcProbeTest {
             }
             DestroyReport report = in.release().orElseThrow();
             assertEquals(0, report.leakedObjects(), () -> "leaked " + report.leakedByType());
+        }
+    }
+    /**
+     * Counts past what the collector's 32-bit {@code gc_refs} holds: a container whose owner's count overflowed
+     * (2^32 - 1 references: immortal, as CPython makes it) and one with 2^31 references. Neither is garbage; the
+     * collector must neither free the first (its count reads -1) nor fail on the second. Counting that far takes
+     * minutes, so the owner's local count is moved near the edge directly, as that many increfs would leave it.
+     */
+    @Test
+    void containersWithHugeOrOverflowedCountsAreNotGarbage() {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter in = rt.newInterpreter(InterpreterConfig.isolated());
+            try (ThreadState ts = in.newThreadState()) {
+                long immortal = Lists.create(ts);
+                long item = Strs.of(ts, "kept by the immortal list");
+                Lists.append(ts, immortal, item);
+                Ref.decref(ts, item);
+                Mem.putInt(immortal + ObjectLayout.OB_REF_LOCAL, ObjectLayout.IMMORTAL_LOCAL - 2);
+                Ref.incref(ts, immortal);
+                Ref.incref(ts, immortal); // the 2^32 - 1st: immortal from now on
+                assertEquals(-1, Ref.refcount(ts, immortal));
+                assertTrue(Ref.isImmortal(ts, immortal), "an overflowed count makes the object immortal");
+
+                long huge = Lists.create(ts);
+                Lists.append(ts, huge, huge);
+                long hugeItem = Ints.of(ts, 1 << 20);
+                Lists.append(ts, huge, hugeItem);
+                Ref.decref(ts, hugeItem);
+                Mem.putInt(huge + ObjectLayout.OB_REF_LOCAL, Integer.MIN_VALUE); // 2^31 (unsigned)
+
+                assertEquals(0, Gc.collect(ts));
+                assertEquals(1, Lists.size(ts, immortal));
+                long got = Lists.get(ts, immortal, 0);
+                assertEquals("kept by the immortal list", Strs.value(ts, got));
+                Ref.decref(ts, got);
+                assertEquals(2, Lists.size(ts, huge));
+                assertEquals(1L << 31, Ref.refcount(ts, huge));
+
+                // back to the two real references (its own item and ours): the cycle is garbage again
+                Mem.putInt(huge + ObjectLayout.OB_REF_LOCAL, 2);
+                Ref.decref(ts, huge);
+                assertEquals(2, Gc.collect(ts)); // the list and its int
+                Ref.decref(ts, immortal); // no effect
+                assertEquals(1, Lists.size(ts, immortal));
+            }
+            DestroyReport report = in.release().orElseThrow();
+            // immortal objects are never freed by counting: destruction frees them (the list and its str)
+            assertEquals(2, report.leakedObjects(), () -> "leaked " + report.leakedByType());
         }
     }
 }
