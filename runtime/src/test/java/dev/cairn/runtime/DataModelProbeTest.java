@@ -284,4 +284,49 @@ class DataModelProbeTest {
             assertEquals(0, report.leakedObjects(), () -> "seed " + seed + ": leaked " + report.leakedByType());
         }
     }
+    /** Shared values (cross-interpreter data) come out equal to their model, floats bit for bit. */
+    @Test
+    void sharedValuesMatchTheirModelInTheOtherInterpreter() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("DataModelProbeTest shared seed=" + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (Runtime rt = Runtime.create()) {
+            Interpreter src = rt.newInterpreter(InterpreterConfig.isolated());
+            Interpreter dst = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            List<Object> models = new ArrayList<>();
+            List<CrossInterpreter.Shared> shared = new ArrayList<>();
+            try (ThreadState ts = src.newThreadState()) {
+                for (int i = 0; i < 2000; i++) {
+                    Object v = randomValue(rnd, 0);
+                    if (!buildable(v)) {
+                        continue;
+                    }
+                    long obj = build(ts, rt, v);
+                    shared.add(CrossInterpreter.share(ts, obj));
+                    Ref.decref(ts, obj);
+                    models.add(normal(v));
+                }
+            }
+            java.util.concurrent.atomic.AtomicReference<Throwable> error =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread t = Thread.ofPlatform().start(() -> {
+                try (ThreadState ts = dst.newThreadState()) {
+                    for (int i = 0; i < models.size(); i++) {
+                        long obj = CrossInterpreter.unshare(ts, shared.get(i));
+                        assertEquals(models.get(i), read(ts, rt, obj), "seed " + seed + " value " + i);
+                        Ref.decref(ts, obj);
+                        shared.get(i).close();
+                    }
+                } catch (Throwable e) {
+                    error.set(e);
+                }
+            });
+            t.join();
+            if (error.get() != null) {
+                throw new AssertionError(error.get());
+            }
+            assertEquals(0, src.release().orElseThrow().leakedObjects());
+            assertEquals(0, dst.release().orElseThrow().leakedObjects());
+        }
+    }
 }
