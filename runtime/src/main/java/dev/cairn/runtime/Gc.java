@@ -54,6 +54,7 @@ public final class Gc {
             interp.stopTheWorld();
         }
         long before = interp.objectsFreed.sum();
+        long freed;
         try {
             makeCountsExact(ts);
             LongArrayList candidates = findCandidates(interp);
@@ -69,12 +70,14 @@ public final class Gc {
             freeDeadHeapTypes(ts);
             // a dead type's name may have been queued to its stopped owner: let it die inside this collection too
             drainAll(ts);
+            // still stopped: once the world runs, other threads' frees would count as ours
+            freed = interp.objectsFreed.sum() - before;
         } finally {
             if (!ownPause) {
                 interp.startTheWorld();
             }
         }
-        return interp.objectsFreed.sum() - before;
+        return freed;
     }
 
     private static void makeCountsExact(ThreadState ts) {

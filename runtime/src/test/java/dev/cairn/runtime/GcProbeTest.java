@@ -7,6 +7,7 @@ import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -124,6 +125,51 @@ class GcProbeTest {
             DestroyReport report = in.release().orElseThrow();
             // immortal objects are never freed by counting: destruction frees them (the list and its str)
             assertEquals(2, report.leakedObjects(), () -> "leaked " + report.leakedByType());
+        }
+    }
+    /**
+     * A collection returns what it freed, not what other threads free once their world runs again: a thread that
+     * waited to attach during the pause frees its own objects as soon as it is let go, while the collector is still
+     * on its way out of {@code collect}. There is no garbage here, so every collection must return 0.
+     */
+    @Test
+    void aCollectionDoesNotCountWhatOthersFreeAfterItsPause() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter in = rt.newInterpreter(InterpreterConfig.isolated());
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> error = new AtomicReference<>();
+            Thread churn = Thread.ofPlatform().start(() -> {
+                try (ThreadState ts = in.newThreadState()) {
+                    long[] objs = new long[64];
+                    while (!stop.get()) {
+                        for (int i = 0; i < objs.length; i++) {
+                            objs[i] = Ints.of(ts, 1000 + i);
+                        }
+                        ts.detach(); // a pause may start here: attach waits for its end
+                        ts.attach();
+                        for (long o : objs) {
+                            Ref.decref(ts, o); // freed at once, racing with the collector's return
+                        }
+                    }
+                } catch (Throwable e) {
+                    error.compareAndSet(null, e);
+                }
+            });
+            try (ThreadState ts = in.newThreadState()) {
+                long deadline = System.nanoTime() + 3_000_000_000L;
+                int collections = 0;
+                while (System.nanoTime() < deadline && error.get() == null) {
+                    long freed = Gc.collect(ts);
+                    collections++;
+                    assertEquals(0, freed, "collection " + collections + " freed objects, with no garbage");
+                }
+            } finally {
+                stop.set(true);
+                churn.join();
+            }
+            assertEquals(null, error.get());
+            DestroyReport report = in.release().orElseThrow();
+            assertEquals(0, report.leakedObjects(), () -> "leaked " + report.leakedByType());
         }
     }
 }
