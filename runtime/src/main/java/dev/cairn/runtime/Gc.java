@@ -112,7 +112,8 @@ public final class Gc {
         LongArrayList out = new LongArrayList();
         int slot = interp.slot;
         interp.allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
-            if (ObjectLayout.blockKind(address) == ObjectLayout.KIND_OBJECT
+            // other interpreters on this allocator run meanwhile: see ObjectLayout.init
+            if (ObjectLayout.blockKindAcquire(address) == ObjectLayout.KIND_OBJECT
                     && ObjectLayout.interpSlot(address) == slot
                     && (ObjectLayout.gcBits(address) & GC_TRACKED) != 0) {
                 out.add(address);

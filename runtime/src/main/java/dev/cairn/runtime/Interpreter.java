@@ -538,7 +538,7 @@ public final class Interpreter {
         long[] counters = new long[2]; // leaked objects, bytes
         Map<String, Long> byType = new HashMap<>();
         allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
-            int kind = ObjectLayout.blockKind(address);
+            int kind = ObjectLayout.blockKindAcquire(address); // other interpreters run: see ObjectLayout.init
             if (kind == ObjectLayout.KIND_OBJECT && ObjectLayout.interpSlot(address) == slot) {
                 counters[0]++;
                 byType.merge(Types.nameOf(address), 1L, Long::sum);
