@@ -65,10 +65,20 @@ final class StopTheWorld {
         }
     }
 
-    /** Takes the mutex, detaching the caller's attached thread state meanwhile (see class comment). */
+    /**
+     * Takes the mutex, detaching the caller's attached thread state meanwhile (see class comment). A caller that
+     * holds other interpreters' pauses waits only in id order (the order of {@link Runtime#stopTheWorld()}): the
+     * holder of this mutex may be waiting for one of them.
+     */
     void lockDetached() {
         if (mutex.tryLock()) {
             return;
+        }
+        Interpreter higher = heldPauseAbove();
+        if (higher != null) {
+            throw new IllegalStateException("the pause of interpreter " + interp.id() + " is held by another thread,"
+                    + " and the calling thread holds the pause of interpreter " + higher.id() + ": pauses nest in "
+                    + "interpreter id order, else two threads could each wait for the other's");
         }
         ThreadState self = interp.runtime.current();
         if (self != null) {
@@ -78,6 +88,17 @@ final class StopTheWorld {
         if (self != null) {
             self.attach();
         }
+    }
+
+    /** An interpreter with a higher id than ours whose world the calling thread holds stopped, or null. */
+    private Interpreter heldPauseAbove() {
+        Thread me = Thread.currentThread();
+        for (Interpreter other : interp.runtime.interpreters()) {
+            if (other.id() > interp.id() && other.stw.stoppedBy(me)) {
+                return other;
+            }
+        }
+        return null;
     }
 
     /** Stops every thread of this interpreter but the caller; the caller must hold {@link #mutex}. */
