@@ -114,7 +114,8 @@ public final class Interpreter {
      * closing them, the new state reaps them before it is returned ({@link #reapDeadThreads()}).
      *
      * @throws IllegalStateException if this interpreter was adopted (the API does not run code in it), is
-     *                               destroyed, or the thread already has one here
+     *                               destroyed, or the thread already has one here, or if it would wait for this
+     *                               interpreter's pause while the calling thread holds one of a higher id
      */
     public ThreadState newThreadState() {
         if (whence == Whence.ADOPTED) {
@@ -141,7 +142,10 @@ public final class Interpreter {
         }
         ThreadState ts;
         boolean sawDead = false;
-        headLock.lock();
+        if (!headLock.tryLock()) {
+            stw.checkWaitOrder(); // held by a pause, maybe one that waits for a pause the caller holds
+            headLock.lock();
+        }
         try {
             // under the head lock, where destruction decides that no live thread has a state here: a state made
             // after that decision would be used while the interpreter's memory is freed under it
@@ -167,7 +171,7 @@ public final class Interpreter {
             headLock.unlock();
         }
         brc.add(ts);
-        ts.attach();
+        ts.attach(false);
         if (reap && sawDead) {
             ThreadReaper.reapDead(ts);
         }
@@ -193,6 +197,7 @@ public final class Interpreter {
      */
     void lockHead() {
         while (!headLock.tryLock()) {
+            stw.checkWaitOrder();
             ThreadState self = runtime.current();
             if (self == null) {
                 headLock.lock();
@@ -202,7 +207,7 @@ public final class Interpreter {
             headLock.lock();
             // holding it while attaching would deadlock with a requester that set requested and waits for the lock
             headLock.unlock();
-            self.attach();
+            self.attach(false);
         }
     }
 
@@ -276,7 +281,7 @@ public final class Interpreter {
             return ThreadReaper.reapDead(temporary);
         } finally {
             if (current != null) {
-                current.attach();
+                current.attach(false);
             }
         }
     }
@@ -310,7 +315,7 @@ public final class Interpreter {
             stw.stopLocked();
         } catch (RuntimeException | Error e) {
             if (elsewhere != null) {
-                elsewhere.attach();
+                elsewhere.attach(false);
             }
             throw e;
         }
@@ -338,7 +343,7 @@ public final class Interpreter {
         stw.startLocked();
         stw.mutex.unlock();
         if (elsewhere != null) {
-            elsewhere.attach();
+            elsewhere.attach(false);
         }
     }
 
@@ -489,7 +494,7 @@ public final class Interpreter {
                 state = LIVE; // nothing was freed: usable again
             }
             if (elsewhere != null) {
-                elsewhere.attach();
+                elsewhere.attach(false);
             }
         }
     }

@@ -180,7 +180,7 @@ public final class Runtime implements AutoCloseable {
             }
             stopAll.lock();
             if (self != null) {
-                self.attach();
+                self.attach(false);
             }
         }
         List<Interpreter> all = interpreters();

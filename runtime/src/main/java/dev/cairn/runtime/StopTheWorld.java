@@ -74,24 +74,34 @@ final class StopTheWorld {
         if (mutex.tryLock()) {
             return;
         }
-        Interpreter higher = heldPauseAbove();
-        if (higher != null) {
-            throw new IllegalStateException("the pause of interpreter " + interp.id() + " is held by another thread,"
-                    + " and the calling thread holds the pause of interpreter " + higher.id() + ": pauses nest in "
-                    + "interpreter id order, else two threads could each wait for the other's");
-        }
+        checkWaitOrder();
         ThreadState self = interp.runtime.current();
         if (self != null) {
             self.detach();
         }
         mutex.lock();
         if (self != null) {
-            self.attach();
+            self.attach(false);
+        }
+    }
+
+    /**
+     * Called before the calling thread waits for this interpreter's pause (its mutex, its head lock, or to attach
+     * while its world is stopped): refused if the caller holds the pause of an interpreter with a higher id, whose
+     * release this pause's holder may be waiting for. Waits happen only in id order, so no two threads wait for
+     * each other's pauses.
+     */
+    void checkWaitOrder() {
+        Interpreter higher = heldPauseAbove();
+        if (higher != null) {
+            throw new IllegalStateException("interpreter " + interp.id() + "'s pause is held by another thread, and "
+                    + "the calling thread holds the pause of interpreter " + higher.id() + ": pauses nest in "
+                    + "interpreter id order, else two threads could each wait for the other's");
         }
     }
 
     /** An interpreter with a higher id than ours whose world the calling thread holds stopped, or null. */
-    private Interpreter heldPauseAbove() {
+    Interpreter heldPauseAbove() {
         Thread me = Thread.currentThread();
         for (Interpreter other : interp.runtime.interpreters()) {
             if (other.id() > interp.id() && other.stw.stoppedBy(me)) {

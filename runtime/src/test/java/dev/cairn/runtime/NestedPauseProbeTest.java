@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,8 +34,8 @@ class NestedPauseProbeTest {
         AtomicReference<Throwable> lowFirst = new AtomicReference<>();
         AtomicReference<Throwable> highFirst = new AtomicReference<>();
         Path dump = dir.resolve("low.cdump");
-        Thread a = Thread.ofPlatform().daemon().start(() -> nest(low, high, bothHoldTheirs, lowFirst, null));
-        Thread b = Thread.ofPlatform().daemon().start(() -> nest(high, low, bothHoldTheirs, highFirst, dump));
+        Thread a = Thread.ofPlatform().daemon().start(() -> nest(low, high, bothHoldTheirs, lowFirst, null, null));
+        Thread b = Thread.ofPlatform().daemon().start(() -> nest(high, low, bothHoldTheirs, highFirst, dump, null));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         a.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         b.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
@@ -54,8 +55,11 @@ class NestedPauseProbeTest {
 
     /** Holds {@code first}'s pause (attached there) and stops {@code second} too, or dumps it. */
     private static void nest(Interpreter first, Interpreter second, CyclicBarrier barrier,
-            AtomicReference<Throwable> error, Path dump) {
+            AtomicReference<Throwable> error, Path dump, CountDownLatch before) {
         try (ThreadState ts = first.newThreadState()) {
+            if (before != null) {
+                before.await(10, TimeUnit.SECONDS);
+            }
             first.stopTheWorld();
             try {
                 barrier.await(10, TimeUnit.SECONDS);
@@ -70,6 +74,67 @@ class NestedPauseProbeTest {
             }
         } catch (Throwable e) {
             error.set(e);
+        }
+    }
+    /**
+     * The same with the second wait a join: the thread holding the higher pause makes or attaches a thread state in
+     * the lower interpreter, whose world the other thread holds stopped while it waits for the higher pause.
+     */
+    @Test
+    void joiningAStoppedInterpreterWhileHoldingAHigherPauseDoesNotDeadlock() throws Exception {
+        for (boolean attach : new boolean[] {false, true}) {
+            Runtime rt = Runtime.create(); // not closed on failure, as above
+            Interpreter low = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            Interpreter high = rt.newInterpreter(InterpreterConfig.isolated());
+            CyclicBarrier bothHoldTheirs = new CyclicBarrier(2);
+            AtomicReference<Throwable> lowFirst = new AtomicReference<>();
+            AtomicReference<Throwable> highFirst = new AtomicReference<>();
+            CountDownLatch joined = new CountDownLatch(1); // b's state in low exists before low stops
+            Thread a = Thread.ofPlatform().daemon().start(
+                    () -> nest(low, high, bothHoldTheirs, lowFirst, null, joined));
+            Thread b = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    ThreadState there = attach ? low.newThreadState() : null;
+                    if (there != null) {
+                        there.detach();
+                    }
+                    joined.countDown();
+                    try (ThreadState ts = high.newThreadState()) {
+                        high.stopTheWorld();
+                        try {
+                            bothHoldTheirs.await(10, TimeUnit.SECONDS);
+                            ts.detach();
+                            try {
+                                if (there != null) {
+                                    there.attach(); // waits for low's pause
+                                } else {
+                                    there = low.newThreadState(); // likewise
+                                }
+                            } finally {
+                                ts.attach();
+                            }
+                        } finally {
+                            high.startTheWorld();
+                        }
+                    } finally {
+                        if (there != null) {
+                            there.close();
+                        }
+                    }
+                } catch (Throwable e) {
+                    highFirst.set(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            a.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            b.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            String how = attach ? "attach" : "newThreadState";
+            assertFalse(a.isAlive() || b.isAlive(), how + ": deadlock, each thread waits for the other's pause");
+            assertNull(lowFirst.get(), how);
+            assertInstanceOf(IllegalStateException.class, highFirst.get(), how);
+            assertEquals(0, low.release().orElseThrow().leakedObjects());
+            assertEquals(0, high.release().orElseThrow().leakedObjects());
+            rt.close();
         }
     }
 }
