@@ -143,7 +143,9 @@ public final class Interpreter {
         ThreadState ts;
         boolean sawDead = false;
         if (!headLock.tryLock()) {
-            stw.checkWaitOrder(); // held by a pause, maybe one that waits for a pause the caller holds
+            if (stw.isStopped()) {
+                stw.checkWaitOrder(); // held by a pause, maybe one that waits for a pause the caller holds
+            }
             headLock.lock();
         }
         try {
@@ -197,7 +199,9 @@ public final class Interpreter {
      */
     void lockHead() {
         while (!headLock.tryLock()) {
-            stw.checkWaitOrder();
+            if (stw.isStopped()) {
+                stw.checkWaitOrder(); // a joiner or leaver holds it only briefly; a pause, maybe for long
+            }
             ThreadState self = runtime.current();
             if (self == null) {
                 headLock.lock();
