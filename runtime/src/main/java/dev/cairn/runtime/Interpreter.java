@@ -114,14 +114,15 @@ public final class Interpreter {
      * closing them, the new state reaps them before it is returned ({@link #reapDeadThreads()}).
      *
      * @throws IllegalStateException if this interpreter was adopted (the API does not run code in it), is
-     *                               destroyed, or the thread already has one here, or if it would wait for this
-     *                               interpreter's pause while the calling thread holds one of a higher id
+     *                               destroyed, or the thread already has one here, or the calling thread holds
+     *                               the pause of an interpreter with a higher id
      */
     public ThreadState newThreadState() {
         if (whence == Whence.ADOPTED) {
             throw new IllegalStateException("interpreter " + id + " was adopted, not created by this API: "
                     + "it will not run code in it");
         }
+        stw.checkAttachOrder(); // the new state is attached: see ThreadState.attach
         return newThreadStateInternal();
     }
 

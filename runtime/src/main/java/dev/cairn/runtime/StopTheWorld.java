@@ -100,6 +100,23 @@ final class StopTheWorld {
         }
     }
 
+    /**
+     * Called before the calling thread attaches here: refused if it holds the pause of an interpreter with a higher
+     * id. Attached, it would stop at a checkpoint for this interpreter's next pause, whose requester may then wait
+     * for the pause the caller holds.
+     */
+    void checkAttachOrder() {
+        if (!interp.runtime.holdsPause()) {
+            return;
+        }
+        Interpreter higher = heldPauseAbove();
+        if (higher != null) {
+            throw new IllegalStateException("the calling thread holds the pause of interpreter " + higher.id()
+                    + ": it may not attach in interpreter " + interp.id() + " (a lower id) until it starts that "
+                    + "world, else a pause here could wait for it while it waits for this one");
+        }
+    }
+
     /** An interpreter with a higher id than ours whose world the calling thread holds stopped, or null. */
     Interpreter heldPauseAbove() {
         Thread me = Thread.currentThread();
@@ -116,6 +133,7 @@ final class StopTheWorld {
         Thread me = Thread.currentThread();
         requester = me;
         requested = true;
+        interp.runtime.pauseTaken();
         // partner: Interpreter.lockHead; an attached thread never blocks on this lock, so none we wait for waits here
         interp.headLock.lock();
         while (true) {
@@ -153,6 +171,7 @@ final class StopTheWorld {
             }
         }
         requester = null;
+        interp.runtime.pauseEnded();
         interp.headLock.unlock();
     }
 }

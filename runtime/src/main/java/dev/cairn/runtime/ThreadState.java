@@ -119,8 +119,8 @@ public final class ThreadState implements AutoCloseable {
      * Binds this thread state to the calling thread's execution again after {@link #detach()}: waits while the
      * world is stopped, comes back online in QSBR, and merges objects queued meanwhile.
      *
-     * @throws IllegalStateException if it is closed or attached, or would wait for its interpreter's pause while the
-     *                               calling thread holds the pause of an interpreter with a higher id
+     * @throws IllegalStateException if it is closed or attached, or the calling thread holds the pause of an
+     *                               interpreter with a higher id
      */
     public void attach() {
         attach(true);
@@ -135,6 +135,9 @@ public final class ThreadState implements AutoCloseable {
         int s = state;
         if (s == ATTACHED || s == CLOSED) {
             throw new IllegalStateException(s == CLOSED ? "thread state is closed" : "thread state already attached");
+        }
+        if (checkOrder) {
+            interp.stw.checkAttachOrder();
         }
         interp.runtime.bindCurrent(this);
         try {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,5 +137,78 @@ class NestedPauseProbeTest {
             assertEquals(0, high.release().orElseThrow().leakedObjects());
             rt.close();
         }
+    }
+    /**
+     * A thread holding a higher interpreter's pause that attaches in a lower one, not stopped yet, would later be
+     * suspended there at a checkpoint by a thread that stops the lower interpreter and then waits for the higher
+     * pause: the attach itself is refused.
+     */
+    @Test
+    void attachingInALowerInterpreterWhileHoldingAHigherPauseIsRefused() throws Exception {
+        Runtime rt = Runtime.create(); // not closed on failure, as above
+        Interpreter low = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+        Interpreter high = rt.newInterpreter(InterpreterConfig.isolated());
+        CountDownLatch triedToAttach = new CountDownLatch(1);
+        AtomicBoolean stopperDone = new AtomicBoolean();
+        AtomicReference<Throwable> holderError = new AtomicReference<>();
+        AtomicReference<Throwable> stopperError = new AtomicReference<>();
+        Thread holder = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                ThreadState inLow = low.newThreadState();
+                inLow.detach();
+                try (ThreadState inHigh = high.newThreadState()) {
+                    high.stopTheWorld();
+                    try {
+                        inHigh.detach();
+                        try {
+                            inLow.attach();
+                            triedToAttach.countDown();
+                            while (!stopperDone.get()) {
+                                inLow.checkpoint(); // suspended here by the stopper's pause of low
+                                Thread.onSpinWait();
+                            }
+                            inLow.detach();
+                        } finally {
+                            triedToAttach.countDown();
+                            inHigh.attach();
+                        }
+                    } finally {
+                        high.startTheWorld();
+                    }
+                }
+                inLow.attach();
+                inLow.close();
+            } catch (Throwable e) {
+                holderError.set(e);
+            }
+        });
+        Thread stopper = Thread.ofPlatform().daemon().start(() -> {
+            try (ThreadState ts = low.newThreadState()) {
+                ts.detach();
+                triedToAttach.await(10, TimeUnit.SECONDS);
+                ts.attach();
+                low.stopTheWorld();
+                try {
+                    high.stopTheWorld();
+                    high.startTheWorld();
+                } finally {
+                    low.startTheWorld();
+                    stopperDone.set(true);
+                }
+            } catch (Throwable e) {
+                stopperError.set(e);
+                stopperDone.set(true);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        holder.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        stopper.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        assertFalse(holder.isAlive() || stopper.isAlive(), "deadlock: the holder of high's pause is suspended in "
+                + "low, whose stopper waits for high's pause");
+        assertInstanceOf(IllegalStateException.class, holderError.get(), "attach in low while holding high's pause");
+        assertNull(stopperError.get());
+        assertEquals(0, low.release().orElseThrow().leakedObjects());
+        assertEquals(0, high.release().orElseThrow().leakedObjects());
+        rt.close();
     }
 }
