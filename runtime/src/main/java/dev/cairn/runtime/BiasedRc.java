@@ -145,10 +145,14 @@ final class BiasedRc {
 
     /**
      * Merges both halves into the shared word (tid := 0, local := 0, MERGED) adding {@code extra}; returns the new
-     * true count. Only for the owner, or for anyone once the owner is gone or stopped.
+     * true count (-1 for an immortal, left as it is). Only for the owner, or for anyone once the owner is gone or
+     * stopped.
      */
     static long explicitMerge(long obj, long extra) {
         int local = Mem.getInt(obj + OB_REF_LOCAL);
+        if (local == IMMORTAL_LOCAL) {
+            return -1; // overflowed while a reference waited in its owner's queue: immortal now, never merged
+        }
         Mem.putInt(obj + OB_REF_LOCAL, 0);
         Mem.putLongVolatile(obj + OB_TID, 0);
         long shared;

@@ -15,8 +15,9 @@ import java.io.UncheckedIOException;
  * mutable containers are refused, as they would need a reference into the source interpreter.
  *
  * <p>Encoding (big-endian, one tag byte per value): N none, T/F bool, I long, D double, S/B length + bytes,
- * U count + items. The block is a buffer ({@link ObjectLayout}) of kind {@code KIND_XIDATA}: {@code [0] long
- * length}, the kind at 8, slot 0 at 12, the encoding from 16.
+ * U count + items; D is the float's 8 stored bytes (NaN payloads kept). The block is a buffer
+ * ({@link ObjectLayout}) of kind {@code KIND_XIDATA}: {@code [0] long length}, the kind at 8, slot 0 at 12, the
+ * encoding from 16.
  */
 public final class CrossInterpreter {
 
@@ -79,7 +80,8 @@ public final class CrossInterpreter {
             }
             case Kinds.FLOAT -> {
                 out.writeByte('D');
-                out.writeDouble(Mem.getDouble(obj + Floats.VALUE));
+                // the stored bits: writeDouble would fold every NaN payload into the canonical NaN
+                out.writeLong(Mem.getLong(obj + Floats.VALUE));
             }
             case Kinds.STR, Kinds.BYTES -> {
                 byte[] data = Strs.bytes(obj);
@@ -112,7 +114,7 @@ public final class CrossInterpreter {
             case 'T' -> rt.bool(true);
             case 'F' -> rt.bool(false);
             case 'I' -> Ints.of(ts, in.readLong());
-            case 'D' -> Floats.of(ts, in.readDouble());
+            case 'D' -> Floats.of(ts, Double.longBitsToDouble(in.readLong()));
             case 'S', 'B' -> {
                 byte[] data = new byte[in.readInt()];
                 in.readFully(data);

@@ -15,8 +15,9 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * <p>Steps, all with the interpreter's world stopped by the collecting thread:
  * <ol>
  * <li>Make counts exact: reap the thread states of threads that ended without closing them ({@link ThreadReaper}),
- *     merge every thread's biased-RC queue and heap-type counts, run delayed decrefs (no reader is between
- *     quiescent points while stopped).</li>
+ *     merge heap-type counts, run delayed decrefs (no reader is between quiescent points while stopped), then merge
+ *     every thread's biased-RC queue, again until all are empty (the collector's decrefs and the deaths they cause
+ *     queue objects to owners it may have merged already).</li>
  * <li>Find the candidates by walking the allocator's blocks ({@code visitBlocks}): objects of this interpreter that
  *     are GC-tracked (containers). There is no object list; the walk only records addresses (no allocation or free
  *     may happen during it), and the work happens after it.</li>
@@ -53,6 +54,7 @@ public final class Gc {
             interp.stopTheWorld();
         }
         long before = interp.objectsFreed.sum();
+        long freed;
         try {
             makeCountsExact(ts);
             LongArrayList candidates = findCandidates(interp);
@@ -60,59 +62,82 @@ public final class Gc {
             LongArrayList garbage = markAndSweep(candidates);
             freeGarbage(ts, garbage);
             // clearing queued non-container objects to their (stopped) owners: merge them now, on their behalf
-            for (ThreadState other : interp.threadsSnapshotLocked()) {
-                interp.brc.drain(other, ts);
-            }
+            drainAll(ts);
             // the instances that died above dropped their types' references into this thread's array (every
             // dealloc of this collection runs here); unmerged, a type whose last instance died in a cycle would
             // outlive this collection, and at destruction be reported as leaked
             ts.typeRefcounts.mergeInto(interp.typeIds);
             freeDeadHeapTypes(ts);
             // a dead type's name may have been queued to its stopped owner: let it die inside this collection too
-            for (ThreadState other : interp.threadsSnapshotLocked()) {
-                interp.brc.drain(other, ts);
-            }
+            drainAll(ts);
+            // still stopped: once the world runs, other threads' frees would count as ours
+            freed = interp.objectsFreed.sum() - before;
         } finally {
             if (!ownPause) {
                 interp.startTheWorld();
             }
         }
-        return interp.objectsFreed.sum() - before;
+        return freed;
     }
 
     private static void makeCountsExact(ThreadState ts) {
         Interpreter interp = ts.interp;
         ThreadReaper.reapDead(ts); // we hold the pause, so a dead state is ATTACHED or SUSPENDED by us, never moving
+        // the delayed decrefs first: ours are non-owner decrefs, which queue objects to their owners, and an object
+        // left queued counts the queued reference as held (a cycle it ends would be taken for referenced)
         for (ThreadState other : interp.threadsSnapshotLocked()) {
-            interp.brc.drain(other, ts);
             other.typeRefcounts.mergeInto(interp.typeIds);
             other.delayed.processAll(ts);
         }
         interp.processOrphans(ts, true);
+        drainAll(ts);
+    }
+
+    /**
+     * Merges every thread's queue until all are empty: an object that dies in a merge drops its references, which
+     * may queue objects to owners whose queues were merged before it.
+     */
+    private static void drainAll(ThreadState ts) {
+        Interpreter interp = ts.interp;
+        int died;
+        do {
+            died = 0;
+            for (ThreadState other : interp.threadsSnapshotLocked()) {
+                died += interp.brc.drain(other, ts);
+            }
+        } while (died != 0);
     }
 
     private static LongArrayList findCandidates(Interpreter interp) {
         LongArrayList out = new LongArrayList();
         int slot = interp.slot;
         interp.allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
-            if (ObjectLayout.blockKind(address) == ObjectLayout.KIND_OBJECT
+            // other interpreters on this allocator run meanwhile: see ObjectLayout.init
+            if (ObjectLayout.blockKindAcquire(address) == ObjectLayout.KIND_OBJECT
                     && ObjectLayout.interpSlot(address) == slot
                     && (ObjectLayout.gcBits(address) & GC_TRACKED) != 0) {
                 out.add(address);
             }
             return true;
         });
+        LongArrayList candidates = new LongArrayList(out.size());
         for (int i = 0; i < out.size(); i++) {
             long obj = out.get(i);
-            ObjectLayout.setGcBits(obj, GC_TRACKED | GC_COLLECTING | GC_UNREACHABLE);
+            // immortal (a count that overflowed: -1 here) or past what gc_refs holds: referenced from outside for
+            // sure, so left out; its references then count as outside ones, which keeps what it holds alive
+            long count = BiasedRc.refcount(obj);
+            if (count >= 0 && count <= Integer.MAX_VALUE) {
+                ObjectLayout.setGcBits(obj, GC_TRACKED | GC_COLLECTING | GC_UNREACHABLE);
+                candidates.add(obj);
+            }
         }
-        return out;
+        return candidates;
     }
 
     private static void computeGcRefs(LongArrayList candidates) {
         for (int i = 0; i < candidates.size(); i++) {
             long obj = candidates.get(i);
-            Mem.putInt(obj + OB_GC_REFS, Math.toIntExact(BiasedRc.refcount(obj)));
+            Mem.putInt(obj + OB_GC_REFS, (int) BiasedRc.refcount(obj)); // in range: see findCandidates
         }
         for (int i = 0; i < candidates.size(); i++) {
             Kinds.traverse(candidates.get(i), child -> {

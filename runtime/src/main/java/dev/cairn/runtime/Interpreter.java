@@ -114,13 +114,15 @@ public final class Interpreter {
      * closing them, the new state reaps them before it is returned ({@link #reapDeadThreads()}).
      *
      * @throws IllegalStateException if this interpreter was adopted (the API does not run code in it), is
-     *                               destroyed, or the thread already has one here
+     *                               destroyed, or the thread already has one here, or the calling thread holds
+     *                               the pause of an interpreter with a higher id
      */
     public ThreadState newThreadState() {
         if (whence == Whence.ADOPTED) {
             throw new IllegalStateException("interpreter " + id + " was adopted, not created by this API: "
                     + "it will not run code in it");
         }
+        stw.checkAttachOrder(); // the new state is attached: see ThreadState.attach
         return newThreadStateInternal();
     }
 
@@ -141,7 +143,12 @@ public final class Interpreter {
         }
         ThreadState ts;
         boolean sawDead = false;
-        headLock.lock();
+        if (!headLock.tryLock()) {
+            if (stw.isStopped()) {
+                stw.checkWaitOrder(); // held by a pause, maybe one that waits for a pause the caller holds
+            }
+            headLock.lock();
+        }
         try {
             // under the head lock, where destruction decides that no live thread has a state here: a state made
             // after that decision would be used while the interpreter's memory is freed under it
@@ -167,7 +174,7 @@ public final class Interpreter {
             headLock.unlock();
         }
         brc.add(ts);
-        ts.attach();
+        ts.attach(false);
         if (reap && sawDead) {
             ThreadReaper.reapDead(ts);
         }
@@ -193,6 +200,9 @@ public final class Interpreter {
      */
     void lockHead() {
         while (!headLock.tryLock()) {
+            if (stw.isStopped()) {
+                stw.checkWaitOrder(); // a joiner or leaver holds it only briefly; a pause, maybe for long
+            }
             ThreadState self = runtime.current();
             if (self == null) {
                 headLock.lock();
@@ -202,7 +212,7 @@ public final class Interpreter {
             headLock.lock();
             // holding it while attaching would deadlock with a requester that set requested and waits for the lock
             headLock.unlock();
-            self.attach();
+            self.attach(false);
         }
     }
 
@@ -276,7 +286,7 @@ public final class Interpreter {
             return ThreadReaper.reapDead(temporary);
         } finally {
             if (current != null) {
-                current.attach();
+                current.attach(false);
             }
         }
     }
@@ -310,7 +320,7 @@ public final class Interpreter {
             stw.stopLocked();
         } catch (RuntimeException | Error e) {
             if (elsewhere != null) {
-                elsewhere.attach();
+                elsewhere.attach(false);
             }
             throw e;
         }
@@ -338,7 +348,7 @@ public final class Interpreter {
         stw.startLocked();
         stw.mutex.unlock();
         if (elsewhere != null) {
-            elsewhere.attach();
+            elsewhere.attach(false);
         }
     }
 
@@ -489,7 +499,7 @@ public final class Interpreter {
                 state = LIVE; // nothing was freed: usable again
             }
             if (elsewhere != null) {
-                elsewhere.attach();
+                elsewhere.attach(false);
             }
         }
     }
@@ -538,7 +548,7 @@ public final class Interpreter {
         long[] counters = new long[2]; // leaked objects, bytes
         Map<String, Long> byType = new HashMap<>();
         allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
-            int kind = ObjectLayout.blockKind(address);
+            int kind = ObjectLayout.blockKindAcquire(address); // other interpreters run: see ObjectLayout.init
             if (kind == ObjectLayout.KIND_OBJECT && ObjectLayout.interpSlot(address) == slot) {
                 counters[0]++;
                 byType.merge(Types.nameOf(address), 1L, Long::sum);

@@ -13,7 +13,7 @@ final class Locks {
 
     static void lock(ThreadState ts, long obj) {
         if (!ObjectMutex.tryLock(obj)) {
-            ObjectMutex.lockSlow(obj, ts::detach, ts::attach);
+            ObjectMutex.lockSlow(obj, ts::detach, () -> ts.attach(false));
         }
     }
 

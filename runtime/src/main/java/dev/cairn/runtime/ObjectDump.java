@@ -150,7 +150,7 @@ final class ObjectDump implements DumpSection {
                 stopped.get(i).stw.mutex.unlock();
             }
             if (elsewhere != null) {
-                elsewhere.attach();
+                elsewhere.attach(false);
             }
         }
     }

@@ -50,9 +50,11 @@ public final class Ref {
         return n >= 0 && BiasedRc.isQueued(obj) ? n - 1 : n;
     }
 
+    /** Immortal from its creation (runtime immortals) or since its count overflowed (2^32 - 1 owner references). */
     public static boolean isImmortal(ThreadState ts, long obj) {
         Objs.check(ts, obj);
-        return (ObjectLayout.flags(obj) & ObjectLayout.FLAG_IMMORTAL) != 0;
+        return (ObjectLayout.flags(obj) & ObjectLayout.FLAG_IMMORTAL) != 0
+                || Mem.getInt(obj + ObjectLayout.OB_REF_LOCAL) == ObjectLayout.IMMORTAL_LOCAL;
     }
 
     /** The id of the thread state the object is biased to, 0 when merged, immortal or per-thread counted. */

@@ -52,6 +52,11 @@ public final class Runtime implements AutoCloseable {
     /** How many live thread states of the calling thread use each allocator (its heap is given back at 0). */
     private final ThreadLocal<IdentityHashMap<Allocator, int[]>> allocatorUsers =
             ThreadLocal.withInitial(IdentityHashMap::new);
+    /**
+     * How many interpreter pauses the calling thread holds: a cheap test before {@link ThreadState#attach()} looks
+     * for one held out of order.
+     */
+    private final ThreadLocal<int[]> pausesHeld = ThreadLocal.withInitial(() -> new int[1]);
     /** One runtime-wide pause at a time. */
     private final ReentrantLock stopAll = new ReentrantLock();
     private List<Interpreter> stoppedAll;
@@ -180,7 +185,7 @@ public final class Runtime implements AutoCloseable {
             }
             stopAll.lock();
             if (self != null) {
-                self.attach();
+                self.attach(false);
             }
         }
         List<Interpreter> all = interpreters();
@@ -249,6 +254,18 @@ public final class Runtime implements AutoCloseable {
         if (current.get() == ts) {
             current.remove();
         }
+    }
+
+    void pauseTaken() {
+        pausesHeld.get()[0]++;
+    }
+
+    void pauseEnded() {
+        pausesHeld.get()[0]--;
+    }
+
+    boolean holdsPause() {
+        return pausesHeld.get()[0] != 0;
     }
 
     void useAllocator(Allocator allocator) {

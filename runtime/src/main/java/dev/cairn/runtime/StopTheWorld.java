@@ -65,19 +65,67 @@ final class StopTheWorld {
         }
     }
 
-    /** Takes the mutex, detaching the caller's attached thread state meanwhile (see class comment). */
+    /**
+     * Takes the mutex, detaching the caller's attached thread state meanwhile (see class comment). A caller that
+     * holds other interpreters' pauses waits only in id order (the order of {@link Runtime#stopTheWorld()}): the
+     * holder of this mutex may be waiting for one of them.
+     */
     void lockDetached() {
         if (mutex.tryLock()) {
             return;
         }
+        checkWaitOrder();
         ThreadState self = interp.runtime.current();
         if (self != null) {
             self.detach();
         }
         mutex.lock();
         if (self != null) {
-            self.attach();
+            self.attach(false);
         }
+    }
+
+    /**
+     * Called before the calling thread waits for this interpreter's pause (its mutex, its head lock, or to attach
+     * while its world is stopped): refused if the caller holds the pause of an interpreter with a higher id, whose
+     * release this pause's holder may be waiting for. Waits happen only in id order, so no two threads wait for
+     * each other's pauses.
+     */
+    void checkWaitOrder() {
+        Interpreter higher = heldPauseAbove();
+        if (higher != null) {
+            throw new IllegalStateException("interpreter " + interp.id() + "'s pause is held by another thread, and "
+                    + "the calling thread holds the pause of interpreter " + higher.id() + ": pauses nest in "
+                    + "interpreter id order, else two threads could each wait for the other's");
+        }
+    }
+
+    /**
+     * Called before the calling thread attaches here: refused if it holds the pause of an interpreter with a higher
+     * id. Attached, it would stop at a checkpoint for this interpreter's next pause, whose requester may then wait
+     * for the pause the caller holds.
+     */
+    void checkAttachOrder() {
+        if (!interp.runtime.holdsPause()) {
+            return;
+        }
+        Interpreter higher = heldPauseAbove();
+        if (higher != null) {
+            throw new IllegalStateException("the calling thread holds the pause of interpreter " + higher.id()
+                    + ": it may not attach in interpreter " + interp.id() + " (a lower id) until it starts that "
+                    + "world, else a pause here could wait for it while it waits for this one");
+        }
+    }
+
+    /** An interpreter with a higher id than ours whose world the calling thread holds stopped, or null. */
+    Interpreter heldPauseAbove() {
+        Thread me = Thread.currentThread();
+        for (Interpreter other : interp.runtime.interpreters()) {
+            if (other.id() > interp.id() && other.stw.stoppedBy(me)) {
+                return other;
+            }
+        }
+        return null;
     }
 
     /** Stops every thread of this interpreter but the caller; the caller must hold {@link #mutex}. */
@@ -85,6 +133,7 @@ final class StopTheWorld {
         Thread me = Thread.currentThread();
         requester = me;
         requested = true;
+        interp.runtime.pauseTaken();
         // partner: Interpreter.lockHead; an attached thread never blocks on this lock, so none we wait for waits here
         interp.headLock.lock();
         while (true) {
@@ -122,6 +171,7 @@ final class StopTheWorld {
             }
         }
         requester = null;
+        interp.runtime.pauseEnded();
         interp.headLock.unlock();
     }
 }

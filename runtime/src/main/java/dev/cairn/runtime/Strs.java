@@ -18,15 +18,44 @@ public final class Strs {
     }
 
     /** A new reference to a new str holding {@code value}. */
+    /**
+     * A new reference to a new str holding {@code value}.
+     *
+     * @throws IllegalArgumentException if {@code value} holds a lone surrogate (no UTF-8 encoding)
+     */
     public static long of(ThreadState ts, String value) {
         ts.checkUsable();
-        return create(ts, ts.interp.runtime.builtins.strType, value.getBytes(StandardCharsets.UTF_8));
+        return create(ts, ts.interp.runtime.builtins.strType, utf8(value));
     }
 
-    /** The runtime-wide immortal str for {@code value} (the same address for equal values, in every interpreter). */
+    /**
+     * The runtime-wide immortal str for {@code value} (the same address for equal values, in every interpreter).
+     *
+     * @throws IllegalArgumentException if {@code value} holds a lone surrogate (no UTF-8 encoding)
+     */
     public static long intern(ThreadState ts, String value) {
         ts.checkUsable();
+        utf8(value);
         return ts.interp.runtime.builtins.intern(value);
+    }
+
+    /**
+     * The UTF-8 encoding of {@code value}, refusing lone surrogates: {@code getBytes} would write '?' for them, and
+     * two different Java strings would become equal strs (one dict key).
+     */
+    static byte[] utf8(String value) {
+        for (int i = 0, n = value.length(); i < n; i++) {
+            char c = value.charAt(i);
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw new IllegalArgumentException(String.format("lone surrogate U+%04X at index %d of a %d-char "
+                        + "string: a str holds UTF-8, which cannot encode it", (int) c, i, n));
+            }
+        }
+        return value.getBytes(StandardCharsets.UTF_8);
     }
 
     public static String value(ThreadState ts, long obj) {

@@ -118,15 +118,34 @@ public final class ThreadState implements AutoCloseable {
     /**
      * Binds this thread state to the calling thread's execution again after {@link #detach()}: waits while the
      * world is stopped, comes back online in QSBR, and merges objects queued meanwhile.
+     *
+     * @throws IllegalStateException if it is closed or attached, or the calling thread holds the pause of an
+     *                               interpreter with a higher id
      */
     public void attach() {
+        attach(true);
+    }
+
+    /**
+     * {@link #attach()}; {@code checkOrder} false for the runtime's own re-attaches after a wait it made detached
+     * (they must not fail halfway: the pause order was checked before that wait, if at all).
+     */
+    void attach(boolean checkOrder) {
         checkThread();
         int s = state;
         if (s == ATTACHED || s == CLOSED) {
             throw new IllegalStateException(s == CLOSED ? "thread state is closed" : "thread state already attached");
         }
+        if (checkOrder) {
+            interp.stw.checkAttachOrder();
+        }
         interp.runtime.bindCurrent(this);
-        attachLoop();
+        try {
+            attachLoop(checkOrder);
+        } catch (RuntimeException e) {
+            interp.runtime.unbindCurrent(this);
+            throw e;
+        }
         if (!qsbr.isAttached()) {
             qsbr.attach();
         }
@@ -135,8 +154,12 @@ public final class ThreadState implements AutoCloseable {
         }
     }
 
-    /** DETACHED → ATTACHED, waiting out any stop (partner: StopTheWorld.stop's CAS DETACHED → SUSPENDED). */
-    void attachLoop() {
+    /**
+     * DETACHED → ATTACHED, waiting out any stop (partner: StopTheWorld.stop's CAS DETACHED → SUSPENDED). With
+     * {@code checkOrder} (a caller's attach, which may still refuse), a wait for the pause of this interpreter while
+     * the caller holds a higher one's is refused ({@link StopTheWorld#checkWaitOrder}).
+     */
+    void attachLoop(boolean checkOrder) {
         while (true) {
             if (casState(DETACHED, ATTACHED)) {
                 // Dekker pair with StopTheWorld.stop: it writes requested then reads our state; we write our state
@@ -144,8 +167,16 @@ public final class ThreadState implements AutoCloseable {
                 if (!interp.stw.stopsOthers()) {
                     return;
                 }
+                if (checkOrder && interp.stw.heldPauseAbove() != null) {
+                    state = DETACHED; // only we leave ATTACHED; the requester may now take us to SUSPENDED
+                    interp.stw.notifyRequester();
+                    interp.stw.checkWaitOrder();
+                }
                 suspendSelf();
                 continue;
+            }
+            if (checkOrder && state == SUSPENDED) {
+                interp.stw.checkWaitOrder();
             }
             waitWhileSuspended();
         }
@@ -193,7 +224,7 @@ public final class ThreadState implements AutoCloseable {
         if ((bits & BREAK_STOP) != 0 && interp.stw.stopsOthers()) {
             qsbr.quiescent();
             suspendSelf();
-            attachLoop();
+            attachLoop(false);
         }
     }
 

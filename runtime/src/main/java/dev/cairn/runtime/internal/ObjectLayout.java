@@ -1,5 +1,7 @@
 package dev.cairn.runtime.internal;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * The off-heap object header and the buffer header: offsets, encodings and the invariants they keep.
  *
@@ -64,6 +66,9 @@ public final class ObjectLayout {
 
     public static final int IMMORTAL_LOCAL = -1;
 
+    /** Debug switch {@code cairn.runtime.yieldInInit} (see {@code Debug}): widens the window inside {@link #init}. */
+    private static final boolean YIELD_IN_INIT = Boolean.getBoolean("cairn.runtime.yieldInInit");
+
     public static final long SHARED_QUEUED = 2;
     public static final long SHARED_MERGED = 3;
     public static final long SHARED_FLAGS_MASK = 3;
@@ -102,10 +107,14 @@ public final class ObjectLayout {
         Mem.putByte(obj + OB_GC_BITS, (byte) bits);
     }
 
-    /** Writes a fresh header: owned by {@code tid} with one local reference. */
+    /**
+     * Writes a fresh header: owned by {@code tid} with one local reference. The magic goes last, after a release
+     * fence: a heap walk of an allocator that other interpreters share runs while their threads make objects, and
+     * a block this interpreter freed still holds its slot; a magic published first would show the walk another
+     * interpreter's object under this one's slot (partner: {@link #blockKindAcquire}).
+     */
     public static void init(long obj, long tid, long type, int interpSlot, int flags, boolean tracked) {
         Mem.putLong(obj + OB_TID, tid);
-        Mem.putShort(obj + OB_FLAGS, (short) (KIND_OBJECT | flags));
         Mem.putByte(obj + OB_MUTEX, (byte) 0);
         Mem.putByte(obj + OB_GC_BITS, (byte) (tracked ? GC_TRACKED : 0));
         Mem.putInt(obj + OB_REF_LOCAL, 1);
@@ -113,6 +122,21 @@ public final class ObjectLayout {
         Mem.putLong(obj + OB_TYPE, type);
         Mem.putInt(obj + OB_INTERP, interpSlot);
         Mem.putInt(obj + OB_GC_REFS, 0);
+        if (YIELD_IN_INIT) {
+            Thread.yield();
+        }
+        VarHandle.releaseFence();
+        Mem.putShort(obj + OB_FLAGS, (short) (KIND_OBJECT | flags));
+    }
+
+    /**
+     * {@link #blockKind} for a walk that other threads' allocations may race with: what {@link #init} wrote
+     * before the magic is visible once the magic is.
+     */
+    public static int blockKindAcquire(long addr) {
+        int kind = blockKind(addr);
+        VarHandle.acquireFence();
+        return kind;
     }
 
     /** Makes a freshly initialised object immortal: never counted, owned by nobody. */
