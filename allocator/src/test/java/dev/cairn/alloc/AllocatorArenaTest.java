@@ -124,4 +124,37 @@ class AllocatorArenaTest {
         assertThrows(IllegalStateException.class, () -> small.set(ValueLayout.JAVA_BYTE, 0, (byte) 1));
         assertThrows(IllegalStateException.class, () -> allocator.free(small)); // closed, as free(long) says
     }
+
+    @Test
+    void anArenaWhoseCleanupActionThrowsStillGivesItsMemoryBack() throws InterruptedException {
+        try (Allocator allocator = Allocator.create()) {
+            long segmentsBefore = allocator.stats().liveSegments();
+            Arena arena = allocator.newArena();
+            arena.allocate(100);
+            MemorySegment.ofAddress(0).reinterpret(1, arena, segment -> {
+                throw new IllegalStateException("cleanup failed");
+            });
+            // the JDK closes the scope, runs every cleanup, then throws the first cleanup's exception
+            Throwable thrown = assertThrows(IllegalStateException.class, arena::close);
+            assertEquals("cleanup failed", thrown.getMessage());
+            assertFalse(arena.scope().isAlive());
+            // the arena's heap used to be kept: its blocks and segments were lost until the allocator closed
+            assertEquals(0, allocator.stats().blocksInUse());
+            assertEquals(segmentsBefore, allocator.stats().liveSegments());
+            allocator.validate();
+            assertThrows(IllegalStateException.class, arena::close);
+            // and it stayed among the open arenas, so closing the allocator from another thread was refused
+            AtomicReference<Throwable> closeThrew = new AtomicReference<>();
+            Thread closer = new Thread(() -> {
+                try {
+                    allocator.close();
+                } catch (Throwable t) {
+                    closeThrew.set(t);
+                }
+            });
+            closer.start();
+            closer.join();
+            assertEquals(null, closeThrew.get());
+        }
+    }
 }

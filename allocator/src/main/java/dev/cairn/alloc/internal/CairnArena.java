@@ -52,9 +52,16 @@ final class CairnArena implements Arena {
 
     @Override
     public void close() {
-        scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
-        allocator.arenaClosed(this);
-        allocator.registry().destroy(heap);
+        try {
+            scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
+        } finally {
+            // A cleanup action (MemorySegment.reinterpret) that throws is thrown after the scope has closed: the
+            // heap goes all the same. Only the owner can have closed it; destroy ignores a heap already ended.
+            if (Thread.currentThread() == owner && !scope.scope().isAlive()) {
+                allocator.arenaClosed(this);
+                allocator.registry().destroy(heap);
+            }
+        }
     }
 
     /** The thread the arena is confined to: the only one that can close its scope or touch its segments. */
