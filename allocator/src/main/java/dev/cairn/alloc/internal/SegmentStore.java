@@ -63,6 +63,8 @@ final class SegmentStore {
     private final long cookie;
     private final long segmentSize;
     private final long commitLimit;
+    /** Held from the commit limit's check to the commit, when there is a limit (see commit). */
+    private final Object commitLimitLock = new Object();
     private final ConcurrentHashMap<Long, Segment> live = new ConcurrentHashMap<>();
     /** Newest first; guarded by {@code this}. */
     private final ArrayDeque<Cached> cache = new ArrayDeque<>();
@@ -627,7 +629,18 @@ final class SegmentStore {
         if (space.isCommitted(segment, start, end - start)) {
             return;
         }
-        if (commitLimit > 0 && space.stats().committedBytes() + (end - start) > commitLimit) {
+        if (commitLimit == 0) {
+            space.commit(segment, start, end - start);
+            return;
+        }
+        synchronized (commitLimitLock) { // threads that passed the check together would commit past the limit
+            checkCommitLimit(segment, start, end);
+            space.commit(segment, start, end - start);
+        }
+    }
+
+    private void checkCommitLimit(Segment segment, long start, long end) {
+        if (space.stats().committedBytes() + (end - start) > commitLimit) {
             // Count only what is not committed yet (a reused segment may hold part of the range already). Released
             // segments count until they are unmapped: unmap the ones nobody can see, and do not count the exposed
             // ones kept only so that stale MemorySegments read mapped memory (purged, not in use).
@@ -641,7 +654,6 @@ final class SegmentStore {
                 }
             }
         }
-        space.commit(segment, start, end - start);
     }
 
     /** Committed bytes of the released exposed segments kept mapped (the commit limit's slow path only). */
