@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,6 +156,42 @@ class AllocatorArenaTest {
             closer.start();
             closer.join();
             assertEquals(null, closeThrew.get());
+        }
+    }
+
+    @Test
+    void aClosedArenaChecksItsArgumentsFirstAsTheJdksArenasDo() {
+        try (Allocator allocator = Allocator.create()) {
+            Arena cairn = allocator.newArena();
+            Arena jdk = Arena.ofConfined();
+            cairn.close();
+            jdk.close();
+            for (Arena arena : new Arena[] {jdk, cairn}) {
+                // a bad alignment used to be reported as the closed arena's IllegalStateException by Cairn's only
+                assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, 3), arena.toString());
+                assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, 0), arena.toString());
+                assertThrows(IllegalArgumentException.class, () -> arena.allocate(-1, 8), arena.toString());
+                assertThrows(IllegalStateException.class, () -> arena.allocate(8, 8), arena.toString());
+            }
+        }
+    }
+
+    @Test
+    void segmentsHaveTheSizeAskedForAndAlignmentsUpToTheSegmentSize() {
+        try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
+            long segmentSize = allocator.config().segmentSize();
+            for (SegmentAllocator from : new SegmentAllocator[] {allocator, arena}) {
+                for (long size : new long[] {0, 1, 17, 1000, 70_000, 3L << 20}) {
+                    MemorySegment s = from.allocate(size, segmentSize);
+                    assertEquals(size, s.byteSize()); // not the block's usable size
+                    assertEquals(0, s.address() % segmentSize);
+                }
+                // documented: past the segment size, an IllegalArgumentException (the JDK's arenas map more)
+                Throwable thrown = assertThrows(IllegalArgumentException.class,
+                        () -> from.allocate(8, segmentSize * 2));
+                assertTrue(thrown.getMessage().contains("segment size"), thrown.getMessage());
+            }
+            allocator.validate();
         }
     }
 }

@@ -27,6 +27,7 @@ final class CairnArena implements Arena {
         if (byteSize < 0) {
             throw Errors.negativeSize(byteSize);
         }
+        AllocatorImpl.checkAlignment(byteAlignment); // before the state, as the JDK's arenas check it
         if (Thread.currentThread() != owner) {
             // Before the heap is touched: an unchecked heap does not test its thread, and the segment's confined
             // scope refused the call only after the block was taken, racing the owner on the heap and leaking it.
