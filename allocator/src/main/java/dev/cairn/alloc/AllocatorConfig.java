@@ -87,9 +87,13 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
     /**
      * The defaults, overridden by any {@code cairn.*} system property that is set. A value that does not parse is an
      * {@link IllegalArgumentException} naming the property: {@code cairn.checked} in particular takes only
-     * {@code true} or {@code false}, as anything else read as {@code false} would turn the checks off.
+     * {@code true} or {@code false}, as anything else read as {@code false} would turn the checks off. A value out of
+     * range is one too, and so is a {@code cairn.NAME} property (no further dot) that is none of these: a misspelt
+     * name such as {@code cairn.purgeDelay} would otherwise be ignored. Properties of other layers and tools have a
+     * further dot ({@code cairn.runtime.*}) and are left alone.
      */
     public static AllocatorConfig fromSystemProperties() {
+        refuseUnknownProperties();
         Builder builder = builder();
         String value;
         if ((value = System.getProperty("cairn.segmentSize")) != null) {
@@ -145,6 +149,19 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
                     + e.getMessage(), e);
         }
         set.accept(builder);
+    }
+
+    private static final java.util.Set<String> PROPERTIES = java.util.Set.of("cairn.segmentSize", "cairn.checked",
+            "cairn.purgeDelayMillis", "cairn.hugePages", "cairn.commitLimit", "cairn.freeFill", "cairn.sampleRate",
+            "cairn.dumpOnClose");
+
+    private static void refuseUnknownProperties() {
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("cairn.") && name.indexOf('.', "cairn.".length()) < 0 && !PROPERTIES.contains(name)) {
+                throw new IllegalArgumentException("system property " + name + "=\"" + System.getProperty(name)
+                        + "\" is not a Cairn allocator setting; they are " + new java.util.TreeSet<>(PROPERTIES));
+            }
+        }
     }
 
     private static long longProperty(String name, String value) {

@@ -75,4 +75,28 @@ class AllocatorConfigTest {
         }
         assertNull(AllocatorConfig.builder().dumpOnClose(null).build().dumpOnClose());
     }
+
+    @Test
+    void misspeltAllocatorPropertiesAreRefusedNamingThem() {
+        // each used to be ignored without a word: -Dcairn.purgeDelay=0 left the delay at 10 ms
+        for (String name : new String[] {"cairn.purgeDelay", "cairn.segmentsize", "cairn.commit_limit",
+            "cairn.unchecked"}) {
+            System.setProperty(name, "0");
+            try {
+                Throwable thrown = assertThrows(IllegalArgumentException.class, AllocatorConfig::fromSystemProperties,
+                        name);
+                assertTrue(thrown.getMessage().contains(name), thrown.getMessage());
+                assertTrue(thrown.getMessage().contains("cairn.purgeDelayMillis"), thrown.getMessage());
+            } finally {
+                System.clearProperty(name);
+            }
+        }
+        // the settings of other layers and of tests have a further dot
+        System.setProperty("cairn.runtime.someSetting", "x");
+        try {
+            assertEquals(AllocatorConfig.defaults(), AllocatorConfig.fromSystemProperties());
+        } finally {
+            System.clearProperty("cairn.runtime.someSetting");
+        }
+    }
 }
