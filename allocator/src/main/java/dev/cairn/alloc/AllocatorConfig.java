@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param hugePages huge-page policy for segments
  * @param commitLimit most bytes this allocator may have committed (0 = no limit); past it, {@link OutOfMemoryError}.
  *     Released memory kept mapped only so that a stale {@code MemorySegment} of this allocator reads mapped memory
- *     (purged, so it holds no RAM) is not counted, though {@code committedBytes} in the stats includes it
+ *     (purged, so it holds no RAM) is not counted, though {@code committedBytes} in the stats includes it. A
+ *     segment of explicit huge pages is pinned, so it counts whole from its reservation
  * @param freeFill byte written over freed blocks (after their first 8 bytes, which hold the free-list link), or -1
  * @param sampleRate allocation-site sampling: 0 off (the default), 1 records every allocation (strict, for tests),
  *                   N records the Java stack of about one allocation in N (see {@link #DEFAULT_SAMPLE_RATE})

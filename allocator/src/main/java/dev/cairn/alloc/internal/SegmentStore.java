@@ -299,7 +299,7 @@ final class SegmentStore {
     /** A formatted normal segment of {@code kind}, owned by {@code heapId} on thread {@code ownerTid}. */
     long newSegment(Kind kind, int heapId, long ownerTid, boolean arena) {
         Cached cached = takeCached();
-        Segment segment = cached != null ? cached.segment : space.reserve();
+        Segment segment = cached != null ? cached.segment : reserveWithinLimit(0);
         boolean exposed = arena || (cached != null && cached.exposed);
         int pageCount = (int) (segmentSize >>> kind.pageShift);
         long meta = metadataSize(pageCount);
@@ -355,7 +355,7 @@ final class SegmentStore {
         }
         long reserveSize = align(total, segmentSize);
         ReusedHuge reused = takeReleasedHuge(reserveSize);
-        Segment segment = reused != null ? reused.segment() : space.reserveHuge(reserveSize);
+        Segment segment = reused != null ? reused.segment() : reserveWithinLimit(reserveSize);
         boolean exposed = arena || (reused != null && reused.exposed());
         reserveSize = segment.size(); // a reused one may be bigger: the header says what is mapped
         try {
@@ -653,6 +653,30 @@ final class SegmentStore {
                             + " committed bytes (AllocatorConfig.commitLimit)");
                 }
             }
+        }
+    }
+
+    /**
+     * A new segment from the OS: a normal one, or a huge one of {@code hugeSize} bytes. One that comes committed
+     * whole (explicit huge pages, the arena backend) is committed memory that {@link #commit} then finds committed
+     * already and never checks: with a limit, it is checked here, as it is reserved.
+     */
+    private Segment reserveWithinLimit(long hugeSize) {
+        if (commitLimit == 0) {
+            return hugeSize == 0 ? space.reserve() : space.reserveHuge(hugeSize);
+        }
+        synchronized (commitLimitLock) {
+            Segment segment = hugeSize == 0 ? space.reserve() : space.reserveHuge(hugeSize);
+            if (segment.backing().alwaysCommitted() && space.stats().committedBytes() > commitLimit) {
+                trimCache();
+                if (space.stats().committedBytes() - retainedCommittedBytes() > commitLimit) {
+                    space.release(segment); // never registered: no check can be reading it
+                    throw new OutOfMemoryError("Cairn: a segment of " + segment.size() + " bytes committed whole ("
+                            + segment.backing() + " backing) would pass the allocator's limit of " + commitLimit
+                            + " committed bytes (AllocatorConfig.commitLimit)");
+                }
+            }
+            return segment;
         }
     }
 
