@@ -194,4 +194,29 @@ class AllocatorArenaTest {
             allocator.validate();
         }
     }
+
+    @Test
+    void arenaSegmentsAreZeroedAsTheJdksArenasAre() {
+        // Arena.ofConfined() zeroes what it hands out; Cairn's arenas handed out freed blocks with their old bytes
+        try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
+            for (long size : new long[] {24, 64, 1000, 70_000, 600_000, 5L << 20}) {
+                for (long alignment : new long[] {8, 64, 4096, 1L << 20}) {
+                    List<MemorySegment> dirty = new ArrayList<>();
+                    for (int i = 0; i < 50; i++) {
+                        MemorySegment s = arena.allocate(size, alignment);
+                        s.fill((byte) 0x55);
+                        dirty.add(s);
+                    }
+                    dirty.forEach(allocator::free);
+                    for (int i = 0; i < 50; i++) {
+                        MemorySegment s = arena.allocate(size, alignment);
+                        long nonZero = s.mismatch(MemorySegment.ofArray(new byte[(int) size]));
+                        assertEquals(-1, nonZero, "size " + size + " alignment " + alignment + ": byte " + nonZero);
+                        allocator.free(s);
+                    }
+                }
+            }
+            allocator.validate();
+        }
+    }
 }

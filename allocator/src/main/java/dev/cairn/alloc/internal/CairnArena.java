@@ -5,8 +5,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, handed
- * out as segments whose lifetime is a confined JDK arena's scope; {@link #close()} first closes that scope (so no
+ * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, zeroed as
+ * the JDK's arenas zero theirs, handed out as segments whose lifetime is a confined JDK arena's scope; {@link #close()} first closes that scope (so no
  * segment is usable any more, and closing from another thread fails like {@code Arena.ofConfined()}), then gives
  * every segment of the heap back at once.
  */
@@ -37,7 +37,7 @@ final class CairnArena implements Arena {
         if (!scope.scope().isAlive()) {
             throw new IllegalStateException("this arena is closed");
         }
-        long address = heap.mallocAligned(byteSize, byteAlignment);
+        long address = allocator.zeroNew(heap.mallocAligned(byteSize, byteAlignment), byteSize, byteAlignment);
         return Raw.segment(address, byteSize, scope);
     }
 
