@@ -219,4 +219,17 @@ class AllocatorArenaTest {
             allocator.validate();
         }
     }
+
+    @Test
+    void aSegmentOfAClosedAllocatorIsRefusedSayingSo() {
+        try (Allocator allocator = Allocator.create()) {
+            Allocator other = Allocator.create();
+            MemorySegment theirs = other.allocate(64);
+            other.close();
+            // the message used to blame an arena, which this segment never had
+            Throwable thrown = assertThrows(IllegalArgumentException.class, () -> allocator.free(theirs));
+            assertTrue(thrown.getMessage().contains("the allocator it came from, was closed"), thrown.getMessage());
+            allocator.validate();
+        }
+    }
 }
