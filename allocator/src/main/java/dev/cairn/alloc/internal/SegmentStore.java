@@ -83,8 +83,8 @@ final class SegmentStore {
      */
     private final ArrayDeque<Segment> cachedHuge = new ArrayDeque<>();
 
-    /** A released huge segment taken back for a new huge block, and whether it was exposed. */
-    private record ReusedHuge(Segment segment, boolean exposed) {
+    /** A released segment taken back for a new huge block: whether it was exposed, and reads as zeros. */
+    private record ReusedHuge(Segment segment, boolean exposed, boolean zeroed) {
     }
 
     /**
@@ -354,7 +354,10 @@ final class SegmentStore {
             throw Errors.hugeSegmentTooLarge(blockSize, blockOffset);
         }
         long reserveSize = align(total, segmentSize);
-        ReusedHuge reused = takeReleasedHuge(reserveSize);
+        ReusedHuge reused = reserveSize == segmentSize ? takeCachedForHuge() : null;
+        if (reused == null) {
+            reused = takeReleasedHuge(reserveSize);
+        }
         Segment segment = reused != null ? reused.segment() : reserveWithinLimit(reserveSize);
         boolean exposed = arena || (reused != null && reused.exposed());
         reserveSize = segment.size(); // a reused one may be bigger: the header says what is mapped
@@ -384,7 +387,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
         Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
-        Raw.putInt(base + SEG_ZEROED, reused == null || (!reused.exposed() && purgeZeroes(segment)) ? 1 : 0);
+        Raw.putInt(base + SEG_ZEROED, reused == null || reused.zeroed() ? 1 : 0);
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
@@ -489,6 +492,21 @@ final class SegmentStore {
      * at least that size (reusing them is what bounds their address space), else the smallest cached one of at
      * least that size and at most twice it.
      */
+    /**
+     * A huge segment of exactly {@code segmentSize} goes back to the cache of normal segments when released: a huge
+     * block of that size takes one from there first. Exposed ones are never unmapped before close, so a huge block
+     * that looked among the huge segments only reserved a new one each time, and {@code allocate(4 MiB)} then
+     * {@code free} in a loop reserved 32 MiB per round.
+     */
+    private ReusedHuge takeCachedForHuge() {
+        Cached cached = takeCached();
+        if (cached == null) {
+            return null;
+        }
+        return new ReusedHuge(cached.segment, cached.exposed,
+                !cached.exposed && cached.purged && purgeZeroes(cached.segment));
+    }
+
     private synchronized ReusedHuge takeReleasedHuge(long size) {
         Segment best = null;
         for (Segment candidate : retainedHuge) {
@@ -498,7 +516,7 @@ final class SegmentStore {
         }
         if (best != null) {
             retainedHuge.remove(best);
-            return new ReusedHuge(best, true);
+            return new ReusedHuge(best, true, false); // a stale MemorySegment may have written it since its purge
         }
         for (Segment candidate : cachedHuge) {
             if (candidate.size() >= size && candidate.size() / 2 <= size
@@ -508,7 +526,7 @@ final class SegmentStore {
         }
         if (best != null) {
             cachedHuge.remove(best);
-            return new ReusedHuge(best, false);
+            return new ReusedHuge(best, false, purgeZeroes(best));
         }
         return null;
     }
