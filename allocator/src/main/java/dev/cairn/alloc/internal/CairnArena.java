@@ -6,9 +6,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, zeroed as
- * the JDK's arenas zero theirs, handed out as segments whose lifetime is a confined JDK arena's scope; {@link #close()} first closes that scope (so no
- * segment is usable any more, and closing from another thread fails like {@code Arena.ofConfined()}), then gives
- * every segment of the heap back at once.
+ * the JDK's arenas zero theirs, handed out as segments whose lifetime is a confined JDK arena's scope;
+ * {@link #close()} first closes that scope (so no segment is usable any more, and closing from another thread fails
+ * like {@code Arena.ofConfined()}), then gives every segment of the heap back at once.
  */
 final class CairnArena implements Arena {
 

@@ -488,11 +488,6 @@ final class SegmentStore {
     }
 
     /**
-     * A released huge segment for a block needing {@code size} bytes, or {@code null}: the smallest exposed one of
-     * at least that size (reusing them is what bounds their address space), else the smallest cached one of at
-     * least that size and at most twice it.
-     */
-    /**
      * A huge segment of exactly {@code segmentSize} goes back to the cache of normal segments when released: a huge
      * block of that size takes one from there first. Exposed ones are never unmapped before close, so a huge block
      * that looked among the huge segments only reserved a new one each time, and {@code allocate(4 MiB)} then
@@ -507,6 +502,11 @@ final class SegmentStore {
                 !cached.exposed && cached.purged && purgeZeroes(cached.segment));
     }
 
+    /**
+     * A released huge segment for a block needing {@code size} bytes, or {@code null}: the smallest exposed one of
+     * at least that size (reusing them is what bounds their address space), else the smallest cached one of at
+     * least that size and at most twice it.
+     */
     private synchronized ReusedHuge takeReleasedHuge(long size) {
         Segment best = null;
         for (Segment candidate : retainedHuge) {
