@@ -68,6 +68,18 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     dev.cairn.reclaim.QsbrThread qsbrThread();
 
     /**
+     * A segment over a new block ({@link #mallocAligned}): its {@code byteSize()} is {@code byteSize}, not the
+     * block's usable size, and it lives in this allocator's scope (see {@link #free(MemorySegment)}). Its contents are
+     * unspecified, as {@code malloc}'s are (the JDK's arenas, and {@link #newArena()}'s, zero theirs). As with the
+     * JDK's arenas, a negative size or an alignment that is not a positive power of two is an
+     * {@link IllegalArgumentException}, and no memory an {@link OutOfMemoryError}. Unlike them, an alignment larger
+     * than the segment size ({@link AllocatorConfig#segmentSize()}) is an {@code IllegalArgumentException} too,
+     * whatever the size: configure larger segments for it. The segments of {@link #newArena()} follow the same rules.
+     */
+    @Override
+    MemorySegment allocate(long byteSize, long byteAlignment);
+
+    /**
      * Frees a segment returned by {@link #allocate(long, long)} (or by one of this allocator's arenas, as
      * {@link #free(long)} frees its address). A segment whose scope has closed, or whose arena was destroyed
      * because its thread ended with it open, is refused with an {@link IllegalArgumentException}: its memory may be
@@ -109,8 +121,8 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
 
     /**
      * An {@link Arena} whose allocations come from a heap of its own and are all released at once on
-     * {@code close()}. Confined to the calling thread, like {@link Arena#ofConfined()}. Close it before the
-     * allocator ({@link #close()}).
+     * {@code close()}. Confined to the calling thread, and its segments zero-initialized, like
+     * {@link Arena#ofConfined()}'s. Close it before the allocator ({@link #close()}).
      */
     Arena newArena();
 

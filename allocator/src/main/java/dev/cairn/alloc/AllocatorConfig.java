@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param hugePages huge-page policy for segments
  * @param commitLimit most bytes this allocator may have committed (0 = no limit); past it, {@link OutOfMemoryError}.
  *     Released memory kept mapped only so that a stale {@code MemorySegment} of this allocator reads mapped memory
- *     (purged, so it holds no RAM) is not counted, though {@code committedBytes} in the stats includes it
+ *     (purged, so it holds no RAM) is not counted, though {@code committedBytes} in the stats includes it. A
+ *     segment of explicit huge pages is pinned, so it counts whole from its reservation
  * @param freeFill byte written over freed blocks (after their first 8 bytes, which hold the free-list link), or -1
  * @param sampleRate allocation-site sampling: 0 off (the default), 1 records every allocation (strict, for tests),
  *                   N records the Java stack of about one allocation in N (see {@link #DEFAULT_SAMPLE_RATE})
@@ -53,6 +54,22 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             throw new IllegalArgumentException("sampleRate must be 0 (off), 1 (every allocation) or more: "
                     + sampleRate);
         }
+        if (dumpOnClose != null) {
+            checkDumpPath(dumpOnClose);
+        }
+    }
+
+    /** Refused now rather than at close, where a path that cannot be written only logs a warning. */
+    private static void checkDumpPath(String dumpOnClose) {
+        if (dumpOnClose.isBlank()) {
+            throw new IllegalArgumentException("dumpOnClose must be a file path or null (no dump), was \""
+                    + dumpOnClose + "\"");
+        }
+        try {
+            java.nio.file.Path.of(dumpOnClose.replace("{id}", "0"));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException("dumpOnClose is not a file path: " + e.getMessage(), e);
+        }
     }
 
     public static AllocatorConfig defaults() {
@@ -71,19 +88,25 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
     /**
      * The defaults, overridden by any {@code cairn.*} system property that is set. A value that does not parse is an
      * {@link IllegalArgumentException} naming the property: {@code cairn.checked} in particular takes only
-     * {@code true} or {@code false}, as anything else read as {@code false} would turn the checks off.
+     * {@code true} or {@code false}, as anything else read as {@code false} would turn the checks off. A value out of
+     * range is one too, and so is a {@code cairn.NAME} property (no further dot) that is none of these: a misspelt
+     * name such as {@code cairn.purgeDelay} would otherwise be ignored. Properties of other layers and tools have a
+     * further dot ({@code cairn.runtime.*}) and are left alone.
      */
     public static AllocatorConfig fromSystemProperties() {
+        refuseUnknownProperties();
         Builder builder = builder();
         String value;
         if ((value = System.getProperty("cairn.segmentSize")) != null) {
-            builder.segmentSize(longProperty("cairn.segmentSize", value));
+            long bytes = longProperty("cairn.segmentSize", value);
+            inRange(builder, "cairn.segmentSize", value, b -> b.segmentSize(bytes));
         }
         if ((value = System.getProperty("cairn.checked")) != null) {
             builder.checked(booleanProperty("cairn.checked", value));
         }
         if ((value = System.getProperty("cairn.purgeDelayMillis")) != null) {
-            builder.purgeDelay(Duration.ofMillis(longProperty("cairn.purgeDelayMillis", value)));
+            Duration delay = Duration.ofMillis(longProperty("cairn.purgeDelayMillis", value));
+            inRange(builder, "cairn.purgeDelayMillis", value, b -> b.purgeDelay(delay));
         }
         if ((value = System.getProperty("cairn.hugePages")) != null) {
             try {
@@ -94,18 +117,52 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             }
         }
         if ((value = System.getProperty("cairn.commitLimit")) != null) {
-            builder.commitLimit(longProperty("cairn.commitLimit", value));
+            long bytes = longProperty("cairn.commitLimit", value);
+            inRange(builder, "cairn.commitLimit", value, b -> b.commitLimit(bytes));
         }
         if ((value = System.getProperty("cairn.freeFill")) != null) {
-            builder.freeFill(intProperty("cairn.freeFill", value));
+            int fill = intProperty("cairn.freeFill", value);
+            inRange(builder, "cairn.freeFill", value, b -> b.freeFill(fill));
         }
         if ((value = System.getProperty("cairn.sampleRate")) != null) {
-            builder.sampleRate(intProperty("cairn.sampleRate", value));
+            int rate = intProperty("cairn.sampleRate", value);
+            inRange(builder, "cairn.sampleRate", value, b -> b.sampleRate(rate));
         }
         if ((value = System.getProperty("cairn.dumpOnClose")) != null && !value.isBlank()) {
-            builder.dumpOnClose(value.trim());
+            String path = value.trim();
+            inRange(builder, "cairn.dumpOnClose", value, b -> b.dumpOnClose(path));
         }
         return builder.build();
+    }
+
+    /**
+     * Sets one property's value, refusing it here, with the property's name, if the record would refuse it: the
+     * record's own message does not say where the value came from. Each setting is checked alone, on the defaults,
+     * since no setting's range depends on another's.
+     */
+    private static void inRange(Builder builder, String name, String value, java.util.function.Consumer<Builder> set) {
+        try {
+            Builder alone = builder();
+            set.accept(alone);
+            alone.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("system property " + name + "=\"" + value + "\" is out of range: "
+                    + e.getMessage(), e);
+        }
+        set.accept(builder);
+    }
+
+    private static final java.util.Set<String> PROPERTIES = java.util.Set.of("cairn.segmentSize", "cairn.checked",
+            "cairn.purgeDelayMillis", "cairn.hugePages", "cairn.commitLimit", "cairn.freeFill", "cairn.sampleRate",
+            "cairn.dumpOnClose");
+
+    private static void refuseUnknownProperties() {
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("cairn.") && name.indexOf('.', "cairn.".length()) < 0 && !PROPERTIES.contains(name)) {
+                throw new IllegalArgumentException("system property " + name + "=\"" + System.getProperty(name)
+                        + "\" is not a Cairn allocator setting; they are " + new java.util.TreeSet<>(PROPERTIES));
+            }
+        }
     }
 
     private static long longProperty(String name, String value) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,5 +124,112 @@ class AllocatorArenaTest {
         assertThrows(IllegalStateException.class, () -> huge.get(ValueLayout.JAVA_BYTE, 0));
         assertThrows(IllegalStateException.class, () -> small.set(ValueLayout.JAVA_BYTE, 0, (byte) 1));
         assertThrows(IllegalStateException.class, () -> allocator.free(small)); // closed, as free(long) says
+    }
+
+    @Test
+    void anArenaWhoseCleanupActionThrowsStillGivesItsMemoryBack() throws InterruptedException {
+        try (Allocator allocator = Allocator.create()) {
+            long segmentsBefore = allocator.stats().liveSegments();
+            Arena arena = allocator.newArena();
+            arena.allocate(100);
+            MemorySegment.ofAddress(0).reinterpret(1, arena, segment -> {
+                throw new IllegalStateException("cleanup failed");
+            });
+            // the JDK closes the scope, runs every cleanup, then throws the first cleanup's exception
+            Throwable thrown = assertThrows(IllegalStateException.class, arena::close);
+            assertEquals("cleanup failed", thrown.getMessage());
+            assertFalse(arena.scope().isAlive());
+            // the arena's heap used to be kept: its blocks and segments were lost until the allocator closed
+            assertEquals(0, allocator.stats().blocksInUse());
+            assertEquals(segmentsBefore, allocator.stats().liveSegments());
+            allocator.validate();
+            assertThrows(IllegalStateException.class, arena::close);
+            // and it stayed among the open arenas, so closing the allocator from another thread was refused
+            AtomicReference<Throwable> closeThrew = new AtomicReference<>();
+            Thread closer = new Thread(() -> {
+                try {
+                    allocator.close();
+                } catch (Throwable t) {
+                    closeThrew.set(t);
+                }
+            });
+            closer.start();
+            closer.join();
+            assertEquals(null, closeThrew.get());
+        }
+    }
+
+    @Test
+    void aClosedArenaChecksItsArgumentsFirstAsTheJdksArenasDo() {
+        try (Allocator allocator = Allocator.create()) {
+            Arena cairn = allocator.newArena();
+            Arena jdk = Arena.ofConfined();
+            cairn.close();
+            jdk.close();
+            for (Arena arena : new Arena[] {jdk, cairn}) {
+                // a bad alignment used to be reported as the closed arena's IllegalStateException by Cairn's only
+                assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, 3), arena.toString());
+                assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, 0), arena.toString());
+                assertThrows(IllegalArgumentException.class, () -> arena.allocate(-1, 8), arena.toString());
+                assertThrows(IllegalStateException.class, () -> arena.allocate(8, 8), arena.toString());
+            }
+        }
+    }
+
+    @Test
+    void segmentsHaveTheSizeAskedForAndAlignmentsUpToTheSegmentSize() {
+        try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
+            long segmentSize = allocator.config().segmentSize();
+            for (SegmentAllocator from : new SegmentAllocator[] {allocator, arena}) {
+                for (long size : new long[] {0, 1, 17, 1000, 70_000, 3L << 20}) {
+                    MemorySegment s = from.allocate(size, segmentSize);
+                    assertEquals(size, s.byteSize()); // not the block's usable size
+                    assertEquals(0, s.address() % segmentSize);
+                }
+                // documented: past the segment size, an IllegalArgumentException (the JDK's arenas map more)
+                Throwable thrown = assertThrows(IllegalArgumentException.class,
+                        () -> from.allocate(8, segmentSize * 2));
+                assertTrue(thrown.getMessage().contains("segment size"), thrown.getMessage());
+            }
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void arenaSegmentsAreZeroedAsTheJdksArenasAre() {
+        // Arena.ofConfined() zeroes what it hands out; Cairn's arenas handed out freed blocks with their old bytes
+        try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
+            for (long size : new long[] {24, 64, 1000, 70_000, 600_000, 5L << 20}) {
+                for (long alignment : new long[] {8, 64, 4096, 1L << 20}) {
+                    List<MemorySegment> dirty = new ArrayList<>();
+                    for (int i = 0; i < 50; i++) {
+                        MemorySegment s = arena.allocate(size, alignment);
+                        s.fill((byte) 0x55);
+                        dirty.add(s);
+                    }
+                    dirty.forEach(allocator::free);
+                    for (int i = 0; i < 50; i++) {
+                        MemorySegment s = arena.allocate(size, alignment);
+                        long nonZero = s.mismatch(MemorySegment.ofArray(new byte[(int) size]));
+                        assertEquals(-1, nonZero, "size " + size + " alignment " + alignment + ": byte " + nonZero);
+                        allocator.free(s);
+                    }
+                }
+            }
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void aSegmentOfAClosedAllocatorIsRefusedSayingSo() {
+        try (Allocator allocator = Allocator.create()) {
+            Allocator other = Allocator.create();
+            MemorySegment theirs = other.allocate(64);
+            other.close();
+            // the message used to blame an arena, which this segment never had
+            Throwable thrown = assertThrows(IllegalArgumentException.class, () -> allocator.free(theirs));
+            assertTrue(thrown.getMessage().contains("the allocator it came from, was closed"), thrown.getMessage());
+            allocator.validate();
+        }
     }
 }

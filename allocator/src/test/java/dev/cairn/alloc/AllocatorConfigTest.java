@@ -44,4 +44,59 @@ class AllocatorConfigTest {
             allocator.validate();
         }
     }
+
+    @Test
+    void systemPropertiesThatParseButAreOutOfRangeAreRefusedNamingTheProperty() {
+        // each parsed, and the record then refused it without saying it came from a system property, or which one
+        String[][] bad = {{"cairn.segmentSize", "5000000"}, {"cairn.segmentSize", "0"}, {"cairn.segmentSize",
+            "536870912"}, {"cairn.purgeDelayMillis", "-1"}, {"cairn.purgeDelayMillis", "9223372036854775807"},
+            {"cairn.commitLimit", "-5"}, {"cairn.freeFill", "256"}, {"cairn.freeFill", "-2"},
+            {"cairn.sampleRate", "-1"}, {"cairn.dumpOnClose", "heap\0.cdump"}};
+        for (String[] property : bad) {
+            System.setProperty(property[0], property[1]);
+            try {
+                Throwable thrown = assertThrows(IllegalArgumentException.class, AllocatorConfig::fromSystemProperties,
+                        property[0] + "=" + property[1]);
+                assertTrue(thrown.getMessage().contains(property[0]), thrown.getMessage());
+                assertTrue(thrown.getMessage().contains(property[1]), thrown.getMessage());
+            } finally {
+                System.clearProperty(property[0]);
+            }
+        }
+    }
+
+    @Test
+    void aDumpPathThatIsNoPathIsRefusedWhenBuilt() {
+        // it used to be accepted, and the dump on close then failed with only a logged warning
+        for (String path : new String[] {"", "  ", "heap\0.cdump"}) {
+            Throwable thrown = assertThrows(IllegalArgumentException.class,
+                    () -> AllocatorConfig.builder().dumpOnClose(path).build(), path);
+            assertTrue(thrown.getMessage().contains("dumpOnClose"), thrown.getMessage());
+        }
+        assertNull(AllocatorConfig.builder().dumpOnClose(null).build().dumpOnClose());
+    }
+
+    @Test
+    void misspeltAllocatorPropertiesAreRefusedNamingThem() {
+        // each used to be ignored without a word: -Dcairn.purgeDelay=0 left the delay at 10 ms
+        for (String name : new String[] {"cairn.purgeDelay", "cairn.segmentsize", "cairn.commit_limit",
+            "cairn.unchecked"}) {
+            System.setProperty(name, "0");
+            try {
+                Throwable thrown = assertThrows(IllegalArgumentException.class, AllocatorConfig::fromSystemProperties,
+                        name);
+                assertTrue(thrown.getMessage().contains(name), thrown.getMessage());
+                assertTrue(thrown.getMessage().contains("cairn.purgeDelayMillis"), thrown.getMessage());
+            } finally {
+                System.clearProperty(name);
+            }
+        }
+        // the settings of other layers and of tests have a further dot
+        System.setProperty("cairn.runtime.someSetting", "x");
+        try {
+            assertEquals(AllocatorConfig.defaults(), AllocatorConfig.fromSystemProperties());
+        } finally {
+            System.clearProperty("cairn.runtime.someSetting");
+        }
+    }
 }

@@ -27,19 +27,23 @@ class MimallocStressTest {
 
     private static final long MAGIC = 0x5EED_0F_C0FFEEL;
 
-    @ParameterizedTest(name = "threads={0} rounds={1} virtual={2} seed={3} checked={4}")
+    @ParameterizedTest(name = "threads={0} rounds={1} virtual={2} seed={3} config={4}")
     @CsvSource({
-            "4, 6, false, 1, true",
-            "8, 4, false, 20241126, true",
-            "2, 10, false, 77, true",
-            "6, 5, true, 5, true",
-            "8, 4, true, 99, true",
-            "4, 4, false, 3, false",
+            "4, 6, false, 1, checked",
+            "8, 4, false, 20241126, checked",
+            "2, 10, false, 77, checked",
+            "6, 5, true, 5, checked",
+            "8, 4, true, 99, checked",
+            "4, 4, false, 3, unchecked",
+            "4, 3, false, 12, small-segments-fill-no-purge-delay",
+            "4, 3, true, 13, large-segments-unchecked-fill-limit",
     })
-    void stress(int threads, int rounds, boolean virtual, long seed, boolean checked) throws Exception {
+    void stress(int threads, int rounds, boolean virtual, long seed, String configName) throws Exception {
         System.out.println("MimallocStressTest seed=" + seed + " threads=" + threads + " rounds=" + rounds
-                + " virtual=" + virtual + " checked=" + checked);
-        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build())) {
+                + " virtual=" + virtual + " config=" + configName);
+        AllocatorConfig config = config(configName);
+        boolean checked = config.checked();
+        try (Allocator allocator = Allocator.create(config)) {
             AtomicLongArray transfer = new AtomicLongArray(1000);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             ConcurrentHashMap<Long, Boolean> leftBehind = new ConcurrentHashMap<>();
@@ -110,6 +114,20 @@ class MimallocStressTest {
      * One thread's life: test-stress.c's stress() loop, plus realloc, calloc, aligned blocks, an arena (closed, or
      * left open for the reaper), collections and heap releases in the middle.
      */
+    /** The stress under the settings users change: segment size, checked mode, purge delay, fill, commit limit. */
+    private static AllocatorConfig config(String name) {
+        return switch (name) {
+            case "checked" -> AllocatorConfig.defaults();
+            case "unchecked" -> AllocatorConfig.builder().checked(false).build();
+            case "small-segments-fill-no-purge-delay" -> AllocatorConfig.builder().segmentSize(4L << 20)
+                    .freeFill(0xDB).purgeDelay(java.time.Duration.ZERO).build();
+            case "large-segments-unchecked-fill-limit" -> AllocatorConfig.builder().segmentSize(256L << 20)
+                    .checked(false).freeFill(0).commitLimit(8L << 30)
+                    .hugePages(dev.cairn.segments.SegmentConfig.HugePages.TRANSPARENT).build();
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
     private static void work(Allocator allocator, AtomicLongArray transfer, SplittableRandom random,
             ConcurrentHashMap<Long, Boolean> leftBehind) {
         long[] data = new long[random.nextInt(50, 400)];

@@ -62,4 +62,29 @@ class SegmentCacheTest {
             allocator.validate();
         }
     }
+
+    @Test
+    void segmentsOfFreedSegmentSizedHugeBlocksAreReused() {
+        // A huge block whose segment is exactly segmentSize went back to the cache of normal segments (its release
+        // tested the size, not the kind), while a huge block looked for released segments among the huge ones only,
+        // and an exposed (MemorySegment) one is never unmapped before close: allocate(4 MiB) then free, in a loop,
+        // reserved 32 MiB more each time (64 GiB reserved and 8 GiB committed after 2,000 rounds).
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().commitLimit(1L << 30).build())) {
+            for (long size : new long[] {600L << 10, 4L << 20, 31L << 20}) {
+                for (int i = 0; i < 200; i++) {
+                    java.lang.foreign.MemorySegment segment = allocator.allocate(size);
+                    segment.set(java.lang.foreign.ValueLayout.JAVA_BYTE, size - 1, (byte) 1);
+                    allocator.free(segment);
+                    long calloced = allocator.calloc(1, size); // taken from the cache, and still zeroed
+                    assertEquals(0, Blocks.view(calloced, size).get(java.lang.foreign.ValueLayout.JAVA_BYTE, size - 1));
+                    allocator.free(calloced);
+                }
+                AllocatorStats stats = allocator.stats();
+                assertTrue(stats.cachedSegments() <= 3, size + ": " + stats.cachedSegments() + " segments cached");
+                assertTrue(stats.reservedBytes() <= 4 * allocator.config().segmentSize(),
+                        size + ": " + stats.reservedBytes() + " bytes reserved");
+            }
+            allocator.validate();
+        }
+    }
 }

@@ -284,6 +284,18 @@ public final class AllocatorImpl implements Allocator {
                 && Raw.getInt(segment + SEG_ZEROED) != 0;
     }
 
+    /**
+     * Zeroes a new arena block, as the JDK's arenas zero theirs, except a huge block that reads as zeros already
+     * (see {@link #hugeBlockZeroed}, which needs the block in its segment's first segmentSize bytes: an alignment
+     * below the segment size).
+     */
+    long zeroNew(long address, long size, long alignment) {
+        if (size > SizeClasses.LARGE_MAX && alignment < segmentSize && hugeBlockZeroed(address)) {
+            return address;
+        }
+        return zero(address, size);
+    }
+
     long zero(long address, long size) {
         if (size >= ZERO_BY_PURGE_MIN && store.zeroByPurge(address & segmentMask, address, size)) {
             return address;

@@ -5,10 +5,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, handed
- * out as segments whose lifetime is a confined JDK arena's scope; {@link #close()} first closes that scope (so no
- * segment is usable any more, and closing from another thread fails like {@code Arena.ofConfined()}), then gives
- * every segment of the heap back at once.
+ * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, zeroed as
+ * the JDK's arenas zero theirs, handed out as segments whose lifetime is a confined JDK arena's scope;
+ * {@link #close()} first closes that scope (so no segment is usable any more, and closing from another thread fails
+ * like {@code Arena.ofConfined()}), then gives every segment of the heap back at once.
  */
 final class CairnArena implements Arena {
 
@@ -27,6 +27,7 @@ final class CairnArena implements Arena {
         if (byteSize < 0) {
             throw Errors.negativeSize(byteSize);
         }
+        AllocatorImpl.checkAlignment(byteAlignment); // before the state, as the JDK's arenas check it
         if (Thread.currentThread() != owner) {
             // Before the heap is touched: an unchecked heap does not test its thread, and the segment's confined
             // scope refused the call only after the block was taken, racing the owner on the heap and leaking it.
@@ -36,7 +37,7 @@ final class CairnArena implements Arena {
         if (!scope.scope().isAlive()) {
             throw new IllegalStateException("this arena is closed");
         }
-        long address = heap.mallocAligned(byteSize, byteAlignment);
+        long address = allocator.zeroNew(heap.mallocAligned(byteSize, byteAlignment), byteSize, byteAlignment);
         return Raw.segment(address, byteSize, scope);
     }
 
@@ -52,9 +53,16 @@ final class CairnArena implements Arena {
 
     @Override
     public void close() {
-        scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
-        allocator.arenaClosed(this);
-        allocator.registry().destroy(heap);
+        try {
+            scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
+        } finally {
+            // A cleanup action (MemorySegment.reinterpret) that throws is thrown after the scope has closed: the
+            // heap goes all the same. Only the owner can have closed it; destroy ignores a heap already ended.
+            if (Thread.currentThread() == owner && !scope.scope().isAlive()) {
+                allocator.arenaClosed(this);
+                allocator.registry().destroy(heap);
+            }
+        }
     }
 
     /** The thread the arena is confined to: the only one that can close its scope or touch its segments. */

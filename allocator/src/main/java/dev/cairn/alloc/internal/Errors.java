@@ -31,8 +31,8 @@ final class Errors {
     }
 
     static IllegalArgumentException staleSegment(long address) {
-        return new IllegalArgumentException("free(" + hex(address) + "): the segment's scope is closed (its arena was"
-                + " closed), so its memory may be another block's now");
+        return new IllegalArgumentException("free(" + hex(address) + "): the segment's scope is closed (its arena, or"
+                + " the allocator it came from, was closed), so its memory may be another block's now or unmapped");
     }
 
     static IllegalArgumentException reapedArenaSegment(long address) {

@@ -64,6 +64,8 @@ final class SegmentStore {
     private final long cookie;
     private final long segmentSize;
     private final long commitLimit;
+    /** Held from the commit limit's check to the commit, when there is a limit (see commit). */
+    private final Object commitLimitLock = new Object();
     private final ConcurrentHashMap<Long, Segment> live = new ConcurrentHashMap<>();
     /** Newest first; guarded by {@code this}. */
     private final ArrayDeque<Cached> cache = new ArrayDeque<>();
@@ -91,8 +93,8 @@ final class SegmentStore {
      */
     private static final int HUGE_DELAYED_PURGE_MAX = 4;
 
-    /** A released huge segment taken back for a new huge block; whether it was exposed, and whether purged. */
-    private record ReusedHuge(Segment segment, boolean exposed, boolean purged) {
+    /** A released huge segment taken back for a new huge block: whether it was exposed, and reads as zeros. */
+    private record ReusedHuge(Segment segment, boolean exposed, boolean zeroed) {
     }
 
     /**
@@ -299,7 +301,7 @@ final class SegmentStore {
     /** A formatted normal segment of {@code kind}, owned by {@code heapId} on thread {@code ownerTid}. */
     long newSegment(Kind kind, int heapId, long ownerTid, boolean arena) {
         Cached cached = takeCached();
-        Segment segment = cached != null ? cached.segment : space.reserve();
+        Segment segment = cached != null ? cached.segment : reserveWithinLimit(0);
         boolean exposed = arena || (cached != null && cached.exposed);
         int pageCount = (int) (segmentSize >>> kind.pageShift);
         long meta = metadataSize(pageCount);
@@ -355,7 +357,7 @@ final class SegmentStore {
         }
         long reserveSize = align(total, segmentSize);
         ReusedHuge reused = takeReleasedHuge(reserveSize);
-        Segment segment = reused != null ? reused.segment() : space.reserveHuge(reserveSize);
+        Segment segment = reused != null ? reused.segment() : reserveWithinLimit(reserveSize);
         boolean exposed = arena || (reused != null && reused.exposed());
         reserveSize = segment.size(); // a reused one may be bigger: the header says what is mapped
         try {
@@ -384,8 +386,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
         Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
-        Raw.putInt(base + SEG_ZEROED,
-                reused == null || (!reused.exposed() && reused.purged() && purgeZeroes(segment)) ? 1 : 0);
+        Raw.putInt(base + SEG_ZEROED, reused == null || reused.zeroed() ? 1 : 0);
         long page = descriptor(base, 0);
         Raw.putLong(page + PAGE_START, base + blockOffset);
         Raw.putLong(page + RECIPROCAL, reciprocal(blockSize));
@@ -512,7 +513,7 @@ final class SegmentStore {
         }
         if (best != null) {
             retainedHuge.remove(best);
-            return new ReusedHuge(best, true, true);
+            return new ReusedHuge(best, true, false); // a stale MemorySegment may have written it since its purge
         }
         Cached bestCached = null;
         for (Cached candidate : cachedHuge) {
@@ -527,7 +528,7 @@ final class SegmentStore {
             if (!bestCached.purged) {
                 unpurgedCached--;
             }
-            return new ReusedHuge(bestCached.segment, false, bestCached.purged);
+            return new ReusedHuge(bestCached.segment, false, bestCached.purged && purgeZeroes(bestCached.segment));
         }
         return null;
     }
@@ -687,7 +688,18 @@ final class SegmentStore {
         if (space.isCommitted(segment, start, end - start)) {
             return;
         }
-        if (commitLimit > 0 && space.stats().committedBytes() + (end - start) > commitLimit) {
+        if (commitLimit == 0) {
+            space.commit(segment, start, end - start);
+            return;
+        }
+        synchronized (commitLimitLock) { // threads that passed the check together would commit past the limit
+            checkCommitLimit(segment, start, end);
+            space.commit(segment, start, end - start);
+        }
+    }
+
+    private void checkCommitLimit(Segment segment, long start, long end) {
+        if (space.stats().committedBytes() + (end - start) > commitLimit) {
             // Count only what is not committed yet (a reused segment may hold part of the range already). Released
             // segments count until they are unmapped: unmap the ones nobody can see, and do not count the exposed
             // ones kept only so that stale MemorySegments read mapped memory (purged, not in use).
@@ -701,7 +713,30 @@ final class SegmentStore {
                 }
             }
         }
-        space.commit(segment, start, end - start);
+    }
+
+    /**
+     * A new segment from the OS: a normal one, or a huge one of {@code hugeSize} bytes. One that comes committed
+     * whole (explicit huge pages, the arena backend) is committed memory that {@link #commit} then finds committed
+     * already and never checks: with a limit, it is checked here, as it is reserved.
+     */
+    private Segment reserveWithinLimit(long hugeSize) {
+        if (commitLimit == 0) {
+            return hugeSize == 0 ? space.reserve() : space.reserveHuge(hugeSize);
+        }
+        synchronized (commitLimitLock) {
+            Segment segment = hugeSize == 0 ? space.reserve() : space.reserveHuge(hugeSize);
+            if (segment.backing().alwaysCommitted() && space.stats().committedBytes() > commitLimit) {
+                trimCache();
+                if (space.stats().committedBytes() - retainedCommittedBytes() > commitLimit) {
+                    space.release(segment); // never registered: no check can be reading it
+                    throw new OutOfMemoryError("Cairn: a segment of " + segment.size() + " bytes committed whole ("
+                            + segment.backing() + " backing) would pass the allocator's limit of " + commitLimit
+                            + " committed bytes (AllocatorConfig.commitLimit)");
+                }
+            }
+            return segment;
+        }
     }
 
     /** Committed bytes of the released exposed segments kept mapped (the commit limit's slow path only). */
