@@ -132,7 +132,9 @@ class AllocatorTortureTest {
 
         void run() throws Exception {
             SplittableRandom rnd = new SplittableRandom(seed);
-            Thread control = Thread.ofPlatform().name("torture-control").start(new Control(rnd.split()));
+            Thread control = Thread.ofPlatform().name("torture-control").start(new Control(rnd.split(), true));
+            // A second one on a virtual thread: no heap of its own, collects the shared heaps under their locks.
+            Thread virtualControl = Thread.ofVirtual().name("torture-control-v").start(new Control(rnd.split(), false));
             List<Thread> workers = new ArrayList<>();
             int platform = Integer.getInteger("cairn.torture.platformThreads", 3);
             int virtual = Integer.getInteger("cairn.torture.virtualThreads", 6);
@@ -167,7 +169,7 @@ class AllocatorTortureTest {
                 }
             }
             stop = true;
-            joinAll(workers, control);
+            joinAll(workers, control, virtualControl);
             if (failure.get() == null) {
                 finish();
             }
@@ -178,10 +180,10 @@ class AllocatorTortureTest {
             }
         }
 
-        private void joinAll(List<Thread> workers, Thread control) throws InterruptedException {
+        private void joinAll(List<Thread> workers, Thread... control) throws InterruptedException {
             long until = System.nanoTime() + 60_000_000_000L;
             List<Thread> all = new ArrayList<>(workers);
-            all.add(control);
+            all.addAll(List.of(control));
             for (Thread thread : all) {
                 thread.join(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
                 if (thread.isAlive()) {
@@ -509,6 +511,12 @@ class AllocatorTortureTest {
                     segmentMisuse();
                 } else if (r < 958) {
                     reallocEdges();
+                } else if (r < 961) {
+                    allocators[pickAllocator()].collect(rnd.nextBoolean()); // its own heap, while others free into it
+                    count("worker collect");
+                } else if (r < 962) {
+                    allocators[pickAllocator()].stats();
+                    count("worker stats");
                 } else {
                     allocate();
                 }
@@ -1001,8 +1009,12 @@ class AllocatorTortureTest {
         final class Control implements Runnable {
             final SplittableRandom rnd;
 
-            Control(SplittableRandom rnd) {
+            /** Whether this one pauses the others to validate (and holds QSBR readers). */
+            final boolean pauses;
+
+            Control(SplittableRandom rnd, boolean pauses) {
                 this.rnd = rnd;
+                this.pauses = pauses;
             }
 
             @Override
@@ -1010,34 +1022,65 @@ class AllocatorTortureTest {
                 var readers = new ArrayList<dev.cairn.reclaim.QsbrThread>();
                 try {
                     for (Allocator allocator : allocators) {
-                        readers.add(allocator.qsbrThread());
+                        if (pauses) {
+                            readers.add(allocator.qsbrThread());
+                        }
                     }
                     long nextPause = System.nanoTime() + 1_000_000_000L;
                     while (!stop) {
                         int a = rnd.nextInt(allocators.length);
                         Allocator allocator = allocators[a];
-                        switch (rnd.nextInt(7)) {
-                            case 0 -> {
-                                allocator.collect(false);
-                                count("collect(false)");
-                            }
-                            case 1 -> {
-                                allocator.collect(true);
-                                count("collect(true)");
-                            }
-                            case 2 -> stats(allocator);
-                            case 3 -> visit(allocator);
-                            case 4 -> {
-                                Path path = dir.resolve("heap-" + a + ".cdump");
-                                allocator.dumpHeap(path, rnd.nextInt(4) == 0 ? DumpOptions.withContents()
-                                        : DumpOptions.DEFAULT);
-                                assertTrue(Files.size(path) > 0);
-                                count("dumpHeap");
-                            }
-                            default -> sleep(1);
+                        if (!pauses) {
+                            world.readLock().lock(); // paused with the workers
                         }
-                        readers.get(rnd.nextInt(readers.size())).quiescent();
-                        if (System.nanoTime() > nextPause) {
+                        try {
+                            switch (rnd.nextInt(8)) {
+                                case 0 -> {
+                                    allocator.collect(false);
+                                    count("collect(false)");
+                                }
+                                case 1 -> {
+                                    allocator.collect(true);
+                                    count("collect(true)");
+                                }
+                                case 2 -> stats(allocator);
+                                case 3 -> visit(allocator);
+                                case 4 -> {
+                                    Path path = dir.resolve("heap-" + a + ".cdump");
+                                    allocator.dumpHeap(path, rnd.nextInt(4) == 0 ? DumpOptions.withContents()
+                                            : DumpOptions.DEFAULT);
+                                    assertTrue(Files.size(path) > 0);
+                                    count("dumpHeap");
+                                }
+                                case 5 -> { // a heap of its own too (none on the virtual one), so collect has pages
+                                    long size = randomSize(rnd);
+                                    long p;
+                                    try {
+                                        p = allocator.malloc(size);
+                                    } catch (OutOfMemoryError e) {
+                                        if (a != 2) {
+                                            throw e;
+                                        }
+                                        continue; // the commit limit
+                                    }
+                                    Block b = new Block(a, p, size, seqs.incrementAndGet(), "control");
+                                    register(b);
+                                    write(b);
+                                    check(b, "control");
+                                    unregister(b);
+                                    allocator.free(b.address);
+                                }
+                                default -> sleep(1);
+                            }
+                        } finally {
+                            if (!pauses) {
+                                world.readLock().unlock();
+                            }
+                        }
+                        if (!readers.isEmpty()) {
+                            readers.get(rnd.nextInt(readers.size())).quiescent();
+                        }
+                        if (pauses && System.nanoTime() > nextPause) {
                             pause(readers);
                             nextPause = System.nanoTime() + 1_500_000_000L;
                         }
