@@ -232,6 +232,7 @@ class AllocatorTortureTest {
                 assertEquals(0, stats.delayedFreesPending(), "delayed frees pending, allocator " + a);
                 assertEquals(0, stats.blocksInUse(), "blocks in use, allocator " + a + ": " + stats.bins());
                 assertEquals(0, walked.get(), "blocks walked, allocator " + a);
+                assertEquals(0, dev.cairn.alloc.internal.Inspect.sampleCount(allocator), "site samples, allocator " + a);
                 assertEquals(0, stats.abandonedSegments(), "abandoned segments, allocator " + a);
                 // Committed bytes stay at the peak of exposed segments (allocate() and arenas), which are purged and
                 // kept mapped until close by design (docs/design/allocator.md, section 5): RAM must be back.
@@ -719,6 +720,18 @@ class AllocatorTortureTest {
             }
 
             void freeDelayed(Block b) {
+                if (reader != null && reader.isRegistered() && rnd.nextInt(3) == 0) {
+                    if (readerOf != b.allocator) { // another allocator's domain: its hook proves, and refuses
+                        dev.cairn.reclaim.QsbrThread wrong = reader;
+                        expectRefused("defer on another allocator's QSBR handle", () -> wrong.defer(b.address));
+                        check(b, "after a refused defer");
+                    } else {
+                        unregister(b);
+                        reader.defer(b.address); // a delayed free too: proven and marked by the domain's hook
+                        count("qsbr defer");
+                        return;
+                    }
+                }
                 unregister(b);
                 allocators[b.allocator].freeDelayed(b.address);
                 count("freeDelayed");

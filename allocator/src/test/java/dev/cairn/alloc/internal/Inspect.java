@@ -41,4 +41,10 @@ public final class Inspect {
         });
         return out.toString();
     }
+
+    /** Allocation-site samples held now (0 when sampling is off). */
+    public static int sampleCount(Allocator allocator) {
+        SiteSampler sites = ((AllocatorImpl) allocator).sites();
+        return sites == null ? 0 : sites.samples().size();
+    }
 }
