@@ -729,12 +729,35 @@ class AllocatorTortureTest {
                         unregister(b);
                         reader.defer(b.address); // a delayed free too: proven and marked by the domain's hook
                         count("qsbr defer");
+                        refusedWhilePending(b);
                         return;
                     }
                 }
                 unregister(b);
                 allocators[b.allocator].freeDelayed(b.address);
                 count("freeDelayed");
+                refusedWhilePending(b);
+            }
+
+            /**
+             * This thread reads in the block's domain and has passed no quiescent point since the delayed free, so
+             * the block is still pending, whoever runs delayed frees meanwhile: every second free of it is refused.
+             */
+            void refusedWhilePending(Block b) {
+                if (reader == null || readerOf != b.allocator || !reader.isRegistered() || !reader.isAttached()
+                        || rnd.nextBoolean()) {
+                    return;
+                }
+                Allocator allocator = allocators[b.allocator];
+                long p = b.address;
+                expectRefused("free of a pending block", () -> allocator.free(p));
+                expectRefused("freeDelayed of a pending block", () -> allocator.freeDelayed(p));
+                expectRefused("usableSize of a pending block", () -> allocator.usableSize(p));
+                expectRefused("realloc of a pending block", () -> allocator.realloc(p, 64));
+                if (allocator.isLive(p)) {
+                    throw new AssertionError("a pending block is live: " + b);
+                }
+                count("pending block refused");
             }
 
             void query() {
