@@ -26,12 +26,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A randomized concurrency torture test: platform and virtual threads share two checked allocators and do, at
- * random, every operation of the API on their own blocks and on blocks other threads allocated (handed over through a
- * queue), while a control thread collects, takes stats, walks, dumps and reads QSBR quiescent points, and pauses
- * everyone now and then to validate and to check that every block the model holds is live and walked. Threads come
- * and go: some release their heaps and go on, some end without a release while their blocks live on, some leave an
- * arena open. Every block carries a pattern (its address and a sequence number) checked before each free and
+ * A randomized concurrency torture test: platform and virtual threads share three checked allocators (the default;
+ * small segments with a free fill, sampling and no purge delay; a commit limit, so OutOfMemoryError comes now and
+ * then) and do, at random, every operation of the API on their own blocks and on blocks other threads allocated
+ * (handed over through a queue), blocks of one allocator offered to the others, while two control threads (one
+ * virtual) collect, take stats, walk, dump and report QSBR quiescent points, and one pauses everyone now and then to
+ * validate and to check that every block the model holds is live and walked. Threads come and go: some release
+ * their heaps and go on, some end without a release while their blocks live on, some leave an arena open or end as
+ * online QSBR readers, some run with their interrupt flag set. {@code -Dcairn.torture.platformThreads} and
+ * {@code -Dcairn.torture.virtualThreads} set how many run at once (3 and 6). Every block carries a pattern (its address and a sequence number) checked before each free and
  * realloc; the model's address table catches a block handed out twice. At the end every survivor is freed and each
  * allocator must validate, hold no block and give its memory back.
  *
@@ -48,7 +51,7 @@ class AllocatorTortureTest {
     private static final boolean CHECKED = !Boolean.getBoolean("cairn.torture.unchecked");
 
     @Test
-    void platformAndVirtualThreadsShareTwoAllocators(@TempDir Path dir) throws Exception {
+    void platformAndVirtualThreadsShareThreeAllocators(@TempDir Path dir) throws Exception {
         long seed = Long.getLong("cairn.torture.seed", System.nanoTime());
         long seconds = Long.getLong("cairn.torture.seconds", 20);
         System.out.printf("AllocatorTortureTest: -Dcairn.torture.seed=%d -Dcairn.torture.seconds=%d%n", seed, seconds);
@@ -103,7 +106,6 @@ class AllocatorTortureTest {
         final long deadline;
         final Path dir;
         final Allocator[] allocators;
-        @SuppressWarnings("unchecked")
         final Map<Long, Block>[] live;
         final ConcurrentLinkedQueue<Block> handOver = new ConcurrentLinkedQueue<>();
         final AtomicInteger handOverSize = new AtomicInteger();
@@ -116,6 +118,7 @@ class AllocatorTortureTest {
         final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
         volatile boolean stop;
 
+        @SuppressWarnings({"unchecked", "rawtypes"}) // an array of generic maps
         Torture(long seed, long seconds, Path dir, Allocator... allocators) {
             this.seed = seed;
             this.deadline = System.nanoTime() + seconds * 1_000_000_000L;
