@@ -514,6 +514,9 @@ public final class AllocatorImpl implements Allocator {
             long me = Thread.currentThread().threadId();
             for (int i = 0; i < count; i++) {
                 long address = addresses[i];
+                if (sites != null) {
+                    sites.onFree(address); // before the free: after it, the block may be another thread's sample
+                }
                 long page = pageOf(address);
                 if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) != me) {
                     freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
@@ -613,6 +616,9 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void releasePendingGuarded(long address) {
+        if (sites != null) {
+            sites.onFree(address); // as free() drops it; before the free, after which it may be a new block's
+        }
         long page = pageOf(address);
         long segment = page & segmentMask;
         if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {

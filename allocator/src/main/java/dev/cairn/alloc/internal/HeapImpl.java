@@ -469,7 +469,16 @@ public final class HeapImpl implements Heap {
             index = unusedPage(segment);
         }
         long areaStart = segment + ((long) index << kind.pageShift);
-        store.commit(segment, areaStart - segment, kind.pageSize());
+        try {
+            store.commit(segment, areaStart - segment, kind.pageSize());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // A segment mapped for this page holds no other: kept, no retire would ever give it back, and
+            // collect(true) left it mapped (a shared heap of virtual threads held it until close).
+            if (Raw.getInt(segment + SEG_USED_PAGES) == 0) {
+                releaseSegment(segment);
+            }
+            throw e;
+        }
         long page = Pages.format(segment, index, bin, blockSize, kind.pageShift, checked);
         Raw.putInt(segment + SEG_USED_PAGES, Raw.getInt(segment + SEG_USED_PAGES) + 1);
         return page;

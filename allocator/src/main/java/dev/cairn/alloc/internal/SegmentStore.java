@@ -186,24 +186,33 @@ final class SegmentStore {
      * the checks in flight and this store's monitor; this loop parks meanwhile: spinning (or {@code Thread.yield},
      * which keeps the carrier's queue busy), virtual threads waiting here would take every carrier from a holder that
      * is a virtual thread unmounted (blocked on the monitor, or yielding in {@link #awaitChecks}), and none would
-     * ever run again ({@code ReleaseWaitYieldsTest}).
+     * ever run again ({@code ReleaseWaitYieldsTest}). An interrupted caller's flag is cleared while it waits (with
+     * the flag set, {@code parkNanos} returns at once and the loop spun again) and set again before it returns.
      */
     private void drainReleases() {
-        while (!releasesAfterWalk.isEmpty()) {
-            if (releaseLock.writeLock().tryLock()) {
-                try {
-                    for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
-                        if (live.containsKey(base) && !closing) { // retireAll takes them with the rest
-                            releaseLocked(base);
+        boolean interrupted = false;
+        try {
+            while (!releasesAfterWalk.isEmpty()) {
+                if (releaseLock.writeLock().tryLock()) {
+                    try {
+                        for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
+                            if (live.containsKey(base) && !closing) { // retireAll takes them with the rest
+                                releaseLocked(base);
+                            }
                         }
+                    } finally {
+                        releaseLock.writeLock().unlock();
                     }
-                } finally {
-                    releaseLock.writeLock().unlock();
+                } else if (releaseLock.getReadLockCount() > 0) {
+                    return; // a walk: it drains when it ends
+                } else {
+                    interrupted |= Thread.interrupted();
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000); // frees the carrier: see above
                 }
-            } else if (releaseLock.getReadLockCount() > 0) {
-                return; // a walk: it drains when it ends
-            } else {
-                java.util.concurrent.locks.LockSupport.parkNanos(10_000); // frees the carrier: see above
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -24,4 +24,27 @@ public final class Inspect {
     public static boolean isAbandoned(Allocator allocator, long segmentBase) {
         return ((AllocatorImpl) allocator).pool().contains(segmentBase);
     }
+
+    /** One line per live segment: kind, pages in use, heap, owner, pooled (for a failing test's message). */
+    public static String describeSegments(Allocator allocator) {
+        AllocatorImpl impl = (AllocatorImpl) allocator;
+        StringBuilder out = new StringBuilder();
+        impl.store().forEachSegment(base -> {
+            int heapId = dev.cairn.segments.raw.Raw.getInt(base + SegmentLayout.SEG_HEAP_ID);
+            HeapImpl heap = impl.heapById(heapId);
+            out.append(String.format("seg 0x%x kind %d usedPages %d heap %d (%s) owner %d arena %d pooled %s%n", base,
+                    dev.cairn.segments.raw.Raw.getInt(base + SegmentLayout.SEG_KIND),
+                    dev.cairn.segments.raw.Raw.getInt(base + SegmentLayout.SEG_USED_PAGES), heapId,
+                    heap == null ? "none" : heap.role() + " " + heap.threadName(),
+                    dev.cairn.segments.raw.Raw.getLong(base + SegmentLayout.SEG_OWNER_TID),
+                    dev.cairn.segments.raw.Raw.getInt(base + SegmentLayout.SEG_ARENA), impl.pool().contains(base)));
+        });
+        return out.toString();
+    }
+
+    /** Allocation-site samples held now (0 when sampling is off). */
+    public static int sampleCount(Allocator allocator) {
+        SiteSampler sites = ((AllocatorImpl) allocator).sites();
+        return sites == null ? 0 : sites.samples().size();
+    }
 }

@@ -25,6 +25,20 @@ class ReleaseWaitYieldsTest {
 
     @Test
     void waitersForAVirtualThreadsReleaseLeaveItACarrier() throws Exception {
+        waitersLeaveTheHolderACarrier(false);
+    }
+
+    /**
+     * The same with waiters whose interrupt flag is set: {@code parkNanos} returns at once while it is, so they spun
+     * as before and the holder never ran again (found by AllocatorTortureTest's interrupted threads). The flag must
+     * still be set when the free returns.
+     */
+    @Test
+    void interruptedWaitersLeaveTheHolderACarrierAndKeepTheirFlag() throws Exception {
+        waitersLeaveTheHolderACarrier(true);
+    }
+
+    private static void waitersLeaveTheHolderACarrier(boolean interrupted) throws Exception {
         AllocatorImpl allocator = (AllocatorImpl) Allocator.create();
         int waiters = 2 * Runtime.getRuntime().availableProcessors() + 2; // more than the carriers
         long[] blocks = new long[1 + waiters];
@@ -45,7 +59,15 @@ class ReleaseWaitYieldsTest {
             System.out.println("holder " + holder.getState() + " at " + Arrays.toString(holder.getStackTrace()));
             for (int i = 0; i < waiters; i++) {
                 long block = blocks[1 + i];
-                threads.add(Thread.ofVirtual().start(() -> run(failure, () -> allocator.free(block))));
+                threads.add(Thread.ofVirtual().start(() -> run(failure, () -> {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                    allocator.free(block);
+                    if (interrupted && !Thread.currentThread().isInterrupted()) {
+                        throw new AssertionError("free() cleared the caller's interrupt flag");
+                    }
+                })));
             }
             Thread.sleep(200); // the waiters take every carrier
         }
