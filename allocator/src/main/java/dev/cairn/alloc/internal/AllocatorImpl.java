@@ -196,6 +196,11 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    /** Whether the huge segment at {@code base} outlived its heap: no heap owns it (dumps and walks say heap 0). */
+    boolean isOrphanHuge(long base) {
+        return orphanHuge.contains(base);
+    }
+
     /** An arena's thread ended with it open, and its heap is about to be destroyed: see reapedArenaScopes. */
     void arenaReaped(HeapImpl heap) {
         for (CairnArena arena : openArenas) {

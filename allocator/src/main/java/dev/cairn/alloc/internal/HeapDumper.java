@@ -196,11 +196,14 @@ final class HeapDumper {
             }
         }
         boolean abandoned = kind != Kind.HUGE.ordinal() && allocator.pool().contains(base);
+        // a huge block outlives the heap that allocated it (released, or its thread ended): its segment still names
+        // that heap, which the HEAPS section no longer lists
+        boolean orphan = kind == Kind.HUGE.ordinal() && allocator.isOrphanHuge(base);
         long abandonedFor = abandoned ? Math.max(0, System.nanoTime() - Raw.getLong(base + SEG_ABANDONED_AT)) : 0;
         out.u64(base).u64(size).u8(kind).u8(abandoned ? 1 : 0).u16(0)
                 .u32(Raw.getInt(base + SEG_PAGE_SHIFT)).u32(pageCount).u32(Raw.getInt(base + SEG_FIRST_PAGE))
-                .u32(Raw.getInt(base + SEG_USED_PAGES)).u32(Raw.getInt(base + SEG_HEAP_ID))
-                .u64(Raw.getLong(base + SEG_OWNER_TID)).u64(abandonedFor)
+                .u32(Raw.getInt(base + SEG_USED_PAGES)).u32(orphan ? 0 : Raw.getInt(base + SEG_HEAP_ID))
+                .u64(orphan ? NO_OWNER : Raw.getLong(base + SEG_OWNER_TID)).u64(abandonedFor)
                 .u32((int) metadataSize(pageCount)).u32(committed.size()).u32(purged.size()).u32(pending.size());
         for (List<long[]> ranges : List.of(committed, purged, pending)) {
             for (long[] range : ranges) {
