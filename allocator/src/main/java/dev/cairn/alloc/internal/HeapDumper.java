@@ -52,15 +52,23 @@ final class HeapDumper {
         this.kept = contents ? new ArrayList<>() : null;
     }
 
+    /** Numbers this JVM's temporary dump files: two dumps under way (one nested in a section's write) never share one. */
+    private static final java.util.concurrent.atomic.AtomicLong TEMPORARIES = new java.util.concurrent.atomic.AtomicLong();
+    /** Characters of the target's name kept in the temporary's, so it fits wherever the target's name does. */
+    private static final int TEMPORARY_NAME_CHARS = 64;
+
     /**
      * Writes the dump to a temporary file next to {@code path} and renames it over {@code path} when complete, so a
      * reader of {@code path} (the inspect tool, a dump taken every minute) sees the old dump or the new one, never
-     * half of one. A path that exists and is not a regular file (a pipe, a device) is written in place.
+     * half of one. A path that exists and is not a regular file (a pipe, a device) is written in place. A pending
+     * interrupt of the calling thread does not stop the dump (the file channel would close at its first write: a
+     * worker closing its allocator in a {@code finally} after an interrupt lost its dump on close); it is pending
+     * again afterwards.
      */
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
         boolean inPlace = java.nio.file.Files.exists(path) && !java.nio.file.Files.isRegularFile(path);
-        Path target = inPlace ? path : path.resolveSibling("." + path.getFileName() + ".tmp-"
-                + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
+        Path target = inPlace ? path : temporary(path);
+        boolean interrupted = Thread.interrupted();
         try {
             try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
@@ -72,11 +80,46 @@ final class HeapDumper {
             }
         } catch (IOException e) {
             deleteTemporary(target, inPlace);
-            throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + reason(e), e);
         } catch (RuntimeException | Error e) {
             deleteTemporary(target, inPlace);
             throw e;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    /**
+     * Next to {@code path} (the same file system, so the rename is atomic), hidden, and short enough for any name the
+     * target may have: a name of 250 bytes plus a suffix went past the 255 the file system allows.
+     */
+    private static Path temporary(Path path) {
+        String name = String.valueOf(path.getFileName());
+        if (name.length() > TEMPORARY_NAME_CHARS) {
+            int cut = Character.isHighSurrogate(name.charAt(TEMPORARY_NAME_CHARS - 1)) ? TEMPORARY_NAME_CHARS - 1
+                    : TEMPORARY_NAME_CHARS;
+            name = name.substring(0, cut);
+        }
+        return path.resolveSibling("." + name + ".tmp-" + ProcessHandle.current().pid() + "-"
+                + TEMPORARIES.incrementAndGet());
+    }
+
+    /** Why writing failed, in words: a {@code NoSuchFileException}'s message is only the (temporary) file's name. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.channels.ClosedByInterruptException) {
+            return "interrupted while writing";
+        }
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String why = f.getReason() != null ? f.getReason()
+                    : f instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f instanceof java.nio.file.FileAlreadyExistsException ? "file exists"
+                    : f.getClass().getSimpleName();
+            return f.getFile() == null ? why : why + " (" + f.getFile() + ")";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     private static void deleteTemporary(Path target, boolean inPlace) {
