@@ -488,6 +488,7 @@ public final class AllocatorImpl implements Allocator {
             long me = Thread.currentThread().threadId();
             for (int i = 0; i < count; i++) {
                 long address = addresses[i];
+                forgetSample(address);
                 long page = pageOf(address);
                 if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) != me) {
                     freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
@@ -577,6 +578,7 @@ public final class AllocatorImpl implements Allocator {
         if (closed) {
             return; // every segment is gone already
         }
+        forgetSample(address);
         long page = pageOf(address);
         long segment = page & segmentMask;
         if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
@@ -590,6 +592,16 @@ public final class AllocatorImpl implements Allocator {
             freeLocal(page, address);
         } else {
             freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+        }
+    }
+
+    /**
+     * A delayed free drops its block's sample as {@link #free} does, else it stayed for good and a later unsampled
+     * block at the address was charged to its site. Before the free: the block cannot be handed out again until then.
+     */
+    private void forgetSample(long address) {
+        if (sites != null) {
+            sites.onFree(address);
         }
     }
 
