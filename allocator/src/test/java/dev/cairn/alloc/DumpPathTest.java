@@ -85,4 +85,52 @@ class DumpPathTest {
             assertFalse(message.contains("null"), message);
         }
     }
+
+    /**
+     * A pipe is written through, as documented ("a path that exists and is not a regular file is written in place"):
+     * the writer patched each section's frame with a positional write, which a pipe refuses ("Illegal seek"), so a
+     * dump to a FIFO always failed after sending a broken first section.
+     */
+    @Test
+    void aPipeGetsTheWholeDump() throws Exception {
+        Path fifo = dir.resolve("dump.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is needed");
+        byte[][] read = new byte[1][];
+        Thread reader = new Thread(() -> {
+            try {
+                read[0] = Files.readAllBytes(fifo);
+            } catch (java.io.IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        reader.start();
+        try (Allocator allocator = Allocator.create()) {
+            allocator.malloc(100);
+            allocator.malloc(5 << 20);
+            allocator.dumpHeap(fifo, DumpOptions.withContents());
+        }
+        reader.join(30_000);
+        byte[] bytes = read[0];
+        assertNotNull(bytes);
+        assertEquals("CAIRNDMP", new String(bytes, 0, 8, java.nio.charset.StandardCharsets.US_ASCII));
+        // the frames chain from the header to an END section that ends the file, each with its real length
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long position = 96;
+        int sections = 0;
+        while (true) {
+            int kind = in.getInt((int) position);
+            long length = in.getLong((int) position + 8);
+            position += 16 + length;
+            sections++;
+            if (kind == 0) {
+                break;
+            }
+            assertTrue(length > 0 && position < bytes.length, "section " + kind + " of length " + length);
+        }
+        assertEquals(bytes.length, position);
+        assertTrue(sections >= 10, sections + " sections");
+        assertTrue(Files.exists(fifo), "the pipe is still a pipe");
+        assertFalse(Files.isRegularFile(fifo));
+    }
 }

@@ -60,29 +60,36 @@ final class HeapDumper {
     /**
      * Writes the dump to a temporary file next to {@code path} and renames it over {@code path} when complete, so a
      * reader of {@code path} (the inspect tool, a dump taken every minute) sees the old dump or the new one, never
-     * half of one. A path that exists and is not a regular file (a pipe, a device) is written in place. A pending
+     * half of one. A path that exists and is not a regular file (a pipe, a device) gets the finished file copied
+     * into it: the writer patches each section's frame once its body is written, which a pipe cannot take. A pending
      * interrupt of the calling thread does not stop the dump (the file channel would close at its first write: a
      * worker closing its allocator in a {@code finally} after an interrupt lost its dump on close); it is pending
      * again afterwards.
      */
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
-        boolean inPlace = java.nio.file.Files.exists(path) && !java.nio.file.Files.isRegularFile(path);
-        Path target = inPlace ? path : temporary(path);
+        boolean stream = java.nio.file.Files.exists(path) && !java.nio.file.Files.isRegularFile(path);
         boolean interrupted = Thread.interrupted();
+        Path target = null;
         try {
+            target = stream ? java.nio.file.Files.createTempFile("cairn-dump-", ".tmp") : temporary(path);
             try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
                 new HeapDumper(allocator, out, options.contents()).write(options);
             }
-            if (!inPlace) {
+            if (stream) {
+                try (java.io.OutputStream to = java.nio.file.Files.newOutputStream(path, StandardOpenOption.WRITE)) {
+                    java.nio.file.Files.copy(target, to);
+                }
+                deleteTemporary(target);
+            } else {
                 java.nio.file.Files.move(target, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (IOException e) {
-            deleteTemporary(target, inPlace);
+            deleteTemporary(target);
             throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + reason(e), e);
         } catch (RuntimeException | Error e) {
-            deleteTemporary(target, inPlace);
+            deleteTemporary(target);
             throw e;
         } finally {
             if (interrupted) {
@@ -122,8 +129,8 @@ final class HeapDumper {
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
-    private static void deleteTemporary(Path target, boolean inPlace) {
-        if (!inPlace) {
+    private static void deleteTemporary(Path target) {
+        if (target != null) {
             try {
                 java.nio.file.Files.deleteIfExists(target);
             } catch (IOException ignored) {
