@@ -301,7 +301,7 @@ final class HeapDumper {
                 if (Raw.getLongAcquire(page + BLOCKS_BYTES) == 0) { // partner: release store in Pages.format
                     continue;
                 }
-                PageSnapshot snapshot = PageSnapshot.take(page, checked);
+                PageSnapshot snapshot = PageSnapshot.take(base, index, page, checked);
                 if (snapshot != null && snapshot.pendingDelayed != null) {
                     for (int word = 0; word < snapshot.pendingDelayed.length; word++) {
                         for (long bits = snapshot.pendingDelayed[word]; bits != 0; bits &= bits - 1) {
