@@ -143,6 +143,9 @@ public final class InspectCli {
             case "html" -> {
                 Path target = options.output() != null ? options.output()
                         : Path.of(options.dump() + ".html");
+                if (Files.exists(target) && Files.isSameFile(target, options.dump())) {
+                    throw new CannotWrite(target, new IOException("it is the dump itself, which would be lost"));
+                }
                 String page = HtmlReport.render(dump, options);
                 try {
                     Files.writeString(target, page, StandardCharsets.UTF_8);
