@@ -133,4 +133,30 @@ class DumpPathTest {
         assertTrue(Files.exists(fifo), "the pipe is still a pipe");
         assertFalse(Files.isRegularFile(fifo));
     }
+
+    /**
+     * A symbolic link is followed: the dump replaces the file it names (the rename replaced the link itself with a
+     * regular file, leaving the linked file stale: "latest.cdump -> /big/disk/x.cdump" stopped pointing anywhere
+     * useful). A dangling link gets its file created.
+     */
+    @Test
+    void aSymbolicLinkIsFollowed() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path target = elsewhere.resolve("real.cdump");
+        Files.writeString(target, "old");
+        Path link = Files.createSymbolicLink(dir.resolve("latest.cdump"), target);
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.cdump"), Path.of("elsewhere", "new.cdump"));
+        try (Allocator allocator = Allocator.create()) {
+            allocator.malloc(100);
+            allocator.dumpHeap(link);
+            allocator.dumpHeap(dangling);
+        }
+        assertTrue(Files.isSymbolicLink(link), "the link is still a link");
+        assertTrue(Files.isSymbolicLink(dangling));
+        assertDump(target);
+        assertDump(elsewhere.resolve("new.cdump"));
+        try (var left = Files.list(elsewhere)) {
+            assertEquals(2, left.count(), "no temporary file is left behind");
+        }
+    }
 }

@@ -60,29 +60,30 @@ final class HeapDumper {
     /**
      * Writes the dump to a temporary file next to {@code path} and renames it over {@code path} when complete, so a
      * reader of {@code path} (the inspect tool, a dump taken every minute) sees the old dump or the new one, never
-     * half of one. A path that exists and is not a regular file (a pipe, a device) gets the finished file copied
+     * half of one; a symbolic link is followed to the file it names. A path that exists and is not a regular file (a pipe, a device) gets the finished file copied
      * into it: the writer patches each section's frame once its body is written, which a pipe cannot take. A pending
      * interrupt of the calling thread does not stop the dump (the file channel would close at its first write: a
      * worker closing its allocator in a {@code finally} after an interrupt lost its dump on close); it is pending
      * again afterwards.
      */
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
-        boolean stream = java.nio.file.Files.exists(path) && !java.nio.file.Files.isRegularFile(path);
+        Path file = followLinks(path);
+        boolean stream = java.nio.file.Files.exists(file) && !java.nio.file.Files.isRegularFile(file);
         boolean interrupted = Thread.interrupted();
         Path target = null;
         try {
-            target = stream ? java.nio.file.Files.createTempFile("cairn-dump-", ".tmp") : temporary(path);
+            target = stream ? java.nio.file.Files.createTempFile("cairn-dump-", ".tmp") : temporary(file);
             try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
                 new HeapDumper(allocator, out, options.contents()).write(options);
             }
             if (stream) {
-                try (java.io.OutputStream to = java.nio.file.Files.newOutputStream(path, StandardOpenOption.WRITE)) {
+                try (java.io.OutputStream to = java.nio.file.Files.newOutputStream(file, StandardOpenOption.WRITE)) {
                     java.nio.file.Files.copy(target, to);
                 }
                 deleteTemporary(target);
             } else {
-                java.nio.file.Files.move(target, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.Files.move(target, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (IOException e) {
@@ -96,6 +97,23 @@ final class HeapDumper {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * The file a symbolic link names, through a chain of them (bounded: a loop fails when opened): the rename would
+     * otherwise replace the link itself and leave the file it names stale. A link's relative target is relative to
+     * the link's directory.
+     */
+    private static Path followLinks(Path path) {
+        Path current = path;
+        for (int hops = 0; hops < 40 && java.nio.file.Files.isSymbolicLink(current); hops++) {
+            try {
+                current = current.resolveSibling(java.nio.file.Files.readSymbolicLink(current));
+            } catch (IOException | RuntimeException e) {
+                return current; // the write names the failure
+            }
+        }
+        return current;
     }
 
     /**
