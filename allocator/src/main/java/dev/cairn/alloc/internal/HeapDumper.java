@@ -52,19 +52,20 @@ final class HeapDumper {
         this.kept = contents ? new ArrayList<>() : null;
     }
 
-    /** Numbers this JVM's temporary dump files: two dumps under way (one nested in a section's write) never share one. */
-    private static final java.util.concurrent.atomic.AtomicLong TEMPORARIES = new java.util.concurrent.atomic.AtomicLong();
+    /** Numbers this JVM's temporary dump files: two dumps under way (one nested in a section's) never share one. */
+    private static final java.util.concurrent.atomic.AtomicLong TEMPORARIES =
+            new java.util.concurrent.atomic.AtomicLong();
     /** Characters of the target's name kept in the temporary's, so it fits wherever the target's name does. */
     private static final int TEMPORARY_NAME_CHARS = 64;
 
     /**
      * Writes the dump to a temporary file next to {@code path} and renames it over {@code path} when complete, so a
      * reader of {@code path} (the inspect tool, a dump taken every minute) sees the old dump or the new one, never
-     * half of one; a symbolic link is followed to the file it names. A path that exists and is not a regular file (a pipe, a device) gets the finished file copied
-     * into it: the writer patches each section's frame once its body is written, which a pipe cannot take. A pending
-     * interrupt of the calling thread does not stop the dump (the file channel would close at its first write: a
-     * worker closing its allocator in a {@code finally} after an interrupt lost its dump on close); it is pending
-     * again afterwards.
+     * half of one; a symbolic link is followed to the file it names. A path that exists and is not a regular file (a
+     * pipe, a device) gets the finished file copied into it: the writer patches each section's frame once its body
+     * is written, which a pipe cannot take. A pending interrupt of the calling thread does not stop the dump (the
+     * file channel would close at its first write: a worker closing its allocator in a {@code finally} after an
+     * interrupt lost its dump on close); it is pending again afterwards.
      */
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
         Path file = followLinks(path);

@@ -41,7 +41,8 @@ class DumpAgreesWithAllocatorTest {
     @Test
     void randomQuietStates() throws Exception {
         long seed = Long.getLong("cairn.agree.seed", System.nanoTime());
-        System.out.println("DumpAgreesWithAllocatorTest seed " + seed + " (rerun with -Dcairn.agree.seed=" + seed + ")");
+        System.out.println("DumpAgreesWithAllocatorTest seed " + seed + " (rerun with -Dcairn.agree.seed=" + seed
+                + ")");
         SplittableRandom random = new SplittableRandom(seed);
         for (int round = 0, rounds = Integer.getInteger("cairn.agree.rounds", 2); round < rounds; round++) {
             boolean checked = random.nextInt(4) != 0;
@@ -52,7 +53,8 @@ class DumpAgreesWithAllocatorTest {
                 for (int step = 0; step < 12; step++) {
                     act(allocator, random.split(), live, arenas);
                     if (random.nextInt(3) == 0) {
-                        agree(allocator, checked, dir.resolve("r" + round + "s" + step + ".cdump"), random.nextBoolean());
+                        Path path = dir.resolve("r" + round + "s" + step + ".cdump");
+                        agree(allocator, checked, path, random.nextBoolean());
                     }
                 }
                 agree(allocator, checked, dir.resolve("r" + round + ".cdump"), true);
