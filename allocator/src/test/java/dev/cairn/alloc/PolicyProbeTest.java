@@ -640,6 +640,7 @@ class PolicyProbeTest {
             }
             SplittableRandom r = new SplittableRandom(seed);
             long id = 1L << 50;
+            List<Thread> shortLived = new ArrayList<>();
             for (int gen = 0; gen < 200 && failure.get() == null; gen++) {
                 final long base = id;
                 id += 10_000;
@@ -679,6 +680,7 @@ class PolicyProbeTest {
                     }
                 };
                 Thread t = kind == 1 ? Thread.ofVirtual().start(task) : Thread.ofPlatform().start(task);
+                shortLived.add(t);
                 if (gen % 4 == 0) {
                     t.join();
                 }
@@ -687,6 +689,10 @@ class PolicyProbeTest {
             stop.set(true);
             for (Thread w : workers) {
                 w.join();
+            }
+            // validate() needs a quiet heap: a short-lived thread still running made it fail now and then
+            for (Thread t : shortLived) {
+                t.join();
             }
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
