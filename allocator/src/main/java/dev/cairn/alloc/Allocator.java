@@ -158,10 +158,11 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     }
 
     /**
-     * Writes a heap dump to {@code path} (replacing it): segments, pages with their live-block bitmaps, heaps,
-     * stats, sampled allocation sites, the sections of the layers above ({@link DumpOptions#sections()}) and, on
-     * request, block contents. Safe from any thread; while other threads allocate, the dump is best-effort and says
-     * so in its header. Inspect it with {@code scripts/cairn-inspect}.
+     * Writes a heap dump to {@code path} (replacing it; a symbolic link is followed to its file): segments, pages
+     * with their live-block bitmaps, heaps, stats, sampled allocation sites, the sections of the layers above
+     * ({@link DumpOptions#sections()}) and, on request, block contents. Safe from any thread; while other threads
+     * allocate, the dump is best-effort and says so in its header. A pending interrupt of the caller does not stop it
+     * (and is still pending afterwards). Inspect it with {@code scripts/cairn-inspect}.
      *
      * @throws java.io.UncheckedIOException when the file cannot be written, or a section's writer throws an
      *         {@code IOException}; any other exception of a section's writer is thrown as it is

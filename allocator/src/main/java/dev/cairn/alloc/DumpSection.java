@@ -28,7 +28,7 @@ public interface DumpSection {
 
     /**
      * Writes the section's body (without the frame) to {@code out}, which is valid only during this call. An
-     * exception ends the dump with it; the file is then incomplete and no reader accepts it.
+     * exception ends the dump with it: the unfinished file is deleted, and a dump already at the path stays.
      */
     void write(DumpSink out) throws IOException;
 }

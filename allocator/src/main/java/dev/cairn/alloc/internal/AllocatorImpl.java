@@ -203,6 +203,11 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    /** Whether the huge segment at {@code base} outlived its heap: no heap owns it (dumps and walks say heap 0). */
+    boolean isOrphanHuge(long base) {
+        return orphanHuge.contains(base);
+    }
+
     /** An arena's thread ended with it open, and its heap is about to be destroyed: see reapedArenaScopes. */
     void arenaReaped(HeapImpl heap) {
         for (CairnArena arena : openArenas) {
@@ -514,9 +519,7 @@ public final class AllocatorImpl implements Allocator {
             long me = Thread.currentThread().threadId();
             for (int i = 0; i < count; i++) {
                 long address = addresses[i];
-                if (sites != null) {
-                    sites.onFree(address); // before the free: after it, the block may be another thread's sample
-                }
+                forgetSample(address);
                 long page = pageOf(address);
                 if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) != me) {
                     freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
@@ -616,9 +619,7 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void releasePendingGuarded(long address) {
-        if (sites != null) {
-            sites.onFree(address); // as free() drops it; before the free, after which it may be a new block's
-        }
+        forgetSample(address);
         long page = pageOf(address);
         long segment = page & segmentMask;
         if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
@@ -632,6 +633,16 @@ public final class AllocatorImpl implements Allocator {
             freeLocal(page, address);
         } else {
             freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+        }
+    }
+
+    /**
+     * A delayed free drops its block's sample as {@link #free} does, else it stayed for good and a later unsampled
+     * block at the address was charged to its site. Before the free: the block cannot be handed out again until then.
+     */
+    private void forgetSample(long address) {
+        if (sites != null) {
+            sites.onFree(address);
         }
     }
 

@@ -52,35 +52,104 @@ final class HeapDumper {
         this.kept = contents ? new ArrayList<>() : null;
     }
 
+    /** Numbers this JVM's temporary dump files: two dumps under way (one nested in a section's) never share one. */
+    private static final java.util.concurrent.atomic.AtomicLong TEMPORARIES =
+            new java.util.concurrent.atomic.AtomicLong();
+    /** Characters of the target's name kept in the temporary's, so it fits wherever the target's name does. */
+    private static final int TEMPORARY_NAME_CHARS = 64;
+
     /**
      * Writes the dump to a temporary file next to {@code path} and renames it over {@code path} when complete, so a
      * reader of {@code path} (the inspect tool, a dump taken every minute) sees the old dump or the new one, never
-     * half of one. A path that exists and is not a regular file (a pipe, a device) is written in place.
+     * half of one; a symbolic link is followed to the file it names. A path that exists and is not a regular file (a
+     * pipe, a device) gets the finished file copied into it: the writer patches each section's frame once its body
+     * is written, which a pipe cannot take. A pending interrupt of the calling thread does not stop the dump (the
+     * file channel would close at its first write: a worker closing its allocator in a {@code finally} after an
+     * interrupt lost its dump on close); it is pending again afterwards.
      */
     static void write(AllocatorImpl allocator, Path path, DumpOptions options) {
-        boolean inPlace = java.nio.file.Files.exists(path) && !java.nio.file.Files.isRegularFile(path);
-        Path target = inPlace ? path : path.resolveSibling("." + path.getFileName() + ".tmp-"
-                + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
+        Path file = followLinks(path);
+        boolean stream = java.nio.file.Files.exists(file) && !java.nio.file.Files.isRegularFile(file);
+        boolean interrupted = Thread.interrupted();
+        Path target = null;
         try {
+            target = stream ? java.nio.file.Files.createTempFile("cairn-dump-", ".tmp") : temporary(file);
             try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING); DumpOutput out = new DumpOutput(channel)) {
                 new HeapDumper(allocator, out, options.contents()).write(options);
             }
-            if (!inPlace) {
-                java.nio.file.Files.move(target, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            if (stream) {
+                try (java.io.OutputStream to = java.nio.file.Files.newOutputStream(file, StandardOpenOption.WRITE)) {
+                    java.nio.file.Files.copy(target, to);
+                }
+                deleteTemporary(target);
+            } else {
+                java.nio.file.Files.move(target, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (IOException e) {
-            deleteTemporary(target, inPlace);
-            throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + e.getMessage(), e);
+            deleteTemporary(target);
+            throw new UncheckedIOException("Cairn: cannot write the heap dump " + path + ": " + reason(e), e);
         } catch (RuntimeException | Error e) {
-            deleteTemporary(target, inPlace);
+            deleteTemporary(target);
             throw e;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    private static void deleteTemporary(Path target, boolean inPlace) {
-        if (!inPlace) {
+    /**
+     * The file a symbolic link names, through a chain of them (bounded: a loop fails when opened): the rename would
+     * otherwise replace the link itself and leave the file it names stale. A link's relative target is relative to
+     * the link's directory.
+     */
+    private static Path followLinks(Path path) {
+        Path current = path;
+        for (int hops = 0; hops < 40 && java.nio.file.Files.isSymbolicLink(current); hops++) {
+            try {
+                current = current.resolveSibling(java.nio.file.Files.readSymbolicLink(current));
+            } catch (IOException | RuntimeException e) {
+                return current; // the write names the failure
+            }
+        }
+        return current;
+    }
+
+    /**
+     * Next to {@code path} (the same file system, so the rename is atomic), hidden, and short enough for any name the
+     * target may have: a name of 250 bytes plus a suffix went past the 255 the file system allows.
+     */
+    private static Path temporary(Path path) {
+        String name = String.valueOf(path.getFileName());
+        if (name.length() > TEMPORARY_NAME_CHARS) {
+            int cut = Character.isHighSurrogate(name.charAt(TEMPORARY_NAME_CHARS - 1)) ? TEMPORARY_NAME_CHARS - 1
+                    : TEMPORARY_NAME_CHARS;
+            name = name.substring(0, cut);
+        }
+        return path.resolveSibling("." + name + ".tmp-" + ProcessHandle.current().pid() + "-"
+                + TEMPORARIES.incrementAndGet());
+    }
+
+    /** Why writing failed, in words: a {@code NoSuchFileException}'s message is only the (temporary) file's name. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.channels.ClosedByInterruptException) {
+            return "interrupted while writing";
+        }
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String why = f.getReason() != null ? f.getReason()
+                    : f instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f instanceof java.nio.file.FileAlreadyExistsException ? "file exists"
+                    : f.getClass().getSimpleName();
+            return f.getFile() == null ? why : why + " (" + f.getFile() + ")";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    private static void deleteTemporary(Path target) {
+        if (target != null) {
             try {
                 java.nio.file.Files.deleteIfExists(target);
             } catch (IOException ignored) {
@@ -196,11 +265,14 @@ final class HeapDumper {
             }
         }
         boolean abandoned = kind != Kind.HUGE.ordinal() && allocator.pool().contains(base);
+        // a huge block outlives the heap that allocated it (released, or its thread ended): its segment still names
+        // that heap, which the HEAPS section no longer lists
+        boolean orphan = kind == Kind.HUGE.ordinal() && allocator.isOrphanHuge(base);
         long abandonedFor = abandoned ? Math.max(0, System.nanoTime() - Raw.getLong(base + SEG_ABANDONED_AT)) : 0;
         out.u64(base).u64(size).u8(kind).u8(abandoned ? 1 : 0).u16(0)
                 .u32(Raw.getInt(base + SEG_PAGE_SHIFT)).u32(pageCount).u32(Raw.getInt(base + SEG_FIRST_PAGE))
-                .u32(Raw.getInt(base + SEG_USED_PAGES)).u32(Raw.getInt(base + SEG_HEAP_ID))
-                .u64(Raw.getLong(base + SEG_OWNER_TID)).u64(abandonedFor)
+                .u32(Raw.getInt(base + SEG_USED_PAGES)).u32(orphan ? 0 : Raw.getInt(base + SEG_HEAP_ID))
+                .u64(orphan ? NO_OWNER : Raw.getLong(base + SEG_OWNER_TID)).u64(abandonedFor)
                 .u32((int) metadataSize(pageCount)).u32(committed.size()).u32(purged.size()).u32(pending.size());
         for (List<long[]> ranges : List.of(committed, purged, pending)) {
             for (long[] range : ranges) {
@@ -248,7 +320,7 @@ final class HeapDumper {
                 if (Raw.getLongAcquire(page + BLOCKS_BYTES) == 0) { // partner: release store in Pages.format
                     continue;
                 }
-                PageSnapshot snapshot = PageSnapshot.take(page, checked);
+                PageSnapshot snapshot = PageSnapshot.take(base, index, page, checked);
                 if (snapshot != null && snapshot.pendingDelayed != null) {
                     for (int word = 0; word < snapshot.pendingDelayed.length; word++) {
                         for (long bits = snapshot.pendingDelayed[word]; bits != 0; bits &= bits - 1) {

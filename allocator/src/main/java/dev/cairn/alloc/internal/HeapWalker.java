@@ -83,7 +83,8 @@ final class HeapWalker {
             if (stop[0]) {
                 return;
             }
-            int heapId = Raw.getInt(segment + SEG_HEAP_ID);
+            // a huge segment keeps the id of the heap that ended without it: no heap owns it now
+            int heapId = allocator.isOrphanHuge(segment) ? 0 : Raw.getInt(segment + SEG_HEAP_ID);
             forEachPage(segment, page -> {
                 if (!stop[0] && !visitPage(segment, page, heapId, visitor)) {
                     stop[0] = true;

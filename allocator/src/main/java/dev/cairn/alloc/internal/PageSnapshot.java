@@ -49,10 +49,15 @@ final class PageSnapshot {
         }
     }
 
-    /** The page now, or null when it is not (or no longer) a formatted page. */
-    static PageSnapshot take(long page, boolean checked) {
+    /**
+     * Page {@code index} of {@code segment} now, or null when it is not (or no longer) a formatted page, or its fields
+     * were read across a retirement and a new format (a block size of one format, a count of the other): blocks that
+     * do not fit in the page's area would send the list walks outside the page.
+     */
+    static PageSnapshot take(long segment, int index, long page, boolean checked) {
         PageSnapshot scan = new PageSnapshot(page);
         if (scan.blockSize <= 0 || scan.bin < -1 || scan.bin >= SizeClasses.BIN_COUNT
+                || !scan.fitsIn(segment, index)
                 || Raw.getLongAcquire(page + BLOCKS_BYTES) == 0) { // retired meanwhile: partner Pages.unformat
             return null;
         }
@@ -77,6 +82,21 @@ final class PageSnapshot {
             }
         }
         return scan;
+    }
+
+    /** Whether the blocks the fields describe lie in the page's area, past the segment's metadata. */
+    private boolean fitsIn(long segment, int index) {
+        long from;
+        long to;
+        if (Raw.getInt(segment + SEG_KIND) == Kind.HUGE.ordinal()) {
+            from = segment + metadataSize(1);
+            to = segment + Raw.getLong(segment + SEG_SIZE);
+        } else {
+            int shift = Raw.getInt(segment + SEG_PAGE_SHIFT);
+            from = segment + Math.max((long) index << shift, metadataSize(Raw.getInt(segment + SEG_PAGE_COUNT)));
+            to = segment + ((long) (index + 1) << shift);
+        }
+        return reserved > 0 && start >= from && start < to && reserved <= (to - start) / blockSize;
     }
 
     private long carvedMask(int word) {

@@ -156,7 +156,7 @@ final class DumpParser {
             case DELAYED_FREES -> dump.delayedFrees = addresses(in, "delayed frees");
             case SITES -> sites(in);
             case SAMPLES -> samples(in);
-            case CONTENTS -> dump.contents = ContentsIndex.parse(in);
+            case CONTENTS -> dump.contents = ContentsIndex.parse(in, file);
             case OBJECTS -> dump.objects = ObjectsParser.parse(in, file);
             default -> { }
         }

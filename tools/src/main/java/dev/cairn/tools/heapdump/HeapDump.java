@@ -56,7 +56,7 @@ public final class HeapDump implements AutoCloseable {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
             return new HeapDump(path, arena, file, DumpParser.parse(file));
-        } catch (IOException | DumpFormatException | RuntimeException e) {
+        } catch (IOException | DumpFormatException | RuntimeException | Error e) { // an OutOfMemoryError too
             arena.close();
             throw e;
         }

@@ -15,7 +15,8 @@ import java.util.Set;
  * {@code cairn-inspect DUMP [command] [options]}: the heap-dump debug tool.
  *
  * <p>Exit codes: 0 done; 1 {@code validate} found violations; 2 usage error or a dump that cannot be read (one
- * line naming the file, the offset and the problem; {@code --debug} adds the stack trace); 70 a bug in this tool
+ * line naming the file, the offset and the problem, or saying the heap was too small for it; {@code --debug} adds
+ * the stack trace); 70 a bug in this tool
  * (always with its stack trace). {@link #run} is the whole tool without {@code System.exit}, for tests.
  */
 public final class InspectCli {
@@ -100,10 +101,28 @@ public final class InspectCli {
                 e.printStackTrace(err);
             }
             return BAD_INPUT;
+        } catch (OutOfMemoryError e) {
+            // what was parsed is unreachable by now, so there is room to say so; a file's records can cost several
+            // times their size on the Java heap (strings, records)
+            err.println("cairn-inspect: " + current + ": not enough memory to read it (" + size(current)
+                    + " bytes; this JVM has " + java.lang.Runtime.getRuntime().maxMemory()
+                    + " bytes of heap): run java with a larger -Xmx");
+            if (options.debug()) {
+                e.printStackTrace(err);
+            }
+            return BAD_INPUT;
         } catch (RuntimeException e) {
             err.println("cairn-inspect: " + current + ": internal error (a bug in cairn-inspect): " + e);
             e.printStackTrace(err);
             return INTERNAL_ERROR;
+        }
+    }
+
+    private static String size(Path path) {
+        try {
+            return Long.toString(Files.size(path));
+        } catch (IOException | RuntimeException e) {
+            return "?";
         }
     }
 
@@ -124,6 +143,9 @@ public final class InspectCli {
             case "html" -> {
                 Path target = options.output() != null ? options.output()
                         : Path.of(options.dump() + ".html");
+                if (Files.exists(target) && Files.isSameFile(target, options.dump())) {
+                    throw new CannotWrite(target, new IOException("it is the dump itself, which would be lost"));
+                }
                 String page = HtmlReport.render(dump, options);
                 try {
                     Files.writeString(target, page, StandardCharsets.UTF_8);

@@ -11,10 +11,14 @@ import java.util.stream.IntStream;
 
 /**
  * {@code summary}: what the dump is, the totals (with the runtime's object count when an interpreter took it),
- * where committed memory that holds no live block went (fragmentation, and why), and the size classes holding the
- * most bytes.
+ * where committed memory that holds no live block went (fragmentation, and why: the segment cache is the
+ * allocator's committed count, from STATS, less the dump's segments'), and the size classes holding the most bytes.
  */
 final class SummaryCommand {
+
+    /** Positions in the STATS section (DumpFormat.STAT_NAMES). */
+    private static final int COMMITTED = List.of(DumpFormat.STAT_NAMES).indexOf("committedBytes");
+    private static final int CACHED_SEGMENTS = List.of(DumpFormat.STAT_NAMES).indexOf("cachedSegments");
 
     private SummaryCommand() {
     }
@@ -43,7 +47,12 @@ final class SummaryCommand {
         totals.put("heaps", dump.heaps().size()).put("pages", t.pages).put("fullPages", t.fullPages)
                 .put("blocksInUse", t.liveBlocks).put("bytesInUse", new Bytes(t.liveBytes))
                 .put("pendingRemoteFrees", t.pendingRemoteFrees).put("reserved", new Bytes(t.reserved))
-                .put("committed", new Bytes(t.committed)).put("abandonedPool", dump.abandonedPool().length)
+                .put("committed", new Bytes(t.committed));
+        long[] stats = dump.stats();
+        if (stats.length > CACHED_SEGMENTS) {
+            totals.put("cachedSegments", stats[CACHED_SEGMENTS]);
+        }
+        totals.put("abandonedPool", dump.abandonedPool().length)
                 .put("pendingDelayedFrees", dump.delayedFrees().length);
         dump.objects().ifPresent(section -> {
             ObjectTotals objects = new ObjectTotals(section);
@@ -59,6 +68,10 @@ final class SummaryCommand {
                 .put("retiredPagesPurged", new Bytes(t.purged))
                 .put("segmentMetadata", new Bytes(t.metadata))
                 .put("abandonedSegments", new Bytes(t.abandonedCommitted));
+        if (stats.length > COMMITTED) {
+            // committed memory in no segment of the dump: the segments cached for reuse (purged, still counted)
+            waste.put("segmentCache", new Bytes(Math.max(0, stats[COMMITTED] - t.committed)));
+        }
         List<Report> top = report.table("topSizeClasses");
         IntStream.range(0, t.bins).filter(s -> t.binPages[s] > 0).boxed()
                 .sorted((a, b) -> Long.compare(t.binLiveBytes[b], t.binLiveBytes[a])).limit(options.top())

@@ -26,7 +26,8 @@ import java.util.Set;
  *   <li>checked mode: the live/remote bitmaps agree with the lists;</li>
  *   <li>a page in a bin queue lacks the in-full flag, a page in a full queue has it;</li>
  *   <li>a segment's used-page count equals its pages holding a size class; it is aligned to the segment size; its
- *       heap is in the dump unless it is abandoned; pages in use are committed;</li>
+ *       heap is in the dump unless it is abandoned (or huge with heap 0: its heap ended); pages in use are
+ *       committed;</li>
  *   <li>with the runtime's OBJECTS section: each object record starts a live block of its size; its header keeps
  *       the runtime's invariants (immortal ⇒ local 0xFFFFFFFF, owner 0, shared 0; merged ⇒ owner 0, local 0;
  *       otherwise an owner); a type lying in this heap is one of its objects.</li>
@@ -63,7 +64,8 @@ final class ValidateCommand {
             if (!s.huge() && s.size() != dump.header().segmentSize()) {
                 add(violations, s.base(), "segment of " + s.size() + " bytes, not the segment size");
             }
-            if (!s.abandoned() && !heapIds.contains(s.heapId())) {
+            // heap 0: no heap owns it (in the abandoned pool, or a huge block whose heap ended)
+            if (!s.abandoned() && !(s.huge() && s.heapId() == 0) && !heapIds.contains(s.heapId())) {
                 add(violations, s.base(), "owned by heap " + s.heapId() + ", which is not in the dump");
             }
         }
