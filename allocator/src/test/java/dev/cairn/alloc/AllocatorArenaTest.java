@@ -127,6 +127,26 @@ class AllocatorArenaTest {
     }
 
     @Test
+    void anAllocatorWhoseOpenArenasCleanupThrowsStillCloses() {
+        Allocator allocator = Allocator.create();
+        Arena failing = allocator.newArena();
+        Arena other = allocator.newArena();
+        MemorySegment kept = other.allocate(64);
+        MemorySegment.ofAddress(0).reinterpret(1, failing, segment -> {
+            throw new IllegalStateException("cleanup failed");
+        });
+        Throwable thrown = assertThrows(IllegalStateException.class, allocator::close);
+        assertEquals("cleanup failed", thrown.getMessage());
+        // closed all the same: before, close stopped at the failing arena, and the allocator and the later arena
+        // stayed open
+        assertFalse(failing.scope().isAlive());
+        assertFalse(other.scope().isAlive());
+        assertThrows(IllegalStateException.class, () -> kept.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+        assertThrows(IllegalStateException.class, () -> allocator.malloc(8));
+        allocator.close(); // and a second close does nothing
+    }
+
+    @Test
     void anArenaWhoseCleanupActionThrowsStillGivesItsMemoryBack() throws InterruptedException {
         try (Allocator allocator = Allocator.create()) {
             long segmentsBefore = allocator.stats().liveSegments();

@@ -995,7 +995,7 @@ public final class AllocatorImpl implements Allocator {
         if (store.inWalk()) { // its segments would be unmapped under the walk that is reading them
             throw new IllegalStateException("close() inside visitBlocks or a heap dump of this allocator");
         }
-        closeArenas();
+        Throwable cleanupFailure = closeArenas(); // thrown once the allocator is closed: see closeArenas
         segmentScope.close(); // before anything is unmapped; throws, leaving the allocator open, while in use
         if (config.dumpOnClose() != null) {
             dumpOnClose();
@@ -1014,6 +1014,12 @@ public final class AllocatorImpl implements Allocator {
         delayed.close(); // and drop what would keep this allocator reachable from other threads' thread-locals
         registry.forgetThreads();
         Unmapper.CLEANER.register(this, new Unmapper(store.space(), metaArena));
+        if (cleanupFailure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (cleanupFailure instanceof Error e) {
+            throw e;
+        }
     }
 
     /** Unmaps a closed allocator's retired segments once the allocator is unreachable; holds nothing of it. */
@@ -1036,7 +1042,7 @@ public final class AllocatorImpl implements Allocator {
      * caller's arenas are closed here, and a live thread's open arena refuses the close, as unmapping the memory
      * under its segments would make an access crash the JVM. A dead thread's arena can no longer be accessed.
      */
-    private void closeArenas() {
+    private Throwable closeArenas() {
         Thread current = Thread.currentThread();
         for (CairnArena arena : openArenas) {
             Thread owner = arena.owner();
@@ -1045,12 +1051,25 @@ public final class AllocatorImpl implements Allocator {
                         + " is still open (close it on its thread first)");
             }
         }
+        // A cleanup action (MemorySegment.reinterpret(..., arena, cleanup)) that throws does so after the JDK has
+        // closed the scope and run the other cleanups: the close goes on, and the caller gets the first failure at
+        // the end, with the allocator closed (it used to stop here, leaving it open and later arenas open).
+        Throwable failure = null;
         for (CairnArena arena : openArenas) {
             if (arena.owner() == current) {
-                arena.closeScopeForAllocator();
+                try {
+                    arena.closeScopeForAllocator();
+                } catch (RuntimeException | Error e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
             }
         }
         openArenas.clear();
+        return failure;
     }
 
     private void dumpOnClose() {
