@@ -97,20 +97,29 @@ final class HeapWalker {
         long blockSize = AllocatorImpl.blockSizeOf(page);
         long start = Raw.getLong(page + PAGE_START);
         int bin = Raw.getInt(page + BIN);
-        if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0) {
+        boolean huge = (Raw.getShort(page + FLAGS) & FLAG_HUGE) != 0;
+        if (blockSize <= 0 || (!huge && bin < 0) || !formatted(page)) {
+            return true; // retired by its owner since forEachPage saw it (a walk that races frees): no blocks now
+        }
+        if (huge) {
             return visitor.visit(start, blockSize, -1, heapId);
         }
         BitSet free = freeBlocks(page);
         int capacity = Raw.getInt(page + CAPACITY);
         for (int index = free.nextClearBit(0); index < capacity; index = free.nextClearBit(index + 1)) {
-            if (SegmentStore.givenBack(segment)) {
-                return true; // by the visitor (an arena's close): its blocks died with it
+            if (SegmentStore.givenBack(segment) || !formatted(page)) {
+                return true; // by the visitor (an arena's close), or retired by its owner: its blocks are gone
             }
             if (!visitor.visit(start + index * blockSize, blockSize, bin, heapId)) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Whether the page still holds blocks: its owner's retirement clears this first ({@code Pages.unformat}). */
+    private static boolean formatted(long page) {
+        return Raw.getLongAcquire(page + BLOCKS_BYTES) != 0;
     }
 
     /** The blocks on any of the page's three lists, and those never carved. Links leaving the page end a list. */
