@@ -302,7 +302,8 @@ public final class AllocatorImpl implements Allocator {
     }
 
     long zero(long address, long size) {
-        if (size >= ZERO_BY_PURGE_MIN && store.zeroByPurge(address & segmentMask, address, size)) {
+        // The map, not the mask: a block aligned to the segment size starts past its segment's first segmentSize bytes.
+        if (size >= ZERO_BY_PURGE_MIN && store.zeroByPurge(map.lookup(address), address, size)) {
             return address;
         }
         Raw.fill(address, size, (byte) 0);

@@ -558,7 +558,7 @@ final class SegmentStore {
      * leave zeros ({@link #purgeZeroes}) or the segment is not a huge one.
      */
     boolean zeroByPurge(long base, long address, long size) {
-        if (Raw.getInt(base + SEG_KIND) != Kind.HUGE.ordinal()) {
+        if (base == AddressMap.NOT_OURS || Raw.getInt(base + SEG_KIND) != Kind.HUGE.ordinal()) {
             return false;
         }
         Segment segment = segmentAt(base);

@@ -184,19 +184,10 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                 return;
             }
             retired = true;
-            Throwable failure = null;
-            for (LiveSegment s : live.values()) {
-                s.lock.lock();
-                try {
-                    os.retire(s.segment.base(), s.segment.size());
-                    counters.decommitted(bytes(s.commits.clear(0, s.commits.units())));
-                } catch (RuntimeException | Error e) {
-                    failure = firstOrSuppressed(failure, e);
-                } finally {
-                    s.lock.unlock();
-                }
-            }
-            rethrowUnchecked(failure);
+            forEachLiveLocked(s -> {
+                os.retire(s.segment.base(), s.segment.size());
+                counters.decommitted(bytes(s.commits.clear(0, s.commits.units())));
+            });
         } finally {
             closeLock.writeLock().unlock();
         }
@@ -210,23 +201,34 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                 return;
             }
             closed = true;
-            Throwable failure = null;
-            for (LiveSegment s : live.values()) {
-                s.lock.lock();
-                try {
-                    if (!s.released) {
-                        releaseLocked(s);
-                    }
-                } catch (RuntimeException | Error e) {
-                    failure = firstOrSuppressed(failure, e);
-                } finally {
-                    s.lock.unlock();
+            forEachLiveLocked(s -> {
+                if (!s.released) {
+                    releaseLocked(s);
                 }
-            }
-            rethrowUnchecked(failure);
+            });
         } finally {
             closeLock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Runs {@code action} on every live segment under its lock (the caller holds the write lock of
+     * {@link #closeLock}); a failure does not stop the others, and the first is thrown at the end with the later
+     * ones suppressed.
+     */
+    private void forEachLiveLocked(java.util.function.Consumer<LiveSegment> action) {
+        Throwable failure = null;
+        for (LiveSegment s : live.values()) {
+            s.lock.lock();
+            try {
+                action.accept(s);
+            } catch (RuntimeException | Error e) {
+                failure = firstOrSuppressed(failure, e);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        rethrowUnchecked(failure);
     }
 
     @Override
