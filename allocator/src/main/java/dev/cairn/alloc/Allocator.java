@@ -109,13 +109,29 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      */
     Heap heap();
 
+    /** How many heap tags there are: {@link #heap(int)} takes 0 to {@code HEAP_TAGS - 1}. */
+    int HEAP_TAGS = 8;
+
     /**
-     * The calling thread gives up its heap ({@link Heap#release()}): segments with live blocks go to this
-     * allocator's abandoned pool, where other threads of this allocator adopt them; nothing is lost, and frees of
-     * its blocks from any thread are still accepted. The thread's next allocation gets a new heap. It also leaves
-     * the allocator's QSBR domain ({@link #qsbrThread()}): its pending delayed frees are handed to the domain and
-     * still happen once due. Threads that end
-     * without calling this are detected and treated the same way (see {@code docs/design/allocator.md}).
+     * The calling thread's heap of {@code tag}; {@code heap(0)} is {@link #heap()}. Blocks of one tag are kept in
+     * segments of their own (a thread's heaps of different tags never share a segment, and abandoned segments are
+     * adopted only by heaps of the same tag), so that {@link #visitBlocks(int, BlockVisitor)} walks one tag's blocks
+     * without reading any other: the way CPython's free-threaded build keeps its GC objects in a heap of their own,
+     * to find them by walking that heap alone (mimalloc's heap tags). Blocks of any tag are freed by {@link #free}
+     * from any thread. Virtual threads share a small set of heaps per tag. {@link #releaseCurrentThread()} releases
+     * every tag's heap of the thread; {@link Heap#release()} only its own.
+     *
+     * @throws IllegalArgumentException if {@code tag} is negative or not below {@link #HEAP_TAGS}
+     */
+    Heap heap(int tag);
+
+    /**
+     * The calling thread gives up its heaps, one per tag it used ({@link Heap#release()}): segments with live
+     * blocks go to this allocator's abandoned pool, where other threads of this allocator adopt them; nothing is
+     * lost, and frees of its blocks from any thread are still accepted. The thread's next allocation gets a new
+     * heap. It also leaves the allocator's QSBR domain ({@link #qsbrThread()}): its pending delayed frees are handed
+     * to the domain and still happen once due. Threads that end without calling this are detected and treated the
+     * same way (see {@code docs/design/allocator.md}).
      */
     void releaseCurrentThread();
 
@@ -130,6 +146,14 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
 
     /** Walks every live block. Exact when no other thread allocates or frees during the walk. */
     void visitBlocks(BlockVisitor visitor);
+
+    /**
+     * Walks the live blocks allocated from heaps of {@code tag} ({@link #heap(int)}; arenas' blocks are tag 0),
+     * reading only that tag's segments. Exact when no other thread allocates or frees during the walk.
+     *
+     * @throws IllegalArgumentException if {@code tag} is negative or not below {@link #HEAP_TAGS}
+     */
+    void visitBlocks(int tag, BlockVisitor visitor);
 
     /**
      * Checks every invariant of the heap (lists inside their pages, acyclic, counts agree, bitmaps agree) and

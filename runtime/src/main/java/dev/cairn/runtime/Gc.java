@@ -18,9 +18,11 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  *     merge heap-type counts, run delayed decrefs (no reader is between quiescent points while stopped), then merge
  *     every thread's biased-RC queue, again until all are empty (the collector's decrefs and the deaths they cause
  *     queue objects to owners it may have merged already).</li>
- * <li>Find the candidates by walking the allocator's blocks ({@code visitBlocks}): objects of this interpreter that
- *     are GC-tracked (containers). There is no object list; the walk only records addresses (no allocation or free
- *     may happen during it), and the work happens after it.</li>
+ * <li>Find the candidates by walking the allocator's GC heaps ({@code visitBlocks} of
+ *     {@link ObjectLayout#GC_HEAP_TAG}, where every tracked object is allocated): objects of this interpreter that
+ *     are GC-tracked (containers). There is no object list, and the walk reads no segment of untracked objects or
+ *     buffers; it only records addresses (no allocation or free may happen during it), and the work happens after
+ *     it.</li>
  * <li>{@code gc_refs} := true count; then for every reference from a candidate to a candidate, decrement the
  *     target's {@code gc_refs}. What stays above zero is referenced from outside (Java code, non-candidates, other
  *     threads' locals) and is a root.</li>
@@ -111,7 +113,7 @@ public final class Gc {
     private static LongArrayList findCandidates(Interpreter interp) {
         LongArrayList out = new LongArrayList();
         int slot = interp.slot;
-        interp.allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+        interp.allocator.visitBlocks(ObjectLayout.GC_HEAP_TAG, (address, usable, sizeClass, heapId) -> {
             // other interpreters on this allocator run meanwhile: see ObjectLayout.init
             if (ObjectLayout.blockKindAcquire(address) == ObjectLayout.KIND_OBJECT
                     && ObjectLayout.interpSlot(address) == slot

@@ -17,9 +17,12 @@ final class Objs {
     private Objs() {
     }
 
-    /** A new object owned by {@code ts} with one reference, {@code payload} bytes after the header. */
+    /**
+     * A new object owned by {@code ts} with one reference, {@code payload} bytes after the header; a tracked one
+     * from the GC heap, where the collector looks for them.
+     */
     static long create(ThreadState ts, long type, long payload, boolean tracked) {
-        long obj = ts.heap.malloc(HEADER_SIZE + payload);
+        long obj = (tracked ? ts.gcHeap : ts.heap).malloc(HEADER_SIZE + payload);
         ObjectLayout.init(obj, ts.id, type, ts.interp.slot, 0, tracked);
         ts.interp.objectsAllocated.increment();
         return obj;

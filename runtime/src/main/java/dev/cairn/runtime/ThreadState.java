@@ -2,6 +2,7 @@ package dev.cairn.runtime;
 
 import dev.cairn.alloc.Heap;
 import dev.cairn.reclaim.QsbrThread;
+import dev.cairn.runtime.internal.ObjectLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
@@ -56,6 +57,8 @@ public final class ThreadState implements AutoCloseable {
     final int index;
     final Thread thread;
     final Heap heap;
+    /** The heap of GC-tracked objects ({@link ObjectLayout#GC_HEAP_TAG}). */
+    final Heap gcHeap;
     final QsbrThread qsbr;
     /** The interpreter's allocator is checked: {@code Ref.incref}/{@code decref} prove their argument first. */
     final boolean checked;
@@ -81,6 +84,7 @@ public final class ThreadState implements AutoCloseable {
         this.index = index;
         this.thread = Thread.currentThread();
         this.heap = interp.allocator.heap();
+        this.gcHeap = interp.allocator.heap(ObjectLayout.GC_HEAP_TAG);
         this.qsbr = interp.allocator.qsbrThread();
         this.checked = interp.allocator.config().checked();
     }

@@ -14,7 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The allocator's pool of abandoned segments: normal segments that still hold live blocks but whose heap is gone
  * (released, or its thread died). The pool belongs to one allocator (the domain), so a segment never leaves it: only
- * heaps of the same allocator adopt from it, and only this allocator's store releases its segments.
+ * heaps of the same allocator adopt from it, and only this allocator's store releases its segments. Within the
+ * allocator, a segment keeps its heap tag ({@code SEG_TAG}) while pooled and is adopted only by a heap of that tag.
  *
  * <h2>Who may touch an abandoned segment</h2>
  * A normal segment is always in exactly one of three states, and only its holder reads or writes its page lists,
@@ -46,16 +47,26 @@ import java.util.concurrent.locks.ReentrantLock;
 final class AbandonedPool {
 
     /** What the pool knows of a pooled segment without reading it (for choosing one to adopt). */
-    private record Entry(long base, int kind, long binsWithRoom, boolean hasUnusedPages) {
+    private record Entry(long base, int kind, int tag, long binsWithRoom, boolean hasUnusedPages) {
+        /** Index into {@link #pooledByTagKind}. */
+        int slot() {
+            return AbandonedPool.slot(tag, kind);
+        }
     }
+
+    private static int slot(int tag, int kind) {
+        return tag * KINDS + kind;
+    }
+
+    private static final int KINDS = Kind.values().length;
 
     private final SegmentStore store;
     private final long sweepIntervalNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /** Pooled segments by base, oldest first (guarded by {@link #lock}). */
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>();
-    /** Pooled segments per kind, readable without the lock (a hint for the allocation slow path). */
-    private final int[] pooledByKind = new int[Kind.values().length];
+    /** Pooled segments per tag and kind, readable without the lock (a hint for the allocation slow path). */
+    private final int[] pooledByTagKind = new int[dev.cairn.alloc.Allocator.HEAP_TAGS * KINDS];
     private volatile int pooled;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile long lastSweepNanos = System.nanoTime();
@@ -159,7 +170,8 @@ final class AbandonedPool {
             store.purgePage(segment, toPurge[i]);
         }
         boolean hasUnused = usedPages < count - Raw.getInt(segment + SEG_FIRST_PAGE);
-        return new Entry(segment, Raw.getInt(segment + SEG_KIND), binsWithRoom, hasUnused);
+        return new Entry(segment, Raw.getInt(segment + SEG_KIND), Raw.getInt(segment + SEG_TAG), binsWithRoom,
+                hasUnused);
     }
 
     private static long[] push(long[] array, int index, long value) {
@@ -172,22 +184,22 @@ final class AbandonedPool {
 
     // ------------------------------------------------------------------------------------------------ reclaim
 
-    /** Whether a segment of {@code kind} may be pooled (a racy hint, for the allocation slow path). */
-    boolean mayHave(Kind kind) {
-        return pooled != 0 && pooledByKind[kind.ordinal()] != 0;
+    /** Whether a segment of {@code kind} and {@code tag} may be pooled (a racy hint, for the allocation slow path). */
+    boolean mayHave(Kind kind, int tag) {
+        return pooled != 0 && pooledByTagKind[slot(tag, kind.ordinal())] != 0;
     }
 
     /**
-     * Takes a pooled segment of {@code kind} for a heap that needs room in {@code bin}: one with a page of that bin
-     * that has room, or, when {@code anyRoom}, one with an unused page. Returns its base, now held by the caller, or
-     * 0.
+     * Takes a pooled segment of {@code kind} and {@code tag} for a heap that needs room in {@code bin}: one with a
+     * page of that bin that has room, or, when {@code anyRoom}, one with an unused page. Returns its base, now held
+     * by the caller, or 0.
      */
-    long take(Kind kind, int bin, boolean anyRoom) {
+    long take(Kind kind, int tag, int bin, boolean anyRoom) {
         lock.lock();
         try {
             Entry chosen = null;
             for (Entry entry : entries.values()) {
-                if (entry.kind != kind.ordinal()) {
+                if (entry.kind != kind.ordinal() || entry.tag != tag) {
                     continue;
                 }
                 if ((entry.binsWithRoom & (1L << bin)) != 0) {
@@ -268,7 +280,7 @@ final class AbandonedPool {
                 for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
                     Entry entry = it.next();
                     it.remove();
-                    pooledByKind[entry.kind]--;
+                    pooledByTagKind[entry.slot()]--;
                     held.add(entry.base);
                 }
                 pooled = 0;
@@ -330,7 +342,7 @@ final class AbandonedPool {
         lock.lock();
         try {
             entries.clear();
-            java.util.Arrays.fill(pooledByKind, 0);
+            java.util.Arrays.fill(pooledByTagKind, 0);
             pooled = 0;
         } finally {
             lock.unlock();
@@ -341,7 +353,7 @@ final class AbandonedPool {
         lock.lock();
         try {
             entries.put(entry.base, entry);
-            pooledByKind[entry.kind]++;
+            pooledByTagKind[entry.slot()]++;
             pooled = entries.size();
         } finally {
             lock.unlock();
@@ -350,7 +362,7 @@ final class AbandonedPool {
 
     private void removeLocked(Entry entry) {
         entries.remove(entry.base);
-        pooledByKind[entry.kind]--;
+        pooledByTagKind[entry.slot()]--;
         pooled = entries.size();
     }
 }

@@ -183,14 +183,27 @@ public final class AllocatorImpl implements Allocator {
     }
 
     @Override
+    public Heap heap(int tag) {
+        checkOpen();
+        return registry.currentHeap(checkTag(tag));
+    }
+
+    private static int checkTag(int tag) {
+        if (tag < 0 || tag >= HEAP_TAGS) {
+            throw new IllegalArgumentException("heap tag " + tag + ": not between 0 and " + (HEAP_TAGS - 1));
+        }
+        return tag;
+    }
+
+    @Override
     public void releaseCurrentThread() {
         checkOpen();
-        HeapImpl heap = registry.threadHeap();
-        if (heap != null) {
+        java.util.List<HeapImpl> heaps = registry.threadHeaps();
+        for (HeapImpl heap : heaps) {
             handOverDelayed(heap); // into the QSBR queue, which the unregistration hands to the domain
         }
         delayed.releaseCurrentThread();
-        if (heap != null) {
+        for (HeapImpl heap : heaps) {
             registry.release(heap);
         }
     }
@@ -467,7 +480,10 @@ public final class AllocatorImpl implements Allocator {
         long segment = page & segmentMask;
         refuseArenaBlock(segment, address);
         HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()
-                ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : registry.threadHeap();
+                ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : null;
+        if (heap == null || heap.tag() != 0) { // batches live in the tag-0 heap, which collect() hands over
+            heap = registry.threadHeap();
+        }
         assert heap == null || heap.role() == HeapImpl.Role.THREAD;
         return heap;
     }
@@ -936,7 +952,7 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public Arena newArena() {
         checkOpen();
-        CairnArena arena = new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA));
+        CairnArena arena = new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA, 0));
         openArenas.add(arena);
         return arena;
     }
@@ -955,7 +971,15 @@ public final class AllocatorImpl implements Allocator {
     public void visitBlocks(BlockVisitor visitor) {
         Objects.requireNonNull(visitor, "visitor");
         checkOpen();
-        HeapWalker.visit(this, visitor);
+        HeapWalker.visit(this, HeapWalker.ALL_TAGS, visitor);
+    }
+
+    @Override
+    public void visitBlocks(int tag, BlockVisitor visitor) {
+        checkTag(tag);
+        Objects.requireNonNull(visitor, "visitor");
+        checkOpen();
+        HeapWalker.visit(this, tag, visitor);
     }
 
     @Override
@@ -968,18 +992,18 @@ public final class AllocatorImpl implements Allocator {
     public void collect(boolean force) {
         checkOpen();
         registry.reapDead(); // first: a dead thread's unsent delayed frees join this thread's queue, run just below
-        HeapImpl heap = registry.threadHeap();
-        if (heap != null) {
+        java.util.List<HeapImpl> heaps = registry.threadHeaps();
+        for (HeapImpl heap : heaps) {
             handOverDelayed(heap);
         }
         delayed.processCurrentThread(); // outside the guard below: it may run deferred tasks, user code
         int guard = closeGuard.enter();
         try {
-            if (heap != null) {
+            for (HeapImpl heap : heaps) {
                 heap.collect(force);
             }
             if (force) {
-                registry.shared().forEachLocked(shared -> shared.collect(true));
+                registry.forEachSharedLocked(shared -> shared.collect(true));
             }
             pool.sweepAll();
             store.trimCache();

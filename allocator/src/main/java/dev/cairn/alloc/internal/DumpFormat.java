@@ -18,7 +18,7 @@ final class DumpFormat {
 
     static final byte[] MAGIC = {'C', 'A', 'I', 'R', 'N', 'D', 'M', 'P'};
     static final int MAJOR = 1;
-    static final int MINOR = 0;
+    static final int MINOR = 1;
     static final int DUMP_HEADER_SIZE = 96;
     /** Header bytes covered by the header checksum, which follows them. */
     static final int HEADER_CRC_OFFSET = 92;
@@ -64,4 +64,6 @@ final class DumpFormat {
 
     /** Heap record flags. */
     static final int HEAP_CLOSED = 1;
+    /** A heap record's flags carry its heap tag in bits 8-15. */
+    static final int HEAP_TAG_SHIFT = 8;
 }

@@ -366,7 +366,7 @@ final class HeapDumper {
         out.beginSection(HEAPS);
         out.u32(heaps.size()).u32(HEAP_FIXED);
         for (HeapImpl heap : heaps) {
-            out.u32(heap.id()).u32(heap.closed ? HEAP_CLOSED : 0).u64(heap.ownerTid()).u64(heap.slowPathCalls)
+            out.u32(heap.id()).u32((heap.closed ? HEAP_CLOSED : 0) | heap.tag() << HEAP_TAG_SHIFT).u64(heap.ownerTid()).u64(heap.slowPathCalls)
                     .u64(heap.pagesRetired).u64(0); // 32: reserved for the abandonment time (issue 4)
             out.string(heap.threadName());
         }

@@ -30,6 +30,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * with its arena, or closed with the allocator. Released and reaped heaps abandon their segments into the
  * allocator's {@link AbandonedPool}; a heap that needs a new page adopts from that pool before it maps a new segment
  * (arena heaps excepted: their close frees everything they hold, so they must never hold others' blocks).
+ *
+ * <p>Tags ({@code Allocator.heap(int)}): a thread may have one heap per tag. A heap's segments carry its tag
+ * ({@code SEG_TAG}) for their whole life, abandoned ones too, and a heap adopts only segments of its own tag, so the
+ * blocks of one tag stay in that tag's segments and a walk of the tag reads no other segment (CPython keeps its GC
+ * objects apart from other objects this way, to walk only them). Arenas use tag 0.
  */
 public final class HeapImpl implements Heap {
 
@@ -43,6 +48,7 @@ public final class HeapImpl implements Heap {
     private final int id;
     private final long ownerTid;
     private final Role role;
+    private final int tag;
     /** The owning thread, weakly: a dead thread's heap is found by the registry ({@code null} for shared heaps). */
     private final java.lang.ref.WeakReference<Thread> owner;
     /** Held around every use of a shared heap; {@code null} otherwise. */
@@ -89,8 +95,9 @@ public final class HeapImpl implements Heap {
     /** Blocks other threads freed into this heap's pages, counted when collected (no counter on the free path). */
     long remoteFreesCollected;
 
-    HeapImpl(AllocatorImpl allocator, int id, Role role, Thread thread) {
+    HeapImpl(AllocatorImpl allocator, int id, Role role, int tag, Thread thread) {
         this.allocator = allocator;
+        this.tag = tag;
         this.store = allocator.store();
         this.pool = allocator.pool();
         this.checked = allocator.checked();
@@ -122,6 +129,11 @@ public final class HeapImpl implements Heap {
 
     Role role() {
         return role;
+    }
+
+    /** The heap tag: which segments this heap may own and adopt ({@code SEG_TAG}). */
+    int tag() {
+        return tag;
     }
 
     /** The owning thread, or {@code null} when it is gone or the heap is shared. */
@@ -351,7 +363,7 @@ public final class HeapImpl implements Heap {
         if (page == 0) {
             page = reviveFullPage(bin);
         }
-        if (page == 0 && role != Role.ARENA && pool.mayHave(kindOf(bin)) && adoptFromPool(bin, false)) {
+        if (page == 0 && role != Role.ARENA && pool.mayHave(kindOf(bin), tag) && adoptFromPool(bin, false)) {
             page = scanQueue(bin);
         }
         if (page == 0) {
@@ -388,7 +400,7 @@ public final class HeapImpl implements Heap {
     private boolean adoptFromPool(int bin, boolean anyRoom) {
         Kind kind = kindOf(bin);
         while (true) {
-            long segment = pool.take(kind, bin, anyRoom);
+            long segment = pool.take(kind, tag, bin, anyRoom);
             if (segment == 0) {
                 return false;
             }
@@ -459,12 +471,12 @@ public final class HeapImpl implements Heap {
         }
         if (segment == 0 && role != Role.ARENA) {
             // About to map a new segment: first adopt a pooled one (this slow path looked for dead threads on entry).
-            if (pool.mayHave(kind) && adoptFromPool(bin, true)) {
+            if (pool.mayHave(kind, tag) && adoptFromPool(bin, true)) {
                 return freshPageAfterAdoption(bin, kind);
             }
         }
         if (segment == 0) {
-            segment = store.newSegment(kind, id, ownerTid, role == Role.ARENA);
+            segment = store.newSegment(kind, id, ownerTid, role == Role.ARENA, tag);
             segments.get(kind.ordinal()).add(segment);
             index = unusedPage(segment);
         }
@@ -515,7 +527,8 @@ public final class HeapImpl implements Heap {
             throw Errors.largerThanAddressSpace(size); // before rounding up (which may wrap): name the size asked for
         }
         long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
-        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, role == Role.ARENA, checked);
+        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, role == Role.ARENA, tag,
+                checked);
         hugeSegments.add(segment);
         long page = descriptor(segment, 0);
         long block = Raw.getLong(page + PAGE_START);

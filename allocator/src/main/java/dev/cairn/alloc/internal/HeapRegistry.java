@@ -19,6 +19,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * is destroyed, as the arena's close would have done. Abandoned, its segments (flagged as an arena's) would be
  * adopted by thread heaps, whose blocks in them {@code freeDelayed} would then refuse as arena blocks.
  *
+ * <h2>Tags</h2>
+ * A thread has one heap per heap tag it uses ({@code Allocator.heap(int)}). Tag 0 is the heap every plain
+ * {@code malloc} uses: it keeps a thread-local of its own, so the fast path reads one thread-local as before; the
+ * other tags share a second one, an array by tag. Virtual threads have a {@link SharedHeap} per tag. Reaping and
+ * {@code releaseCurrentThread} end every tag's heap of a thread.
+ *
  * <h2>Virtual threads</h2>
  * A heap per virtual thread would mean a heap (and pages half used) per task: 100,000 tasks, 100,000 heaps. Virtual
  * threads instead share a small set of heaps ({@link SharedHeap}), about two per carrier thread, each taken with a
@@ -40,11 +46,15 @@ final class HeapRegistry {
      * for as long as that thread runs. Once no registry references the old key, the GC clears it.
      */
     private ThreadLocal<HeapImpl> threadHeap = new ThreadLocal<>(); // racy reads are fine: a ThreadLocal is immutable
+    /** The thread's heaps of tags 1 and up, by tag (replaced at close like {@link #threadHeap}). */
+    private ThreadLocal<HeapImpl[]> taggedHeaps = new ThreadLocal<>();
     private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
     /** Heaps by id (copy on write under {@code this}; read without locking). Ids are never reused. */
     private volatile HeapImpl[] table = new HeapImpl[16];
     private int nextId = 1;
-    private final SharedHeap shared;
+    /** Virtual threads' heaps by tag; tag 0's made at once, the others on first use (under {@code this}). */
+    private final SharedHeap[] shared = new SharedHeap[dev.cairn.alloc.Allocator.HEAP_TAGS];
+    private final int sharedHeapCount = sharedHeapCount();
     private volatile long lastReapNanos = System.nanoTime();
     private long deadThreadsDetected;
     private long heapsReleased;
@@ -55,7 +65,7 @@ final class HeapRegistry {
 
     HeapRegistry(AllocatorImpl allocator) {
         this.allocator = allocator;
-        this.shared = new SharedHeap(this, sharedHeapCount());
+        this.shared[0] = new SharedHeap(this, 0, sharedHeapCount);
     }
 
     /** About two heaps per carrier thread of the default virtual-thread scheduler. */
@@ -86,11 +96,50 @@ final class HeapRegistry {
             return heap;
         }
         if (Thread.currentThread().isVirtual()) {
-            return shared;
+            return shared[0];
         }
-        heap = newHeap(HeapImpl.Role.THREAD);
+        heap = newHeap(HeapImpl.Role.THREAD, 0);
         threadHeap.set(heap);
         return heap;
+    }
+
+    /** {@link #currentHeap()} for any tag; the caller has checked that the tag is in range. */
+    Heap currentHeap(int tag) {
+        if (tag == 0) {
+            return currentHeap();
+        }
+        HeapImpl[] tagged = taggedHeaps.get();
+        if (tagged != null && tagged[tag] != null) {
+            return tagged[tag];
+        }
+        if (Thread.currentThread().isVirtual()) {
+            return shared(tag);
+        }
+        HeapImpl heap = newHeap(HeapImpl.Role.THREAD, tag);
+        if (tagged == null) {
+            tagged = new HeapImpl[dev.cairn.alloc.Allocator.HEAP_TAGS];
+            taggedHeaps.set(tagged);
+        }
+        tagged[tag] = heap;
+        return heap;
+    }
+
+    /** The calling platform thread's heaps, every tag's it has (tag 0 first); empty on a virtual thread. */
+    java.util.List<HeapImpl> threadHeaps() {
+        java.util.List<HeapImpl> out = new java.util.ArrayList<>(2);
+        HeapImpl heap = threadHeap.get();
+        if (heap != null) {
+            out.add(heap);
+        }
+        HeapImpl[] tagged = taggedHeaps.get();
+        if (tagged != null) {
+            for (HeapImpl t : tagged) {
+                if (t != null) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
     }
 
     HeapImpl byId(int id) {
@@ -106,17 +155,44 @@ final class HeapRegistry {
         return allocator;
     }
 
-    SharedHeap shared() {
-        return shared;
+    /** The virtual threads' heap of {@code tag}, made on first use. */
+    SharedHeap shared(int tag) {
+        SharedHeap heap = shared[tag];
+        if (heap == null) {
+            synchronized (this) {
+                heap = shared[tag];
+                if (heap == null) {
+                    heap = new SharedHeap(this, tag, sharedHeapCount);
+                    shared[tag] = heap;
+                }
+            }
+        }
+        return heap;
+    }
+
+    /** Runs {@code action} on each heap of every tag's shared heap made so far, under its lock. */
+    void forEachSharedLocked(java.util.function.Consumer<HeapImpl> action) {
+        for (int tag = 0; tag < shared.length; tag++) {
+            SharedHeap heap;
+            synchronized (this) {
+                heap = shared[tag];
+            }
+            if (heap != null) {
+                heap.forEachLocked(action);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ lifecycle
 
-    /** A new heap for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads ({@code SHARED}). */
-    synchronized HeapImpl newHeap(HeapImpl.Role role) {
+    /**
+     * A new heap of {@code tag} for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads
+     * ({@code SHARED}).
+     */
+    synchronized HeapImpl newHeap(HeapImpl.Role role, int tag) {
         allocator.checkOpen();
         int id = nextId++;
-        HeapImpl heap = new HeapImpl(allocator, id, role, Thread.currentThread());
+        HeapImpl heap = new HeapImpl(allocator, id, role, tag, Thread.currentThread());
         if (role != HeapImpl.Role.SHARED) {
             // A new thread is the usual sign that others have ended. Reaped after the heap is made, so that a dead
             // thread's delayed frees handed to this thread run from the new (thread) heap's slow paths.
@@ -139,6 +215,10 @@ final class HeapRegistry {
     synchronized void release(HeapImpl heap) {
         if (threadHeap.get() == heap) {
             threadHeap.remove();
+        }
+        HeapImpl[] tagged = taggedHeaps.get();
+        if (tagged != null && tagged[heap.tag()] == heap) {
+            tagged[heap.tag()] = null;
         }
         if (closed || !heap.tryEnd()) {
             return;
@@ -214,13 +294,15 @@ final class HeapRegistry {
         return reaped;
     }
 
-    /** The allocator's close: every heap is unusable from now on; segments are released by the store. */
     /** The allocator's close, after closeAll: see {@link #threadHeap}. */
     synchronized void forgetThreads() {
         threadHeap.remove();
         threadHeap = new ThreadLocal<>();
+        taggedHeaps.remove();
+        taggedHeaps = new ThreadLocal<>();
     }
 
+    /** The allocator's close: every heap is unusable from now on; segments are released by the store. */
     synchronized void closeAll() {
         closed = true;
         for (HeapImpl heap : heaps.values()) {

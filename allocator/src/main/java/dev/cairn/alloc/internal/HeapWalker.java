@@ -77,10 +77,14 @@ final class HeapWalker {
 
     // ---------------------------------------------------------------------------------------------- visit
 
-    static void visit(AllocatorImpl allocator, BlockVisitor visitor) {
+    /** {@link #visit}'s tag for a walk of every segment. */
+    static final int ALL_TAGS = -1;
+
+    /** Visits the live blocks of the segments of {@code tag}, or of every segment with {@link #ALL_TAGS}. */
+    static void visit(AllocatorImpl allocator, int tag, BlockVisitor visitor) {
         boolean[] stop = {false};
         allocator.store().forEachSegment(segment -> {
-            if (stop[0]) {
+            if (stop[0] || (tag != ALL_TAGS && Raw.getInt(segment + SEG_TAG) != tag)) {
                 return;
             }
             // a huge segment keeps the id of the heap that ended without it: no heap owns it now
@@ -229,6 +233,11 @@ final class HeapWalker {
         if (arena != (lister != null && lister.role() == HeapImpl.Role.ARENA)) {
             throw violation(segment, "segment's arena flag is " + arena + " but its heap is "
                     + (lister == null ? "none" : lister.role().toString().toLowerCase(java.util.Locale.ROOT)));
+        }
+        int tag = Raw.getInt(segment + SEG_TAG);
+        if (tag < 0 || tag >= dev.cairn.alloc.Allocator.HEAP_TAGS || (lister != null && lister.tag() != tag)) {
+            throw violation(segment, "segment's heap tag is " + tag
+                    + (lister != null ? " but its heap's is " + lister.tag() : ", out of range"));
         }
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         for (int index = 0; index < count; index++) {

@@ -74,6 +74,12 @@ final class SegmentLayout {
      * them (and make them resident).
      */
     static final long SEG_ZEROED = 84;
+    /**
+     * int: the heap tag of the heaps that may own the segment ({@code Allocator.heap(int)}): written when the segment
+     * is formatted for a heap and kept while it is abandoned, so that only a heap of the same tag adopts it, and a
+     * walk of one tag ({@code visitBlocks(int, ...)}) finds its blocks by the header alone.
+     */
+    static final long SEG_TAG = 88;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----

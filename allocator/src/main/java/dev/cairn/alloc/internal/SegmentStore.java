@@ -307,8 +307,11 @@ final class SegmentStore {
         return Raw.getLong(base + SEG_COOKIE) == (base ^ cookie);
     }
 
-    /** A formatted normal segment of {@code kind}, owned by {@code heapId} on thread {@code ownerTid}. */
-    long newSegment(Kind kind, int heapId, long ownerTid, boolean arena) {
+    /**
+     * A formatted normal segment of {@code kind}, owned by {@code heapId} (of heap tag {@code tag}) on thread
+     * {@code ownerTid}.
+     */
+    long newSegment(Kind kind, int heapId, long ownerTid, boolean arena, int tag) {
         Cached cached = takeCached();
         Segment segment = cached != null ? cached.segment : reserveWithinLimit(0);
         boolean exposed = arena || (cached != null && cached.exposed);
@@ -340,6 +343,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_PAGE_COUNT, pageCount);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
+        Raw.putInt(base + SEG_TAG, tag);
         Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
         // Pages start at the one holding the metadata's end, unless less than half of that page is left after it
         // (small segments: 64 KiB + 128 B of metadata fill page 0, and page 1 starts 128 bytes late).
@@ -358,7 +362,8 @@ final class SegmentStore {
      * A huge segment holding one block of {@code blockSize} bytes aligned to {@code alignment}; returns the segment
      * base. The block's page descriptor is formatted by the caller.
      */
-    long newHugeSegment(long blockSize, long alignment, int heapId, long ownerTid, boolean arena, boolean checked) {
+    long newHugeSegment(long blockSize, long alignment, int heapId, long ownerTid, boolean arena, int tag,
+            boolean checked) {
         long blockOffset = align(metadataSize(1) + (checked ? 16 : 0), Math.max(alignment, 64));
         long total = blockOffset + blockSize;
         if (total < 0 || total > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
@@ -394,6 +399,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_USED_PAGES, 1);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
+        Raw.putInt(base + SEG_TAG, tag);
         Raw.putInt(base + SEG_EXPOSED, exposed ? 1 : 0);
         Raw.putInt(base + SEG_ZEROED, reused == null || reused.zeroed() ? 1 : 0);
         long page = descriptor(base, 0);

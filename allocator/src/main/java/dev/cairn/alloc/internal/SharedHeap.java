@@ -15,10 +15,12 @@ import java.util.concurrent.ThreadLocalRandom;
 final class SharedHeap implements Heap {
 
     private final HeapRegistry registry;
+    private final int tag;
     private final java.util.concurrent.atomic.AtomicReferenceArray<HeapImpl> heaps;
 
-    SharedHeap(HeapRegistry registry, int count) {
+    SharedHeap(HeapRegistry registry, int tag, int count) {
         this.registry = registry;
+        this.tag = tag;
         this.heaps = new java.util.concurrent.atomic.AtomicReferenceArray<>(count);
     }
 
@@ -97,7 +99,7 @@ final class SharedHeap implements Heap {
             synchronized (this) {
                 heap = heaps.get(slot);
                 if (heap == null) {
-                    heap = registry.newHeap(HeapImpl.Role.SHARED);
+                    heap = registry.newHeap(HeapImpl.Role.SHARED, tag);
                     heaps.set(slot, heap);
                 }
             }

@@ -25,14 +25,14 @@ class AlwaysCommittedLimitTest {
         try {
             long tid = Thread.currentThread().threadId();
             for (int i = 0; i < 4; i++) {
-                store.newSegment(SegmentLayout.Kind.SMALL, 0, tid, false);
+                store.newSegment(SegmentLayout.Kind.SMALL, 0, tid, false, 0);
             }
             // the reservation committed the segment, and commit() found nothing left to commit, so nothing checked
             // the limit: every further segment was taken, past it
             OutOfMemoryError error = assertThrows(OutOfMemoryError.class,
-                    () -> store.newSegment(SegmentLayout.Kind.SMALL, 0, tid, false));
+                    () -> store.newSegment(SegmentLayout.Kind.SMALL, 0, tid, false, 0));
             assertTrue(error.getMessage().contains("limit of " + LIMIT), error.getMessage());
-            assertThrows(OutOfMemoryError.class, () -> store.newHugeSegment(SEGMENT, 16, 0, tid, false, true));
+            assertThrows(OutOfMemoryError.class, () -> store.newHugeSegment(SEGMENT, 16, 0, tid, false, 0, true));
             assertEquals(4 * SEGMENT, space.stats().committedBytes()); // the refused ones went back
             assertEquals(4, space.stats().liveSegments());
         } finally {

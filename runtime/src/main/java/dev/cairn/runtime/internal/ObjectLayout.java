@@ -61,6 +61,12 @@ public final class ObjectLayout {
     public static final int FLAG_PER_THREAD_RC = 2;
 
     public static final int GC_TRACKED = 1;
+    /**
+     * The allocator heap tag of GC-tracked objects ({@code Allocator.heap(int)}): they live in segments of their own,
+     * so the collector finds them by walking that tag alone (CPython's GC heap). Everything else (untracked objects,
+     * item buffers) comes from tag 0. Tracking is decided at creation and never changes.
+     */
+    public static final int GC_HEAP_TAG = 1;
     public static final int GC_COLLECTING = 2;
     public static final int GC_UNREACHABLE = 4;
 

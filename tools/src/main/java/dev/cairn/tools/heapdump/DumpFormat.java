@@ -61,6 +61,8 @@ public final class DumpFormat {
     public static final int LIST_ERROR_XTHREAD = 4;
 
     public static final int HEAP_CLOSED = 1;
+    /** Bits 8-15 of a heap record's flags: its heap tag (since 1.1). */
+    public static final int HEAP_TAG_SHIFT = 8;
 
     /** Object and type flags (the low byte of the object header's flags). */
     public static final int OBJECT_IMMORTAL = 1;

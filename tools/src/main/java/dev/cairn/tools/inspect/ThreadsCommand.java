@@ -23,7 +23,7 @@ final class ThreadsCommand {
             HeapInfo h = t.heaps.get(i);
             rows.add(new Report().put("heap", h.id()).put("threadId", h.threadId())
                     .put("thread", h.threadName().isEmpty() ? "(unnamed)" : h.threadName())
-                    .put("closed", h.closed()).put("segments", t.heapSegments[i]).put("pages", t.heapPages[i])
+                    .put("tag", h.tag()).put("closed", h.closed()).put("segments", t.heapSegments[i]).put("pages", t.heapPages[i])
                     .put("blocksInUse", t.heapLiveBlocks[i]).put("bytesInUse", new Bytes(t.heapLiveBytes[i]))
                     .put("committed", new Bytes(t.heapCommitted[i])).put("slowPathCalls", h.slowPathCalls())
                     .put("pagesRetired", h.pagesRetired()));

@@ -66,7 +66,7 @@ class BadInputTest {
     @Test
     void futureVersion() throws Exception {
         byte[] bytes = good.clone();
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 2);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 2).putShort(10, (short) 0);
         DumpBytes.fixChecksums(bytes);
         assertOneLine(inspect("future.cdump", bytes), "future.cdump", 8, "format version 2.0 is not readable");
     }
