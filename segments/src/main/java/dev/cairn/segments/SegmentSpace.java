@@ -70,8 +70,19 @@ public sealed interface SegmentSpace extends AutoCloseable permits SegmentSpaceI
     /** Purges, then makes inaccessible, the committed units wholly inside the range. */
     void decommit(Segment segment, long offset, long length);
 
-    /** Purges the committed units wholly inside the range (see {@link SegmentConfig.PurgeMode}). */
+    /**
+     * Gives the memory of the committed units wholly inside the range back to the OS (see
+     * {@link SegmentConfig.PurgeMode}) and stops counting them as committed, but leaves them accessible: a read there
+     * cannot fault (it sees zeros with {@code MADV_DONTNEED}), and {@link #commit} counts them again with no system
+     * call. Call {@code commit} before using them again. mimalloc's purge on Linux.
+     */
     void purge(Segment segment, long offset, long length);
+
+    /**
+     * Gives the memory of the committed units wholly inside the range back to the OS like {@link #purge}, but keeps
+     * them committed: for discarding contents (zeroing by purge) of memory that stays in use. mimalloc's reset.
+     */
+    void reset(Segment segment, long offset, long length);
 
     /** True when every commit unit overlapping the range is committed. */
     boolean isCommitted(Segment segment, long offset, long length);

@@ -14,9 +14,10 @@ package dev.cairn.segments;
  *
  * @param reservedBytes     address space held by live segments
  * @param peakReservedBytes highest {@code reservedBytes} so far
- * @param committedBytes    committed bytes of live segments (always-committed backings count whole)
+ * @param committedBytes    committed bytes of live segments (always-committed backings count whole); purged units
+ *                          count again only once committed again
  * @param peakCommittedBytes highest {@code committedBytes} so far
- * @param purgedBytes       cumulative bytes purged (only committed units; not the no-op purges)
+ * @param purgedBytes       cumulative bytes purged or reset (only committed units; not the no-op requests)
  * @param decommittedBytes  cumulative bytes decommitted by {@link SegmentSpace#decommit} (release is not counted)
  * @param liveSegments      segments reserved and not yet released
  * @param mapCalls          {@code mmap} calls (reservations, huge-page remaps)

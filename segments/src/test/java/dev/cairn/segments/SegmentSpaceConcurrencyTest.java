@@ -121,7 +121,10 @@ class SegmentSpaceConcurrencyTest {
                 units.set(from, to);
                 Raw.putLong(s.base() + offset, from); // committed memory must be writable right away
             }
-            case 1 -> space.purge(s, offset, length);
+            case 1 -> {
+                space.purge(s, offset, length); // gives the commit back, leaving the memory accessible
+                units.clear(from, to);
+            }
             default -> {
                 space.decommit(s, offset, length);
                 units.clear(from, to);

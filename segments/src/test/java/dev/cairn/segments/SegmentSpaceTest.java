@@ -110,16 +110,61 @@ class SegmentSpaceTest {
             assertEquals(0, space.stats().purgedBytes());
             space.purge(s, page, 2 * UNIT); // holds unit 1 whole
             assertEquals(always ? 0 : UNIT, space.stats().purgedBytes());
-            space.purge(s, 0, 8 * UNIT); // units 4..7 are not committed: skipped
-            assertEquals(always ? 0 : 5 * UNIT, space.stats().purgedBytes());
+            space.purge(s, 0, 8 * UNIT); // unit 1 was purged already and units 4..7 are not committed: skipped
+            assertEquals(always ? 0 : 4 * UNIT, space.stats().purgedBytes());
             space.purge(s, 10 * UNIT, 2 * UNIT); // nothing committed at all
-            assertEquals(always ? 0 : 5 * UNIT, space.stats().purgedBytes());
+            assertEquals(always ? 0 : 4 * UNIT, space.stats().purgedBytes());
 
-            assertEquals(always ? SEGMENT : 4 * UNIT, space.stats().committedBytes(), "purge keeps the commit");
-            assertTrue(space.isCommitted(s, 0, 4 * UNIT));
-            Raw.putLong(s.base() + UNIT, 7); // and the memory usable
+            assertEquals(always ? SEGMENT : 0, space.stats().committedBytes(), "purge gives the commit back");
+            assertEquals(always, space.isCommitted(s, 0, UNIT));
+            assertEquals(always ? SEGMENT : 4 * UNIT, space.stats().peakCommittedBytes());
+            Raw.putLong(s.base() + UNIT, 7); // purged memory stays accessible: a stale read or write cannot fault
             assertEquals(7, Raw.getLong(s.base() + UNIT));
-            assertEquals(always ? 5 : 0, space.stats().noOpRequests());
+            long protects = space.stats().protectCalls();
+            space.commit(s, 0, 4 * UNIT); // counted again, with no system call
+            assertEquals(always ? SEGMENT : 4 * UNIT, space.stats().committedBytes());
+            assertEquals(protects, space.stats().protectCalls());
+            assertTrue(space.isCommitted(s, 0, 4 * UNIT));
+            assertEquals(always ? 6 : 0, space.stats().noOpRequests());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.cairn.segments.TestSpaces#backends")
+    void resetDiscardsContentsAndKeepsTheCommit(Backend backend) {
+        try (SegmentSpace space = TestSpaces.space(backend)) {
+            Segment s = space.reserve();
+            boolean always = s.backing().alwaysCommitted();
+            space.commit(s, 0, 2 * UNIT);
+            Raw.putLong(s.base() + UNIT, 7);
+            space.reset(s, 0, 2 * UNIT);
+            assertEquals(always ? SEGMENT : 2 * UNIT, space.stats().committedBytes(), "reset keeps the commit");
+            assertEquals(always ? 0 : 2 * UNIT, space.stats().purgedBytes());
+            assertTrue(space.isCommitted(s, 0, 2 * UNIT));
+            if (!always && space.config().purgeMode() == SegmentConfig.PurgeMode.DONTNEED) {
+                assertEquals(0, Raw.getLong(s.base() + UNIT), "contents discarded");
+            }
+            Raw.putLong(s.base() + UNIT, 8);
+            assertEquals(8, Raw.getLong(s.base() + UNIT));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.cairn.segments.TestSpaces#backends")
+    void decommitMakesPurgedUnitsInaccessibleToo(Backend backend) {
+        try (SegmentSpace space = TestSpaces.space(backend)) {
+            Segment s = space.reserve();
+            boolean always = s.backing().alwaysCommitted();
+            space.commit(s, 0, 2 * UNIT);
+            space.purge(s, 0, UNIT);
+            space.decommit(s, 0, 2 * UNIT);
+            assertEquals(always ? SEGMENT : 0, space.stats().committedBytes());
+            assertEquals(always ? 0 : 2 * UNIT, space.stats().decommittedBytes());
+            long protects = space.stats().protectCalls();
+            space.commit(s, 0, 2 * UNIT); // both units need the OS again
+            assertEquals(always ? protects : protects + 1, space.stats().protectCalls());
+            Raw.putLong(s.base(), 9);
+            assertEquals(9, Raw.getLong(s.base()));
         }
     }
 

@@ -94,6 +94,11 @@ public final class HeapImpl implements Heap {
     long pagesRetired;
     /** Blocks other threads freed into this heap's pages, counted when collected (no counter on the free path). */
     long remoteFreesCollected;
+    /** When the slow path last collected the pages other threads freed into ({@link #collectRemoteFrees}). */
+    private long lastRemoteCollect = System.nanoTime();
+
+    /** How often the slow path collects every page of this heap that other threads freed into. */
+    static final long REMOTE_COLLECT_INTERVAL_NANOS = 10_000_000;
 
     HeapImpl(AllocatorImpl allocator, int id, Role role, int tag, Thread thread) {
         this.allocator = allocator;
@@ -315,6 +320,10 @@ public final class HeapImpl implements Heap {
             purgeExpired(false, now);
         }
         store.purgeExpiredCache(now);
+        if (now - lastRemoteCollect >= REMOTE_COLLECT_INTERVAL_NANOS) {
+            lastRemoteCollect = now;
+            collectRemoteFrees();
+        }
         int bin = binFor(size, alignment);
         long page;
         try {
@@ -644,6 +653,44 @@ public final class HeapImpl implements Heap {
             }
         }
         purgeExpired(true);
+    }
+
+    /**
+     * Collects every page that other threads freed into, from the slow path every
+     * {@link #REMOTE_COLLECT_INTERVAL_NANOS}: a full page with room again rejoins its bin's queue behind the current
+     * page, and a page left with no block in use is retired (purged after the purge delay). Without it, a page whose
+     * blocks were all freed by other threads stayed committed until this heap needed a page of its bin and found it:
+     * a full page never, while the queue had room (larson, once a worker adopts a segment the main thread filled for
+     * both workers: the other worker frees its half of the blocks remotely and allocates from pages of its own, and
+     * the drained pages stayed committed beside the new ones). mimalloc's generic slow path collects its heap
+     * periodically for the same reason.
+     */
+    private void collectRemoteFrees() {
+        for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
+            for (long page = fullQueue[bin], next; page != 0; page = next) {
+                next = Raw.getLong(page + NEXT);
+                if (Raw.getLongVolatile(page + XTHREAD_FREE) == 0) {
+                    continue;
+                }
+                remoteFreesCollected += Pages.collect(page);
+                if (Raw.getInt(page + USED) == 0) {
+                    unfull(bin, page); // into the queue, which retire takes it from
+                    retire(bin, page, false);
+                } else if (Pages.hasRoom(page)) {
+                    leaveFull(bin, page);
+                    enqueueBehindCurrent(bin, page);
+                }
+            }
+            for (long page = queue[bin], next; page != 0; page = next) {
+                next = Raw.getLong(page + NEXT);
+                if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0) {
+                    remoteFreesCollected += Pages.collect(page);
+                    if (Raw.getInt(page + USED) == 0) {
+                        retire(bin, page, false);
+                    }
+                }
+            }
+        }
     }
 
     /** Gives back every segment of this heap (an arena's close: all its blocks die at once). */

@@ -578,7 +578,7 @@ final class SegmentStore {
             return false;
         }
         Raw.fill(address, start - address, (byte) 0);
-        space.purge(segment, start - base, end - start);
+        space.reset(segment, start - base, end - start); // the block stays in use: its memory stays committed
         Raw.fill(end, address + size - end, (byte) 0);
         return true;
     }

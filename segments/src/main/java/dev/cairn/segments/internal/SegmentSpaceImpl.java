@@ -109,16 +109,33 @@ public final class SegmentSpaceImpl implements SegmentSpace {
 
     @Override
     public void decommit(Segment segment, long offset, long length) {
-        forEachCommittedRun(segment, offset, length, (s, from, to) -> {
+        forEachUnitRun(segment, offset, length, true, (s, from, to) -> {
             os.decommit(address(segment, from), bytes(to - from));
             s.commits.clear(from, to);
             counters.decommitted(bytes(to - from));
+        });
+        // purged units are accessible though uncommitted: make them inaccessible too (no longer counted committed)
+        forEachUnitRun(segment, offset, length, false, (s, from, to) -> {
+            os.decommit(address(segment, from), bytes(to - from));
+            s.purged.clear(from, to);
+            counters.decommitted(0, bytes(to - from));
         });
     }
 
     @Override
     public void purge(Segment segment, long offset, long length) {
-        forEachCommittedRun(segment, offset, length, (s, from, to) -> {
+        forEachUnitRun(segment, offset, length, true, (s, from, to) -> {
+            os.purge(address(segment, from), bytes(to - from));
+            s.commits.clear(from, to);
+            s.purged.set(from, to);
+            counters.purged(bytes(to - from));
+            counters.uncommitted(bytes(to - from));
+        });
+    }
+
+    @Override
+    public void reset(Segment segment, long offset, long length) {
+        forEachUnitRun(segment, offset, length, true, (s, from, to) -> {
             os.purge(address(segment, from), bytes(to - from));
             counters.purged(bytes(to - from));
         });
@@ -131,10 +148,10 @@ public final class SegmentSpaceImpl implements SegmentSpace {
 
     /**
      * Rounds {@code [offset, offset + length)} inward to whole units and applies {@code action} once per run of
-     * committed units in it (one OS call per run; uncommitted units are skipped: nothing there to give back).
-     * Always-committed backings count a no-op request instead.
+     * committed units in it ({@code committed}), or of purged ones (one OS call per run; other units are skipped:
+     * nothing there to give back). Always-committed backings count a no-op request instead.
      */
-    private void forEachCommittedRun(Segment segment, long offset, long length, RunAction action) {
+    private void forEachUnitRun(Segment segment, long offset, long length, boolean committed, RunAction action) {
         checkRange(segment, offset, length);
         long from = (offset + unitSize - 1) >>> unitShift;
         long to = (offset + length) >>> unitShift;
@@ -144,11 +161,12 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                 counters.noOpRequest();
                 return;
             }
-            long u = s.commits.nextSet(from, to);
+            CommitMap map = committed ? s.commits : s.purged;
+            long u = map.nextSet(from, to);
             while (u < to) {
-                long end = s.commits.nextClear(u, to);
+                long end = map.nextClear(u, to);
                 action.apply(s, u, end);
-                u = s.commits.nextSet(end, to);
+                u = map.nextSet(end, to);
             }
         } finally {
             exit(s);
@@ -275,6 +293,13 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                     throw new IllegalStateException(s.segment + ": commit map counts " + s.commits.committedUnits()
                             + " units but has " + bits + " bits set");
                 }
+                if (s.purged.nextSet(0, s.purged.units()) < s.purged.units()) {
+                    for (long u = 0; u < s.purged.units(); u++) {
+                        if (s.purged.isCommitted(u) && s.commits.isCommitted(u)) {
+                            throw new IllegalStateException(s.segment + ": unit " + u + " both committed and purged");
+                        }
+                    }
+                }
                 reserved += s.segment.size();
                 committed += bytes(bits);
                 count++;
@@ -328,11 +353,22 @@ public final class SegmentSpaceImpl implements SegmentSpace {
         long u = s.commits.nextClear(from, to);
         while (u < to) { // committed units are kept as they are, and not counted twice
             long end = s.commits.nextSet(u, to);
-            os.commit(address(s.segment, u), bytes(end - u));
+            commitRun(s, u, end);
             s.commits.set(u, end);
             counters.committed(bytes(end - u));
             u = s.commits.nextClear(end, to);
         }
+    }
+
+    /** Makes the uncommitted units {@code [from, to)} accessible: purged ones are already, the others need the OS. */
+    private void commitRun(LiveSegment s, long from, long to) {
+        long u = s.purged.nextClear(from, to);
+        while (u < to) {
+            long end = s.purged.nextSet(u, to);
+            os.commit(address(s.segment, u), bytes(end - u));
+            u = s.purged.nextClear(end, to);
+        }
+        s.purged.clear(from, to);
     }
 
     private void releaseLocked(LiveSegment s) {

@@ -47,12 +47,22 @@ final class SpaceCounters {
     }
 
     void decommitted(long bytes) {
-        committed.addAndGet(-bytes);
+        decommitted(bytes, bytes);
+    }
+
+    /** {@code bytes} made inaccessible, of which {@code committedBytes} still counted as committed (not purged). */
+    void decommitted(long committedBytes, long bytes) {
+        committed.addAndGet(-committedBytes);
         decommitted.add(bytes);
     }
 
     void purged(long bytes) {
         purged.add(bytes);
+    }
+
+    /** Committed bytes given back without a decommit (a purge): they stop counting as committed. */
+    void uncommitted(long bytes) {
+        committed.addAndGet(-bytes);
     }
 
     void mapCall() {
