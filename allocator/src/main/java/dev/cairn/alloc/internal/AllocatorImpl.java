@@ -231,6 +231,13 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    /** A heap ended and its id may be reused: its sampled blocks that live on belong to no heap now. */
+    void heapIdEnded(int heapId) {
+        if (sites != null) {
+            sites.orphanHeap(heapId);
+        }
+    }
+
     /** An arena's heap was destroyed: its blocks died without a free. */
     void heapDestroyed(HeapImpl heap) {
         if (heap.role() == HeapImpl.Role.ARENA) {

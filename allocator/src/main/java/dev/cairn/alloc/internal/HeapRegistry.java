@@ -32,8 +32,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link SegmentLayout#SHARED_OWNER}, so every free of their blocks is a lock-free remote push.
  *
  * <h2>Locking</h2>
- * Registration, release, reaping and close are serialized on this object (rare events). The heap table is copied
- * on write and read without locking by the free slow path.
+ * Registration, release, reaping and close are serialized on this object (rare events). The heap table is written
+ * under it (entries with release stores; a copy only to grow) and read without locking by the free slow path.
+ *
+ * <h2>Heap ids</h2>
+ * An ended heap's id goes back to a free list and the next heap takes it, so the table is as long as the most heaps
+ * ever live at once, not as the number of heaps ever made (a service starting a thread per request made millions,
+ * and every start and end copied the whole table: 16 KB of Java allocation per heap after 32,000 heaps). Reuse is
+ * safe because a normal segment's id is looked up only by the thread that owns the segment ({@code SEG_OWNER_TID}
+ * is its own id), whose heap is live: an ended heap's normal segments were abandoned (heap id 0) or released first.
+ * A huge block's release looks its heap up from any thread, and then only removes the segment from that heap's
+ * huge set, which a newer heap with the same id does not hold. An ended heap's sampled blocks are moved to heap 0
+ * ({@link SiteSampler#orphanHeap}).
  */
 final class HeapRegistry {
 
@@ -49,9 +59,14 @@ final class HeapRegistry {
     /** The thread's heaps of tags 1 and up, by tag (replaced at close like {@link #threadHeap}). */
     private ThreadLocal<HeapImpl[]> taggedHeaps = new ThreadLocal<>();
     private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
-    /** Heaps by id (copy on write under {@code this}; read without locking). Ids are never reused. */
+    /** Heaps by id (entries written under {@code this} with release stores; read without locking). */
     private volatile HeapImpl[] table = new HeapImpl[16];
+    private static final java.lang.invoke.VarHandle ENTRY =
+            java.lang.invoke.MethodHandles.arrayElementVarHandle(HeapImpl[].class);
     private int nextId = 1;
+    /** Ids of ended heaps, for reuse (under {@code this}). */
+    private int[] freeIds = new int[16];
+    private int freeIdCount;
     /** Virtual threads' heaps by tag; tag 0's made at once, the others on first use (under {@code this}). */
     private final SharedHeap[] shared = new SharedHeap[dev.cairn.alloc.Allocator.HEAP_TAGS];
     private final int sharedHeapCount = sharedHeapCount();
@@ -144,7 +159,7 @@ final class HeapRegistry {
 
     HeapImpl byId(int id) {
         HeapImpl[] heaps = table;
-        return id < heaps.length ? heaps[id] : null;
+        return id >= 0 && id < heaps.length ? (HeapImpl) ENTRY.getAcquire(heaps, id) : null;
     }
 
     Iterable<HeapImpl> all() {
@@ -191,7 +206,7 @@ final class HeapRegistry {
      */
     synchronized HeapImpl newHeap(HeapImpl.Role role, int tag) {
         allocator.checkOpen();
-        int id = nextId++;
+        int id = freeIdCount > 0 ? freeIds[--freeIdCount] : nextId++;
         HeapImpl heap = new HeapImpl(allocator, id, role, tag, Thread.currentThread());
         if (role != HeapImpl.Role.SHARED) {
             // A new thread is the usual sign that others have ended. Reaped after the heap is made, so that a dead
@@ -205,9 +220,10 @@ final class HeapRegistry {
             heap.delayedHandle = allocator.currentDelayedHandle();
         }
         heaps.put(id, heap);
-        HeapImpl[] copy = Arrays.copyOf(table, id < table.length ? table.length : Math.max(2 * table.length, id + 1));
-        copy[id] = heap;
-        table = copy;
+        if (id >= table.length) {
+            table = Arrays.copyOf(table, Math.max(2 * table.length, id + 1));
+        }
+        ENTRY.setRelease(table, id, heap);
         return heap;
     }
 
@@ -234,9 +250,9 @@ final class HeapRegistry {
         if (closed || !heap.tryEnd()) {
             return;
         }
+        allocator.heapDestroyed(heap); // its samples go with its blocks, before the id can be reused
         forget(heap);
         heap.destroy();
-        allocator.heapDestroyed(heap);
     }
 
     /**
@@ -275,9 +291,9 @@ final class HeapRegistry {
             if (heap.ownerDead() && heap.tryEnd()) {
                 if (heap.role() == HeapImpl.Role.ARENA) { // its thread ended with the arena open: close it
                     allocator.arenaReaped(heap); // before its memory can be another block's
+                    allocator.heapDestroyed(heap);
                     forget(heap);
                     heap.destroy();
-                    allocator.heapDestroyed(heap);
                     continue;
                 }
                 // the dead thread's filling batch, onto this thread's QSBR queue
@@ -314,9 +330,12 @@ final class HeapRegistry {
         heaps.remove(heap.id());
         endedSlowPathCalls += heap.slowPathCalls;
         endedRemoteFrees += heap.remoteFreesCollected;
-        HeapImpl[] copy = table.clone();
-        copy[heap.id()] = null;
-        table = copy;
+        ENTRY.setRelease(table, heap.id(), (HeapImpl) null);
+        allocator.heapIdEnded(heap.id());
+        if (freeIdCount == freeIds.length) {
+            freeIds = Arrays.copyOf(freeIds, 2 * freeIds.length);
+        }
+        freeIds[freeIdCount++] = heap.id();
     }
 
     // ------------------------------------------------------------------------------------------------ stats

@@ -56,6 +56,12 @@ final class SiteSampler {
         samples.values().removeIf(sample -> sample.heapId() == heapId);
     }
 
+    /** The heap ended with blocks still live (abandoned): their samples name heap 0, as their segments do. */
+    void orphanHeap(int heapId) {
+        samples.replaceAll((address, sample) -> sample.heapId() == heapId
+                ? new Sample(sample.size(), sample.site(), 0) : sample);
+    }
+
     /** The samples now, as {@code (address, size, site, heapId)} quadruples, for the dump. */
     List<long[]> samples() {
         List<long[]> out = new ArrayList<>(samples.size());
