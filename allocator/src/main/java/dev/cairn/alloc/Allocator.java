@@ -53,6 +53,13 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      * {@code _PyMem_FreeDelayed}). The block is checked now, as {@link #free(long)} checks it, and a second free of
      * it, delayed or not, is refused from this call on. Readers take part through {@link #qsbrThread()}; a thread
      * that only frees with delay takes part offline and holds nobody back. {@code freeDelayed(0)} does nothing.
+     *
+     * <p>When: a platform thread gathers its delayed frees in a batch (up to 64 blocks or 256 KiB) and hands the
+     * batch to the domain when it is full, on every 16th allocation slow path of the thread, on {@link #collect},
+     * on {@link #releaseCurrentThread()}, or when the thread's heap ends; from then, the batch is freed at the first
+     * quiescent or processing point of the thread after every online reader has passed a quiescent point. So a few
+     * delayed frees followed by no other allocator call wait in the batch: {@code collect(false)} hands them over
+     * and runs what is due.
      */
     void freeDelayed(long address);
 
@@ -62,8 +69,8 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
     /**
      * The calling thread's handle in {@link #qsbr()}, registered and online on first call: a reader reports
      * {@link dev.cairn.reclaim.QsbrThread#quiescent()} where it holds no block of a shared structure, and
-     * {@link dev.cairn.reclaim.QsbrThread#detach() detaches} around blocking calls. Its deferred frees run at its
-     * quiescent points.
+     * {@link dev.cairn.reclaim.QsbrThread#detach() detaches} around blocking calls. Deferred work handed to it (the
+     * thread's batches of {@link #freeDelayed} blocks once handed over, see there) runs at its quiescent points.
      */
     dev.cairn.reclaim.QsbrThread qsbrThread();
 
