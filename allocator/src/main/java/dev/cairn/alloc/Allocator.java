@@ -56,10 +56,11 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      *
      * <p>When: a platform thread gathers its delayed frees in a batch (up to 64 blocks or 256 KiB) and hands the
      * batch to the domain when it is full, on every 16th allocation slow path of the thread, on {@link #collect},
-     * on {@link #releaseCurrentThread()}, or when the thread's heap ends; from then, the batch is freed at the first
-     * quiescent or processing point of the thread after every online reader has passed a quiescent point. So a few
-     * delayed frees followed by no other allocator call wait in the batch: {@code collect(false)} hands them over
-     * and runs what is due.
+     * on {@link #releaseCurrentThread()}, when the thread's heap ends, and, if the thread reports quiescent points
+     * itself ({@link #qsbrThread()} online), at the first of them after the readers have passed one; from then,
+     * the batch is freed at the first quiescent or processing point of the thread after every online reader has
+     * passed a quiescent point. A thread that only frees with delay (offline) and makes no other allocator call
+     * keeps them in the batch: {@code collect(false)} hands them over and runs what is due.
      */
     void freeDelayed(long address);
 

@@ -464,6 +464,7 @@ public final class AllocatorImpl implements Allocator {
         if (batch == null) {
             batch = new DelayedBatch(delayed.link());
             heap.delayedBatch = batch;
+            delayed.handOverAtNextQuiescentPoint(heap, batch);
         }
         if (batch.add(address, blockSizeOf(page))) {
             QsbrThread handle = handOverDelayed(heap);

@@ -106,6 +106,34 @@ final class DelayedFrees {
         return thread;
     }
 
+    /**
+     * A thread that reports quiescent points (its handle is online) hands its filling batch over at the first of
+     * them that comes after the batch was started and after the readers caught up with the write sequence of that
+     * moment: a lone delayed free followed only by quiescent points is then freed at a later one, instead of waiting
+     * in the batch for 63 more or an allocation slow path. Queued as a task with an already issued goal; it touches
+     * the heap only on the heap's own thread (a dead thread's queue is run by others) and only if the batch is still
+     * the filling one (a full batch, a slow path or a release may have handed it over first).
+     */
+    void handOverAtNextQuiescentPoint(HeapImpl heap, DelayedBatch batch) {
+        QsbrThread thread = handle.get();
+        if (thread == null || !thread.isRegistered() || !thread.isAttached()) {
+            return; // a writer only: its batches go at the usual points
+        }
+        AllocatorLink link = this.link;
+        Qsbr qsbr = this.qsbr;
+        long ownerTid = heap.ownerTid();
+        thread.defer(() -> {
+            AllocatorImpl open = link.get();
+            if (open != null && Thread.currentThread().threadId() == ownerTid && heap.delayedBatch == batch) {
+                QsbrThread handed = open.handOverDelayed(heap);
+                if (handed != null) {
+                    heap.delayedHandle = handed;
+                    qsbr.advance(); // the batch's goal was only the next sequence: an idle domain never reaches it
+                }
+            }
+        }, qsbr.writeSequence());
+    }
+
     /** Queues a batch of proven, pending blocks as one item holding its bytes (see DelayedBatch). */
     QsbrThread deferBatch(DelayedBatch batch) {
         QsbrThread thread = writerHandle();
