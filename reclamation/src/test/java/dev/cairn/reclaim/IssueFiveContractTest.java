@@ -383,15 +383,49 @@ class IssueFiveContractTest {
             assertEquals(0, w.processDeferred(), "ran before the reader passed the goal");
             assertTrue(freed.isEmpty());
             reader.run(QsbrThread::quiescent);
-            // documented (docs/design/qsbr.md section 9): a failed check is looked at again from quiescent() only
-            // after the next advance; processDeferred() and any advance bring it back
-            d.advance();
-            w.quiescent();
+            for (int i = 0; i < 10_000 && freed.isEmpty(); i++) {
+                w.quiescent();
+            }
             assertEquals(List.of(0x10L), freed, "not run at the quiescent point after the goal was reached");
             assertEquals(1, tasks.get());
             assertEquals(0, d.stats().deferredItems());
             assertEquals(0, d.stats().deferredBytes());
             assertEquals(100, d.stats().bytesProcessed());
+            w.unregister();
+        }
+    }
+
+    /**
+     * A writer whose first check after deferring comes before its readers pass the goal: once they have passed it,
+     * its later quiescent points must still run the work. It used to wait for the next advance of the write
+     * sequence, which an otherwise idle domain never makes: {@code while (!ran) quiescent();} spun forever.
+     */
+    @Test
+    void aWriterThatQuiescesBeforeItsReadersStillRunsItsWorkAtLaterQuiescentPoints() throws Exception {
+        try (Qsbr d = Qsbr.create(); Peer reader = new Peer(d, "reader")) {
+            QsbrThread w = d.register();
+            AtomicInteger ran = new AtomicInteger();
+            w.defer(ran::incrementAndGet, d.advance());
+            w.quiescent(); // the reader has not passed the goal yet: nothing runs
+            assertEquals(0, ran.get());
+            reader.run(QsbrThread::quiescent);
+            long writeSequence = d.writeSequence();
+            for (int i = 0; i < 100_000 && ran.get() == 0; i++) {
+                w.quiescent();
+            }
+            assertEquals(writeSequence, d.writeSequence(), "nobody advanced: the test proves what it means to");
+            assertEquals(1, ran.get(), "the work never ran at a quiescent point after the reader passed its goal");
+            // and again after a long lag: the writer keeps looking, however long the reader took
+            w.defer(ran::incrementAndGet, d.advance());
+            for (int i = 0; i < 100_000; i++) {
+                w.quiescent();
+            }
+            assertEquals(1, ran.get(), "ran before the reader passed");
+            reader.run(QsbrThread::quiescent);
+            for (int i = 0; i < 100_000 && ran.get() == 1; i++) {
+                w.quiescent();
+            }
+            assertEquals(2, ran.get(), "the work never ran after a long lag");
             w.unregister();
         }
     }

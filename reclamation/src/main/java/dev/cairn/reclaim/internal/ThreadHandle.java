@@ -43,6 +43,16 @@ public final class ThreadHandle implements QsbrThread {
     private boolean processing;
     /** The queue is over the byte limit and defer() could not wait; the next quiescent point waits instead. */
     private boolean drainAtQuiescentPoint;
+    /**
+     * The write sequence when a look found readers behind the head goal (already advanced to), or NEVER when they
+     * are not lagging. While it is the current one, quiescent points look again only after {@link #lagSkips}.
+     */
+    private long lagWr = Seq.NEVER;
+    /** Quiescent points left before the next look while readers lag. */
+    private int lagSkips;
+    /** Quiescent points between looks while readers lag: doubles per failed look, up to MAX_LAG_BACKOFF. */
+    private int lagBackoff = 1;
+    private static final int MAX_LAG_BACKOFF = 1024;
 
     ThreadHandle(QsbrDomain domain, GlobalSeq seq, Slot slot, Thread owner, QsbrConfig config) {
         this.domain = domain;
@@ -245,6 +255,11 @@ public final class ThreadHandle implements QsbrThread {
         if (processing) {
             return;
         }
+        // readers lag behind our head goal: look again after an advance, or after a backoff of quiescent points
+        // (without the latter, an idle domain, which never advances, never ran the work at all)
+        if (lagWr != Seq.NEVER && !drainAtQuiescentPoint && seq.loadWrAcquire() == lagWr && --lagSkips > 0) {
+            return;
+        }
         processing = true;
         try {
             boolean drain = drainAtQuiescentPoint;
@@ -300,9 +315,18 @@ public final class ThreadHandle implements QsbrThread {
     /** Recomputes the owner-only triggers after the queue changed. */
     private void settle() {
         long head = queue.headGoal();
-        // Still waiting: readers lag behind an advanced goal (look again after the next advance), or the goal has
-        // not been advanced to yet (look again when it is).
-        dueSeq = head == Seq.NEVER ? Seq.NEVER : Math.max(head, seq.loadWrAcquire() + Seq.INCR);
+        long wr = seq.loadWrAcquire();
+        // Still waiting: the goal has not been advanced to yet (look again when it is), or readers lag behind it
+        // (look again at quiescent points, backing off: see quiescentSlow). Both make quiescent() take the slow
+        // path at wrSeq >= head.
+        dueSeq = head;
+        if (head != Seq.NEVER && head <= wr) {
+            lagBackoff = lagWr == Seq.NEVER ? 1 : Math.min(lagBackoff * 2, MAX_LAG_BACKOFF);
+            lagWr = wr;
+            lagSkips = lagBackoff;
+        } else {
+            lagWr = Seq.NEVER;
+        }
         // saturating: a large queueThreshold (Integer.MAX_VALUE, "never by count") wrapped negative, and every
         // later defer then scanned and ran due work
         processAtSize = (int) Math.min(Integer.MAX_VALUE, (long) queue.size() + queueThreshold);
