@@ -11,8 +11,9 @@ import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
  * <p>One queue per thread state (owner only), goals taken from the thread's handle in its allocator's QSBR domain
  * after the unlink, so they are monotone and the queue is processed in order up to the first unreached goal. A
  * closing thread, or the reaper of a thread that ended without closing ({@link ThreadReaper}), hands what is left
- * to its interpreter ({@link Interpreter#adoptDelayed}), which the GC and destruction process with the world
- * stopped (no reader can then be between quiescent points).
+ * to its interpreter ({@link Interpreter#adoptDelayed}), whose other threads run them at checkpoints once due
+ * ({@link Interpreter#processDueOrphans}), and which the GC and destruction process with the world stopped (no
+ * reader can then be between quiescent points).
  */
 final class DelayedDecrefs {
 
@@ -31,6 +32,7 @@ final class DelayedDecrefs {
 
     /** Decrefs every entry whose goal {@code domain} has reached; returns how many ran. */
     int processDue(ThreadState ts, Qsbr domain) {
+        advanceToHead(domain);
         int ran = 0;
         while (head < objects.size() && domain.poll(goals.get(head))) {
             long obj = objects.get(head++);
@@ -39,6 +41,17 @@ final class DelayedDecrefs {
         }
         compact();
         return ran;
+    }
+
+    /**
+     * Goals come from {@code deferredAdvance()}, which really advances only once per so many calls: the head's goal
+     * may lie beyond the write sequence, where no quiescent point can reach it. Without this advance, a thread that
+     * stopped dropping references kept the last ones until the next collection, however often it checkpointed.
+     */
+    private void advanceToHead(Qsbr domain) {
+        if (head < objects.size() && goals.get(head) > domain.writeSequence()) {
+            domain.advance();
+        }
     }
 
     /** Moves every entry (object, goal) to {@code objs}/{@code goalsOut}; this queue is empty afterwards. */

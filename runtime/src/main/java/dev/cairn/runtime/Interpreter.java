@@ -65,6 +65,8 @@ public final class Interpreter {
     /** Delayed decrefs of closed and reaped thread states: objects and their goals; guarded by orphanLock. */
     private final LongArrayList orphanObjects = new LongArrayList();
     private final LongArrayList orphanGoals = new LongArrayList();
+    /** Whether orphans wait: the checkpoints' cheap test (written under orphanLock). */
+    volatile boolean orphansWaiting;
 
     Interpreter(Runtime runtime, long id, Whence whence, int slot, Allocator allocator, boolean ownsAllocator) {
         this.runtime = runtime;
@@ -378,6 +380,35 @@ public final class Interpreter {
     void adoptDelayed(DelayedDecrefs d) {
         synchronized (orphanLock) {
             d.drainTo(orphanObjects, orphanGoals);
+            orphansWaiting = !orphanObjects.isEmpty();
+        }
+    }
+
+    /**
+     * From checkpoints: runs closed threads' delayed decrefs that are due. Without it they waited for the next
+     * collection or the destruction, piling up without bound while threads came and went and nobody collected.
+     * Looks at the goals first (no allocation while none is due), and advances once when the latest lies beyond the
+     * write sequence (goals from deferredAdvance are reached only after a real advance, which may never come).
+     */
+    void processDueOrphans(ThreadState ts) {
+        long min = Long.MAX_VALUE;
+        long max = 0;
+        synchronized (orphanLock) {
+            for (int i = 0; i < orphanGoals.size(); i++) {
+                min = Math.min(min, orphanGoals.get(i));
+                max = Math.max(max, orphanGoals.get(i));
+            }
+            if (orphanGoals.isEmpty()) {
+                orphansWaiting = false;
+                return;
+            }
+        }
+        dev.cairn.reclaim.Qsbr domain = allocator.qsbr();
+        if (max > domain.writeSequence()) {
+            domain.advance();
+        }
+        if (domain.poll(min)) {
+            processOrphans(ts, false);
         }
     }
 
@@ -399,6 +430,7 @@ public final class Interpreter {
             orphanObjects.addAll(keepObjs);
             orphanGoals.clear();
             orphanGoals.addAll(keepGoals);
+            orphansWaiting = !orphanObjects.isEmpty();
         }
         for (int i = 0; i < due.size(); i++) {
             BiasedRc.decref(ts, due.get(i));

@@ -199,7 +199,8 @@ public final class ThreadState implements AutoCloseable {
     /**
      * A safe point, to be called by long-running loops: a QSBR quiescent point (the thread holds no borrowed
      * pointer into a list's or dict's items), merges objects other threads queued to this owner, stops here
-     * while another thread has stopped the world, and runs delayed decrefs that are due.
+     * while another thread has stopped the world, and runs delayed decrefs that are due (its own, and those that
+     * closed thread states left to the interpreter).
      */
     public void checkpoint() {
         // a thread other than the owner would report the owner's QSBR quiescent point while the owner may still
@@ -211,6 +212,9 @@ public final class ThreadState implements AutoCloseable {
         qsbr.quiescent();
         if (!delayed.isEmpty()) {
             delayed.processDue(this, interp.allocator.qsbr());
+        }
+        if (interp.orphansWaiting) {
+            interp.processDueOrphans(this);
         }
     }
 

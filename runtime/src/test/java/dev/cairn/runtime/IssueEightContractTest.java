@@ -488,6 +488,97 @@ class IssueEightContractTest {
         }
     }
 
+    /**
+     * A replaced list item, a removed dict value and a popped item are dropped "later": at checkpoints once no
+     * reader can hold them. In an interpreter where nothing else happens, checkpoints alone must get there; the
+     * goal of a lone delayed decref was never advanced to, so they never did (only a collection freed them).
+     */
+    @Test
+    void droppedReferencesAreReleasedAtLaterCheckpointsEvenWhenNothingElseHappens() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.isolated());
+            java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            // a reader that reaches checkpoints all the time: it never holds the drop back for long
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try (ThreadState ts = interp.newThreadState()) {
+                    attached.countDown();
+                    while (!stop.get()) {
+                        ts.checkpoint();
+                    }
+                }
+                done.countDown();
+            });
+            attached.await();
+            try (ThreadState ts = interp.newThreadState()) {
+                long list = Lists.create(ts);
+                long dict = Dicts.create(ts);
+                long old = Ints.of(ts, 1_000_001);
+                long removed = Ints.of(ts, 1_000_002);
+                long key = Strs.of(ts, "key");
+                Lists.append(ts, list, old);
+                Dicts.put(ts, dict, key, removed);
+                Ref.decref(ts, old);
+                Ref.decref(ts, removed);
+                long freed = interp.objectsFreed();
+                Lists.set(ts, list, 0, rt.none());
+                assertTrue(Dicts.remove(ts, dict, key));
+                for (int i = 0; i < 100_000 && interp.objectsFreed() != freed + 2; i++) {
+                    ts.checkpoint();
+                }
+                assertEquals(freed + 2, interp.objectsFreed(), "dropped references never released at checkpoints");
+                assertFalse(Ref.isObject(ts, old));
+                assertFalse(Ref.isObject(ts, removed));
+                Ref.decref(ts, key);
+                Ref.decref(ts, list);
+                Ref.decref(ts, dict);
+            } finally {
+                stop.set(true);
+                done.await();
+            }
+            assertEquals(0, interp.release().orElseThrow().leakedObjects());
+        }
+    }
+
+    /**
+     * A thread that drops references from a shared list and closes at once hands its delayed decrefs to the
+     * interpreter. They were released only by the next collection or the destruction: threads that come and go
+     * without anyone collecting piled them up without bound. The checkpoints of the threads still there release
+     * them once due.
+     */
+    @Test
+    void referencesDroppedByAThreadThatClosedAreReleasedAtOtherThreadsCheckpoints() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.isolated());
+            try (ThreadState ts = interp.newThreadState()) {
+                long list = Lists.create(ts);
+                for (int i = 0; i < 10; i++) {
+                    long v = Ints.of(ts, 1_000_000 + i);
+                    Lists.append(ts, list, v);
+                    Ref.decref(ts, v);
+                }
+                long freed = interp.objectsFreed();
+                ts.detach();
+                Thread shortLived = Thread.ofPlatform().start(() -> {
+                    try (ThreadState mine = interp.newThreadState()) {
+                        for (int i = 0; i < 10; i++) {
+                            Lists.set(mine, list, i, rt.none());
+                        }
+                    } // closes with the ten drops still delayed: this thread (detached) lags behind their goals
+                });
+                shortLived.join();
+                ts.attach();
+                for (int i = 0; i < 100_000 && interp.objectsFreed() != freed + 10; i++) {
+                    ts.checkpoint();
+                }
+                assertEquals(freed + 10, interp.objectsFreed(), "a closed thread's drops waited for a collection");
+                Ref.decref(ts, list);
+            }
+            assertEquals(0, interp.release().orElseThrow().leakedObjects());
+        }
+    }
+
     @Test
     void dictsWithIntAndStrKeysThroughGrowthRemovalAndReinsertion() {
         long seed = System.nanoTime();
