@@ -406,6 +406,103 @@ class IssueEightConcurrencyContractTest {
         }
     }
 
+    /**
+     * Writers of one list contend on its one-byte mutex (parking while detached) while another thread stops the
+     * world and collects over and over: no append is lost or doubled, no thread hangs.
+     */
+    @Test
+    void writersContendingOnOneListWhilePausesAndCollectionsComeAndGo() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            ThreadState main = interp.newThreadState();
+            long list = Lists.create(main);
+            long dict = Dicts.create(main);
+            main.detach();
+            int writers = 3;
+            int perWriter = 3000;
+            AtomicBoolean done = new AtomicBoolean();
+            Workers w = new Workers();
+            for (int t = 0; t < writers; t++) {
+                int id = t;
+                w.start("appender-" + t, () -> {
+                    try (ThreadState ts = interp.newThreadState()) {
+                        for (int i = 0; i < perWriter; i++) {
+                            long v = Ints.of(ts, id * 1_000_000L + i + 1000);
+                            Lists.append(ts, list, v);
+                            Dicts.put(ts, dict, v, v);
+                            Ref.decref(ts, v);
+                            if (i % 64 == 0) {
+                                ts.checkpoint();
+                            }
+                        }
+                    }
+                });
+            }
+            w.start("pauser", () -> {
+                try (ThreadState ts = interp.newThreadState()) {
+                    while (!done.get()) {
+                        Gc.collect(ts);
+                        interp.stopTheWorld();
+                        interp.startTheWorld();
+                        rt.stopTheWorld();
+                        rt.startTheWorld();
+                        ts.checkpoint();
+                    }
+                }
+            });
+            for (Thread t : w.threads.subList(0, writers)) {
+                t.join(60_000);
+            }
+            done.set(true);
+            w.join();
+            main.attach();
+            assertEquals(writers * perWriter, Lists.size(main, list), "appends lost or doubled");
+            assertEquals(writers * perWriter, Dicts.size(main, dict), "puts lost or doubled");
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            for (int i = 0; i < writers * perWriter; i++) {
+                long v = Lists.get(main, list, i);
+                assertTrue(seen.add(Ints.value(main, v)), "a value twice");
+                assertEquals(4, Ref.refcount(main, v), "the list's, the dict's key and value, and ours: " + i);
+                Ref.decref(main, v);
+            }
+            Ref.decref(main, list);
+            Ref.decref(main, dict);
+            Gc.collect(main);
+            assertEquals(interp.objectsAllocated(), interp.objectsFreed());
+            main.close();
+            interp.release();
+        }
+    }
+
+    @Test
+    void objectsAreBiasedToTheirMakerUntilItsLocalCountEnds() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.mainInterpreter();
+            ThreadState ts = interp.newThreadState();
+            long s = Strs.of(ts, "biased");
+            assertEquals(ts.id(), Ref.ownerId(ts, s));
+            Ref.incref(ts, s);
+            ts.detach();
+            IssueEightContractTest.onThread(() -> {
+                try (ThreadState other = interp.newThreadState()) {
+                    assertEquals(ts.id(), Ref.ownerId(other, s), "a non-owner's incref moved the bias");
+                    Ref.incref(other, s); // shared: +1
+                    assertEquals(3, Ref.refcount(other, s));
+                }
+                return null;
+            });
+            ts.attach();
+            Ref.decref(ts, s);
+            Ref.decref(ts, s); // local count 0, one shared reference left: the owner gives up its bias
+            assertEquals(0, Ref.ownerId(ts, s));
+            assertEquals(1, Ref.refcount(ts, s));
+            assertTrue(Ref.isObject(ts, s));
+            Ref.decref(ts, s);
+            assertFalse(Ref.isObject(ts, s));
+            ts.close();
+        }
+    }
+
     // ---- the collector ----
 
     @Test
