@@ -297,7 +297,8 @@ public final class Interpreter {
      * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
      * when all are stopped; {@link #startTheWorld()} on the same thread lets them go. A caller attached in another
      * interpreter is detached there until {@link #startTheWorld()}, which attaches it again (waiting out a pause
-     * there): attached, it could deadlock with a thread of this interpreter stopping that one.
+     * there) unless the caller attached it, closed it or attached another state meanwhile: attached, it could
+     * deadlock with a thread of this interpreter stopping that one.
      *
      * @throws IllegalStateException if this interpreter is destroyed, or the calling thread already holds its world
      *                               stopped (by this method or {@link Runtime#stopTheWorld()})
@@ -349,8 +350,13 @@ public final class Interpreter {
         stw.detachedElsewhere = null;
         stw.startLocked();
         stw.mutex.unlock();
-        if (elsewhere != null) {
-            elsewhere.attach(false);
+        // the caller may have attached that state again during the pause (allowed in a higher interpreter), closed
+        // it, or attached another: attaching it here then threw, after the world had started
+        if (elsewhere != null && runtime.current() == null) {
+            int s = elsewhere.state();
+            if (s != ThreadState.ATTACHED && s != ThreadState.CLOSED) {
+                elsewhere.attach(false);
+            }
         }
     }
 

@@ -334,6 +334,39 @@ class IssueEightConcurrencyContractTest {
         }
     }
 
+    /**
+     * A thread attached in one interpreter stops a lower one: its state is detached for the pause. If it attaches
+     * that state again meanwhile (allowed: its id is higher), starting the world must still succeed and leave it
+     * attached, not throw after the world was started.
+     */
+    @Test
+    void startingAPauseAfterTheCallerReattachedItsOtherStateSucceeds() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter lower = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            Interpreter higher = rt.newInterpreter(InterpreterConfig.sharedAllocator());
+            assertTrue(lower.id() < higher.id());
+            ThreadState ts = higher.newThreadState();
+            lower.stopTheWorld();
+            assertFalse(ts.isAttached(), "detached for the pause of another interpreter");
+            ts.attach();
+            long s = Strs.of(ts, "used during the other interpreter's pause");
+            lower.startTheWorld();
+            assertTrue(ts.isAttached());
+            assertEquals(ts, rt.current());
+            Ref.decref(ts, s);
+            lower.stopTheWorld(); // and the next pause works
+            lower.startTheWorld();
+            assertTrue(ts.isAttached());
+            // closed during the pause: nothing to attach again
+            lower.stopTheWorld();
+            ts.close();
+            lower.startTheWorld();
+            assertNull(rt.current());
+            lower.release();
+            higher.release();
+        }
+    }
+
     @Test
     void twoThreadsStoppingTheWorldAtOnceTakeTurnsWithoutDeadlock() throws Exception {
         try (Runtime rt = Runtime.create()) {
