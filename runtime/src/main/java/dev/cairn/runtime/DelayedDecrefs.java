@@ -20,6 +20,10 @@ final class DelayedDecrefs {
     private final LongArrayList objects = new LongArrayList();
     private final LongArrayList goals = new LongArrayList();
     private int head;
+    /** Looks at a head goal beyond the write sequence since the last advance made for it (see advanceToHead). */
+    private int beyondLooks;
+    /** Looks before advanceToHead advances: one atomic add on the shared sequence per this many checkpoints. */
+    private static final int LOOKS_PER_ADVANCE = 16;
 
     void add(ThreadState ts, long obj) {
         objects.add(obj);
@@ -45,11 +49,15 @@ final class DelayedDecrefs {
 
     /**
      * Goals come from {@code deferredAdvance()}, which really advances only once per so many calls: the head's goal
-     * may lie beyond the write sequence, where no quiescent point can reach it. Without this advance, a thread that
-     * stopped dropping references kept the last ones until the next collection, however often it checkpointed.
+     * may lie beyond the write sequence, where no quiescent point can reach it. Without this advance (made after a
+     * few looks), a thread that stopped dropping references kept the last ones until the next collection, however
+     * often it checkpointed.
      */
     private void advanceToHead(Qsbr domain) {
-        if (head < objects.size() && goals.get(head) > domain.writeSequence()) {
+        // not at every look: a writer that checkpoints often would add to the shared sequence each time, where
+        // deferredAdvance amortises that over many drops
+        if (head < objects.size() && goals.get(head) > domain.writeSequence() && ++beyondLooks >= LOOKS_PER_ADVANCE) {
+            beyondLooks = 0;
             domain.advance();
         }
     }

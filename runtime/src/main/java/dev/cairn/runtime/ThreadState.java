@@ -74,6 +74,8 @@ public final class ThreadState implements AutoCloseable {
     /** Owner only: dealloc runs as a loop over this stack instead of recursing through nested containers. */
     private final LongArrayList deallocStack = new LongArrayList();
     private boolean deallocating;
+    /** Owner only: checkpoints that saw orphaned delayed decrefs waiting (see checkpoint). */
+    private int orphanLooks;
 
     ThreadState(Interpreter interp, long id, int index) {
         this.interp = interp;
@@ -213,7 +215,8 @@ public final class ThreadState implements AutoCloseable {
         if (!delayed.isEmpty()) {
             delayed.processDue(this, interp.allocator.qsbr());
         }
-        if (interp.orphansWaiting) {
+        // every 16th checkpoint while they wait: a look takes the orphans' lock and scans their goals
+        if (interp.orphansWaiting && (++orphanLooks & 15) == 0) {
             interp.processDueOrphans(this);
         }
     }
