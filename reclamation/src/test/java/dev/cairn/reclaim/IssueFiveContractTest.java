@@ -669,4 +669,37 @@ class IssueFiveContractTest {
         // the package never interprets addresses: 0 is passed through (the allocator's free function ignores it)
         assertEquals(List.of(0L), freed);
     }
+
+    @Test
+    void manyVirtualThreadsThatEndWhileRegisteredLeaveNothingBehind() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        try (Qsbr d = Qsbr.create()) {
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                threads.add(Thread.ofVirtual().start(() -> {
+                    QsbrThread h = d.register();
+                    h.defer(ran::incrementAndGet, d.advance());
+                    if (ThreadLocalRandomHolder.nextBoolean()) {
+                        h.detach(); // some end offline, some online
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            d.reapDeadThreads(); // those that later registrations and polls did not find already
+            d.synchronize();
+            assertEquals(500, ran.get(), "work of ended virtual threads was lost");
+            QsbrStats s = d.stats();
+            assertEquals(0, s.threadsRegistered());
+            assertEquals(500, s.deadThreadsDetected());
+            assertEquals(0, s.deferredItems());
+        }
+    }
+
+    private static final class ThreadLocalRandomHolder {
+        static boolean nextBoolean() {
+            return java.util.concurrent.ThreadLocalRandom.current().nextBoolean();
+        }
+    }
 }
