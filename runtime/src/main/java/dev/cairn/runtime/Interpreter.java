@@ -65,6 +65,8 @@ public final class Interpreter {
     /** Delayed decrefs of closed and reaped thread states: objects and their goals; guarded by orphanLock. */
     private final LongArrayList orphanObjects = new LongArrayList();
     private final LongArrayList orphanGoals = new LongArrayList();
+    /** Whether orphans wait: the checkpoints' cheap test (written under orphanLock). */
+    volatile boolean orphansWaiting;
 
     Interpreter(Runtime runtime, long id, Whence whence, int slot, Allocator allocator, boolean ownsAllocator) {
         this.runtime = runtime;
@@ -295,7 +297,8 @@ public final class Interpreter {
      * Stops every other thread of this interpreter at its next checkpoint (detached ones at once) and returns
      * when all are stopped; {@link #startTheWorld()} on the same thread lets them go. A caller attached in another
      * interpreter is detached there until {@link #startTheWorld()}, which attaches it again (waiting out a pause
-     * there): attached, it could deadlock with a thread of this interpreter stopping that one.
+     * there) unless the caller attached it, closed it or attached another state meanwhile: attached, it could
+     * deadlock with a thread of this interpreter stopping that one.
      *
      * @throws IllegalStateException if this interpreter is destroyed, or the calling thread already holds its world
      *                               stopped (by this method or {@link Runtime#stopTheWorld()})
@@ -347,8 +350,13 @@ public final class Interpreter {
         stw.detachedElsewhere = null;
         stw.startLocked();
         stw.mutex.unlock();
-        if (elsewhere != null) {
-            elsewhere.attach(false);
+        // the caller may have attached that state again during the pause (allowed in a higher interpreter), closed
+        // it, or attached another: attaching it here then threw, after the world had started
+        if (elsewhere != null && runtime.current() == null) {
+            int s = elsewhere.state();
+            if (s != ThreadState.ATTACHED && s != ThreadState.CLOSED) {
+                elsewhere.attach(false);
+            }
         }
     }
 
@@ -378,6 +386,35 @@ public final class Interpreter {
     void adoptDelayed(DelayedDecrefs d) {
         synchronized (orphanLock) {
             d.drainTo(orphanObjects, orphanGoals);
+            orphansWaiting = !orphanObjects.isEmpty();
+        }
+    }
+
+    /**
+     * From checkpoints: runs closed threads' delayed decrefs that are due. Without it they waited for the next
+     * collection or the destruction, piling up without bound while threads came and went and nobody collected.
+     * Looks at the goals first (no allocation while none is due), and advances once when the latest lies beyond the
+     * write sequence (goals from deferredAdvance are reached only after a real advance, which may never come).
+     */
+    void processDueOrphans(ThreadState ts) {
+        long min = Long.MAX_VALUE;
+        long max = 0;
+        synchronized (orphanLock) {
+            for (int i = 0; i < orphanGoals.size(); i++) {
+                min = Math.min(min, orphanGoals.get(i));
+                max = Math.max(max, orphanGoals.get(i));
+            }
+            if (orphanGoals.isEmpty()) {
+                orphansWaiting = false;
+                return;
+            }
+        }
+        dev.cairn.reclaim.Qsbr domain = allocator.qsbr();
+        if (max > domain.writeSequence()) {
+            domain.advance();
+        }
+        if (domain.poll(min)) {
+            processOrphans(ts, false);
         }
     }
 
@@ -399,6 +436,7 @@ public final class Interpreter {
             orphanObjects.addAll(keepObjs);
             orphanGoals.clear();
             orphanGoals.addAll(keepGoals);
+            orphansWaiting = !orphanObjects.isEmpty();
         }
         for (int i = 0; i < due.size(); i++) {
             BiasedRc.decref(ts, due.get(i));

@@ -77,6 +77,8 @@ public final class ThreadState implements AutoCloseable {
     /** Owner only: dealloc runs as a loop over this stack instead of recursing through nested containers. */
     private final LongArrayList deallocStack = new LongArrayList();
     private boolean deallocating;
+    /** Owner only: checkpoints that saw orphaned delayed decrefs waiting (see checkpoint). */
+    private int orphanLooks;
 
     ThreadState(Interpreter interp, long id, int index) {
         this.interp = interp;
@@ -203,7 +205,8 @@ public final class ThreadState implements AutoCloseable {
     /**
      * A safe point, to be called by long-running loops: a QSBR quiescent point (the thread holds no borrowed
      * pointer into a list's or dict's items), merges objects other threads queued to this owner, stops here
-     * while another thread has stopped the world, and runs delayed decrefs that are due.
+     * while another thread has stopped the world, and runs delayed decrefs that are due (its own, and those that
+     * closed thread states left to the interpreter).
      */
     public void checkpoint() {
         // a thread other than the owner would report the owner's QSBR quiescent point while the owner may still
@@ -215,6 +218,10 @@ public final class ThreadState implements AutoCloseable {
         qsbr.quiescent();
         if (!delayed.isEmpty()) {
             delayed.processDue(this, interp.allocator.qsbr());
+        }
+        // every 16th checkpoint while they wait: a look takes the orphans' lock and scans their goals
+        if (interp.orphansWaiting && (++orphanLooks & 15) == 0) {
+            interp.processDueOrphans(this);
         }
     }
 

@@ -18,7 +18,10 @@
  *     {@code IllegalArgumentException}; a closed, detached or foreign thread state, or a destroyed interpreter →
  *     {@link java.lang.IllegalStateException} or {@link java.lang.WrongThreadException}. {@code Ref.incref} and
  *     {@code Ref.decref} check too, with a checked allocator (the default); with an unchecked one they trust their
- *     argument, to stay a few instructions.</li>
+ *     argument, to stay a few instructions. An unchecked allocator keeps no live-block bitmaps, so there the typed
+ *     APIs prove only that the address lies in one of its segments: an address inside a segment that is no object
+ *     (an interior pointer, a part never committed) may then crash the JVM. Untrusted addresses need checked
+ *     mode.</li>
  * <li>Long-running loops call {@link dev.cairn.runtime.ThreadState#checkpoint()}; blocking calls are made
  *     detached.</li>
  * </ul>
