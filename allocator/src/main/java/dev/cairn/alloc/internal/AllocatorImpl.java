@@ -487,9 +487,12 @@ public final class AllocatorImpl implements Allocator {
     private HeapImpl batchHeap(long page, long address) {
         long segment = page & segmentMask;
         refuseArenaBlock(segment, address);
-        HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()
-                ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : null;
-        if (heap == null || heap.tag() != 0) { // batches live in the tag-0 heap, which collect() hands over
+        long me = Thread.currentThread().threadId();
+        HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == me ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID))
+                : null;
+        // Batches live in the thread's tag-0 heap, which collect() hands over. The id names another heap when it
+        // is a huge block's whose heap ended (ids are reused: see HeapRegistry), or the block's tag is not 0.
+        if (heap == null || heap.tag() != 0 || heap.role() != HeapImpl.Role.THREAD || heap.ownerTid() != me) {
             heap = registry.threadHeap();
         }
         assert heap == null || heap.role() == HeapImpl.Role.THREAD;
