@@ -484,6 +484,17 @@ class IssueFourContractTest {
     }
 
     @Test
+    void releaseAfterTheAllocatorClosedIsAnIllegalStateAsEveryOtherCall() {
+        Allocator allocator = Allocator.create();
+        Heap heap = allocator.heap();
+        heap.malloc(64);
+        allocator.close();
+        assertThrows(IllegalStateException.class, allocator::releaseCurrentThread);
+        assertThrows(IllegalStateException.class, heap::release, "a platform thread's heap");
+        // (a virtual thread's shared heap view still answers release() silently: SharedHeap, not changed here)
+    }
+
+    @Test
     void aVirtualThreadsHeapReleaseDoesNothingAndItsBlocksStayValid() throws Exception {
         try (Allocator allocator = Allocator.create()) {
             long[] block = new long[1];

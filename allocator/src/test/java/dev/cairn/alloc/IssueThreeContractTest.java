@@ -1227,7 +1227,7 @@ class IssueThreeContractTest {
                 () -> allocator.collect(true), allocator::releaseCurrentThread, () -> heap.malloc(8),
                 () -> heap.free(p), () -> heap.calloc(1, 1), () -> heap.mallocAligned(8, 16),
                 () -> heap.realloc(p, 1), () -> heap.usableSize(p), () -> allocator.owns(p),
-                () -> allocator.isLive(p), () -> arena.allocate(8));
+                () -> allocator.isLive(p), () -> arena.allocate(8), heap::release);
         for (int i = 0; i < calls.size(); i++) {
             assertThrows(IllegalStateException.class, calls.get(i), "call " + i + " after close");
         }

@@ -221,6 +221,7 @@ public final class HeapImpl implements Heap {
 
     @Override
     public void release() {
+        allocator.checkOpen(); // as every call after close, releaseCurrentThread's included: the heap ended with it
         if (role == Role.SHARED) {
             return; // leased per call: nothing is held between calls
         }
