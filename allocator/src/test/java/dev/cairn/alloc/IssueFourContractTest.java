@@ -193,6 +193,10 @@ class IssueFourContractTest {
             // the same size class on this thread: it takes the pooled segment instead of mapping a new one
             List<Long> mine = allocateStamped(allocator, 10_000, 64);
             AllocatorStats adopted = allocator.stats();
+            Map<Long, Integer> owners = new HashMap<>();
+            allocator.visitBlocks((address, usable, sizeClass, heapId) -> owners.put(address, heapId) == null);
+            assertTrue(survivors.stream().anyMatch(p -> owners.get(p) != 0), "adopted blocks have a heap again");
+            assertTrue(owners.get(mine.get(0)) != 0);
             assertTrue(adopted.segmentsReclaimed() > abandoned.segmentsReclaimed(), "segments reclaimed");
             assertTrue(adopted.abandonedSegments() < abandoned.abandonedSegments());
             assertEquals(segmentsBefore, adopted.liveSegments(), "the free half was reused, no new segment");
@@ -221,8 +225,10 @@ class IssueFourContractTest {
                 allocator.releaseCurrentThread();
             });
             assertTrue(allocator.stats().abandonedSegments() >= 1);
-            // this thread frees them all and allocates nothing: no adoption can happen
+            // another thread frees them all and allocates nothing: no adoption can happen
             onThread(() -> handed.forEach(allocator::free));
+            AllocatorStats freed = allocator.stats(); // no collect(): the last free triggers the release
+            assertEquals(0, freed.abandonedSegments(), "released without waiting: " + freed.toJson());
             allocator.collect(false);
             AllocatorStats end = allocator.stats();
             assertEquals(0, end.abandonedSegments());
@@ -230,6 +236,63 @@ class IssueFourContractTest {
             assertTrue(end.segmentsReleased() > start.segmentsReleased(), "released to the OS");
             assertEquals(start.liveSegments(), end.liveSegments());
             allocator.validate();
+        }
+    }
+
+    @Test
+    void blocksOfAnAbandonedSegmentAreCheckedLikeAnyOther() {
+        try (Allocator allocator = Allocator.create()) {
+            List<Long> handed = new ArrayList<>();
+            long[] huge = new long[1];
+            onThread(() -> {
+                handed.addAll(allocateStamped(allocator, 100, 80));
+                huge[0] = allocator.malloc(allocator.config().segmentSize() + 7);
+                stamp(huge[0], 4096, huge[0]);
+                allocator.releaseCurrentThread();
+            });
+            Map<Long, Integer> heaps = new HashMap<>();
+            allocator.visitBlocks((address, usable, sizeClass, heapId) -> heaps.put(address, heapId) == null);
+            assertEquals(handed.size() + 1, heaps.size());
+            heaps.values().forEach(id -> assertEquals(0, id, "an abandoned block has no heap"));
+            long p = handed.get(0);
+            assertTrue(allocator.usableSize(p) >= 80);
+            ContractSupport.assertRefused(allocator, p + 8, () -> allocator.free(p + 8));
+            ContractSupport.assertRefused(allocator, huge[0] + 64, () -> allocator.free(huge[0] + 64));
+            long remoteBefore = allocator.stats().remoteFrees();
+            allocator.free(p);
+            ContractSupport.assertRefused(allocator, p, () -> allocator.free(p)); // double free
+            long q = allocator.realloc(handed.get(1), 8000); // realloc of an abandoned block, on another thread
+            verify(q, 80, handed.get(1));
+            verify(huge[0], 4096, huge[0]);
+            allocator.free(huge[0]);
+            assertTrue(allocator.stats().remoteFrees() > remoteBefore, "a huge block freed by another thread");
+            ContractSupport.assertRefused(allocator, huge[0], () -> allocator.free(huge[0]));
+            allocator.free(q);
+            handed.subList(2, handed.size()).forEach(allocator::free);
+            allocator.collect(false);
+            assertEquals(0, allocator.stats().blocksInUse());
+            assertEquals(0, allocator.stats().abandonedSegments());
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void anArenaIsALiveHeapAndADeadThreadsOpenArenaIsReaped() {
+        try (Allocator allocator = Allocator.create()) {
+            int heaps = allocator.stats().heapsLive();
+            java.lang.foreign.MemorySegment[] left = new java.lang.foreign.MemorySegment[1];
+            onThread(() -> {
+                java.lang.foreign.Arena arena = allocator.newArena();
+                assertEquals(heaps + 1, allocator.stats().heapsLive(), "an arena's heap is live");
+                left[0] = arena.allocate(1000);
+                // the thread ends with its arena open
+            });
+            allocator.collect(false);
+            assertEquals(heaps, allocator.stats().heapsLive(), "the dead thread's arena was reaped");
+            assertFalse(allocator.isLive(left[0].address()));
+            assertThrows(IllegalArgumentException.class, () -> allocator.free(left[0]));
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
         }
     }
 

@@ -41,6 +41,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Issue 3 (the allocator core and its public API), read sentence by sentence as a new user would, each behaviour it
@@ -112,9 +114,10 @@ class IssueThreeContractTest {
         }
     }
 
-    @Test
-    void everySizeClassBoundaryUpToHugeIsUsableToItsEnd() {
-        try (Allocator allocator = Allocator.create()) {
+    @ParameterizedTest(name = "segment size {0}")
+    @ValueSource(longs = {4 << 20, 32 << 20})
+    void everySizeClassBoundaryUpToHugeIsUsableToItsEnd(long segmentSize) {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().segmentSize(segmentSize).build())) {
             Map<Long, long[]> live = new LinkedHashMap<>(); // address -> {usable, seed}
             long seed = 0;
             for (int shift = 3; shift <= 22; shift++) {
@@ -243,10 +246,11 @@ class IssueThreeContractTest {
 
     // ------------------------------------------------------------------ calloc
 
-    @Test
-    void callocZeroesEveryKindOfBlockEvenWhereDirtyMemoryIsReused() {
+    @ParameterizedTest(name = "segment size {0}")
+    @ValueSource(longs = {4 << 20, 32 << 20})
+    void callocZeroesEveryKindOfBlockEvenWhereDirtyMemoryIsReused(long segmentSize) {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().purgeDelay(Duration.ofHours(1))
-                .build())) {
+                .segmentSize(segmentSize).build())) {
             long segment = allocator.config().segmentSize();
             long[] sizes = {1, 8, 16, 100, 1000, 4096, 8 * KiB + 1, 60 * KiB, 300 * KiB, 600 * KiB, 3 * MiB,
                 segment + 100};
@@ -317,9 +321,10 @@ class IssueThreeContractTest {
 
     // ------------------------------------------------------------------ realloc
 
-    @Test
-    void reallocKeepsContentsUpToTheSmallerSizeGrowingHugeAndBack() {
-        try (Allocator allocator = Allocator.create()) {
+    @ParameterizedTest(name = "segment size {0}")
+    @ValueSource(longs = {4 << 20, 32 << 20})
+    void reallocKeepsContentsUpToTheSmallerSizeGrowingHugeAndBack(long segmentSize) {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().segmentSize(segmentSize).build())) {
             long segment = allocator.config().segmentSize();
             long[] sizes = {1, 16, 17, 100, 1000, 9000, 70_000, 600_000, 3 * MiB, segment + 1, 2 * segment, 70_000,
                 5000, 100, 5, 0, 300, segment * 2 + 3, 1};
@@ -400,9 +405,10 @@ class IssueThreeContractTest {
 
     // ------------------------------------------------------------------ mallocAligned
 
-    @Test
-    void mallocAlignedHonoursEveryPowerOfTwoUpToAtLeastOneMiBAndTheSegmentSize() {
-        try (Allocator allocator = Allocator.create()) {
+    @ParameterizedTest(name = "segment size {0}")
+    @ValueSource(longs = {4 << 20, 32 << 20})
+    void mallocAlignedHonoursEveryPowerOfTwoUpToAtLeastOneMiBAndTheSegmentSize(long segmentSize) {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().segmentSize(segmentSize).build())) {
             long segment = allocator.config().segmentSize();
             assertTrue(segment >= MiB);
             Map<Long, long[]> live = new HashMap<>();
@@ -764,10 +770,11 @@ class IssueThreeContractTest {
         }
     }
 
-    @Test
-    void anArenasSegmentsAreZeroedEvenOverDirtyMemory() {
+    @ParameterizedTest(name = "segment size {0}")
+    @ValueSource(longs = {4 << 20, 32 << 20})
+    void anArenasSegmentsAreZeroedEvenOverDirtyMemory(long segmentSize) {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().purgeDelay(Duration.ofHours(1))
-                .build())) {
+                .segmentSize(segmentSize).build())) {
             long segment = allocator.config().segmentSize();
             long[][] shapes = {{8, 8}, {100, 16}, {1000, 64}, {5000, 4096}, {70_000, 8}, {600_000, 8},
                 {3 * MiB, MiB}, {segment + 5, 16}, {MiB, 2 * MiB}, {100, segment}};
@@ -891,7 +898,85 @@ class IssueThreeContractTest {
         return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
     }
 
+    @Test
+    void randomOperationsAgreeWithASimpleModelOfTheLiveBlocks() {
+        long seed = SEED;
+        Random random = new Random(seed);
+        try (Allocator allocator = Allocator.create()) {
+            Map<Long, long[]> model = new HashMap<>(); // address -> {size, seed}
+            List<Long> addresses = new ArrayList<>();
+            long stampSeed = 0;
+            for (int op = 0; op < 20_000; op++) {
+                int kind = random.nextInt(10);
+                String what = "seed " + seed + ", op " + op;
+                if (kind < 4 || addresses.isEmpty()) {
+                    long size = random.nextInt(20) == 0 ? random.nextInt(1_500_000) : random.nextInt(1100);
+                    long p = switch (random.nextInt(3)) {
+                        case 0 -> allocator.malloc(size);
+                        case 1 -> allocator.calloc(1 + random.nextInt(4), size / 4 + 1);
+                        default -> allocator.mallocAligned(size, 1L << random.nextInt(16));
+                    };
+                    if (model.containsKey(p)) {
+                        throw new AssertionError(what + ": 0x" + Long.toHexString(p) + " is live already");
+                    }
+                    long size0 = Math.min(size, allocator.usableSize(p));
+                    stamp(p, size0, ++stampSeed);
+                    model.put(p, new long[] {size0, stampSeed});
+                    addresses.add(p);
+                } else if (kind < 7) {
+                    long p = addresses.remove(random.nextInt(addresses.size()));
+                    long[] block = model.remove(p);
+                    verify(p, block[0], block[1]);
+                    allocator.free(p);
+                } else if (kind < 9) {
+                    int i = random.nextInt(addresses.size());
+                    long p = addresses.get(i);
+                    long[] block = model.remove(p);
+                    long newSize = random.nextInt(10) == 0 ? random.nextInt(1_000_000) : random.nextInt(2000);
+                    long q = allocator.realloc(p, newSize);
+                    verify(q, Math.min(block[0], newSize), block[1]);
+                    stamp(q, newSize, ++stampSeed);
+                    model.put(q, new long[] {newSize, stampSeed});
+                    addresses.set(i, q);
+                } else {
+                    long p = addresses.get(random.nextInt(addresses.size()));
+                    assertTrue(allocator.usableSize(p) >= model.get(p)[0], what);
+                    assertTrue(allocator.isLive(p), what);
+                }
+                if (op % 5000 == 4999) {
+                    assertEquals(model.keySet(), walk(allocator).keySet(), what);
+                    assertEquals(model.size(), allocator.stats().blocksInUse(), what);
+                    allocator.validate();
+                }
+            }
+            for (Map.Entry<Long, long[]> e : model.entrySet()) {
+                verify(e.getKey(), e.getValue()[0], e.getValue()[1]);
+                allocator.free(e.getKey());
+            }
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
     // ------------------------------------------------------------------ stats / visitBlocks / validate
+
+    @Test
+    void validateFindsAFreeListBrokenByAWriteAfterFree() {
+        try (Allocator allocator = Allocator.create()) {
+            long keep = allocator.malloc(64);
+            long a = allocator.malloc(64);
+            long b = allocator.malloc(64);
+            allocator.free(a);
+            allocator.free(b);
+            allocator.validate();
+            at(b, 8).set(ValueLayout.JAVA_LONG, 0, b); // the user's bug: a write after free makes a cycle
+            IllegalStateException e = assertThrows(IllegalStateException.class, allocator::validate);
+            assertTrue(e.getMessage().contains("0x"), e.getMessage());
+            at(b, 8).set(ValueLayout.JAVA_LONG, 0, a); // repaired, as it was
+            allocator.validate();
+            allocator.free(keep);
+        }
+    }
 
     @Test
     void statsCountPerSizeClassAndInTotal() {
@@ -1128,6 +1213,10 @@ class IssueThreeContractTest {
                 allocator.free(p);
                 // reading freed memory on purpose: the pattern is what a debugging user looks for
                 assertAllBytes(p + 8, usable - 8, (byte) fill, "freed block of " + size);
+                long remote = allocator.malloc(size); // freed by another thread: filled all the same
+                at(remote, usable).fill((byte) 0x22);
+                onThread(() -> allocator.free(remote));
+                assertAllBytes(remote + 8, usable - 8, (byte) fill, "block of " + size + " freed by another thread");
                 allocator.free(keep);
             }
             allocator.validate();
