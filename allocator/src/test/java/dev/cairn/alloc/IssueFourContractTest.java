@@ -423,6 +423,51 @@ class IssueFourContractTest {
         }
     }
 
+    /**
+     * Heaps that come and go (threads, arenas) cost the same whether few or many came before: the heap table was
+     * copied whole on every heap's start and end, and never shrank (ids are not reused), so each one cost
+     * O(heaps ever made) in time and garbage: 100-400 us per empty arena after 10,000 (Arena.ofConfined(): 1 us),
+     * 35 GB of HeapImpl[] copies for 80,000 arenas. Measured in bytes the thread allocates, not in time.
+     */
+    @Test
+    @org.junit.jupiter.api.Disabled("fails now (15,784 Java bytes per arena after 2,000 arenas, 427,713 after"
+            + " 32,000): HeapRegistry copies its heap table per heap start and end; not fixed here, as HeapRegistry"
+            + " is being changed for heap tags")
+    void heapsThatComeAndGoCostTheSameAfterManyCameBefore() {
+        try (Allocator allocator = Allocator.create()) {
+            long early = javaBytesPerArena(allocator, 2000);
+            for (int i = 0; i < 30_000; i++) {
+                allocator.newArena().close();
+            }
+            long late = javaBytesPerArena(allocator, 2000);
+            assertTrue(late <= 2 * early + 1024, "Java bytes per arena " + early + " after 2,000 arenas, " + late
+                    + " after 32,000");
+            allocator.validate();
+        }
+    }
+
+    private static long javaBytesPerArena(Allocator allocator, int n) {
+        long before = threadAllocatedBytes();
+        for (int i = 0; i < n; i++) {
+            try (java.lang.foreign.Arena arena = allocator.newArena()) {
+                arena.allocate(32);
+            }
+        }
+        return (threadAllocatedBytes() - before) / n;
+    }
+
+    /** com.sun.management's count, by reflection: this module does not read jdk.management. */
+    private static long threadAllocatedBytes() {
+        try {
+            Object bean = java.lang.management.ManagementFactory.getThreadMXBean();
+            Class<?> type = Class.forName("com.sun.management.ThreadMXBean");
+            return (long) type.getMethod("getThreadAllocatedBytes", long.class).invoke(bean,
+                    Thread.currentThread().threadId());
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     // ------------------------------------------------------------------ short-lived threads, memory bounded
 
     @Test
