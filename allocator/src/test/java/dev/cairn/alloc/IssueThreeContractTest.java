@@ -586,6 +586,73 @@ class IssueThreeContractTest {
     }
 
     @Test
+    void anyAddressInsideLiveSegmentsThatIsNotALiveBlockIsRefusedWithNothingChanged() throws Exception {
+        Random random = new Random(SEED);
+        try (Allocator allocator = Allocator.create()) {
+            long segment = allocator.config().segmentSize();
+            Map<Long, long[]> live = new HashMap<>();
+            List<Long> freed = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                long size = random.nextInt(30) == 0 ? random.nextInt(700_000) : random.nextInt(3000);
+                long p = allocator.malloc(size);
+                stamp(p, size, i);
+                live.put(p, new long[] {size, i});
+                if (random.nextInt(4) == 0) {
+                    allocator.free(p);
+                    live.remove(p);
+                    freed.add(p);
+                }
+            }
+            long huge = allocator.malloc(segment + 12345);
+            live.put(huge, new long[] {0, 0});
+            long[] abandoned = new long[1];
+            onThread(() -> { // an abandoned segment too
+                abandoned[0] = allocator.malloc(200);
+                allocator.free(allocator.malloc(200));
+                allocator.releaseCurrentThread();
+            });
+            live.put(abandoned[0], new long[] {0, 0});
+            List<Long> bases = new ArrayList<>();
+            for (long p : live.keySet()) {
+                bases.add(p & -segment);
+            }
+            AllocatorStats before = allocator.stats();
+            int refused = 0;
+            for (int i = 0; i < 4000; i++) {
+                long address = switch (random.nextInt(4)) {
+                    case 0 -> bases.get(random.nextInt(bases.size())) + random.nextLong(segment);
+                    case 1 -> freed.get(random.nextInt(freed.size())) + random.nextInt(64) - 32;
+                    case 2 -> huge + random.nextLong(segment);
+                    default -> (bases.get(random.nextInt(bases.size())) + random.nextLong(segment)) & -16;
+                };
+                if (live.containsKey(address)) {
+                    continue;
+                }
+                long a = address;
+                for (Executable call : List.<Executable>of(() -> allocator.free(a), () -> allocator.usableSize(a),
+                        () -> allocator.realloc(a, 10))) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call,
+                            "seed " + SEED + ": 0x" + Long.toHexString(a));
+                    assertTrue(e.getMessage().contains("0x" + Long.toHexString(a)), e.getMessage());
+                }
+                assertFalse(allocator.isLive(a));
+                refused++;
+            }
+            AllocatorStats after = allocator.stats();
+            assertTrue(refused > 2000);
+            assertEquals(before.blocksInUse(), after.blocksInUse());
+            assertEquals(before.allocatedBytes(), after.allocatedBytes());
+            assertEquals(live.keySet(), walk(allocator).keySet());
+            allocator.validate();
+            for (Map.Entry<Long, long[]> e : live.entrySet()) {
+                verify(e.getKey(), e.getValue()[0], e.getValue()[1]);
+                allocator.free(e.getKey());
+            }
+            allocator.validate();
+        }
+    }
+
+    @Test
     void ownsAnswersForAnyByteOfALiveSegment() {
         try (Allocator allocator = Allocator.create(); Allocator other = Allocator.create()) {
             long p = allocator.malloc(1000);
