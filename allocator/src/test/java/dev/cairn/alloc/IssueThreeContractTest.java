@@ -1211,6 +1211,30 @@ class IssueThreeContractTest {
     }
 
     @Test
+    void aZeroPurgeDelayGivesEmptyPagesBackAtOnceWithoutCollect() {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().purgeDelay(Duration.ZERO).build())) {
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 40 * 1024; i++) {
+                long p = allocator.malloc(1000);
+                at(p, 1000).fill((byte) 1);
+                blocks.add(p);
+            }
+            long keep = allocator.malloc(1000); // the segment stays: its empty pages are purged, not unmapped
+            long rssFull = rssBytes();
+            long purgedBefore = allocator.stats().purgedBytes();
+            blocks.forEach(allocator::free);
+            long rssAfter = rssBytes();
+            assertTrue(allocator.stats().purgedBytes() - purgedBefore >= 24 * MiB, "purged "
+                    + (allocator.stats().purgedBytes() - purgedBefore));
+            if (rssFull > 0) {
+                assertTrue(rssFull - rssAfter >= 24 * MiB, "RSS " + rssFull + " -> " + rssAfter);
+            }
+            allocator.free(keep);
+            allocator.validate();
+        }
+    }
+
+    @Test
     void collectForceAlsoReturnsWhatOtherThreadsFreedIntoThisThreadsPages() throws Exception {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().purgeDelay(Duration.ofHours(1))
                 .build())) {
