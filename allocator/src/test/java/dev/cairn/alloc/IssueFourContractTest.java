@@ -734,6 +734,68 @@ class IssueFourContractTest {
     }
 
     @Test
+    void statsAndWalksPolledWhileThreadsComeAndGoStaySane() throws Exception {
+        try (Allocator allocator = Allocator.create()) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            ConcurrentLinkedQueue<Long> shared = new ConcurrentLinkedQueue<>();
+            Thread poller = Thread.ofPlatform().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        AllocatorStats stats = allocator.stats(); // "safe to poll every second": and far more often
+                        stats.toJson();
+                        assertTrue(stats.blocksInUse() >= 0 && stats.allocatedBytes() >= 0
+                                && stats.abandonedSegments() >= 0 && stats.heapsLive() >= 0, stats.toJson());
+                        allocator.visitBlocks((address, usable, sizeClass, heapId) -> {
+                            assertTrue(address != 0 && usable > 0 && sizeClass >= -1, "visited 0x"
+                                    + Long.toHexString(address) + ", usable " + usable + ", class " + sizeClass);
+                            return true;
+                        });
+                        Thread.sleep(1); // leaves the workers most of two cores
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            Random random = new Random(SEED);
+            for (int generation = 0; generation < 16; generation++) {
+                long seed = random.nextLong();
+                boolean release = generation % 2 == 0;
+                Thread worker = (generation % 3 == 0 ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
+                    try {
+                        Random r = new Random(seed);
+                        for (int i = 0; i < 2000; i++) {
+                            long size = r.nextInt(40) == 0 ? r.nextInt(1_000_000) : 1 + r.nextInt(1500);
+                            shared.add(allocator.malloc(size));
+                            Long old = r.nextBoolean() ? shared.poll() : null;
+                            if (old != null) {
+                                allocator.free(old);
+                            }
+                        }
+                        if (release) {
+                            allocator.releaseCurrentThread();
+                        }
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                });
+                worker.join();
+            }
+            stop.set(true);
+            poller.join();
+            if (failure.get() != null) {
+                throw new AssertionError("seed " + SEED, failure.get());
+            }
+            assertEquals(new HashSet<>(shared), walk(allocator).keySet());
+            shared.forEach(allocator::free);
+            allocator.collect(true);
+            assertEquals(0, allocator.stats().blocksInUse());
+            assertEquals(0, allocator.stats().abandonedSegments());
+            allocator.validate();
+        }
+    }
+
+    @Test
     void statsReportHeapsAndTheLifeOfAbandonedSegments() {
         try (Allocator allocator = Allocator.create()) {
             AllocatorStats start = allocator.stats();
