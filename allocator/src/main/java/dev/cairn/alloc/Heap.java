@@ -28,6 +28,7 @@ public interface Heap {
      * nothing, as nothing is held between calls.
      *
      * @throws WrongThreadException when called from a thread other than the heap's own
+     * @throws IllegalStateException once the allocator is closed, as every later call
      */
     void release();
 }

@@ -238,6 +238,7 @@ public final class HeapImpl implements Heap {
 
     @Override
     public void release() {
+        allocator.checkOpen(); // as every call after close, releaseCurrentThread's included: the heap ended with it
         if (role == Role.SHARED) {
             return; // leased per call: nothing is held between calls
         }
@@ -327,11 +328,20 @@ public final class HeapImpl implements Heap {
         int bin = binFor(size, alignment);
         long page;
         try {
-            if (bin < 0) {
-                long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
-                return sampler == null ? huge : sampler.allocated(huge, size);
+            try {
+                if (bin < 0) {
+                    return hugeBlock(size, alignment);
+                }
+                page = findPage(bin);
+            } catch (OutOfMemoryError e) {
+                if (size > SegmentSpace.ADDRESS_SPACE_LIMIT / 2 || !collectForMemory()) { // hopeless, or nothing back
+                    throw e;
+                }
+                if (bin < 0) {
+                    return hugeBlock(size, alignment);
+                }
+                page = findPage(bin);
             }
-            page = findPage(bin);
         } catch (OutOfMemoryError e) { // the commit limit or the OS: say which request it refused
             throw e.getMessage() != null && e.getMessage().startsWith("Cairn: cannot allocate ") ? e
                     : Errors.outOfMemory(size, e);
@@ -344,6 +354,24 @@ public final class HeapImpl implements Heap {
         Raw.putLong(page + FREE, next);
         Raw.putLong(page + STATE, Raw.getLong(page + STATE) + 1); // USED + 1, as one long: see STATE
         return sampler == null ? block : sampler.allocated(block, size);
+    }
+
+    private long hugeBlock(long size, long alignment) {
+        long huge = mallocHuge(size, Math.max(alignment, SizeClasses.ALIGNMENT));
+        return sampler == null ? huge : sampler.allocated(huge, size);
+    }
+
+    /**
+     * An allocation ran out of memory (the commit limit, or the OS): memory this heap holds free, retired pages
+     * waiting out the purge delay and the page kept per size class, still counts as committed, so a thread that
+     * has just freed everything was refused. Gives it back now, with the cache, as mimalloc's
+     * {@code _mi_malloc_generic} collects and tries once more; whether anything came back, so worth a retry.
+     */
+    private boolean collectForMemory() {
+        long before = store.space().stats().committedBytes();
+        collect(true);
+        store.trimCache();
+        return store.space().stats().committedBytes() < before;
     }
 
     /** The bin serving {@code size} at {@code alignment} (0 or a power of two), or -1 for a huge block. */
