@@ -2,9 +2,10 @@ package dev.cairn.alloc;
 
 /**
  * A thread's heap: the same operations as {@link Allocator}, without the per-call thread-local lookup. Get it with
- * {@link Allocator#heap()} and keep it in a local variable for hot loops. It belongs to the thread that got it: in
- * checked mode another thread's use throws {@link WrongThreadException}. {@link #free} accepts any block of the
- * allocator, whichever heap allocated it.
+ * {@link Allocator#heap()} and keep it in a local variable for hot loops. A platform thread's heap belongs to the
+ * thread that got it: in checked mode another thread's use throws {@link WrongThreadException}. The heap a virtual
+ * thread gets is the allocator's shared view for virtual threads, which locks one of its heaps for each call and may
+ * be used from any thread. {@link #free} accepts any block of the allocator, whichever heap allocated it.
  */
 public interface Heap {
 

@@ -483,9 +483,6 @@ class IssueFourContractTest {
      * 35 GB of HeapImpl[] copies for 80,000 arenas. Measured in bytes the thread allocates, not in time.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("fails now (15,784 Java bytes per arena after 2,000 arenas, 427,713 after"
-            + " 32,000): HeapRegistry copies its heap table per heap start and end; not fixed here, as HeapRegistry"
-            + " is being changed for heap tags")
     void heapsThatComeAndGoCostTheSameAfterManyCameBefore() {
         try (Allocator allocator = Allocator.create()) {
             long early = javaBytesPerArena(allocator, 2000);

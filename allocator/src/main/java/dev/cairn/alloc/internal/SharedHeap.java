@@ -76,6 +76,7 @@ final class SharedHeap implements Heap {
 
     @Override
     public void release() {
+        registry.allocator().checkOpen(); // as every call after close() (Heap#release)
         // nothing to give back: a shared heap is held only for the length of one call
     }
 
