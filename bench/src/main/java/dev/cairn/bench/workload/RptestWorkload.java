@@ -1,0 +1,230 @@
+package dev.cairn.bench.workload;
+
+import dev.cairn.bench.peer.Peer;
+import dev.cairn.bench.peer.PeerThread;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * rptest-like (rpmalloc's benchmark, in mimalloc-bench): each thread keeps a ring of slots and runs loops of a
+ * varying number of frees (walking the ring with one prime stride) and then of allocations (another stride,
+ * freeing what a slot still holds), sizes 16 B-16 KiB with a linear drop-off, every page of a block written. Every
+ * {@code crossRate}-th loop a thread also allocates a batch of blocks and hands it to the next thread, which frees
+ * it at the start of its next loop: producer/consumer traffic between all threads, next to a steady thread-local
+ * live set. Threads end their loops, wait for one another, then free what was handed to them and their ring.
+ */
+public final class RptestWorkload implements Workload {
+    private static final long SEED = 0x4B7E57L;
+    private static final int PAGE = 4096;
+
+    private static final List<ParamSpec> PARAMS = List.of(
+            new ParamSpec("loops", "loops per thread", 200, 20_000, 100_000, 1, Long.MAX_VALUE),
+            new ParamSpec("slots", "ring of live blocks per thread", 1000, 1000, 1000, 1, 1 << 24),
+            new ParamSpec("ops", "mean operations per loop (allocations 30-99% of it, frees 80% of that)", 100, 100,
+                    100, 1, 1 << 20),
+            new ParamSpec("crossRate", "every n-th loop hands a batch to another thread (0: never)", 2, 2, 2, 0,
+                    1 << 20),
+            new ParamSpec("minSize", "smallest block, bytes", 16, 16, 16, 1, 1 << 24),
+            new ParamSpec("maxSize", "largest block, bytes", 16000, 16000, 16000, 1, 1 << 24));
+
+    /** Blocks handed from one thread to another. */
+    private record Batch(long[] handles, int[] sizes) {
+    }
+
+    @Override
+    public String name() {
+        return "rptest";
+    }
+
+    @Override
+    public String description() {
+        return "rptest-like: per-thread rings of 16 B-16 KiB blocks, batches handed to the next thread and freed there";
+    }
+
+    @Override
+    public List<ParamSpec> params() {
+        return PARAMS;
+    }
+
+    @Override
+    public int defaultThreads() {
+        return 2;
+    }
+
+    @Override
+    public boolean crossThread() {
+        return true;
+    }
+
+    @Override
+    public WorkloadResult run(Peer peer, int threads, Params params) throws InterruptedException {
+        long loops = params.get("loops");
+        int slots = params.getInt("slots");
+        int ops = params.getInt("ops");
+        int crossRate = threads > 1 ? params.getInt("crossRate") : 0; // nobody to hand to
+        int minSize = params.getInt("minSize");
+        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        List<ConcurrentLinkedQueue<Batch>> inboxes = java.util.stream.Stream
+                .generate(ConcurrentLinkedQueue<Batch>::new).limit(threads).toList();
+        CountDownLatch loopsDone = new CountDownLatch(threads);
+        Tally total = new Tally();
+        long[] operations = new long[threads];
+        long start = System.nanoTime();
+        Workers.runAll("rptest", threads, index -> {
+            PeerThread view = peer.forThread();
+            Tally tally = new Tally();
+            Ring ring = new Ring(view, new SplitMix64(SEED + index), slots, minSize, maxSize, tally);
+            try {
+                for (long loop = 0; loop < loops; loop++) {
+                    drain(view, inboxes.get(index), tally);
+                    Batch handed = ring.loop(ops, crossRate > 0 && loop % crossRate == 0);
+                    if (handed != null) {
+                        inboxes.get((int) ((index + 1 + loop / crossRate % (threads - 1)) % threads)).add(handed);
+                    }
+                }
+            } finally {
+                loopsDone.countDown(); // also on failure, so no thread waits forever for a dead one
+            }
+            try {
+                loopsDone.await(); // after this, nothing more is handed to anyone
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted", e);
+            }
+            drain(view, inboxes.get(index), tally);
+            ring.freeAll();
+            view.detach();
+            operations[index] = tally.mallocs() + tally.frees();
+            total.add(tally);
+        });
+        long elapsed = System.nanoTime() - start;
+        long sum = 0;
+        for (long n : operations) {
+            sum += n;
+        }
+        return WorkloadResult.of(elapsed, sum, total);
+    }
+
+    private static void drain(PeerThread view, ConcurrentLinkedQueue<Batch> inbox, Tally tally) {
+        for (Batch batch = inbox.poll(); batch != null; batch = inbox.poll()) {
+            for (int i = 0; i < batch.handles().length; i++) {
+                BlockCheck.checkAndFree(view, batch.handles()[i], batch.sizes()[i], tally);
+            }
+        }
+    }
+
+    /** Writes one byte in each page between a block's first and last one, as rptest does to commit its memory. */
+    private static void touchPages(PeerThread view, long handle, int size) {
+        for (long offset = PAGE; offset < size - 1; offset += PAGE) {
+            view.putByte(handle, offset, (byte) 1);
+        }
+    }
+
+    /** One thread's slots and cursors. */
+    private static final class Ring {
+        private static final int SIZE_TABLE = 4096;
+        private final PeerThread view;
+        private final SplitMix64 random;
+        private final long[] handles;
+        private final int[] sizes;
+        private final int[] sizeTable;
+        private final int allocStride;
+        private final int freeStride;
+        private final Tally tally;
+        private int allocIndex;
+        private int freeIndex;
+        private int nextSize;
+
+        Ring(PeerThread view, SplitMix64 random, int slots, int minSize, int maxSize, Tally tally) {
+            this.view = view;
+            this.random = random;
+            this.handles = new long[slots];
+            this.sizes = new int[slots];
+            this.sizeTable = linearDropOff(random, SIZE_TABLE, minSize, maxSize);
+            this.allocStride = coprimeStride(slots, 0);
+            this.freeStride = coprimeStride(slots, allocStride);
+            this.tally = tally;
+        }
+
+        /** One loop: frees, then allocations; with {@code hand}, also a batch for another thread. */
+        Batch loop(int ops, boolean hand) {
+            int allocs = Math.max(1, (int) ((long) ops * (30 + random.nextInt(70)) / 100));
+            int frees = (int) ((long) ops * (30 + random.nextInt(70)) * 8 / 1000);
+            for (int i = 0; i < frees; i++) {
+                freeSlot(freeIndex);
+                freeIndex = (freeIndex + freeStride) % handles.length;
+            }
+            for (int i = 0; i < allocs; i++) {
+                freeSlot(allocIndex);
+                int size = size();
+                sizes[allocIndex] = size;
+                handles[allocIndex] = allocate(size);
+                allocIndex = (allocIndex + allocStride) % handles.length;
+            }
+            if (!hand) {
+                return null;
+            }
+            long[] batch = new long[allocs];
+            int[] batchSizes = new int[allocs];
+            for (int i = 0; i < allocs; i++) {
+                batchSizes[i] = size();
+                batch[i] = allocate(batchSizes[i]);
+            }
+            return new Batch(batch, batchSizes);
+        }
+
+        void freeAll() {
+            for (int i = 0; i < handles.length; i++) {
+                freeSlot(i);
+            }
+        }
+
+        private long allocate(int size) {
+            long handle = BlockCheck.mallocFilled(view, size, tally);
+            touchPages(view, handle, size);
+            return handle;
+        }
+
+        private void freeSlot(int slot) {
+            if (handles[slot] != 0) {
+                BlockCheck.checkAndFree(view, handles[slot], sizes[slot], tally);
+                handles[slot] = 0;
+            }
+        }
+
+        private int size() {
+            return sizeTable[nextSize++ & (SIZE_TABLE - 1)];
+        }
+
+        /** The smallest prime above {@code after} that does not divide {@code slots} (so the walk visits all). */
+        private static int coprimeStride(int slots, int after) {
+            for (int p = after + 1; ; p++) {
+                if (isPrime(p) && slots % p != 0) {
+                    return p;
+                }
+            }
+        }
+
+        private static boolean isPrime(int n) {
+            if (n < 2) {
+                return false;
+            }
+            for (int d = 2; (long) d * d <= n; d++) {
+                if (n % d == 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Sizes in {@code [min, max]} whose density falls linearly from min to zero at max (rptest's size mode 1). */
+    static int[] linearDropOff(SplitMix64 random, int count, int min, int max) {
+        int[] sizes = new int[count];
+        for (int i = 0; i < count; i++) {
+            double u = (random.next() >>> 11) * 0x1.0p-53;
+            sizes[i] = min + (int) ((max - min) * (1 - Math.sqrt(1 - u)));
+        }
+        return sizes;
+    }
+}
