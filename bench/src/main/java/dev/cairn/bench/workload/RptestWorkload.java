@@ -26,7 +26,8 @@ public final class RptestWorkload implements Workload {
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("loops", "loops per thread", 200, 5_000, 50_000, 1, Long.MAX_VALUE),
             new ParamSpec("slots", "ring of live blocks per thread", 1000, 1000, 1000, 1, 1 << 24),
-            new ParamSpec("ops", "mean operations per loop (allocations 30-99% of it, frees 80% of that)", 100, 100,
+            // Not "ops": elsewhere that is operations per thread, and a global --param ops=1000000 must not land here.
+            new ParamSpec("loopOps", "operations per loop (allocations 30-99% of it, frees 80% of that)", 100, 100,
                     100, 1, 1 << 20),
             new ParamSpec("crossRate", "every n-th loop hands a batch to another thread (0: never)", 2, 2, 2, 0,
                     1 << 20),
@@ -92,7 +93,7 @@ public final class RptestWorkload implements Workload {
     public WorkloadResult run(Peer peer, int threads, Params params) throws InterruptedException {
         long loops = params.get("loops");
         int slots = params.getInt("slots");
-        int ops = params.getInt("ops");
+        int ops = params.getInt("loopOps");
         int crossRate = threads > 1 ? params.getInt("crossRate") : 0; // nobody to hand to
         int minSize = params.getInt("minSize");
         int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
