@@ -76,7 +76,7 @@ public final class CacheScratchWorkload implements Workload {
     }
 
     /** Writes every byte of the block {@code repetitions} times (the cache-line traffic under test). */
-    private static void scribble(PeerThread view, long handle, int size, long repetitions) {
+    static void scribble(PeerThread view, long handle, int size, long repetitions) {
         for (long r = 0; r < repetitions; r++) {
             for (int b = 0; b < size; b++) {
                 view.putByte(handle, b, (byte) (r + b));

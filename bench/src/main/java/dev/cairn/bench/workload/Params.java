@@ -18,7 +18,7 @@ public final class Params {
      * ignored when {@code strict} is false (one {@code --param} may serve several workloads).
      *
      * @throws IllegalArgumentException for an unknown key (strict), a value out of range, naming both, or a
-     *     maxSize below minSize
+     *     {@code maxX} below its {@code minX} (maxSize below minSize, for one)
      */
     public static Params of(String workload, List<ParamSpec> specs, ParamSpec.Preset preset,
             Map<String, Long> overrides, boolean strict) {
@@ -43,12 +43,14 @@ public final class Params {
             values.put(spec.name(), v);
         }
         // Checked here, not only in the workload, so that scripts/bench rejects --param minSize=2000 for batch
-        // (maxSize 1024) before running, instead of every cell failing in its child JVM.
-        Long min = values.get("minSize");
-        Long max = values.get("maxSize");
-        if (min != null && max != null && max < min) {
-            throw new IllegalArgumentException("workload " + workload + ": maxSize " + max + " is below minSize "
-                    + min);
+        // (maxSize 1024) before running, instead of every cell failing in its child JVM. Every minX/maxX pair.
+        for (Map.Entry<String, Long> entry : values.entrySet()) {
+            String name = entry.getKey();
+            Long max = name.startsWith("min") ? values.get("max" + name.substring(3)) : null;
+            if (max != null && max < entry.getValue()) {
+                throw new IllegalArgumentException("workload " + workload + ": max" + name.substring(3) + " " + max
+                        + " is below " + name + " " + entry.getValue());
+            }
         }
         return new Params(values);
     }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.bench.workload.ParamSpec;
+import dev.cairn.bench.workload.Params;
 import dev.cairn.bench.workload.Workload;
+import dev.cairn.bench.workload.Workloads;
+import java.util.Map;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,11 +20,31 @@ class RunnerArgsTest {
     void defaultsAreTheQuickRunOfEverything() throws UsageException {
         RunnerArgs args = RunnerArgs.parse();
         assertEquals(ParamSpec.Preset.QUICK, args.preset());
-        assertEquals(7, args.workloads().size());
+        assertEquals(Workloads.all(), args.workloads());
         assertEquals(RunnerArgs.knownPeers(), args.peers());
         assertEquals(3, args.reps());
         assertEquals(1, args.forks());
         assertEquals(0, args.threads());
+    }
+
+    /**
+     * A {@code --param} without {@code --workload} goes to every workload that has the name, so a name must mean the
+     * same thing everywhere: the README's {@code --param ops=1000000} (operations per thread) must not turn into a
+     * million operations in each of rptest's loops, nor a small-block {@code maxSize} be refused for malloc-large.
+     */
+    @Test
+    void theReadmesGlobalOverridesKeepTheirMeaningForEveryWorkload() throws UsageException {
+        RunnerArgs args = RunnerArgs.parse("--param", "ops=1000000", "--param", "maxSize=2000");
+        assertEquals(Workloads.all(), args.workloads());
+        assertEquals(preset("malloc-large", Map.of()), preset("malloc-large", args.params()),
+                "malloc-large took a maxSize meant for small blocks");
+        assertEquals(preset("rptest", Map.of()), preset("rptest", Map.of("ops", 1_000_000L)),
+                "rptest took an ops meant as operations per thread");
+    }
+
+    private static Map<String, Long> preset(String workload, Map<String, Long> overrides) {
+        Workload w = Workloads.byName(workload).orElseThrow();
+        return Params.of(workload, w.params(), ParamSpec.Preset.QUICK, overrides, false).asMap();
     }
 
     @Test

@@ -47,5 +47,9 @@ class ParamsTest {
         e = assertThrows(IllegalArgumentException.class, () -> Params.of("batch", new BatchWorkload().params(),
                 ParamSpec.Preset.QUICK, Map.of("minSize", 2000L), false));
         assertEquals("workload batch: maxSize 1024 is below minSize 2000", e.getMessage());
+        // Any minX/maxX pair, not only minSize/maxSize.
+        e = assertThrows(IllegalArgumentException.class, () -> Params.of("malloc-large",
+                new MallocLargeWorkload().params(), ParamSpec.Preset.QUICK, Map.of("maxBuffer", 1000L), true));
+        assertEquals("workload malloc-large: maxBuffer 1000 is below minBuffer 5242880", e.getMessage());
     }
 }

@@ -49,7 +49,10 @@ class WorkloadsTest {
         }
     }
 
-    /** Blocks a workload must allocate, where its parameters fix the count (stress draws it at random). */
+    /**
+     * Blocks a workload must allocate, where its parameters fix the count (stress and rptest draw it at random,
+     * sh8bench's follows from its ring's walk).
+     */
     static java.util.OptionalLong expectedMallocs(String workload, Params p, int threads) {
         return switch (workload) {
             case "pairs" -> java.util.OptionalLong.of(p.get("ops") * threads);
@@ -59,6 +62,8 @@ class WorkloadsTest {
             case "larson" -> java.util.OptionalLong.of(
                     p.get("slots") * threads + p.get("steps") * p.get("generations") * threads);
             case "cache-scratch" -> java.util.OptionalLong.of(threads + p.get("iterations") * threads);
+            case "cache-thrash", "malloc-large" -> java.util.OptionalLong.of(p.get("iterations") * threads);
+            case "glibc-thread" -> java.util.OptionalLong.of(p.get("ops") * threads);
             default -> java.util.OptionalLong.empty();
         };
     }
