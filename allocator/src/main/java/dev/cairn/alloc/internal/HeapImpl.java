@@ -97,8 +97,12 @@ public final class HeapImpl implements Heap {
     /** When the slow path last collected the pages other threads freed into ({@link #collectRemoteFrees}). */
     private long lastRemoteCollect = System.nanoTime();
 
-    /** How often the slow path collects every page of this heap that other threads freed into. */
-    static final long REMOTE_COLLECT_INTERVAL_NANOS = 10_000_000;
+    /**
+     * How often the slow path collects every page of this heap that other threads freed into. Not more often: the
+     * producer of a producer/consumer pair (xmalloc) then took its pages from under the consumers' frees (its time
+     * 46-51 ms without the collection, 51-60 with it every 10 ms, within this machine's noise but one-sided).
+     */
+    static final long REMOTE_COLLECT_INTERVAL_NANOS = 100_000_000;
 
     HeapImpl(AllocatorImpl allocator, int id, Role role, int tag, Thread thread) {
         this.allocator = allocator;
