@@ -51,7 +51,8 @@ public final class SegmentsDemo {
                     human(residentBefore), human(ProcessMemory.rssBytes()));
 
             space.purge(segment, 0, COMMIT_SIZE);
-            out.printf("purged      %s (%s)%n", Sizes.human(COMMIT_SIZE), purgeDescription(space));
+            out.printf("purged      %s (%s; still mapped and readable, %s committed in the space)%n",
+                    Sizes.human(COMMIT_SIZE), purgeDescription(space), human(space.stats().committedBytes()));
             long residentAfter = ProcessMemory.residentBytes(segment.base(), COMMIT_SIZE);
             out.printf("resident    %s of the committed range (mincore%s), process RSS %s%n", human(residentAfter),
                     dropNote(residentBefore, residentAfter), human(ProcessMemory.rssBytes()));
