@@ -331,24 +331,21 @@ public final class HeapImpl implements Heap {
         }
         int bin = binFor(size, alignment);
         long page;
-        try {
+        for (boolean retried = false; ; retried = true) {
             try {
                 if (bin < 0) {
                     return hugeBlock(size, alignment);
                 }
                 page = findPage(bin);
-            } catch (OutOfMemoryError e) {
-                if (size > SegmentSpace.ADDRESS_SPACE_LIMIT / 2 || !collectForMemory()) { // hopeless, or nothing back
-                    throw e;
+                break;
+            } catch (OutOfMemoryError e) { // the commit limit or the OS
+                // once more after giving back what this heap holds free, unless hopeless or nothing came back
+                if (retried || size > SegmentSpace.ADDRESS_SPACE_LIMIT / 2 || !collectForMemory()) {
+                    // say which request it refused
+                    throw e.getMessage() != null && e.getMessage().startsWith("Cairn: cannot allocate ") ? e
+                            : Errors.outOfMemory(size, e);
                 }
-                if (bin < 0) {
-                    return hugeBlock(size, alignment);
-                }
-                page = findPage(bin);
             }
-        } catch (OutOfMemoryError e) { // the commit limit or the OS: say which request it refused
-            throw e.getMessage() != null && e.getMessage().startsWith("Cairn: cannot allocate ") ? e
-                    : Errors.outOfMemory(size, e);
         }
         long block = Raw.getLong(page + FREE);
         long next = Raw.getLong(block);

@@ -293,11 +293,10 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                     throw new IllegalStateException(s.segment + ": commit map counts " + s.commits.committedUnits()
                             + " units but has " + bits + " bits set");
                 }
-                if (s.purged.nextSet(0, s.purged.units()) < s.purged.units()) {
-                    for (long u = 0; u < s.purged.units(); u++) {
-                        if (s.purged.isCommitted(u) && s.commits.isCommitted(u)) {
-                            throw new IllegalStateException(s.segment + ": unit " + u + " both committed and purged");
-                        }
+                long units = s.purged.units();
+                for (long u = s.purged.nextSet(0, units); u < units; u = s.purged.nextSet(u + 1, units)) {
+                    if (s.commits.isCommitted(u)) {
+                        throw new IllegalStateException(s.segment + ": unit " + u + " both committed and purged");
                     }
                 }
                 reserved += s.segment.size();
