@@ -32,6 +32,8 @@ class DelayedFreeReadersTest {
     private static final long MAGIC = 0x0C0FFEE0CAFEL;
     private static final int SLOTS = 256;
     private static final long NODE = 64;
+    /** Blocks per batch of delayed frees handed to QSBR as one item (DelayedBatch.CAPACITY). */
+    private static final long BATCH_BLOCKS = 64;
 
     /** Writes a node: a link word (the free list's, not checked), magic, value, ~value, then value four times. */
     private static long newNode(Allocator allocator, long value) {
@@ -98,9 +100,14 @@ class DelayedFreeReadersTest {
                             + " overruns %d, processed %d%n", checked, stats.peakDeferredBytes(),
                     stats.deferredBytesLimit(), stats.forcedAdvances(), stats.limitOverruns(),
                     stats.itemsProcessed());
-            // Each thread's queue stays under the limit, give or take the one block that found it full; a writer that
-            // waited the domain's max stall in vain goes one more limit's worth over, and that is counted.
-            assertTrue(stats.peakDeferredBytes() <= (1 + stats.limitOverruns()) * stats.deferredBytesLimit() + NODE,
+            // Each thread's queue stays under the limit, give or take the one item that found it full; a writer that
+            // waited the domain's max stall in vain goes one more limit's worth, and that item, over, and that is
+            // counted. A thread's delayed frees reach QSBR as batches of up to 64 blocks (DelayedBatch.CAPACITY), so
+            // an item is a batch: 4 KiB of nodes, not one node (a run that overran once peaked 4 KiB past a bound
+            // that allowed one node).
+            long item = BATCH_BLOCKS * NODE;
+            assertTrue(stats.peakDeferredBytes()
+                            <= (1 + stats.limitOverruns()) * (stats.deferredBytesLimit() + item),
                     "peak " + stats);
             // The readers really lagged: a good share of the limit was waiting at some point (whether the limit
             // itself is reached depends on how the scheduler shares two cores; the bound above holds either way).
