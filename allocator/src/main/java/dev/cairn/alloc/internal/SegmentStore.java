@@ -41,23 +41,31 @@ import java.util.concurrent.ConcurrentHashMap;
  * The cache does not make every checked read of a released segment's header safe: a release finding the cache full
  * unmaps the segment at once, as does every huge release and {@code collect()}'s trim of the cache. So the
  * allocator's queries that must be safe for any address ({@code isLive}, {@code usableSize}, {@code realloc} and
- * {@code freeDelayed}'s proofs) run between {@link #enterCheck} and {@link #exitCheck}: the checking thread counts
- * itself in one of {@link #CHECK_STRIPES} padded counters (chosen by thread id) and fences, then looks the address
- * up and reads the segment. Every unmap of a segment that was registered first waits for each counter to be seen at
- * zero once ({@link #awaitChecks}, after a fence that follows the map removal). Dekker's pattern: either the
- * releaser sees the checker's count and waits for its exit (whose decrement is ordered after its reads), or the
- * checker's lookup, which comes after its fence, sees the segment removed and reads nothing of it. A guarded section
- * never releases a segment (it would wait for itself). {@code free}'s fast path is not guarded (two more atomics per
- * free): a checked free of a stale address racing the unmap of its segment can still fault, as a double free.
+ * {@code freeDelayed}'s proofs) run between {@link #enterCheck} and {@link #exitCheck}: the checking thread marks
+ * itself in flight and fences, then looks the address up and reads the segment. Every unmap of a segment that was
+ * registered first waits until each mark has been seen clear once ({@link #awaitChecks}, after a fence that follows
+ * the map removal). Dekker's pattern: either the releaser sees the checker's mark and waits for its exit (whose
+ * clearing is ordered after its reads), or the checker's lookup, which comes after its fence, sees the segment
+ * removed and reads nothing of it. A guarded section never releases a segment (it would wait for itself).
+ *
+ * <p>The mark: a thread claims the padded slot its id hashes to ({@link #CHECK_SLOTS} of them) with one CAS from 0
+ * to its id, and clears it with a release store: one atomic per check, none on the way out, and no line shared with
+ * other threads' checks. A thread whose slot is held (another thread with the same hash is checking, or this thread
+ * nests a check in one) counts itself in a shared counter instead, with an atomic on the way in and out. Before,
+ * every check counted itself in a counter striped by thread id, three atomic operations a check (the increment, the
+ * fence, the decrement). {@code free}'s fast path is not guarded (an atomic per free): a checked free of a stale
+ * address racing the unmap of its segment can still fault, as a double free.
  *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
 final class SegmentStore {
 
     private static final int CACHE_LIMIT = 8;
-    /** Counters of checks in flight (a power of two), each on a line of its own: see the class comment. */
-    private static final int CHECK_STRIPES = 32;
-    private static final int STRIPE_SPACING = 16; // longs: 128 bytes
+    /** Slots of checks in flight (a power of two), each on a line of its own: see the class comment. */
+    private static final int CHECK_SLOTS = 64;
+    private static final int SLOT_SPACING = 16; // longs: 128 bytes
+    /** The token of a check counted in {@link #checksOverflow} rather than in a slot. */
+    private static final int OVERFLOW = -1;
 
     private final SegmentSpace space;
     private final AddressMap map;
@@ -126,8 +134,11 @@ final class SegmentStore {
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> releasesAfterWalk =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    private final java.util.concurrent.atomic.AtomicLongArray checksInFlight =
-            new java.util.concurrent.atomic.AtomicLongArray(CHECK_STRIPES * STRIPE_SPACING);
+    /** Each slot holds 0 or the id of the thread checking in it: see the class comment. */
+    private final java.util.concurrent.atomic.AtomicLongArray checkSlots =
+            new java.util.concurrent.atomic.AtomicLongArray(CHECK_SLOTS * SLOT_SPACING);
+    /** Checks in flight whose thread found its slot held. */
+    private final java.util.concurrent.atomic.AtomicLong checksOverflow = new java.util.concurrent.atomic.AtomicLong();
 
     SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos) {
         this.purgeDelayNanos = purgeDelayNanos;
@@ -270,23 +281,34 @@ final class SegmentStore {
      * {@link #exitCheck}. No segment is unmapped until the check exits.
      */
     int enterCheck() {
-        int stripe = ((int) Thread.currentThread().threadId() & (CHECK_STRIPES - 1)) * STRIPE_SPACING;
-        checksInFlight.getAndIncrement(stripe);
-        java.lang.invoke.VarHandle.fullFence(); // the count before the lookup; partner: awaitChecks
-        return stripe;
+        long me = Thread.currentThread().threadId();
+        int slot = ((int) me & (CHECK_SLOTS - 1)) * SLOT_SPACING;
+        if (!checkSlots.compareAndSet(slot, 0, me)) {
+            slot = OVERFLOW;
+            checksOverflow.getAndIncrement();
+        }
+        java.lang.invoke.VarHandle.fullFence(); // the mark before the lookup; partner: awaitChecks
+        return slot;
     }
 
-    void exitCheck(int stripe) {
-        checksInFlight.getAndDecrement(stripe); // after the check's reads
+    void exitCheck(int slot) {
+        if (slot == OVERFLOW) {
+            checksOverflow.getAndDecrement(); // after the check's reads
+        } else {
+            checkSlots.setRelease(slot, 0); // after the check's reads
+        }
     }
 
     /** Before an unmap: waits until every check that may have found the segment in the map has exited. */
     private void awaitChecks() {
-        java.lang.invoke.VarHandle.fullFence(); // the map removal before the counts; partner: enterCheck
-        for (int stripe = 0; stripe < CHECK_STRIPES * STRIPE_SPACING; stripe += STRIPE_SPACING) {
-            while (checksInFlight.get(stripe) != 0) {
+        java.lang.invoke.VarHandle.fullFence(); // the map removal before the marks; partner: enterCheck
+        for (int slot = 0; slot < CHECK_SLOTS * SLOT_SPACING; slot += SLOT_SPACING) {
+            while (checkSlots.get(slot) != 0) {
                 Thread.yield(); // a check is a few loads, unless its thread was descheduled inside it
             }
+        }
+        while (checksOverflow.get() != 0) {
+            Thread.yield();
         }
     }
 

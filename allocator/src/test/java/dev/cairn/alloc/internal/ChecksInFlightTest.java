@@ -1,0 +1,103 @@
+package dev.cairn.alloc.internal;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.alloc.Allocator;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An unmap waits for every check in flight ({@code SegmentStore.enterCheck}): one that holds its thread's slot, and
+ * one counted in the shared counter because the slot was taken (here by the same thread's outer check, which is
+ * what a thread whose id hashes to a busy slot also gets). Deterministic: a checker thread holds its checks open
+ * while another thread's {@code collect(true)} unmaps a cached huge segment, and the collect must not return until
+ * the last check has exited.
+ */
+class ChecksInFlightTest {
+
+    private static final long HUGE = 1L << 20; // above LARGE_MAX: a segment of its own, cached at its free
+
+    @Test
+    void anUnmapWaitsForASlotCheckAndAnOverflowCheck() throws Exception {
+        try (Allocator created = Allocator.create()) {
+            AllocatorImpl allocator = (AllocatorImpl) created;
+            SegmentStore store = allocator.store();
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch exitInner = new CountDownLatch(1);
+            CountDownLatch innerExited = new CountDownLatch(1);
+            CountDownLatch exitOuter = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread checker = Thread.ofPlatform().start(() -> {
+                try {
+                    int outer = store.enterCheck(); // takes the thread's slot
+                    int inner = store.enterCheck(); // the slot is held: the shared counter
+                    entered.countDown();
+                    exitInner.await();
+                    store.exitCheck(inner);
+                    innerExited.countDown();
+                    exitOuter.await();
+                    store.exitCheck(outer);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            allocator.free(allocator.malloc(HUGE)); // kept mapped in the store's cache until a collect
+            Thread collector = Thread.ofPlatform().start(() -> {
+                try {
+                    allocator.collect(true); // unmaps the cached segment: waits for the checks
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            collector.join(300);
+            assertTrue(collector.isAlive(), "the unmap did not wait for two checks in flight");
+            exitInner.countDown();
+            assertTrue(innerExited.await(10, TimeUnit.SECONDS));
+            collector.join(300);
+            assertTrue(collector.isAlive(), "the unmap did not wait for the check in the thread's slot");
+            exitOuter.countDown();
+            collector.join(10_000);
+            checker.join(10_000);
+            assertFalse(collector.isAlive(), "the unmap still waits after every check exited");
+            assertNull(failure.get());
+        }
+    }
+
+    @Test
+    void anUnmapWaitsForAnOverflowCheckAlone() throws Exception {
+        try (Allocator created = Allocator.create()) {
+            AllocatorImpl allocator = (AllocatorImpl) created;
+            SegmentStore store = allocator.store();
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch exitInner = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread checker = Thread.ofPlatform().start(() -> {
+                try {
+                    int outer = store.enterCheck();
+                    int inner = store.enterCheck();
+                    store.exitCheck(outer); // the slot is free again; the overflow check stays in flight
+                    entered.countDown();
+                    exitInner.await();
+                    store.exitCheck(inner);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            allocator.free(allocator.malloc(HUGE));
+            Thread collector = Thread.ofPlatform().start(() -> allocator.collect(true));
+            collector.join(300);
+            assertTrue(collector.isAlive(), "the unmap did not wait for the check in the shared counter");
+            exitInner.countDown();
+            collector.join(10_000);
+            checker.join(10_000);
+            assertFalse(collector.isAlive());
+            assertNull(failure.get());
+        }
+    }
+}
