@@ -15,20 +15,20 @@ import java.util.Map;
 
 /**
  * The forked JVM: runs one workload with one peer and prints a {@link ChildReport}. Steps: build the peer; warm the
- * code up with the workload's smoke preset, run again and again for {@value #WARMUP_MILLIS} ms (so C2 compiles the
- * hot paths now: its compiler arenas take several MiB of native memory, which would otherwise land in the peak);
- * collect the Java heap and let it settle; read the idle RSS and reset the peak; run unmeasured full-size
- * repetitions until the JIT has gone quiet (see below), then the measured ones; read the peak. So "RSS added" is
- * this workload on this peer, not JVM start-up.
+ * code up with the workload's smoke preset, run again and again for at least {@value #WARMUP_MILLIS} ms and until
+ * the JIT has gone quiet (below; so C2 compiles the hot paths now: its compiler arenas take several MiB of native
+ * memory, which would otherwise land in the peak); collect the Java heap and let it settle; read the idle RSS and
+ * reset the peak; run one unmeasured repetition and then the measured ones; read the peak. So "RSS added" is this
+ * workload on this peer, not JVM start-up.
  *
- * <p>Why the JIT must go quiet first: Cairn's own code costs C1 and C2 far more compilation than a peer behind a
- * downcall (every FFM access inlines into hundreds of IR nodes): in one larson child, 2.4 s of compiler CPU with
- * Cairn against 0.4 s with mimalloc ({@code -XX:+CITime}). On two vCPUs the compiler threads then take CPU from the
- * workload's threads for over a second, and with one fixed warm-up the measured repetitions of a JIT-heavy peer fell
- * from 120 to 50 ms one after the other. So the unmeasured repetitions go on while the JVM's total compilation time
- * still grows by more than {@value #QUIET_COMPILE_MILLIS} ms per repetition, at least one and at most
- * {@value #MAX_SETTLE_RUNS}, for every peer alike: the measured figures are steady-state ones, as JMH's are. What a
- * short-lived program pays for the warm-up is in docs/benchmarks.md, not in these tables.
+ * <p>Why the warm-up waits for the JIT: Cairn's own code costs C1 and C2 far more compilation than a peer behind a
+ * downcall (every FFM access inlines into hundreds of IR nodes): one larson child spent 2.4 s of compiler CPU with
+ * Cairn against 0.4 s with mimalloc ({@code -XX:+CITime}). With a fixed 400 ms warm-up the compiler threads were
+ * still taking CPU from the workload's threads on two vCPUs, and a JIT-heavy peer's measured repetitions fell from
+ * 120 to 50 ms one after the other. So the warm-up goes on until a {@value #QUIET_WINDOW_MILLIS} ms window adds at
+ * most {@value #QUIET_COMPILE_MILLIS} ms of compilation (at most {@value #MAX_WARMUP_MILLIS} ms), for every peer
+ * alike; it stays on the smoke preset, so the memory it leaves behind is as small as before. What a short-lived
+ * program pays for the warm-up is in docs/benchmarks.md, not in these tables.
  *
  * <p>Arguments: {@code WORKLOAD PEER THREADS PRESET REPS [name=value ...]}; it is started by {@link ChildLauncher},
  * not by people, so errors are terse.
@@ -36,10 +36,11 @@ import java.util.Map;
 public final class ChildMain {
     static final long WARMUP_MILLIS = 400;
     private static final long SETTLE_MILLIS = 100;
-    /** A full-size repetition that adds no more compilation time than this finds the JIT quiet. */
-    static final long QUIET_COMPILE_MILLIS = 10;
-    /** The most unmeasured full-size repetitions run while waiting for the JIT to go quiet. */
-    static final int MAX_SETTLE_RUNS = 10;
+    /** The warm-up ends once a window of {@value #QUIET_WINDOW_MILLIS} ms adds at most this much compilation. */
+    static final long QUIET_COMPILE_MILLIS = 5;
+    static final long QUIET_WINDOW_MILLIS = 100;
+    /** The longest warm-up, whatever the JIT does. */
+    static final long MAX_WARMUP_MILLIS = 6_000;
 
     private ChildMain() {
     }
@@ -70,28 +71,16 @@ public final class ChildMain {
             throws InterruptedException {
         try (Peer peer = spec.create()) {
             Params warmup = Params.of(workload.name(), workload.params(), ParamSpec.Preset.SMOKE, Map.of(), false);
-            long warmupEnd = System.nanoTime() + WARMUP_MILLIS * 1_000_000;
-            for (int i = 0; i < 3 || System.nanoTime() < warmupEnd; i++) {
-                workload.run(peer, threads, warmup);
-            }
+            warmUntilTheJitIsQuiet(workload, peer, threads, warmup);
             System.gc();
             Thread.sleep(SETTLE_MILLIS); // the collector's uncommit and the compiler threads quiet down
             long idle = Rss.currentBytes();
             Rss.resetPeak();
             long mallocs = 0;
             long frees = 0;
-            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
-            WorkloadResult first = null;
-            for (int run = 0; run < MAX_SETTLE_RUNS; run++) { // JIT settles on the full-size loop
-                long compiledBefore = timed ? jit.getTotalCompilationTime() : 0;
-                first = workload.run(peer, threads, params);
-                mallocs += first.mallocs();
-                frees += first.frees();
-                if (!timed || jit.getTotalCompilationTime() - compiledBefore <= QUIET_COMPILE_MILLIS) {
-                    break;
-                }
-            }
+            WorkloadResult first = workload.run(peer, threads, params); // JIT settles on the full-size loop
+            mallocs += first.mallocs();
+            frees += first.frees();
             List<Long> times = new ArrayList<>();
             for (int r = 0; r < reps; r++) {
                 WorkloadResult result = workload.run(peer, threads, params);
@@ -101,6 +90,35 @@ public final class ChildMain {
             }
             return new ChildReport(times, first.operations(), idle, Math.max(Rss.peakBytes(), idle),
                     Rss.currentBytes(), mallocs, frees);
+        }
+    }
+
+    /** The smoke preset, again and again, for at least WARMUP_MILLIS and until the JIT is quiet (class comment). */
+    private static void warmUntilTheJitIsQuiet(Workload workload, Peer peer, int threads, Params warmup)
+            throws InterruptedException {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long start = System.nanoTime();
+        long windowStart = start;
+        long compiledAtWindowStart = timed ? jit.getTotalCompilationTime() : 0;
+        for (int i = 0; ; i++) {
+            workload.run(peer, threads, warmup);
+            long now = System.nanoTime();
+            long elapsedMillis = (now - start) / 1_000_000;
+            if (i < 2 || elapsedMillis < WARMUP_MILLIS) {
+                continue;
+            }
+            if (!timed || elapsedMillis >= MAX_WARMUP_MILLIS) {
+                return;
+            }
+            if ((now - windowStart) / 1_000_000 >= QUIET_WINDOW_MILLIS) {
+                long compiled = jit.getTotalCompilationTime();
+                if (compiled - compiledAtWindowStart <= QUIET_COMPILE_MILLIS) {
+                    return;
+                }
+                windowStart = now;
+                compiledAtWindowStart = compiled;
+            }
         }
     }
 }
