@@ -5,6 +5,6 @@
 @SuppressWarnings("module") // the qualified export names modules that are built after this one
 module dev.cairn.segments {
     exports dev.cairn.segments;
-    // Raw is Cairn-internal: other Cairn modules get it by qualified export.
-    exports dev.cairn.segments.raw to dev.cairn.alloc;
+    // Raw is Cairn-internal: the allocator and the runtime get it by qualified export.
+    exports dev.cairn.segments.raw to dev.cairn.alloc, dev.cairn.runtime;
 }

@@ -11,7 +11,8 @@ import static dev.cairn.runtime.internal.ObjectLayout.SHARED_MERGED;
 import static dev.cairn.runtime.internal.ObjectLayout.SHARED_QUEUED;
 import static dev.cairn.runtime.internal.ObjectLayout.SHARED_SHIFT;
 
-import dev.cairn.runtime.internal.Mem;
+import dev.cairn.segments.raw.Raw;
+
 
 /**
  * Biased reference counting (CPython's brc.c / refcount.h; docs/design/runtime.md §3).
@@ -50,9 +51,9 @@ final class BiasedRc {
 
     static void incref(ThreadState ts, long obj) {
         // owner id first: immortals and heap types have id 0, so the owner's path needs no immortal test
-        if (Mem.getLong(obj + OB_TID) == ts.id) {
-            int local = Mem.getInt(obj + OB_REF_LOCAL) + 1;
-            Mem.putInt(obj + OB_REF_LOCAL, local);
+        if (Raw.getLong(obj + OB_TID) == ts.id) {
+            int local = Raw.getInt(obj + OB_REF_LOCAL) + 1;
+            Raw.putInt(obj + OB_REF_LOCAL, local);
             if (local == IMMORTAL_LOCAL) {
                 overflowToImmortal(obj);
             }
@@ -63,24 +64,24 @@ final class BiasedRc {
 
     /** 2^32 - 1 local references: the object becomes immortal (leaked), as CPython does on overflow. */
     private static void overflowToImmortal(long obj) {
-        Mem.putLongVolatile(obj + OB_TID, 0);
+        Raw.putLongVolatile(obj + OB_TID, 0);
     }
 
     private static void increfOther(ThreadState ts, long obj) {
-        if (Mem.getInt(obj + OB_REF_LOCAL) == IMMORTAL_LOCAL) {
+        if (Raw.getInt(obj + OB_REF_LOCAL) == IMMORTAL_LOCAL) {
             return;
         }
-        if ((Mem.getShort(obj + OB_FLAGS) & FLAG_PER_THREAD_RC) != 0) {
+        if ((Raw.getShort(obj + OB_FLAGS) & FLAG_PER_THREAD_RC) != 0) {
             ts.typeRefcounts.add(obj, 1);
             return;
         }
-        Mem.getAndAddLong(obj + OB_REF_SHARED, ONE);
+        Raw.getAndAddLong(obj + OB_REF_SHARED, ONE);
     }
 
     static void decref(ThreadState ts, long obj) {
-        if (Mem.getLong(obj + OB_TID) == ts.id) {
-            int local = Mem.getInt(obj + OB_REF_LOCAL) - 1;
-            Mem.putInt(obj + OB_REF_LOCAL, local);
+        if (Raw.getLong(obj + OB_TID) == ts.id) {
+            int local = Raw.getInt(obj + OB_REF_LOCAL) - 1;
+            Raw.putInt(obj + OB_REF_LOCAL, local);
             if (local == 0) {
                 mergeZeroLocal(ts, obj);
             }
@@ -91,7 +92,7 @@ final class BiasedRc {
 
     /** Case 1 of the protocol: the owner's local count reached zero. */
     private static void mergeZeroLocal(ThreadState ts, long obj) {
-        long shared = Mem.getLongVolatile(obj + OB_REF_SHARED);
+        long shared = Raw.getLongVolatile(obj + OB_REF_SHARED);
         if (shared == 0) {
             ts.dealloc(obj);
             return;
@@ -100,7 +101,7 @@ final class BiasedRc {
             // count zero while a non-owner's reference still waits in our merge queue: one decref too many. Freed
             // now, the queue's merge would later write into the freed block, or into the object that reuses it
             // (and free that one). The queue's reference is put back in local, so its merge frees the object, once.
-            Mem.putInt(obj + OB_REF_LOCAL, 1);
+            Raw.putInt(obj + OB_REF_LOCAL, 1);
             if (ts.checked) {
                 throw new IllegalStateException("reference count of 0x" + Long.toHexString(obj)
                         + " went below zero (one more decref than references, the last by another thread)");
@@ -108,12 +109,12 @@ final class BiasedRc {
             return;
         }
         // give up the bias before publishing MERGED: a non-owner seeing MERGED must not find us as owner
-        Mem.putLongVolatile(obj + OB_TID, 0);
+        Raw.putLongVolatile(obj + OB_TID, 0);
         long merged;
         do {
-            shared = Mem.getLongVolatile(obj + OB_REF_SHARED);
+            shared = Raw.getLongVolatile(obj + OB_REF_SHARED);
             merged = shared | SHARED_MERGED;
-        } while (!Mem.casLong(obj + OB_REF_SHARED, shared, merged));
+        } while (!Raw.casLong(obj + OB_REF_SHARED, shared, merged));
         if (merged == SHARED_MERGED) {
             ts.dealloc(obj);
         }
@@ -121,10 +122,10 @@ final class BiasedRc {
 
     /** Cases 2 and 3: a decref by a thread other than the owner. */
     private static void decrefOther(ThreadState ts, long obj) {
-        if (Mem.getInt(obj + OB_REF_LOCAL) == IMMORTAL_LOCAL) {
+        if (Raw.getInt(obj + OB_REF_LOCAL) == IMMORTAL_LOCAL) {
             return;
         }
-        if ((Mem.getShort(obj + OB_FLAGS) & FLAG_PER_THREAD_RC) != 0) {
+        if ((Raw.getShort(obj + OB_FLAGS) & FLAG_PER_THREAD_RC) != 0) {
             ts.typeRefcounts.add(obj, -1);
             return;
         }
@@ -132,10 +133,10 @@ final class BiasedRc {
         long next;
         boolean queue;
         do {
-            shared = Mem.getLongVolatile(obj + OB_REF_SHARED);
+            shared = Raw.getLongVolatile(obj + OB_REF_SHARED);
             queue = shared == 0;
             next = queue ? SHARED_QUEUED : shared - ONE;
-        } while (!Mem.casLong(obj + OB_REF_SHARED, shared, next));
+        } while (!Raw.casLong(obj + OB_REF_SHARED, shared, next));
         if (queue) {
             ts.interp.brc.enqueue(ts, obj);
         } else if (next == SHARED_MERGED) {
@@ -149,31 +150,31 @@ final class BiasedRc {
      * stopped.
      */
     static long explicitMerge(long obj, long extra) {
-        int local = Mem.getInt(obj + OB_REF_LOCAL);
+        int local = Raw.getInt(obj + OB_REF_LOCAL);
         if (local == IMMORTAL_LOCAL) {
             return -1; // overflowed while a reference waited in its owner's queue: immortal now, never merged
         }
-        Mem.putInt(obj + OB_REF_LOCAL, 0);
-        Mem.putLongVolatile(obj + OB_TID, 0);
+        Raw.putInt(obj + OB_REF_LOCAL, 0);
+        Raw.putLongVolatile(obj + OB_TID, 0);
         long shared;
         long count;
         do {
-            shared = Mem.getLongVolatile(obj + OB_REF_SHARED);
+            shared = Raw.getLongVolatile(obj + OB_REF_SHARED);
             count = (shared >> SHARED_SHIFT) + local + extra;
-        } while (!Mem.casLong(obj + OB_REF_SHARED, shared, (count << SHARED_SHIFT) | SHARED_MERGED));
+        } while (!Raw.casLong(obj + OB_REF_SHARED, shared, (count << SHARED_SHIFT) | SHARED_MERGED));
         return count;
     }
 
     /** The true count (a snapshot: exact only when no other thread changes it). Immortals report -1. */
     static long refcount(long obj) {
-        int local = Mem.getInt(obj + OB_REF_LOCAL);
+        int local = Raw.getInt(obj + OB_REF_LOCAL);
         if (local == IMMORTAL_LOCAL) {
             return -1;
         }
-        return Integer.toUnsignedLong(local) + (Mem.getLongVolatile(obj + OB_REF_SHARED) >> SHARED_SHIFT);
+        return Integer.toUnsignedLong(local) + (Raw.getLongVolatile(obj + OB_REF_SHARED) >> SHARED_SHIFT);
     }
 
     static boolean isQueued(long obj) {
-        return (Mem.getLongVolatile(obj + OB_REF_SHARED) & SHARED_FLAGS_MASK) == SHARED_QUEUED;
+        return (Raw.getLongVolatile(obj + OB_REF_SHARED) & SHARED_FLAGS_MASK) == SHARED_QUEUED;
     }
 }

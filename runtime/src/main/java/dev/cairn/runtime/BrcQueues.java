@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
 
 /**
@@ -61,7 +61,7 @@ final class BrcQueues {
 
     /** Step 2 of the protocol, after the caller's CAS set QUEUED and kept its reference in the queue. */
     void enqueue(ThreadState ts, long obj) {
-        long tid = Mem.getLongVolatile(obj + ObjectLayout.OB_TID);
+        long tid = Raw.getLongVolatile(obj + ObjectLayout.OB_TID);
         if (tid == 0) {
             // the owner merged meanwhile (only a racing GC or an over-decref does this): drop our reference plainly
             BiasedRc.decref(ts, obj);

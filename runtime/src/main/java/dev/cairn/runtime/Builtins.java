@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
 import dev.cairn.alloc.Allocator;
-import dev.cairn.runtime.internal.Mem;
+import dev.cairn.segments.raw.Raw;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -43,16 +43,16 @@ final class Builtins {
         dictType = Types.createStatic(main, typeType, Kinds.DICT);
         for (long t : new long[] {typeType, noneType, boolType, intType, floatType, strType, bytesType, tupleType,
             listType, dictType}) {
-            Types.setName(t, intern(Kinds.name(Mem.getInt(t + Types.TYPE_KIND))));
+            Types.setName(t, intern(Kinds.name(Raw.getInt(t + Types.TYPE_KIND))));
         }
         none = Objs.createImmortal(main, noneType, 0);
         trueObj = Objs.createImmortal(main, boolType, 8);
-        Mem.putLong(trueObj + Ints.VALUE, 1);
+        Raw.putLong(trueObj + Ints.VALUE, 1);
         falseObj = Objs.createImmortal(main, boolType, 8);
-        Mem.putLong(falseObj + Ints.VALUE, 0);
+        Raw.putLong(falseObj + Ints.VALUE, 0);
         for (int i = 0; i < smallInts.length; i++) {
             long obj = Objs.createImmortal(main, intType, 8);
-            Mem.putLong(obj + Ints.VALUE, Ints.SMALL_MIN + i);
+            Raw.putLong(obj + Ints.VALUE, Ints.SMALL_MIN + i);
             smallInts[i] = obj;
         }
     }

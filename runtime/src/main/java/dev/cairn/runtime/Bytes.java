@@ -1,6 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
+import dev.cairn.segments.raw.Raw;
+
 
 /** Immutable byte strings: {@link Strs}'s layout under the bytes type. */
 public final class Bytes {
@@ -20,6 +21,6 @@ public final class Bytes {
 
     public static long length(ThreadState ts, long obj) {
         Objs.checkKind(ts, obj, Kinds.BYTES);
-        return Mem.getLong(obj + Strs.LENGTH);
+        return Raw.getLong(obj + Strs.LENGTH);
     }
 }

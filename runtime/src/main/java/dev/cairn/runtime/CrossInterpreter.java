@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -47,11 +47,11 @@ public final class CrossInterpreter {
         byte[] data = bytes.toByteArray();
         Runtime rt = ts.interp.runtime;
         long block = rt.mainAllocator.malloc(ObjectLayout.BUF_DATA + data.length);
-        Mem.putLong(block + ObjectLayout.BUF_CAPACITY, data.length);
+        Raw.putLong(block + ObjectLayout.BUF_CAPACITY, data.length);
         // tagged, so that a walk of the main allocator never takes it for an object
-        Mem.putShort(block + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_XIDATA);
-        Mem.putInt(block + ObjectLayout.BUF_INTERP, 0);
-        Mem.copyIn(data, block + ObjectLayout.BUF_DATA);
+        Raw.putShort(block + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_XIDATA);
+        Raw.putInt(block + ObjectLayout.BUF_INTERP, 0);
+        Raw.copyIn(data, block + ObjectLayout.BUF_DATA);
         return new Shared(rt, ts.interp.id(), block);
     }
 
@@ -81,7 +81,7 @@ public final class CrossInterpreter {
             case Kinds.FLOAT -> {
                 out.writeByte('D');
                 // the stored bits: writeDouble would fold every NaN payload into the canonical NaN
-                out.writeLong(Mem.getLong(obj + Floats.VALUE));
+                out.writeLong(Raw.getLong(obj + Floats.VALUE));
             }
             case Kinds.STR, Kinds.BYTES -> {
                 byte[] data = Strs.bytes(obj);
@@ -94,11 +94,11 @@ public final class CrossInterpreter {
                     throw new IllegalArgumentException("tuples nested deeper than " + MAX_DEPTH
                             + " cannot be shared between interpreters");
                 }
-                long n = Mem.getLong(obj + Tuples.SIZE);
+                long n = Raw.getLong(obj + Tuples.SIZE);
                 out.writeByte('U');
                 out.writeInt(Math.toIntExact(n));
                 for (long i = 0; i < n; i++) {
-                    encode(ts, Mem.getLong(obj + Tuples.ITEMS + 8 * i), out, depth + 1);
+                    encode(ts, Raw.getLong(obj + Tuples.ITEMS + 8 * i), out, depth + 1);
                 }
             }
             default -> throw new IllegalArgumentException(Types.nameOf(obj) + " objects cannot be shared between "
@@ -161,7 +161,7 @@ public final class CrossInterpreter {
             if (block == 0) {
                 throw new IllegalStateException("shared data already closed");
             }
-            return Mem.copyOut(block + ObjectLayout.BUF_DATA, Math.toIntExact(Mem.getLong(block)));
+            return Raw.copyOut(block + ObjectLayout.BUF_DATA, Math.toIntExact(Raw.getLong(block)));
         }
 
         @Override
@@ -169,7 +169,7 @@ public final class CrossInterpreter {
             // under the runtime's monitor, so that Runtime.close cannot unmap the block between the test and the write
             synchronized (runtime) {
                 if (block != 0 && !runtime.isClosed()) { // once the runtime is closed, the block went with its memory
-                    Mem.putShort(block + ObjectLayout.BUF_KIND, (short) 0);
+                    Raw.putShort(block + ObjectLayout.BUF_KIND, (short) 0);
                     runtime.mainAllocator.free(block);
                 }
                 block = 0;

@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
@@ -33,22 +33,22 @@ public final class Dicts {
     public static long create(ThreadState ts) {
         ts.checkUsable();
         long obj = Objs.create(ts, ts.interp.runtime.builtins.dictType, 24, true);
-        Mem.putLong(obj + USED, 0);
-        Mem.putLong(obj + TABLE, 0);
-        Mem.putLong(obj + FILLED, 0);
+        Raw.putLong(obj + USED, 0);
+        Raw.putLong(obj + TABLE, 0);
+        Raw.putLong(obj + FILLED, 0);
         return obj;
     }
 
     public static long size(ThreadState ts, long dict) {
         Objs.checkKind(ts, dict, Kinds.DICT);
-        return Mem.getLongAcquire(dict + USED);
+        return Raw.getLongAcquire(dict + USED);
     }
 
     /** A new reference to the value of {@code key}, or 0 when absent; lock-free. */
     public static long get(ThreadState ts, long dict, long key) {
         Objs.checkKind(ts, dict, Kinds.DICT);
         long hash = keyHash(ts, key);
-        long table = Mem.getLongAcquire(dict + TABLE);
+        long table = Raw.getLongAcquire(dict + TABLE);
         if (table == 0) {
             return 0;
         }
@@ -56,7 +56,7 @@ public final class Dicts {
         if (e == 0) {
             return 0;
         }
-        long value = Mem.getLongAcquire(e + 16);
+        long value = Raw.getLongAcquire(e + 16);
         Debug.readWindow();
         if (value != 0) {
             BiasedRc.incref(ts, value);
@@ -73,25 +73,25 @@ public final class Dicts {
         long old = 0;
         Locks.lock(ts, dict);
         try {
-            long table = Mem.getLong(dict + TABLE);
+            long table = Raw.getLong(dict + TABLE);
             long e = table == 0 ? 0 : find(table, key, hash);
             if (e != 0) {
-                old = Mem.getLong(e + 16);
-                Mem.putLongRelease(e + 16, value);
+                old = Raw.getLong(e + 16);
+                Raw.putLongRelease(e + 16, value);
                 if (old == 0) {
-                    Mem.putLongRelease(dict + USED, Mem.getLong(dict + USED) + 1);
+                    Raw.putLongRelease(dict + USED, Raw.getLong(dict + USED) + 1);
                 }
             } else {
-                if (table == 0 || (Mem.getLong(dict + FILLED) + 1) * 3 > capacity(table) * 2) {
+                if (table == 0 || (Raw.getLong(dict + FILLED) + 1) * 3 > capacity(table) * 2) {
                     table = resize(ts, dict, table);
                 }
                 BiasedRc.incref(ts, key);
                 e = emptySlot(table, hash);
-                Mem.putLong(e, hash);
-                Mem.putLong(e + 16, value);
-                Mem.putLongRelease(e + 8, key); // partner: find's acquire load of the key
-                Mem.putLong(dict + FILLED, Mem.getLong(dict + FILLED) + 1);
-                Mem.putLongRelease(dict + USED, Mem.getLong(dict + USED) + 1);
+                Raw.putLong(e, hash);
+                Raw.putLong(e + 16, value);
+                Raw.putLongRelease(e + 8, key); // partner: find's acquire load of the key
+                Raw.putLong(dict + FILLED, Raw.getLong(dict + FILLED) + 1);
+                Raw.putLongRelease(dict + USED, Raw.getLong(dict + USED) + 1);
             }
         } finally {
             Locks.unlock(dict);
@@ -108,13 +108,13 @@ public final class Dicts {
         long old;
         Locks.lock(ts, dict);
         try {
-            long table = Mem.getLong(dict + TABLE);
+            long table = Raw.getLong(dict + TABLE);
             long e = table == 0 ? 0 : find(table, key, hash);
-            if (e == 0 || (old = Mem.getLong(e + 16)) == 0) {
+            if (e == 0 || (old = Raw.getLong(e + 16)) == 0) {
                 return false;
             }
-            Mem.putLongRelease(e + 16, 0);
-            Mem.putLongRelease(dict + USED, Mem.getLong(dict + USED) - 1);
+            Raw.putLongRelease(e + 16, 0);
+            Raw.putLongRelease(dict + USED, Raw.getLong(dict + USED) - 1);
         } finally {
             Locks.unlock(dict);
         }
@@ -133,11 +133,11 @@ public final class Dicts {
         long base = table + ObjectLayout.BUF_DATA;
         for (long i = hash & mask, n = 0; n < cap; i = (i + 1) & mask, n++) {
             long e = base + i * ENTRY;
-            long k = Mem.getLongAcquire(e + 8);
+            long k = Raw.getLongAcquire(e + 8);
             if (k == 0) {
                 return 0;
             }
-            if (Mem.getLong(e) == hash && keysEqual(k, key)) {
+            if (Raw.getLong(e) == hash && keysEqual(k, key)) {
                 return e;
             }
         }
@@ -149,7 +149,7 @@ public final class Dicts {
         long base = table + ObjectLayout.BUF_DATA;
         for (long i = hash & mask;; i = (i + 1) & mask) {
             long e = base + i * ENTRY;
-            if (Mem.getLong(e + 8) == 0) {
+            if (Raw.getLong(e + 8) == 0) {
                 return e;
             }
         }
@@ -157,7 +157,7 @@ public final class Dicts {
 
     /** Writer only: a table for the live entries with room to grow; the old one and its tombstones retire. */
     private static long resize(ThreadState ts, long dict, long old) {
-        long used = Mem.getLong(dict + USED);
+        long used = Raw.getLong(dict + USED);
         long cap = MIN_CAPACITY;
         while ((used + 1) * 3 > cap) {
             cap *= 2;
@@ -167,23 +167,23 @@ public final class Dicts {
             long oldCap = capacity(old);
             for (long i = 0; i < oldCap; i++) {
                 long e = old + ObjectLayout.BUF_DATA + i * ENTRY;
-                long k = Mem.getLong(e + 8);
+                long k = Raw.getLong(e + 8);
                 if (k == 0) {
                     continue;
                 }
-                long v = Mem.getLong(e + 16);
+                long v = Raw.getLong(e + 16);
                 if (v == 0) {
                     ts.decrefDelayed(k); // a tombstone: readers of the old table may still compare this key
                     continue;
                 }
-                long ne = emptySlot(table, Mem.getLong(e));
-                Mem.putLong(ne, Mem.getLong(e));
-                Mem.putLong(ne + 16, v);
-                Mem.putLong(ne + 8, k);
+                long ne = emptySlot(table, Raw.getLong(e));
+                Raw.putLong(ne, Raw.getLong(e));
+                Raw.putLong(ne + 16, v);
+                Raw.putLong(ne + 8, k);
             }
         }
-        Mem.putLong(dict + FILLED, used);
-        Mem.putLongRelease(dict + TABLE, table); // partner: get's acquire load of TABLE
+        Raw.putLong(dict + FILLED, used);
+        Raw.putLongRelease(dict + TABLE, table); // partner: get's acquire load of TABLE
         Objs.retireBuffer(ts, old);
         return table;
     }
@@ -210,17 +210,17 @@ public final class Dicts {
 
     /** Visits keys and live values. */
     static void traverse(long dict, LongProcedure visit) {
-        long table = Mem.getLong(dict + TABLE);
+        long table = Raw.getLong(dict + TABLE);
         if (table == 0) {
             return;
         }
         long cap = capacity(table);
         for (long i = 0; i < cap; i++) {
             long e = table + ObjectLayout.BUF_DATA + i * ENTRY;
-            long k = Mem.getLong(e + 8);
+            long k = Raw.getLong(e + 8);
             if (k != 0) {
                 visit.value(k);
-                long v = Mem.getLong(e + 16);
+                long v = Raw.getLong(e + 16);
                 if (v != 0) {
                     visit.value(v);
                 }
@@ -230,19 +230,19 @@ public final class Dicts {
 
     /** GC or dealloc only (no reader): drops every key and value at once and frees the table. */
     static void clear(ThreadState ts, long dict) {
-        long table = Mem.getLong(dict + TABLE);
-        Mem.putLong(dict + TABLE, 0);
-        Mem.putLong(dict + USED, 0);
-        Mem.putLong(dict + FILLED, 0);
+        long table = Raw.getLong(dict + TABLE);
+        Raw.putLong(dict + TABLE, 0);
+        Raw.putLong(dict + USED, 0);
+        Raw.putLong(dict + FILLED, 0);
         if (table == 0) {
             return;
         }
         long cap = capacity(table);
         for (long i = 0; i < cap; i++) {
             long e = table + ObjectLayout.BUF_DATA + i * ENTRY;
-            long k = Mem.getLong(e + 8);
+            long k = Raw.getLong(e + 8);
             if (k != 0) {
-                long v = Mem.getLong(e + 16);
+                long v = Raw.getLong(e + 16);
                 BiasedRc.decref(ts, k);
                 if (v != 0) {
                     BiasedRc.decref(ts, v);

@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 /** 64-bit floats. Payload: 40 double value. */
 public final class Floats {
@@ -14,12 +14,12 @@ public final class Floats {
     public static long of(ThreadState ts, double value) {
         ts.checkUsable();
         long obj = Objs.create(ts, ts.interp.runtime.builtins.floatType, 8, false);
-        Mem.putDouble(obj + VALUE, value);
+        Raw.putDouble(obj + VALUE, value);
         return obj;
     }
 
     public static double value(ThreadState ts, long obj) {
         Objs.checkKind(ts, obj, Kinds.FLOAT);
-        return Mem.getDouble(obj + VALUE);
+        return Raw.getDouble(obj + VALUE);
     }
 }

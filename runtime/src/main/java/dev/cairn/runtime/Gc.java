@@ -5,8 +5,8 @@ import static dev.cairn.runtime.internal.ObjectLayout.GC_TRACKED;
 import static dev.cairn.runtime.internal.ObjectLayout.GC_UNREACHABLE;
 import static dev.cairn.runtime.internal.ObjectLayout.OB_GC_REFS;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
 
 /**
@@ -139,12 +139,12 @@ public final class Gc {
     private static void computeGcRefs(LongArrayList candidates) {
         for (int i = 0; i < candidates.size(); i++) {
             long obj = candidates.get(i);
-            Mem.putInt(obj + OB_GC_REFS, (int) BiasedRc.refcount(obj)); // in range: see findCandidates
+            Raw.putInt(obj + OB_GC_REFS, (int) BiasedRc.refcount(obj)); // in range: see findCandidates
         }
         for (int i = 0; i < candidates.size(); i++) {
             Kinds.traverse(candidates.get(i), child -> {
                 if ((ObjectLayout.gcBits(child) & GC_COLLECTING) != 0) {
-                    Mem.putInt(child + OB_GC_REFS, Mem.getInt(child + OB_GC_REFS) - 1);
+                    Raw.putInt(child + OB_GC_REFS, Raw.getInt(child + OB_GC_REFS) - 1);
                 }
             });
         }
@@ -155,7 +155,7 @@ public final class Gc {
         LongArrayList stack = new LongArrayList();
         for (int i = 0; i < candidates.size(); i++) {
             long obj = candidates.get(i);
-            if (Mem.getInt(obj + OB_GC_REFS) > 0) {
+            if (Raw.getInt(obj + OB_GC_REFS) > 0) {
                 reach(obj, stack);
             }
         }
@@ -174,7 +174,7 @@ public final class Gc {
                 garbage.add(obj);
             }
             ObjectLayout.setGcBits(obj, GC_TRACKED);
-            Mem.putInt(obj + OB_GC_REFS, 0);
+            Raw.putInt(obj + OB_GC_REFS, 0);
         }
         return garbage;
     }
@@ -202,7 +202,7 @@ public final class Gc {
         LongArrayList types = ts.interp.typeIds.liveTypes();
         for (int i = 0; i < types.size(); i++) {
             long t = types.get(i);
-            if (Mem.getLongVolatile(t + ObjectLayout.OB_REF_SHARED) >> ObjectLayout.SHARED_SHIFT == 0) {
+            if (Raw.getLongVolatile(t + ObjectLayout.OB_REF_SHARED) >> ObjectLayout.SHARED_SHIFT == 0) {
                 ts.dealloc(t);
             }
         }

@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
@@ -24,11 +24,11 @@ public final class Instances {
         if (!Types.isHeapType(type)) {
             throw new IllegalArgumentException("instances are made from heap types, not " + Types.typeNameRaw(type));
         }
-        long n = Mem.getLong(type + Types.TYPE_NSLOTS);
+        long n = Raw.getLong(type + Types.TYPE_NSLOTS);
         long obj = Objs.create(ts, type, 8 + 8 * n, true);
-        Mem.putLong(obj + NSLOTS, n);
+        Raw.putLong(obj + NSLOTS, n);
         for (long i = 0; i < n; i++) {
-            Mem.putLong(obj + SLOTS + 8 * i, 0);
+            Raw.putLong(obj + SLOTS + 8 * i, 0);
         }
         BiasedRc.incref(ts, type);
         return obj;
@@ -37,7 +37,7 @@ public final class Instances {
     /** A new reference to slot {@code i}'s object, or 0 if empty; lock-free. */
     public static long get(ThreadState ts, long obj, int i) {
         Objs.checkKind(ts, obj, Kinds.INSTANCE);
-        long v = Mem.getLongAcquire(slot(obj, i));
+        long v = Raw.getLongAcquire(slot(obj, i));
         Debug.readWindow();
         if (v != 0) {
             BiasedRc.incref(ts, v);
@@ -56,8 +56,8 @@ public final class Instances {
         long old;
         Locks.lock(ts, obj);
         try {
-            old = Mem.getLong(addr);
-            Mem.putLongRelease(addr, value);
+            old = Raw.getLong(addr);
+            Raw.putLongRelease(addr, value);
         } finally {
             Locks.unlock(obj);
         }
@@ -67,7 +67,7 @@ public final class Instances {
     }
 
     private static long slot(long obj, int i) {
-        long n = Mem.getLong(obj + NSLOTS);
+        long n = Raw.getLong(obj + NSLOTS);
         if (i < 0 || i >= n) {
             throw new IndexOutOfBoundsException("slot " + i + " out of range 0.." + n);
         }
@@ -75,9 +75,9 @@ public final class Instances {
     }
 
     static void traverse(long obj, LongProcedure visit) {
-        long n = Mem.getLong(obj + NSLOTS);
+        long n = Raw.getLong(obj + NSLOTS);
         for (long i = 0; i < n; i++) {
-            long v = Mem.getLong(obj + SLOTS + 8 * i);
+            long v = Raw.getLong(obj + SLOTS + 8 * i);
             if (v != 0) {
                 visit.value(v);
             }
@@ -85,11 +85,11 @@ public final class Instances {
     }
 
     static void clear(ThreadState ts, long obj) {
-        long n = Mem.getLong(obj + NSLOTS);
+        long n = Raw.getLong(obj + NSLOTS);
         for (long i = 0; i < n; i++) {
-            long v = Mem.getLong(obj + SLOTS + 8 * i);
+            long v = Raw.getLong(obj + SLOTS + 8 * i);
             if (v != 0) {
-                Mem.putLong(obj + SLOTS + 8 * i, 0);
+                Raw.putLong(obj + SLOTS + 8 * i, 0);
                 BiasedRc.decref(ts, v);
             }
         }

@@ -2,8 +2,8 @@ package dev.cairn.runtime;
 
 import dev.cairn.alloc.Allocator;
 import dev.cairn.alloc.DumpOptions;
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -590,7 +590,7 @@ public final class Interpreter {
             if (kind == ObjectLayout.KIND_OBJECT && ObjectLayout.interpSlot(address) == slot) {
                 counters[0]++;
                 byType.merge(Types.nameOf(address), 1L, Long::sum);
-            } else if (kind == ObjectLayout.KIND_BUFFER && Mem.getInt(address + ObjectLayout.BUF_INTERP) == slot) {
+            } else if (kind == ObjectLayout.KIND_BUFFER && Raw.getInt(address + ObjectLayout.BUF_INTERP) == slot) {
                 // a live container's buffer: freed with it below
             } else {
                 return true;
@@ -603,7 +603,7 @@ public final class Interpreter {
             allocator.close();
         } else {
             for (int i = 0; i < blocks.size(); i++) {
-                Mem.putShort(blocks.get(i) + ObjectLayout.OB_FLAGS, (short) 0);
+                Raw.putShort(blocks.get(i) + ObjectLayout.OB_FLAGS, (short) 0);
                 allocator.free(blocks.get(i));
             }
         }

@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 /** 64-bit integers. Values -5..256 are runtime-wide immortals (CPython's small ints). Payload: 40 long value. */
 public final class Ints {
@@ -20,17 +20,17 @@ public final class Ints {
             return ts.interp.runtime.builtins.smallInt(value);
         }
         long obj = Objs.create(ts, ts.interp.runtime.builtins.intType, 8, false);
-        Mem.putLong(obj + VALUE, value);
+        Raw.putLong(obj + VALUE, value);
         return obj;
     }
 
     public static long value(ThreadState ts, long obj) {
         Objs.checkKind(ts, obj, Kinds.INT);
-        return Mem.getLong(obj + VALUE);
+        return Raw.getLong(obj + VALUE);
     }
 
     static long valueRaw(long obj) {
-        return Mem.getLong(obj + VALUE);
+        return Raw.getLong(obj + VALUE);
     }
 
     static long hash(long value) {

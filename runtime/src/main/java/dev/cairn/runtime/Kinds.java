@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
@@ -34,7 +34,7 @@ final class Kinds {
     }
 
     static int kindOf(long obj) {
-        return Mem.getInt(ObjectLayout.type(obj) + Types.TYPE_KIND);
+        return Raw.getInt(ObjectLayout.type(obj) + Types.TYPE_KIND);
     }
 
     /** Frees a dead object after dropping the references it holds (tp_dealloc). */

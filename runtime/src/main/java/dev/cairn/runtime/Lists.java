@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
@@ -31,29 +31,29 @@ public final class Lists {
     public static long create(ThreadState ts) {
         ts.checkUsable();
         long obj = Objs.create(ts, ts.interp.runtime.builtins.listType, 16, true);
-        Mem.putLong(obj + SIZE, 0);
-        Mem.putLong(obj + ITEMS, 0);
+        Raw.putLong(obj + SIZE, 0);
+        Raw.putLong(obj + ITEMS, 0);
         return obj;
     }
 
     public static long size(ThreadState ts, long list) {
         Objs.checkKind(ts, list, Kinds.LIST);
-        return Mem.getLongAcquire(list + SIZE);
+        return Raw.getLongAcquire(list + SIZE);
     }
 
     /** A new reference to item {@code i}; lock-free. */
     public static long get(ThreadState ts, long list, long i) {
         Objs.checkKind(ts, list, Kinds.LIST);
         while (true) {
-            long items = Mem.getLongAcquire(list + ITEMS);
-            long size = Mem.getLongAcquire(list + SIZE);
+            long items = Raw.getLongAcquire(list + ITEMS);
+            long size = Raw.getLongAcquire(list + SIZE);
             if (i < 0 || i >= size) {
                 throw new IndexOutOfBoundsException("list index " + i + " out of range 0.." + size);
             }
             if (items == 0 || i >= Objs.bufferCapacity(items)) {
                 continue; // a writer grew the list between our two loads: reload (see protocol)
             }
-            long item = Mem.getLongAcquire(items + ObjectLayout.BUF_DATA + 8 * i);
+            long item = Raw.getLongAcquire(items + ObjectLayout.BUF_DATA + 8 * i);
             if (item == 0) {
                 continue; // popped meanwhile: the size we read is stale
             }
@@ -70,13 +70,13 @@ public final class Lists {
         BiasedRc.incref(ts, item);
         Locks.lock(ts, list);
         try {
-            long size = Mem.getLong(list + SIZE);
-            long items = Mem.getLong(list + ITEMS);
+            long size = Raw.getLong(list + SIZE);
+            long items = Raw.getLong(list + ITEMS);
             if (items == 0 || size == Objs.bufferCapacity(items)) {
                 items = grow(ts, list, items, size);
             }
-            Mem.putLongRelease(items + ObjectLayout.BUF_DATA + 8 * size, item);
-            Mem.putLongRelease(list + SIZE, size + 1); // partner: get's acquire load of SIZE
+            Raw.putLongRelease(items + ObjectLayout.BUF_DATA + 8 * size, item);
+            Raw.putLongRelease(list + SIZE, size + 1); // partner: get's acquire load of SIZE
         } finally {
             Locks.unlock(list);
         }
@@ -86,9 +86,9 @@ public final class Lists {
         long capacity = old == 0 ? MIN_CAPACITY : Objs.bufferCapacity(old) * 2;
         long items = Objs.newBuffer(ts, capacity);
         if (old != 0) {
-            Mem.copy(old + ObjectLayout.BUF_DATA, items + ObjectLayout.BUF_DATA, 8 * size);
+            Raw.copy(old + ObjectLayout.BUF_DATA, items + ObjectLayout.BUF_DATA, 8 * size);
         }
-        Mem.putLongRelease(list + ITEMS, items); // partner: get's acquire load of ITEMS
+        Raw.putLongRelease(list + ITEMS, items); // partner: get's acquire load of ITEMS
         Objs.retireBuffer(ts, old);
         return items;
     }
@@ -101,14 +101,14 @@ public final class Lists {
         long old;
         Locks.lock(ts, list);
         try {
-            long size = Mem.getLong(list + SIZE);
+            long size = Raw.getLong(list + SIZE);
             if (i < 0 || i >= size) {
                 BiasedRc.decref(ts, item);
                 throw new IndexOutOfBoundsException("list index " + i + " out of range 0.." + size);
             }
-            long slot = Mem.getLong(list + ITEMS) + ObjectLayout.BUF_DATA + 8 * i;
-            old = Mem.getLong(slot);
-            Mem.putLongRelease(slot, item);
+            long slot = Raw.getLong(list + ITEMS) + ObjectLayout.BUF_DATA + 8 * i;
+            old = Raw.getLong(slot);
+            Raw.putLongRelease(slot, item);
         } finally {
             Locks.unlock(list);
         }
@@ -121,14 +121,14 @@ public final class Lists {
         long item;
         Locks.lock(ts, list);
         try {
-            long size = Mem.getLong(list + SIZE);
+            long size = Raw.getLong(list + SIZE);
             if (size == 0) {
                 throw new IndexOutOfBoundsException("pop from empty list");
             }
-            long slot = Mem.getLong(list + ITEMS) + ObjectLayout.BUF_DATA + 8 * (size - 1);
-            item = Mem.getLong(slot);
-            Mem.putLongRelease(list + SIZE, size - 1);
-            Mem.putLongRelease(slot, 0);
+            long slot = Raw.getLong(list + ITEMS) + ObjectLayout.BUF_DATA + 8 * (size - 1);
+            item = Raw.getLong(slot);
+            Raw.putLongRelease(list + SIZE, size - 1);
+            Raw.putLongRelease(slot, 0);
         } finally {
             Locks.unlock(list);
         }
@@ -139,10 +139,10 @@ public final class Lists {
     }
 
     static void traverse(long list, LongProcedure visit) {
-        long items = Mem.getLong(list + ITEMS);
-        long size = Mem.getLong(list + SIZE);
+        long items = Raw.getLong(list + ITEMS);
+        long size = Raw.getLong(list + SIZE);
         for (long i = 0; i < size; i++) {
-            long item = Mem.getLong(items + ObjectLayout.BUF_DATA + 8 * i);
+            long item = Raw.getLong(items + ObjectLayout.BUF_DATA + 8 * i);
             if (item != 0) {
                 visit.value(item);
             }
@@ -151,12 +151,12 @@ public final class Lists {
 
     /** GC only (world stopped): empties the list, dropping its references at once. */
     static void clear(ThreadState ts, long list) {
-        long items = Mem.getLong(list + ITEMS);
-        long size = Mem.getLong(list + SIZE);
-        Mem.putLong(list + SIZE, 0);
-        Mem.putLong(list + ITEMS, 0);
+        long items = Raw.getLong(list + ITEMS);
+        long size = Raw.getLong(list + SIZE);
+        Raw.putLong(list + SIZE, 0);
+        Raw.putLong(list + ITEMS, 0);
         for (long i = 0; i < size; i++) {
-            long item = Mem.getLong(items + ObjectLayout.BUF_DATA + 8 * i);
+            long item = Raw.getLong(items + ObjectLayout.BUF_DATA + 8 * i);
             if (item != 0) {
                 BiasedRc.decref(ts, item);
             }

@@ -8,8 +8,8 @@ import dev.cairn.alloc.Allocator;
 import dev.cairn.alloc.DumpOptions;
 import dev.cairn.alloc.DumpSection;
 import dev.cairn.alloc.DumpSink;
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,7 +96,7 @@ final class ObjectDump implements DumpSection {
 
     /** The unmerged per-thread references to a heap type: its interpreter's threads are stopped, so readable. */
     private static long threadRefs(long type, List<Interpreter> sharers) {
-        int id = Mem.getInt(type + Types.TYPE_ID);
+        int id = Raw.getInt(type + Types.TYPE_ID);
         long sum = 0;
         for (Interpreter owner : sharers) {
             if (owner.slot == ObjectLayout.interpSlot(type)) {
@@ -177,15 +177,15 @@ final class ObjectDump implements DumpSection {
         out.u32(types.size()).u32(TYPE_FIXED);
         for (int i = 0; i < types.size(); i++) {
             long type = types.get(i);
-            out.u64(type).u32(ObjectLayout.flags(type)).u32(Mem.getInt(type + Types.TYPE_ID))
-                    .u32(Mem.getInt(type + Types.TYPE_KIND)).u32(ObjectLayout.interpSlot(type))
+            out.u64(type).u32(ObjectLayout.flags(type)).u32(Raw.getInt(type + Types.TYPE_ID))
+                    .u32(Raw.getInt(type + Types.TYPE_KIND)).u32(ObjectLayout.interpSlot(type))
                     .u64(threadRefs.getIfAbsent(type, 0)).string(Types.typeNameRaw(type));
         }
         out.u32(objects.size()).u32(OBJECT_FIXED);
         for (int i = 0; i < objects.size(); i++) {
             long obj = objects.get(i);
-            out.u64(obj).u64(sizes.get(obj)).u64(Mem.getLong(obj + OB_TID)).u64(Mem.getLong(obj + OB_REF_SHARED))
-                    .u32(Mem.getInt(obj + OB_REF_LOCAL)).u32(typeIndex.get(ObjectLayout.type(obj)))
+            out.u64(obj).u64(sizes.get(obj)).u64(Raw.getLong(obj + OB_TID)).u64(Raw.getLong(obj + OB_REF_SHARED))
+                    .u32(Raw.getInt(obj + OB_REF_LOCAL)).u32(typeIndex.get(ObjectLayout.type(obj)))
                     .u32(ObjectLayout.interpSlot(obj)).u8(ObjectLayout.flags(obj)).u8(ObjectLayout.gcBits(obj)).u16(0);
         }
     }

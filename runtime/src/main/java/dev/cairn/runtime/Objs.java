@@ -5,8 +5,8 @@ import static dev.cairn.runtime.internal.ObjectLayout.KIND_OBJECT;
 import static dev.cairn.runtime.internal.ObjectLayout.OB_FLAGS;
 
 import dev.cairn.alloc.Allocator;
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 /**
  * Making, freeing and checking objects: the one place that turns allocator blocks into objects and back, and that
@@ -38,7 +38,7 @@ final class Objs {
 
     /** Returns the block of a dead object; its magic is wiped first so a stale address fails {@link #check}. */
     static void free(ThreadState ts, long obj) {
-        Mem.putShort(obj + OB_FLAGS, (short) 0);
+        Raw.putShort(obj + OB_FLAGS, (short) 0);
         ts.heap.free(obj);
         ts.interp.objectsFreed.increment();
     }
@@ -86,14 +86,14 @@ final class Objs {
     /** A buffer block of {@code capacity} 8-byte elements (zeroed), tagged for heap walks. */
     static long newBuffer(ThreadState ts, long capacity) {
         long buf = ts.heap.calloc(1, ObjectLayout.BUF_DATA + capacity * 8);
-        Mem.putLong(buf + ObjectLayout.BUF_CAPACITY, capacity);
-        Mem.putShort(buf + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_BUFFER);
-        Mem.putInt(buf + ObjectLayout.BUF_INTERP, ts.interp.slot);
+        Raw.putLong(buf + ObjectLayout.BUF_CAPACITY, capacity);
+        Raw.putShort(buf + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_BUFFER);
+        Raw.putInt(buf + ObjectLayout.BUF_INTERP, ts.interp.slot);
         return buf;
     }
 
     static long bufferCapacity(long buf) {
-        return Mem.getLong(buf + ObjectLayout.BUF_CAPACITY);
+        return Raw.getLong(buf + ObjectLayout.BUF_CAPACITY);
     }
 
     /**
@@ -104,7 +104,7 @@ final class Objs {
         if (buf == 0) {
             return;
         }
-        Mem.putShort(buf + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_RETIRED);
+        Raw.putShort(buf + ObjectLayout.BUF_KIND, (short) ObjectLayout.KIND_RETIRED);
         if (ts.interp.stw.stoppedBy(Thread.currentThread())) {
             ts.heap.free(buf);
         } else {
@@ -115,7 +115,7 @@ final class Objs {
     /** Frees a buffer nobody else can read (its container is dead). */
     static void freeBuffer(ThreadState ts, long buf) {
         if (buf != 0) {
-            Mem.putShort(buf + ObjectLayout.BUF_KIND, (short) 0);
+            Raw.putShort(buf + ObjectLayout.BUF_KIND, (short) 0);
             ts.heap.free(buf);
         }
     }

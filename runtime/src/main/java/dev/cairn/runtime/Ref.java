@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 /**
  * Reference counting on object addresses ({@link BiasedRc} does the work). With a checked allocator (the default)
@@ -54,13 +54,13 @@ public final class Ref {
     public static boolean isImmortal(ThreadState ts, long obj) {
         Objs.check(ts, obj);
         return (ObjectLayout.flags(obj) & ObjectLayout.FLAG_IMMORTAL) != 0
-                || Mem.getInt(obj + ObjectLayout.OB_REF_LOCAL) == ObjectLayout.IMMORTAL_LOCAL;
+                || Raw.getInt(obj + ObjectLayout.OB_REF_LOCAL) == ObjectLayout.IMMORTAL_LOCAL;
     }
 
     /** The id of the thread state the object is biased to, 0 when merged, immortal or per-thread counted. */
     public static long ownerId(ThreadState ts, long obj) {
         Objs.check(ts, obj);
-        return Mem.getLongVolatile(obj + ObjectLayout.OB_TID);
+        return Raw.getLongVolatile(obj + ObjectLayout.OB_TID);
     }
 
     /** Whether {@code obj} is a live object of {@code ts}'s interpreter or a runtime immortal. */

@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -65,7 +65,7 @@ public final class Strs {
 
     public static long length(ThreadState ts, long obj) {
         Objs.checkKind(ts, obj, Kinds.STR);
-        return Mem.getLong(obj + LENGTH);
+        return Raw.getLong(obj + LENGTH);
     }
 
     static long create(ThreadState ts, long type, byte[] data) {
@@ -75,9 +75,9 @@ public final class Strs {
     }
 
     static void fill(long obj, byte[] data) {
-        Mem.putLong(obj + LENGTH, data.length);
-        Mem.putLong(obj + HASH, hash(data));
-        Mem.copyIn(data, obj + DATA);
+        Raw.putLong(obj + LENGTH, data.length);
+        Raw.putLong(obj + HASH, hash(data));
+        Raw.copyIn(data, obj + DATA);
     }
 
     static String javaString(long obj) {
@@ -85,18 +85,18 @@ public final class Strs {
     }
 
     static byte[] bytes(long obj) {
-        return Mem.copyOut(obj + DATA, Math.toIntExact(Mem.getLong(obj + LENGTH)));
+        return Raw.copyOut(obj + DATA, Math.toIntExact(Raw.getLong(obj + LENGTH)));
     }
 
     static long hashRaw(long obj) {
-        return Mem.getLong(obj + HASH);
+        return Raw.getLong(obj + HASH);
     }
 
     /** Same type (checked by the caller), same length, same bytes. */
     static boolean equalRaw(long a, long b) {
-        long len = Mem.getLong(a + LENGTH);
-        return a == b || len == Mem.getLong(b + LENGTH) && Mem.getLong(a + HASH) == Mem.getLong(b + HASH)
-                && Mem.equalBytes(a + DATA, b + DATA, len);
+        long len = Raw.getLong(a + LENGTH);
+        return a == b || len == Raw.getLong(b + LENGTH) && Raw.getLong(a + HASH) == Raw.getLong(b + HASH)
+                && Raw.equalBytes(a + DATA, b + DATA, len);
     }
 
     /** FNV-1a, 64-bit. */

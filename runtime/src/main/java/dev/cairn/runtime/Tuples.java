@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /** Immutable fixed-size sequences; GC-tracked. Payload: 40 long n, 48 items (object addresses, owned references). */
@@ -20,27 +20,27 @@ public final class Tuples {
             Objs.check(ts, item);
         }
         long obj = Objs.create(ts, ts.interp.runtime.builtins.tupleType, 8 + 8L * items.length, true);
-        Mem.putLong(obj + SIZE, items.length);
+        Raw.putLong(obj + SIZE, items.length);
         for (int i = 0; i < items.length; i++) {
             BiasedRc.incref(ts, items[i]);
-            Mem.putLong(obj + ITEMS + 8L * i, items[i]);
+            Raw.putLong(obj + ITEMS + 8L * i, items[i]);
         }
         return obj;
     }
 
     public static long size(ThreadState ts, long tuple) {
         Objs.checkKind(ts, tuple, Kinds.TUPLE);
-        return Mem.getLong(tuple + SIZE);
+        return Raw.getLong(tuple + SIZE);
     }
 
     /** A new reference to item {@code i}. */
     public static long get(ThreadState ts, long tuple, long i) {
         Objs.checkKind(ts, tuple, Kinds.TUPLE);
-        long n = Mem.getLong(tuple + SIZE);
+        long n = Raw.getLong(tuple + SIZE);
         if (i < 0 || i >= n) {
             throw new IndexOutOfBoundsException("tuple index " + i + " out of range 0.." + n);
         }
-        long item = Mem.getLong(tuple + ITEMS + 8 * i);
+        long item = Raw.getLong(tuple + ITEMS + 8 * i);
         if (item == 0) {
             throw new IllegalStateException("tuple was cleared by the GC");
         }
@@ -49,9 +49,9 @@ public final class Tuples {
     }
 
     static void traverse(long tuple, LongProcedure visit) {
-        long n = Mem.getLong(tuple + SIZE);
+        long n = Raw.getLong(tuple + SIZE);
         for (long i = 0; i < n; i++) {
-            long item = Mem.getLong(tuple + ITEMS + 8 * i);
+            long item = Raw.getLong(tuple + ITEMS + 8 * i);
             if (item != 0) {
                 visit.value(item);
             }
@@ -59,11 +59,11 @@ public final class Tuples {
     }
 
     static void clear(ThreadState ts, long tuple) {
-        long n = Mem.getLong(tuple + SIZE);
+        long n = Raw.getLong(tuple + SIZE);
         for (long i = 0; i < n; i++) {
-            long item = Mem.getLong(tuple + ITEMS + 8 * i);
+            long item = Raw.getLong(tuple + ITEMS + 8 * i);
             if (item != 0) {
-                Mem.putLong(tuple + ITEMS + 8 * i, 0);
+                Raw.putLong(tuple + ITEMS + 8 * i, 0);
                 BiasedRc.decref(ts, item);
             }
         }

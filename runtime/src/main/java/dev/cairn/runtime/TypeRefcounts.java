@@ -1,7 +1,7 @@
 package dev.cairn.runtime;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 /**
  * One thread's reference counts of heap types (CPython's per-thread {@code refcounts} array), indexed by type id,
@@ -17,7 +17,7 @@ final class TypeRefcounts {
     private long[] counts = new long[8];
 
     void add(long type, long delta) {
-        int id = Mem.getInt(type + Types.TYPE_ID);
+        int id = Raw.getInt(type + Types.TYPE_ID);
         if (id >= counts.length) {
             counts = java.util.Arrays.copyOf(counts, Math.max(id + 1, counts.length * 2));
         }
@@ -30,7 +30,7 @@ final class TypeRefcounts {
             long n = counts[id];
             if (n != 0) {
                 long type = ids.type(id);
-                Mem.getAndAddLong(type + ObjectLayout.OB_REF_SHARED, n << ObjectLayout.SHARED_SHIFT);
+                Raw.getAndAddLong(type + ObjectLayout.OB_REF_SHARED, n << ObjectLayout.SHARED_SHIFT);
                 counts[id] = 0;
             }
         }

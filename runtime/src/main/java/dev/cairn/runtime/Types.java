@@ -1,8 +1,8 @@
 package dev.cairn.runtime;
 
 import dev.cairn.alloc.Allocator;
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 /**
  * Type objects. Static types (one per built-in kind) are runtime-wide immortals; heap types are made at run time,
@@ -29,17 +29,17 @@ public final class Types {
     static long createStatic(Allocator main, long typeType, int kind) {
         long t = Objs.createImmortal(main, typeType, TYPE_PAYLOAD);
         if (typeType == 0) {
-            Mem.putLong(t + ObjectLayout.OB_TYPE, t);
+            Raw.putLong(t + ObjectLayout.OB_TYPE, t);
         }
-        Mem.putInt(t + TYPE_KIND, kind);
-        Mem.putInt(t + TYPE_ID, -1);
-        Mem.putLong(t + TYPE_NAME, 0);
-        Mem.putLong(t + TYPE_NSLOTS, 0);
+        Raw.putInt(t + TYPE_KIND, kind);
+        Raw.putInt(t + TYPE_ID, -1);
+        Raw.putLong(t + TYPE_NAME, 0);
+        Raw.putLong(t + TYPE_NSLOTS, 0);
         return t;
     }
 
     static void setName(long type, long str) {
-        Mem.putLong(type + TYPE_NAME, str);
+        Raw.putLong(type + TYPE_NAME, str);
     }
 
     /**
@@ -54,16 +54,16 @@ public final class Types {
         long nameStr = Strs.of(ts, name);
         long t = Objs.create(ts, ts.interp.runtime.builtins.typeType, TYPE_PAYLOAD, false);
         // per-thread counted: no owner, merged, count 0 in the shared word; the reference lives in ts's array
-        Mem.putLong(t + ObjectLayout.OB_TID, 0);
-        Mem.putInt(t + ObjectLayout.OB_REF_LOCAL, 0);
-        Mem.putLong(t + ObjectLayout.OB_REF_SHARED, ObjectLayout.SHARED_MERGED);
-        Mem.putShort(t + ObjectLayout.OB_FLAGS,
+        Raw.putLong(t + ObjectLayout.OB_TID, 0);
+        Raw.putInt(t + ObjectLayout.OB_REF_LOCAL, 0);
+        Raw.putLong(t + ObjectLayout.OB_REF_SHARED, ObjectLayout.SHARED_MERGED);
+        Raw.putShort(t + ObjectLayout.OB_FLAGS,
                 (short) (ObjectLayout.KIND_OBJECT | ObjectLayout.FLAG_PER_THREAD_RC));
-        Mem.putInt(t + TYPE_KIND, Kinds.INSTANCE);
-        Mem.putLong(t + TYPE_NAME, nameStr);
-        Mem.putLong(t + TYPE_NSLOTS, slots);
+        Raw.putInt(t + TYPE_KIND, Kinds.INSTANCE);
+        Raw.putLong(t + TYPE_NAME, nameStr);
+        Raw.putLong(t + TYPE_NSLOTS, slots);
         int id = ts.interp.typeIds.reserve(t);
-        Mem.putInt(t + TYPE_ID, id);
+        Raw.putInt(t + TYPE_ID, id);
         ts.typeRefcounts.add(t, 1);
         return t;
     }
@@ -91,8 +91,8 @@ public final class Types {
     }
 
     static String typeNameRaw(long type) {
-        long name = Mem.getLong(type + TYPE_NAME);
-        return name == 0 ? Kinds.name(Mem.getInt(type + TYPE_KIND)) : Strs.javaString(name);
+        long name = Raw.getLong(type + TYPE_NAME);
+        return name == 0 ? Kinds.name(Raw.getInt(type + TYPE_KIND)) : Strs.javaString(name);
     }
 
     static boolean isHeapType(long type) {
@@ -104,7 +104,7 @@ public final class Types {
         if (!isHeapType(type)) {
             throw new IllegalStateException("static type reached zero: 0x" + Long.toHexString(type));
         }
-        ts.interp.typeIds.release(Mem.getInt(type + TYPE_ID));
-        BiasedRc.decref(ts, Mem.getLong(type + TYPE_NAME));
+        ts.interp.typeIds.release(Raw.getInt(type + TYPE_ID));
+        BiasedRc.decref(ts, Raw.getLong(type + TYPE_NAME));
     }
 }

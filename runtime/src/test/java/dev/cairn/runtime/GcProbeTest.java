@@ -3,8 +3,8 @@ package dev.cairn.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cairn.runtime.internal.Mem;
 import dev.cairn.runtime.internal.ObjectLayout;
+import dev.cairn.segments.raw.Raw;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,7 +94,7 @@ class GcProbeTest {
                 long item = Strs.of(ts, "kept by the immortal list");
                 Lists.append(ts, immortal, item);
                 Ref.decref(ts, item);
-                Mem.putInt(immortal + ObjectLayout.OB_REF_LOCAL, ObjectLayout.IMMORTAL_LOCAL - 2);
+                Raw.putInt(immortal + ObjectLayout.OB_REF_LOCAL, ObjectLayout.IMMORTAL_LOCAL - 2);
                 Ref.incref(ts, immortal);
                 Ref.incref(ts, immortal); // the 2^32 - 1st: immortal from now on
                 assertEquals(-1, Ref.refcount(ts, immortal));
@@ -105,7 +105,7 @@ class GcProbeTest {
                 long hugeItem = Ints.of(ts, 1 << 20);
                 Lists.append(ts, huge, hugeItem);
                 Ref.decref(ts, hugeItem);
-                Mem.putInt(huge + ObjectLayout.OB_REF_LOCAL, Integer.MIN_VALUE); // 2^31 (unsigned)
+                Raw.putInt(huge + ObjectLayout.OB_REF_LOCAL, Integer.MIN_VALUE); // 2^31 (unsigned)
 
                 assertEquals(0, Gc.collect(ts));
                 assertEquals(1, Lists.size(ts, immortal));
@@ -116,7 +116,7 @@ class GcProbeTest {
                 assertEquals(1L << 31, Ref.refcount(ts, huge));
 
                 // back to the two real references (its own item and ours): the cycle is garbage again
-                Mem.putInt(huge + ObjectLayout.OB_REF_LOCAL, 2);
+                Raw.putInt(huge + ObjectLayout.OB_REF_LOCAL, 2);
                 Ref.decref(ts, huge);
                 assertEquals(2, Gc.collect(ts)); // the list and its int
                 Ref.decref(ts, immortal); // no effect

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.segments.raw.Raw;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -170,8 +171,7 @@ class ObjectsTest {
         long type = Types.newHeapType(ts, "Point", 2);
         assertEquals("Point", Types.name(ts, type));
         long[] made = new long[2000];
-        long sharedBefore = dev.cairn.runtime.internal.Mem.getLongVolatile(
-                type + dev.cairn.runtime.internal.ObjectLayout.OB_REF_SHARED);
+        long sharedBefore = Raw.getLongVolatile(type + dev.cairn.runtime.internal.ObjectLayout.OB_REF_SHARED);
         Thread other = Thread.ofPlatform().start(() -> {
             try (ThreadState o = interp.newThreadState()) {
                 for (int k = 0; k < 1000; k++) {
@@ -183,9 +183,9 @@ class ObjectsTest {
             made[k] = Instances.create(ts, type);
         }
         join(other); // the other thread's close merged its 1000 counts into the type
-        assertEquals(sharedBefore + (1000L << 2), dev.cairn.runtime.internal.Mem.getLongVolatile(
+        assertEquals(sharedBefore + (1000L << 2), Raw.getLongVolatile(
                 type + dev.cairn.runtime.internal.ObjectLayout.OB_REF_SHARED), "creation never wrote the type");
-        assertEquals(1001, ts.typeRefcounts.get(dev.cairn.runtime.internal.Mem.getInt(type + Types.TYPE_ID)));
+        assertEquals(1001, ts.typeRefcounts.get(Raw.getInt(type + Types.TYPE_ID)));
         long v = Ints.of(ts, 4242);
         Instances.set(ts, made[0], 1, v);
         long got = Instances.get(ts, made[0], 1);

@@ -1,5 +1,6 @@
 package dev.cairn.runtime.internal;
 
+import dev.cairn.segments.raw.Raw;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -90,27 +91,27 @@ public final class ObjectLayout {
 
     /** The kind magic of a runtime block: KIND_OBJECT, KIND_BUFFER, KIND_RETIRED, or something else. */
     public static int blockKind(long addr) {
-        return Mem.getShort(addr + OB_FLAGS) & KIND_MASK;
+        return Raw.getShort(addr + OB_FLAGS) & KIND_MASK;
     }
 
     public static int flags(long obj) {
-        return Mem.getShort(obj + OB_FLAGS) & 0xFF;
+        return Raw.getShort(obj + OB_FLAGS) & 0xFF;
     }
 
     public static int interpSlot(long obj) {
-        return Mem.getInt(obj + OB_INTERP);
+        return Raw.getInt(obj + OB_INTERP);
     }
 
     public static long type(long obj) {
-        return Mem.getLong(obj + OB_TYPE);
+        return Raw.getLong(obj + OB_TYPE);
     }
 
     public static int gcBits(long obj) {
-        return Mem.getByte(obj + OB_GC_BITS) & 0xFF;
+        return Raw.getByte(obj + OB_GC_BITS) & 0xFF;
     }
 
     public static void setGcBits(long obj, int bits) {
-        Mem.putByte(obj + OB_GC_BITS, (byte) bits);
+        Raw.putByte(obj + OB_GC_BITS, (byte) bits);
     }
 
     /**
@@ -120,19 +121,19 @@ public final class ObjectLayout {
      * interpreter's object under this one's slot (partner: {@link #blockKindAcquire}).
      */
     public static void init(long obj, long tid, long type, int interpSlot, int flags, boolean tracked) {
-        Mem.putLong(obj + OB_TID, tid);
-        Mem.putByte(obj + OB_MUTEX, (byte) 0);
-        Mem.putByte(obj + OB_GC_BITS, (byte) (tracked ? GC_TRACKED : 0));
-        Mem.putInt(obj + OB_REF_LOCAL, 1);
-        Mem.putLong(obj + OB_REF_SHARED, 0);
-        Mem.putLong(obj + OB_TYPE, type);
-        Mem.putInt(obj + OB_INTERP, interpSlot);
-        Mem.putInt(obj + OB_GC_REFS, 0);
+        Raw.putLong(obj + OB_TID, tid);
+        Raw.putByte(obj + OB_MUTEX, (byte) 0);
+        Raw.putByte(obj + OB_GC_BITS, (byte) (tracked ? GC_TRACKED : 0));
+        Raw.putInt(obj + OB_REF_LOCAL, 1);
+        Raw.putLong(obj + OB_REF_SHARED, 0);
+        Raw.putLong(obj + OB_TYPE, type);
+        Raw.putInt(obj + OB_INTERP, interpSlot);
+        Raw.putInt(obj + OB_GC_REFS, 0);
         if (YIELD_IN_INIT) {
             Thread.yield();
         }
         VarHandle.releaseFence();
-        Mem.putShort(obj + OB_FLAGS, (short) (KIND_OBJECT | flags));
+        Raw.putShort(obj + OB_FLAGS, (short) (KIND_OBJECT | flags));
     }
 
     /**
@@ -147,10 +148,10 @@ public final class ObjectLayout {
 
     /** Makes a freshly initialised object immortal: never counted, owned by nobody. */
     public static void makeImmortal(long obj) {
-        Mem.putLong(obj + OB_TID, 0);
-        Mem.putShort(obj + OB_FLAGS, (short) (Mem.getShort(obj + OB_FLAGS) | FLAG_IMMORTAL));
-        Mem.putInt(obj + OB_REF_LOCAL, IMMORTAL_LOCAL);
-        Mem.putLong(obj + OB_REF_SHARED, 0);
-        Mem.putByte(obj + OB_GC_BITS, (byte) 0);
+        Raw.putLong(obj + OB_TID, 0);
+        Raw.putShort(obj + OB_FLAGS, (short) (Raw.getShort(obj + OB_FLAGS) | FLAG_IMMORTAL));
+        Raw.putInt(obj + OB_REF_LOCAL, IMMORTAL_LOCAL);
+        Raw.putLong(obj + OB_REF_SHARED, 0);
+        Raw.putByte(obj + OB_GC_BITS, (byte) 0);
     }
 }

@@ -1,5 +1,7 @@
 package dev.cairn.runtime.internal;
 
+import dev.cairn.segments.raw.Raw;
+
 /**
  * The one-byte per-object lock at {@link ObjectLayout#OB_MUTEX} (CPython's PyMutex): bit 0 LOCKED, bit 1
  * HAS_PARKED. Lock: CAS 0→LOCKED; on contention spin a little while nobody is parked, then set HAS_PARKED and park
@@ -21,7 +23,7 @@ public final class ObjectMutex {
 
     /** One attempt: true if the lock was free and is now held. */
     public static boolean tryLock(long obj) {
-        return Mem.casByte(obj + ObjectLayout.OB_MUTEX, (byte) 0, LOCKED);
+        return Raw.casByte(obj + ObjectLayout.OB_MUTEX, (byte) 0, LOCKED);
     }
 
     /** Contended path: spin, then park until the lock is ours. {@code beforePark}/{@code afterPark} may be null. */
@@ -29,10 +31,10 @@ public final class ObjectMutex {
         long addr = obj + ObjectLayout.OB_MUTEX;
         int spins = 0;
         while (true) {
-            byte v = Mem.getByteVolatile(addr);
+            byte v = Raw.getByteVolatile(addr);
             if ((v & LOCKED) == 0) {
                 // keep HAS_PARKED if set: other waiters still need waking at our unlock
-                if (Mem.casByte(addr, v, (byte) (v | LOCKED))) {
+                if (Raw.casByte(addr, v, (byte) (v | LOCKED))) {
                     return;
                 }
                 continue;
@@ -41,14 +43,14 @@ public final class ObjectMutex {
                 Thread.yield();
                 continue;
             }
-            if ((v & HAS_PARKED) == 0 && !Mem.casByte(addr, v, (byte) (v | HAS_PARKED))) {
+            if ((v & HAS_PARKED) == 0 && !Raw.casByte(addr, v, (byte) (v | HAS_PARKED))) {
                 continue;
             }
             if (beforePark != null) {
                 beforePark.run();
             }
             // pairs with unlock's unparkOne: the byte is re-read under the bucket lock
-            ParkingLot.park(addr, () -> Mem.getByteVolatile(addr) == (LOCKED | HAS_PARKED));
+            ParkingLot.park(addr, () -> Raw.getByteVolatile(addr) == (LOCKED | HAS_PARKED));
             if (afterPark != null) {
                 afterPark.run();
             }
@@ -57,18 +59,18 @@ public final class ObjectMutex {
 
     public static void unlock(long obj) {
         long addr = obj + ObjectLayout.OB_MUTEX;
-        if (Mem.casByte(addr, LOCKED, (byte) 0)) {
+        if (Raw.casByte(addr, LOCKED, (byte) 0)) {
             return;
         }
-        byte v = Mem.getByteVolatile(addr);
+        byte v = Raw.getByteVolatile(addr);
         if ((v & LOCKED) == 0) {
             throw new IllegalMonitorStateException("object mutex at 0x" + Long.toHexString(obj) + " is not locked");
         }
         // pairs with park's re-check: the new byte value is stored under the bucket lock
-        ParkingLot.unparkOne(addr, more -> Mem.putByteVolatile(addr, more ? HAS_PARKED : 0));
+        ParkingLot.unparkOne(addr, more -> Raw.putByteVolatile(addr, more ? HAS_PARKED : 0));
     }
 
     public static boolean isLocked(long obj) {
-        return (Mem.getByteVolatile(obj + ObjectLayout.OB_MUTEX) & LOCKED) != 0;
+        return (Raw.getByteVolatile(obj + ObjectLayout.OB_MUTEX) & LOCKED) != 0;
     }
 }

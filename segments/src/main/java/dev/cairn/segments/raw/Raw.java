@@ -11,15 +11,17 @@ import java.lang.invoke.VarHandle;
  * <p>Every access goes through {@link #ALL}, one {@link MemorySegment} that spans the whole address space, so the
  * JIT sees a constant segment with a constant (global, always alive) scope and folds the bounds and liveness checks
  * down to an alignment test. Nothing here validates an address: callers prove an address is Cairn's before they pass
- * it in (the allocator's checked mode does this with the radix tree). A wrong address here crashes the JVM, which is
- * why no other class may build raw views of memory.
+ * it in (the allocator's checked mode does this with the radix tree; the runtime passes only offsets inside blocks
+ * its allocators gave it). A wrong address here crashes the JVM, which is why no other class may build raw views of
+ * memory.
  *
  * <p>Naming: the access mode is part of every name. {@code get/put} are plain (no ordering), {@code getAcquire/
  * putRelease} order like C11 acquire/release, {@code getVolatile/putVolatile} are sequentially consistent, {@code cas}
  * and {@code getAndAdd/getAndSet} are full read-modify-write operations. Plain accesses take any address (x86-64
  * and AArch64 load and store unaligned words; Cairn's own layouts keep them aligned anyway). Ordered and atomic
  * accesses need natural alignment: a misaligned address throws {@link IllegalArgumentException} from the FFM layer
- * before memory is touched.
+ * before memory is touched. The one exception is {@link #casByte}, which FFM lacks and which is built on the CAS of
+ * the aligned int around the byte.
  *
  * <p>Why plain accesses go straight to the layout {@code VarHandle}s of unaligned layouts: every FFM access
  * expands into many IR nodes before C2 simplifies it, and C2 stops inlining a compilation unit at a fixed node
@@ -37,6 +39,7 @@ public final class Raw {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+    private static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED;
 
     // Layout var handles take (MemorySegment, long baseOffset): the offset coordinate is the absolute address.
     // Atomic and ordered modes use the aligned layouts (atomic access needs alignment); plain ones the unaligned.
@@ -44,6 +47,8 @@ public final class Raw {
     private static final VarHandle PLAIN_LONG = LONG.varHandle();
     private static final VarHandle PLAIN_INT = INT.varHandle();
     private static final VarHandle INT_HANDLE = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle PLAIN_DOUBLE = DOUBLE.varHandle();
+    private static final VarHandle BYTE_HANDLE = BYTE.varHandle();
 
     private Raw() {
     }
@@ -80,6 +85,14 @@ public final class Raw {
 
     public static void putByte(long address, byte value) {
         ALL.set(BYTE, address, value);
+    }
+
+    public static double getDouble(long address) {
+        return (double) PLAIN_DOUBLE.get(ALL, address);
+    }
+
+    public static void putDouble(long address, double value) {
+        PLAIN_DOUBLE.set(ALL, address, value);
     }
 
     // ---- ordered longs ----
@@ -142,11 +155,59 @@ public final class Raw {
         return (int) INT_HANDLE.getAndAdd(ALL, address, delta);
     }
 
+    // ---- ordered bytes ----
+
+    public static byte getByteVolatile(long address) {
+        return (byte) BYTE_HANDLE.getVolatile(ALL, address);
+    }
+
+    public static void putByteVolatile(long address, byte value) {
+        BYTE_HANDLE.setVolatile(ALL, address, value);
+    }
+
+    /**
+     * CAS on one byte. FFM has no byte-wide atomic update, so this CASes the aligned int that holds the byte
+     * (little-endian), retrying while only the other three bytes change. Callers keep those three bytes free of
+     * concurrent plain writes, which the retry cannot see and would overwrite.
+     */
+    public static boolean casByte(long address, byte expected, byte update) {
+        long word = address & ~3L;
+        int shift = (int) (address - word) * 8;
+        int mask = 0xFF << shift;
+        while (true) {
+            int current = (int) INT_HANDLE.getVolatile(ALL, word);
+            if ((byte) (current >>> shift) != expected) {
+                return false;
+            }
+            int next = (current & ~mask) | ((update & 0xFF) << shift);
+            if (INT_HANDLE.compareAndSet(ALL, word, current, next)) {
+                return true;
+            }
+        }
+    }
+
     // ---- bulk ----
 
     /** Copies {@code length} bytes; the ranges may overlap (memmove semantics). */
     public static void copy(long fromAddress, long toAddress, long length) {
         MemorySegment.copy(ALL, fromAddress, ALL, toAddress, length);
+    }
+
+    /** Copies all of {@code from} to memory at {@code toAddress}. */
+    public static void copyIn(byte[] from, long toAddress) {
+        MemorySegment.copy(from, 0, ALL, BYTE, toAddress, from.length);
+    }
+
+    /** A new heap array holding the {@code length} bytes at {@code fromAddress}. */
+    public static byte[] copyOut(long fromAddress, int length) {
+        byte[] out = new byte[length];
+        MemorySegment.copy(ALL, BYTE, fromAddress, out, 0, length);
+        return out;
+    }
+
+    /** Whether the {@code length} bytes at {@code a} equal those at {@code b}. */
+    public static boolean equalBytes(long a, long b, long length) {
+        return MemorySegment.mismatch(ALL, a, a + length, ALL, b, b + length) == -1;
     }
 
     /** Sets {@code length} bytes starting at {@code address} to {@code value}. */
