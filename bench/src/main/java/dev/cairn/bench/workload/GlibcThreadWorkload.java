@@ -11,7 +11,7 @@ import java.util.List;
  * so it measures the small-block fast paths under a steady, thread-local live set. The original runs for a fixed
  * time; this one does a fixed number of replacements per thread.
  */
-public final class GlibcThreadWorkload implements Workload {
+public final class GlibcThreadWorkload extends AbstractWorkload {
     private static final long SEED = 0x61BC7L;
     /** Sizes and slot indices drawn up front, as the original does (it draws 8,000 sizes). */
     private static final int TABLE = 8192;
@@ -23,29 +23,10 @@ public final class GlibcThreadWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 4, 4, 4, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 32768, 32768, 32768, 1, 1 << 24));
 
-    @Override
-    public String name() {
-        return "glibc-thread";
-    }
-
-    @Override
-    public String description() {
-        return "glibc-thread: threads replace random slots of their own working set, inverse-square sizes 4 B-32 KiB";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public GlibcThreadWorkload() {
+        super("glibc-thread",
+                "glibc-thread: threads replace random slots of their own working set, inverse-square sizes 4 B-32 KiB",
+                2, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -53,7 +34,7 @@ public final class GlibcThreadWorkload implements Workload {
         long ops = params.get("ops");
         int slots = params.getInt("slots");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
         long start = System.nanoTime();
         Workers.runAll("glibc-thread", threads, index -> {

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the main thread or by a dead thread are freed by a live one: remote frees and thread churn together, the case
  * that needs an allocator to reclaim a dead thread's memory.
  */
-public final class LarsonWorkload implements Workload {
+public final class LarsonWorkload extends AbstractWorkload {
     private static final long SEED = 0x1A450L;
 
     private static final List<ParamSpec> PARAMS = List.of(
@@ -24,29 +24,10 @@ public final class LarsonWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 8, 8, 8, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));
 
-    @Override
-    public String name() {
-        return "larson";
-    }
-
-    @Override
-    public String description() {
-        return "larson: threads replace random slots, then hand their slice to a new thread (remote frees, churn)";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public LarsonWorkload() {
+        super("larson",
+                "larson: threads replace random slots, then hand their slice to a new thread (remote frees, churn)",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -55,7 +36,7 @@ public final class LarsonWorkload implements Workload {
         long steps = params.get("steps");
         int generations = params.getInt("generations");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
         Slice[] slices = new Slice[threads];
         PeerThread main = peer.forThread();

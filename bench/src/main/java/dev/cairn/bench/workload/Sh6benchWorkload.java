@@ -9,7 +9,7 @@ import java.util.List;
  * (newest first) and the second half first-in-first-out (oldest first), the two free orders SmartHeap's benchmark
  * mixes. Per thread, one thread by default.
  */
-public final class Sh6benchWorkload implements Workload {
+public final class Sh6benchWorkload extends AbstractWorkload {
     private static final long SEED = 0x56BL;
 
     private static final List<ParamSpec> PARAMS = List.of(
@@ -18,29 +18,9 @@ public final class Sh6benchWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 1, 1, 1, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));
 
-    @Override
-    public String name() {
-        return "sh6bench";
-    }
-
-    @Override
-    public String description() {
-        return "sh6bench-like: runs of mixed sizes, half freed LIFO, half FIFO; per thread";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 1;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public Sh6benchWorkload() {
+        super("sh6bench", "sh6bench-like: runs of mixed sizes, half freed LIFO, half FIFO; per thread",
+                1, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -48,7 +28,7 @@ public final class Sh6benchWorkload implements Workload {
         long rounds = params.get("rounds");
         int calls = params.getInt("calls");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
         long start = System.nanoTime();
         Workers.runAll("sh6bench", threads, index -> {

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * "foreign" blocks, all alike, and the threads free them as they appear (at the start of every round), each thread
  * its share: cross-thread frees of one size class, arriving while the owner keeps allocating.
  */
-public final class Sh8benchWorkload implements Workload {
+public final class Sh8benchWorkload extends AbstractWorkload {
     private static final long[] HISTOGRAM_SIZES = {8, 16, 48, 72, 148, 200, 520, 1056, 4096, 9162, 34562, 168524};
     private static final int[] HISTOGRAM_COUNTS = {1000, 5000, 1000, 100, 100, 100, 10, 5, 3, 1, 1, 1};
     private static final int FOREIGN_SIZE = 8;
@@ -24,29 +24,10 @@ public final class Sh8benchWorkload implements Workload {
             new ParamSpec("foreign", "8-byte blocks the main thread allocates for the threads to free", 2000,
                     200_000, 2_000_000, 0, 1 << 28));
 
-    @Override
-    public String name() {
-        return "sh8bench";
-    }
-
-    @Override
-    public String description() {
-        return "sh8bench-like: sh6bench's FIFO/LIFO frees over a ring, plus main-thread blocks freed by the threads";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public Sh8benchWorkload() {
+        super("sh8bench",
+                "sh8bench-like: sh6bench's FIFO/LIFO frees over a ring, plus main-thread blocks freed by the threads",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
