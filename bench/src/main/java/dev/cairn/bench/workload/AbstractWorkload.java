@@ -1,11 +1,12 @@
 package dev.cairn.bench.workload;
 
+import dev.cairn.bench.peer.Peer;
 import java.util.List;
 
 /**
  * What every workload declares the same way (its name, description, parameters, default threads and whether it
- * frees across threads), given once to the constructor; a subclass holds only its own parameters and its
- * {@link #run}.
+ * frees across threads), given once to the constructor, and the running of its threads; a subclass holds only its
+ * own parameters and its {@link #run}.
  */
 abstract class AbstractWorkload implements Workload {
     /** For {@link #crossThread()}: every block is freed by the thread that allocated it. */
@@ -51,6 +52,17 @@ abstract class AbstractWorkload implements Workload {
     @Override
     public final boolean crossThread() {
         return crossThread;
+    }
+
+    /** {@link Workers#runAll} with threads named after this workload. */
+    final long runThreads(Peer peer, int count, Tally total, Workers.Body body) throws InterruptedException {
+        return Workers.runAll(name, count, peer, total, body);
+    }
+
+    /** {@link Workers#runChains} with threads named after this workload. */
+    final long runChains(Peer peer, int count, int generations, Tally total, Workers.Body body)
+            throws InterruptedException {
+        return Workers.runChains(name, count, generations, peer, total, body);
     }
 
     /** {@code maxSize}, checked against {@code minSize}. */

@@ -32,21 +32,16 @@ public final class BatchWorkload extends AbstractWorkload {
         int minSize = params.getInt("minSize");
         int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("batch", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             SplitMix64 random = new SplitMix64(SEED + index);
             int[] sizes = Sizes.uniform(random, blocks, minSize, maxSize);
             int[][] orders = new int[PERMUTATIONS][];
             for (int p = 0; p < PERMUTATIONS; p++) {
                 orders[p] = Sizes.permutation(random, blocks);
             }
-            Tally tally = new Tally();
             loop(view, sizes, orders, rounds, tally);
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, rounds * blocks * threads, total);
+        return WorkloadResult.of(elapsed, rounds * blocks * threads, total);
     }
 
     /** The timed loop, on its own so that JMH can call it. */

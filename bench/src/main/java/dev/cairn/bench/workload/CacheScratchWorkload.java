@@ -36,10 +36,7 @@ public final class CacheScratchWorkload extends AbstractWorkload {
             handed[t] = BlockCheck.mallocFilled(main, size, mainTally);
         }
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("cache-scratch", threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             BlockCheck.checkAndFree(view, handed[index], size, tally);
             for (long i = 0; i < iterations; i++) {
                 long handle = BlockCheck.mallocFilled(view, size, tally);
@@ -47,10 +44,7 @@ public final class CacheScratchWorkload extends AbstractWorkload {
                 BlockCheck.fill(view, handle, size);
                 BlockCheck.checkAndFree(view, handle, size, tally);
             }
-            view.detach();
-            total.add(tally);
         });
-        long elapsed = System.nanoTime() - start;
         main.detach();
         total.add(mainTally);
         return WorkloadResult.of(elapsed, iterations * repetitions * size * threads, total);

@@ -1,7 +1,6 @@
 package dev.cairn.bench.workload;
 
 import dev.cairn.bench.peer.Peer;
-import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
 
 /**
@@ -31,19 +30,14 @@ public final class CacheThrashWorkload extends AbstractWorkload {
         long repetitions = Math.max(1, params.get("repetitions") / threads);
         int size = params.getInt("size");
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("cache-thrash", threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             for (long i = 0; i < iterations; i++) {
                 long handle = BlockCheck.mallocFilled(view, size, tally);
                 CacheScratchWorkload.scribble(view, handle, size, repetitions);
                 BlockCheck.fill(view, handle, size);
                 BlockCheck.checkAndFree(view, handle, size, tally);
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, iterations * repetitions * size * threads, total);
+        return WorkloadResult.of(elapsed, iterations * repetitions * size * threads, total);
     }
 }

@@ -1,7 +1,6 @@
 package dev.cairn.bench.workload;
 
 import dev.cairn.bench.peer.Peer;
-import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
 
 /**
@@ -36,9 +35,7 @@ public final class GlibcThreadWorkload extends AbstractWorkload {
         int minSize = params.getInt("minSize");
         int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("glibc-thread", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             SplitMix64 random = new SplitMix64(SEED + index);
             int[] sizeTable = inverseSquare(random, TABLE, minSize, maxSize);
             int[] slotTable = new int[TABLE];
@@ -47,7 +44,6 @@ public final class GlibcThreadWorkload extends AbstractWorkload {
             }
             long[] handles = new long[slots];
             int[] sizes = new int[slots];
-            Tally tally = new Tally();
             for (long i = 0; i < ops; i++) {
                 // Slot and size walk their tables at different strides, so they do not repeat in lockstep.
                 int slot = slotTable[(int) (i & (TABLE - 1))];
@@ -63,10 +59,8 @@ public final class GlibcThreadWorkload extends AbstractWorkload {
                     BlockCheck.checkAndFree(view, handles[slot], sizes[slot], tally);
                 }
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, ops * threads, total);
+        return WorkloadResult.of(elapsed, ops * threads, total);
     }
 
     /**

@@ -3,8 +3,6 @@ package dev.cairn.bench.workload;
 import dev.cairn.bench.peer.Peer;
 import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * larson, a server simulation: each of {@code threads} threads owns a slice of a shared array of slots and replaces
@@ -45,42 +43,14 @@ public final class LarsonWorkload extends AbstractWorkload {
             slices[t] = new Slice(slots, new SplitMix64(SEED + t), minSize, maxSize);
             slices[t].fillAll(main, mainTally);
         }
-        CountDownLatch done = new CountDownLatch(threads);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        long start = System.nanoTime();
-        for (Slice slice : slices) {
-            startGeneration(peer, slice, steps, generations, total, done, failure);
-        }
-        done.await();
-        long elapsed = System.nanoTime() - start;
-        Workers.rethrow(failure.get());
+        long elapsed = runChains(peer, threads, generations, total,
+                (index, view, tally) -> slices[index].replace(view, steps, tally));
         for (Slice slice : slices) {
             slice.freeAll(main, mainTally);
         }
         main.detach();
         total.add(mainTally);
         return WorkloadResult.of(elapsed, steps * generations * threads, total);
-    }
-
-    /** Starts a thread that runs {@code steps} on the slice, then starts the next generation (or counts down). */
-    private static void startGeneration(Peer peer, Slice slice, long steps, int remaining, Tally total,
-            CountDownLatch done, AtomicReference<Throwable> failure) {
-        Thread.ofPlatform().name("larson-" + remaining).start(() -> {
-            try {
-                PeerThread view = peer.forThread();
-                Tally tally = new Tally();
-                slice.replace(view, steps, tally);
-                view.detach();
-                total.add(tally);
-                if (remaining > 1) {
-                    startGeneration(peer, slice, steps, remaining - 1, total, done, failure);
-                    return;
-                }
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-            done.countDown();
-        });
     }
 
     /**

@@ -39,13 +39,10 @@ public final class MallocLargeWorkload extends AbstractWorkload {
         int maxSize = checkedMax(minSize, params.getInt("maxBuffer"));
         long stride = params.get("stride");
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("malloc-large", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             SplitMix64 random = new SplitMix64(SEED + index);
             long[] handles = new long[buffers];
             int[] sizes = new int[buffers];
-            Tally tally = new Tally();
             for (long i = 0; i < iterations; i++) {
                 int slot = random.nextInt(buffers);
                 int size = minSize + random.nextInt(maxSize - minSize + 1);
@@ -61,10 +58,8 @@ public final class MallocLargeWorkload extends AbstractWorkload {
                     BlockCheck.checkAndFree(view, handles[slot], sizes[slot], tally);
                 }
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, iterations * threads, total);
+        return WorkloadResult.of(elapsed, iterations * threads, total);
     }
 
     /**

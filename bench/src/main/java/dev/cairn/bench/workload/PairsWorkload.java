@@ -31,16 +31,11 @@ public final class PairsWorkload extends AbstractWorkload {
         int minSize = params.getInt("minSize");
         int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("pairs", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             int[] sizes = Sizes.octaves(new SplitMix64(SEED + index), SIZE_TABLE, minSize, maxSize);
-            Tally tally = new Tally();
             loop(view, sizes, ops, tally);
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, ops * threads, total);
+        return WorkloadResult.of(elapsed, ops * threads, total);
     }
 
     /** The timed loop, on its own so that JMH can call it. */

@@ -85,10 +85,7 @@ public final class RptestWorkload extends AbstractWorkload {
         CountDownLatch loopsDone = new CountDownLatch(threads);
         Tally total = new Tally();
         long[] operations = new long[threads];
-        long start = System.nanoTime();
-        Workers.runAll("rptest", threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             Inbox mine = inboxes[index];
             Ring ring = new Ring(view, new SplitMix64(SEED + index), slots, minSize, maxSize, tally);
             boolean counted = false;
@@ -119,11 +116,8 @@ public final class RptestWorkload extends AbstractWorkload {
             }
             mine.drain(view, tally);
             ring.freeAll();
-            view.detach();
             operations[index] = tally.mallocs() + tally.frees();
-            total.add(tally);
         });
-        long elapsed = System.nanoTime() - start;
         long sum = 0;
         for (long n : operations) {
             sum += n;

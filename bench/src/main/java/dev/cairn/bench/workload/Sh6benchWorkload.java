@@ -1,7 +1,6 @@
 package dev.cairn.bench.workload;
 
 import dev.cairn.bench.peer.Peer;
-import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
 
 /**
@@ -30,13 +29,10 @@ public final class Sh6benchWorkload extends AbstractWorkload {
         int minSize = params.getInt("minSize");
         int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("sh6bench", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             int[] sizeTable = Sizes.uniform(new SplitMix64(SEED + index), 4096, minSize, maxSize);
             long[] handles = new long[calls];
             int[] sizes = new int[calls];
-            Tally tally = new Tally();
             int next = 0;
             for (long round = 0; round < rounds; round++) {
                 for (int i = 0; i < calls; i++) {
@@ -51,9 +47,7 @@ public final class Sh6benchWorkload extends AbstractWorkload {
                     BlockCheck.checkAndFree(view, handles[i], sizes[i], tally);
                 }
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, rounds * calls * threads, total);
+        return WorkloadResult.of(elapsed, rounds * calls * threads, total);
     }
 }

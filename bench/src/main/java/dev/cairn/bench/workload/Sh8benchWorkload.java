@@ -39,20 +39,13 @@ public final class Sh8benchWorkload extends AbstractWorkload {
         Tally total = new Tally();
         PeerThread main = peer.forThread();
         Tally mainTally = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("sh8bench", threads + 1, index -> {
+        long elapsed = runThreads(peer, threads + 1, total, (index, view, tally) -> {
             if (index == threads) { // the original's main thread: here a thread of its own, timed with the others
-                PeerThread view = peer.forThread();
-                Tally tally = new Tally();
                 for (int i = 0; i < foreignCount; i++) {
                     foreign.set(i, BlockCheck.mallocFilled(view, FOREIGN_SIZE, tally));
                 }
-                view.detach();
-                total.add(tally);
                 return;
             }
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
             Ring ring = new Ring(view, slots, tally);
             int nextForeign = index;
             for (long round = 0; round < rounds; round++) {
@@ -61,10 +54,7 @@ public final class Sh8benchWorkload extends AbstractWorkload {
                 ring.allocate(HISTOGRAM_SIZES[kind], HISTOGRAM_COUNTS[kind]);
             }
             ring.freeAll();
-            view.detach();
-            total.add(tally);
         });
-        long elapsed = System.nanoTime() - start;
         // Foreign blocks the threads did not reach (they finished first) are freed here, untimed.
         for (int i = 0; i < foreignCount; i++) {
             long handle = foreign.getAndSet(i, 0);

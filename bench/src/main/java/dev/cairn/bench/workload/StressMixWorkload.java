@@ -41,13 +41,8 @@ public final class StressMixWorkload extends AbstractWorkload {
         long start = System.nanoTime();
         for (int round = 0; round < rounds; round++) {
             int r = round;
-            Workers.runAll("stress", threads, index -> {
-                PeerThread view = peer.forThread();
-                Tally tally = new Tally();
-                new Mixer(view, new SplitMix64(SEED + 1000L * r + index), local, transfer, tally).run(steps);
-                view.detach();
-                total.add(tally);
-            });
+            runThreads(peer, threads, total, (index, view, tally) ->
+                    new Mixer(view, new SplitMix64(SEED + 1000L * r + index), local, transfer, tally).run(steps));
         }
         long elapsed = System.nanoTime() - start;
         PeerThread main = peer.forThread();

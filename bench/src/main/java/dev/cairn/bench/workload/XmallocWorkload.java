@@ -38,10 +38,7 @@ public final class XmallocWorkload extends AbstractWorkload {
         int fixedSize = params.getInt("size");
         BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("xmalloc", 2 * threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, 2 * threads, total, (index, view, tally) -> {
             try {
                 if (index < threads) {
                     produce(view, queue, batches, batchSize, fixedSize, new SplitMix64(SEED + index), tally);
@@ -50,12 +47,9 @@ public final class XmallocWorkload extends AbstractWorkload {
                 }
             } catch (InterruptedException e) {
                 throw new IllegalStateException("interrupted", e);
-            } finally {
-                view.detach();
-                total.add(tally);
             }
         });
-        return WorkloadResult.of(System.nanoTime() - start, batches * batchSize * threads, total);
+        return WorkloadResult.of(elapsed, batches * batchSize * threads, total);
     }
 
     private static void produce(PeerThread view, BlockingQueue<Batch> queue, long batches, int batchSize,
