@@ -9,7 +9,7 @@ import java.util.List;
  * order; repeat. Measures how an allocator copes with many live blocks and scattered frees, the case where
  * free-list locality matters. Per thread, one thread by default; mirrored in {@code bench/native/floor.c}.
  */
-public final class BatchWorkload implements Workload {
+public final class BatchWorkload extends AbstractWorkload {
     /** Free orders are drawn from this many precomputed permutations, round after round. */
     public static final int PERMUTATIONS = 8;
     public static final long SEED = 0xBA7CL;
@@ -20,29 +20,9 @@ public final class BatchWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 16, 16, 16, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1024, 1024, 1024, 1, 1 << 20));
 
-    @Override
-    public String name() {
-        return "batch";
-    }
-
-    @Override
-    public String description() {
-        return "random-order batch: 10,000 live blocks of 16 B-1 KiB, freed in random order; per thread";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 1;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public BatchWorkload() {
+        super("batch", "random-order batch: 10,000 live blocks of 16 B-1 KiB, freed in random order; per thread",
+                1, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -50,23 +30,18 @@ public final class BatchWorkload implements Workload {
         long rounds = params.get("rounds");
         int blocks = params.getInt("blocks");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("batch", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             SplitMix64 random = new SplitMix64(SEED + index);
             int[] sizes = Sizes.uniform(random, blocks, minSize, maxSize);
             int[][] orders = new int[PERMUTATIONS][];
             for (int p = 0; p < PERMUTATIONS; p++) {
                 orders[p] = Sizes.permutation(random, blocks);
             }
-            Tally tally = new Tally();
             loop(view, sizes, orders, rounds, tally);
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, rounds * blocks * threads, total);
+        return WorkloadResult.of(elapsed, rounds * blocks * threads, total);
     }
 
     /** The timed loop, on its own so that JMH can call it. */

@@ -11,36 +11,17 @@ import java.util.List;
  * a thread reuse the block it just freed for another thread makes the threads write the same cache line; one that
  * returns blocks to their owner does not. Ideal scaling: {@code threads} times faster than one thread.
  */
-public final class CacheScratchWorkload implements Workload {
+public final class CacheScratchWorkload extends AbstractWorkload {
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("iterations", "malloc/write/free rounds per thread", 10, 200, 1000, 1, Long.MAX_VALUE),
             new ParamSpec("repetitions", "writes of each byte per round, shared by the threads", 2_000, 100_000,
                     2_000_000, 1, Long.MAX_VALUE),
             new ParamSpec("size", "block size, bytes", 8, 8, 8, 2, 1 << 16));
 
-    @Override
-    public String name() {
-        return "cache-scratch";
-    }
-
-    @Override
-    public String description() {
-        return "cache-scratch: blocks handed to threads and freed there, then per-thread malloc/write/free";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public CacheScratchWorkload() {
+        super("cache-scratch",
+                "cache-scratch: blocks handed to threads and freed there, then per-thread malloc/write/free",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -55,10 +36,7 @@ public final class CacheScratchWorkload implements Workload {
             handed[t] = BlockCheck.mallocFilled(main, size, mainTally);
         }
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("cache-scratch", threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             BlockCheck.checkAndFree(view, handed[index], size, tally);
             for (long i = 0; i < iterations; i++) {
                 long handle = BlockCheck.mallocFilled(view, size, tally);
@@ -66,10 +44,7 @@ public final class CacheScratchWorkload implements Workload {
                 BlockCheck.fill(view, handle, size);
                 BlockCheck.checkAndFree(view, handle, size, tally);
             }
-            view.detach();
-            total.add(tally);
         });
-        long elapsed = System.nanoTime() - start;
         main.detach();
         total.add(mainTally);
         return WorkloadResult.of(elapsed, iterations * repetitions * size * threads, total);

@@ -1,7 +1,6 @@
 package dev.cairn.bench.workload;
 
 import dev.cairn.bench.peer.Peer;
-import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
 
 /**
@@ -12,36 +11,17 @@ import java.util.List;
  * {@code threads} times faster than one thread. {@link CacheScratchWorkload} is the passive variant (blocks freed
  * by other threads first).
  */
-public final class CacheThrashWorkload implements Workload {
+public final class CacheThrashWorkload extends AbstractWorkload {
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("iterations", "malloc/write/free rounds per thread", 10, 1000, 5000, 1, Long.MAX_VALUE),
             new ParamSpec("repetitions", "writes of each byte per round, shared by the threads", 2_000, 20_000,
                     400_000, 1, Long.MAX_VALUE),
             new ParamSpec("size", "block size, bytes", 8, 8, 8, 2, 1 << 16));
 
-    @Override
-    public String name() {
-        return "cache-thrash";
-    }
-
-    @Override
-    public String description() {
-        return "cache-thrash: threads at once malloc a small block, write it many times, free it (false sharing)";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public CacheThrashWorkload() {
+        super("cache-thrash",
+                "cache-thrash: threads at once malloc a small block, write it many times, free it (false sharing)",
+                2, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -50,19 +30,14 @@ public final class CacheThrashWorkload implements Workload {
         long repetitions = Math.max(1, params.get("repetitions") / threads);
         int size = params.getInt("size");
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("cache-thrash", threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             for (long i = 0; i < iterations; i++) {
                 long handle = BlockCheck.mallocFilled(view, size, tally);
                 CacheScratchWorkload.scribble(view, handle, size, repetitions);
                 BlockCheck.fill(view, handle, size);
                 BlockCheck.checkAndFree(view, handle, size, tally);
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, iterations * repetitions * size * threads, total);
+        return WorkloadResult.of(elapsed, iterations * repetitions * size * threads, total);
     }
 }

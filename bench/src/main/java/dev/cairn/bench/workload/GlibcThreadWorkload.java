@@ -1,7 +1,6 @@
 package dev.cairn.bench.workload;
 
 import dev.cairn.bench.peer.Peer;
-import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
 
 /**
@@ -11,7 +10,7 @@ import java.util.List;
  * so it measures the small-block fast paths under a steady, thread-local live set. The original runs for a fixed
  * time; this one does a fixed number of replacements per thread.
  */
-public final class GlibcThreadWorkload implements Workload {
+public final class GlibcThreadWorkload extends AbstractWorkload {
     private static final long SEED = 0x61BC7L;
     /** Sizes and slot indices drawn up front, as the original does (it draws 8,000 sizes). */
     private static final int TABLE = 8192;
@@ -23,29 +22,10 @@ public final class GlibcThreadWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 4, 4, 4, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 32768, 32768, 32768, 1, 1 << 24));
 
-    @Override
-    public String name() {
-        return "glibc-thread";
-    }
-
-    @Override
-    public String description() {
-        return "glibc-thread: threads replace random slots of their own working set, inverse-square sizes 4 B-32 KiB";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public GlibcThreadWorkload() {
+        super("glibc-thread",
+                "glibc-thread: threads replace random slots of their own working set, inverse-square sizes 4 B-32 KiB",
+                2, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -53,11 +33,9 @@ public final class GlibcThreadWorkload implements Workload {
         long ops = params.get("ops");
         int slots = params.getInt("slots");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("glibc-thread", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             SplitMix64 random = new SplitMix64(SEED + index);
             int[] sizeTable = inverseSquare(random, TABLE, minSize, maxSize);
             int[] slotTable = new int[TABLE];
@@ -66,7 +44,6 @@ public final class GlibcThreadWorkload implements Workload {
             }
             long[] handles = new long[slots];
             int[] sizes = new int[slots];
-            Tally tally = new Tally();
             for (long i = 0; i < ops; i++) {
                 // Slot and size walk their tables at different strides, so they do not repeat in lockstep.
                 int slot = slotTable[(int) (i & (TABLE - 1))];
@@ -82,10 +59,8 @@ public final class GlibcThreadWorkload implements Workload {
                     BlockCheck.checkAndFree(view, handles[slot], sizes[slot], tally);
                 }
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, ops * threads, total);
+        return WorkloadResult.of(elapsed, ops * threads, total);
     }
 
     /**

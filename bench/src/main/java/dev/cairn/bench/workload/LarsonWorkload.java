@@ -3,8 +3,6 @@ package dev.cairn.bench.workload;
 import dev.cairn.bench.peer.Peer;
 import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * larson, a server simulation: each of {@code threads} threads owns a slice of a shared array of slots and replaces
@@ -13,7 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the main thread or by a dead thread are freed by a live one: remote frees and thread churn together, the case
  * that needs an allocator to reclaim a dead thread's memory.
  */
-public final class LarsonWorkload implements Workload {
+public final class LarsonWorkload extends AbstractWorkload {
     private static final long SEED = 0x1A450L;
 
     private static final List<ParamSpec> PARAMS = List.of(
@@ -24,29 +22,10 @@ public final class LarsonWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 8, 8, 8, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));
 
-    @Override
-    public String name() {
-        return "larson";
-    }
-
-    @Override
-    public String description() {
-        return "larson: threads replace random slots, then hand their slice to a new thread (remote frees, churn)";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public LarsonWorkload() {
+        super("larson",
+                "larson: threads replace random slots, then hand their slice to a new thread (remote frees, churn)",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -55,7 +34,7 @@ public final class LarsonWorkload implements Workload {
         long steps = params.get("steps");
         int generations = params.getInt("generations");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
         Slice[] slices = new Slice[threads];
         PeerThread main = peer.forThread();
@@ -64,42 +43,14 @@ public final class LarsonWorkload implements Workload {
             slices[t] = new Slice(slots, new SplitMix64(SEED + t), minSize, maxSize);
             slices[t].fillAll(main, mainTally);
         }
-        CountDownLatch done = new CountDownLatch(threads);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        long start = System.nanoTime();
-        for (Slice slice : slices) {
-            startGeneration(peer, slice, steps, generations, total, done, failure);
-        }
-        done.await();
-        long elapsed = System.nanoTime() - start;
-        Workers.rethrow(failure.get());
+        long elapsed = runChains(peer, threads, generations, total,
+                (index, view, tally) -> slices[index].replace(view, steps, tally));
         for (Slice slice : slices) {
             slice.freeAll(main, mainTally);
         }
         main.detach();
         total.add(mainTally);
         return WorkloadResult.of(elapsed, steps * generations * threads, total);
-    }
-
-    /** Starts a thread that runs {@code steps} on the slice, then starts the next generation (or counts down). */
-    private static void startGeneration(Peer peer, Slice slice, long steps, int remaining, Tally total,
-            CountDownLatch done, AtomicReference<Throwable> failure) {
-        Thread.ofPlatform().name("larson-" + remaining).start(() -> {
-            try {
-                PeerThread view = peer.forThread();
-                Tally tally = new Tally();
-                slice.replace(view, steps, tally);
-                view.detach();
-                total.add(tally);
-                if (remaining > 1) {
-                    startGeneration(peer, slice, steps, remaining - 1, total, done, failure);
-                    return;
-                }
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-            done.countDown();
-        });
     }
 
     /**

@@ -12,7 +12,7 @@ import java.util.List;
  * sizes: whether it maps and unmaps each one (page faults every time) or keeps and reuses the memory. Per thread, one
  * thread by default.
  */
-public final class MallocLargeWorkload implements Workload {
+public final class MallocLargeWorkload extends AbstractWorkload {
     private static final long SEED = 0x1A26EL;
     private static final int MIB = 1 << 20;
 
@@ -25,29 +25,10 @@ public final class MallocLargeWorkload implements Workload {
             new ParamSpec("stride", "bytes between the bytes written in each new buffer (4096: every page)", 4096,
                     4096, 4096, 1, 1L << 30));
 
-    @Override
-    public String name() {
-        return "malloc-large";
-    }
-
-    @Override
-    public String description() {
-        return "malloc-large: a few live buffers of 5-25 MiB, one replaced at random each step, every page written";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 1;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public MallocLargeWorkload() {
+        super("malloc-large",
+                "malloc-large: a few live buffers of 5-25 MiB, one replaced at random each step, every page written",
+                1, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -55,16 +36,13 @@ public final class MallocLargeWorkload implements Workload {
         long iterations = params.get("iterations");
         int buffers = params.getInt("buffers");
         int minSize = params.getInt("minBuffer");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxBuffer"));
+        int maxSize = checkedMax(minSize, params.getInt("maxBuffer"));
         long stride = params.get("stride");
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("malloc-large", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             SplitMix64 random = new SplitMix64(SEED + index);
             long[] handles = new long[buffers];
             int[] sizes = new int[buffers];
-            Tally tally = new Tally();
             for (long i = 0; i < iterations; i++) {
                 int slot = random.nextInt(buffers);
                 int size = minSize + random.nextInt(maxSize - minSize + 1);
@@ -80,10 +58,8 @@ public final class MallocLargeWorkload implements Workload {
                     BlockCheck.checkAndFree(view, handles[slot], sizes[slot], tally);
                 }
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, iterations * threads, total);
+        return WorkloadResult.of(elapsed, iterations * threads, total);
     }
 
     /**

@@ -9,7 +9,7 @@ import java.util.List;
  * requests per power-of-two octave (so small blocks dominate the count). Every thread runs the same loop on its
  * own; one thread by default. The loop is mirrored in {@code bench/native/floor.c}.
  */
-public final class PairsWorkload implements Workload {
+public final class PairsWorkload extends AbstractWorkload {
     /** Sizes are drawn from a table this long (a power of two, indexed with a mask). */
     public static final int SIZE_TABLE = 4096;
     /** Seed of thread 0's size table; thread i uses SEED + i. floor.c uses the same. */
@@ -20,29 +20,9 @@ public final class PairsWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 16, 16, 16, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 32768, 32768, 32768, 1, 1 << 20));
 
-    @Override
-    public String name() {
-        return "pairs";
-    }
-
-    @Override
-    public String description() {
-        return "alloc-test pairs: malloc, write, free at once; 16 B-32 KiB skewed small; per thread";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 1;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public PairsWorkload() {
+        super("pairs", "alloc-test pairs: malloc, write, free at once; 16 B-32 KiB skewed small; per thread",
+                1, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -51,16 +31,11 @@ public final class PairsWorkload implements Workload {
         int minSize = params.getInt("minSize");
         int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("pairs", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             int[] sizes = Sizes.octaves(new SplitMix64(SEED + index), SIZE_TABLE, minSize, maxSize);
-            Tally tally = new Tally();
             loop(view, sizes, ops, tally);
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, ops * threads, total);
+        return WorkloadResult.of(elapsed, ops * threads, total);
     }
 
     /** The timed loop, on its own so that JMH can call it. */
@@ -70,12 +45,5 @@ public final class PairsWorkload implements Workload {
             long handle = BlockCheck.mallocFilled(view, size, tally);
             BlockCheck.checkAndFree(view, handle, size, tally);
         }
-    }
-
-    static int checkedMax(int minSize, int maxSize) {
-        if (maxSize < minSize) {
-            throw new IllegalArgumentException("maxSize " + maxSize + " is below minSize " + minSize);
-        }
-        return maxSize;
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * often runs far ahead of the other, and its unbounded hand-offs (gigabytes) would make time and RSS measure the
  * scheduler, not the allocator. A thread whose target is full frees its own inbox while it waits.
  */
-public final class RptestWorkload implements Workload {
+public final class RptestWorkload extends AbstractWorkload {
     private static final long SEED = 0x4B7E57L;
     private static final int PAGE = 4096;
     static final int MAX_IN_FLIGHT = 16;
@@ -64,29 +64,10 @@ public final class RptestWorkload implements Workload {
         }
     }
 
-    @Override
-    public String name() {
-        return "rptest";
-    }
-
-    @Override
-    public String description() {
-        return "rptest-like: per-thread rings of 16 B-16 KiB blocks, batches handed to the next thread and freed there";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public RptestWorkload() {
+        super("rptest",
+                "rptest-like: per-thread rings of 16 B-16 KiB blocks, batches handed to the next thread and freed there",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -96,7 +77,7 @@ public final class RptestWorkload implements Workload {
         int ops = params.getInt("loopOps");
         int crossRate = threads > 1 ? params.getInt("crossRate") : 0; // nobody to hand to
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Inbox[] inboxes = new Inbox[threads];
         for (int t = 0; t < threads; t++) {
             inboxes[t] = new Inbox();
@@ -104,10 +85,7 @@ public final class RptestWorkload implements Workload {
         CountDownLatch loopsDone = new CountDownLatch(threads);
         Tally total = new Tally();
         long[] operations = new long[threads];
-        long start = System.nanoTime();
-        Workers.runAll("rptest", threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             Inbox mine = inboxes[index];
             Ring ring = new Ring(view, new SplitMix64(SEED + index), slots, minSize, maxSize, tally);
             boolean counted = false;
@@ -138,11 +116,8 @@ public final class RptestWorkload implements Workload {
             }
             mine.drain(view, tally);
             ring.freeAll();
-            view.detach();
             operations[index] = tally.mallocs() + tally.frees();
-            total.add(tally);
         });
-        long elapsed = System.nanoTime() - start;
         long sum = 0;
         for (long n : operations) {
             sum += n;

@@ -1,7 +1,6 @@
 package dev.cairn.bench.workload;
 
 import dev.cairn.bench.peer.Peer;
-import dev.cairn.bench.peer.PeerThread;
 import java.util.List;
 
 /**
@@ -9,7 +8,7 @@ import java.util.List;
  * (newest first) and the second half first-in-first-out (oldest first), the two free orders SmartHeap's benchmark
  * mixes. Per thread, one thread by default.
  */
-public final class Sh6benchWorkload implements Workload {
+public final class Sh6benchWorkload extends AbstractWorkload {
     private static final long SEED = 0x56BL;
 
     private static final List<ParamSpec> PARAMS = List.of(
@@ -18,29 +17,9 @@ public final class Sh6benchWorkload implements Workload {
             new ParamSpec("minSize", "smallest block, bytes", 1, 1, 1, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));
 
-    @Override
-    public String name() {
-        return "sh6bench";
-    }
-
-    @Override
-    public String description() {
-        return "sh6bench-like: runs of mixed sizes, half freed LIFO, half FIFO; per thread";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 1;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return false;
+    public Sh6benchWorkload() {
+        super("sh6bench", "sh6bench-like: runs of mixed sizes, half freed LIFO, half FIFO; per thread",
+                1, SAME_THREAD, PARAMS);
     }
 
     @Override
@@ -48,15 +27,12 @@ public final class Sh6benchWorkload implements Workload {
         long rounds = params.get("rounds");
         int calls = params.getInt("calls");
         int minSize = params.getInt("minSize");
-        int maxSize = PairsWorkload.checkedMax(minSize, params.getInt("maxSize"));
+        int maxSize = checkedMax(minSize, params.getInt("maxSize"));
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("sh6bench", threads, index -> {
-            PeerThread view = peer.forThread();
+        long elapsed = runThreads(peer, threads, total, (index, view, tally) -> {
             int[] sizeTable = Sizes.uniform(new SplitMix64(SEED + index), 4096, minSize, maxSize);
             long[] handles = new long[calls];
             int[] sizes = new int[calls];
-            Tally tally = new Tally();
             int next = 0;
             for (long round = 0; round < rounds; round++) {
                 for (int i = 0; i < calls; i++) {
@@ -71,9 +47,7 @@ public final class Sh6benchWorkload implements Workload {
                     BlockCheck.checkAndFree(view, handles[i], sizes[i], tally);
                 }
             }
-            view.detach();
-            total.add(tally);
         });
-        return WorkloadResult.of(System.nanoTime() - start, rounds * calls * threads, total);
+        return WorkloadResult.of(elapsed, rounds * calls * threads, total);
     }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * "foreign" blocks, all alike, and the threads free them as they appear (at the start of every round), each thread
  * its share: cross-thread frees of one size class, arriving while the owner keeps allocating.
  */
-public final class Sh8benchWorkload implements Workload {
+public final class Sh8benchWorkload extends AbstractWorkload {
     private static final long[] HISTOGRAM_SIZES = {8, 16, 48, 72, 148, 200, 520, 1056, 4096, 9162, 34562, 168524};
     private static final int[] HISTOGRAM_COUNTS = {1000, 5000, 1000, 100, 100, 100, 10, 5, 3, 1, 1, 1};
     private static final int FOREIGN_SIZE = 8;
@@ -24,29 +24,10 @@ public final class Sh8benchWorkload implements Workload {
             new ParamSpec("foreign", "8-byte blocks the main thread allocates for the threads to free", 2000,
                     200_000, 2_000_000, 0, 1 << 28));
 
-    @Override
-    public String name() {
-        return "sh8bench";
-    }
-
-    @Override
-    public String description() {
-        return "sh8bench-like: sh6bench's FIFO/LIFO frees over a ring, plus main-thread blocks freed by the threads";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public Sh8benchWorkload() {
+        super("sh8bench",
+                "sh8bench-like: sh6bench's FIFO/LIFO frees over a ring, plus main-thread blocks freed by the threads",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -58,20 +39,13 @@ public final class Sh8benchWorkload implements Workload {
         Tally total = new Tally();
         PeerThread main = peer.forThread();
         Tally mainTally = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("sh8bench", threads + 1, index -> {
+        long elapsed = runThreads(peer, threads + 1, total, (index, view, tally) -> {
             if (index == threads) { // the original's main thread: here a thread of its own, timed with the others
-                PeerThread view = peer.forThread();
-                Tally tally = new Tally();
                 for (int i = 0; i < foreignCount; i++) {
                     foreign.set(i, BlockCheck.mallocFilled(view, FOREIGN_SIZE, tally));
                 }
-                view.detach();
-                total.add(tally);
                 return;
             }
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
             Ring ring = new Ring(view, slots, tally);
             int nextForeign = index;
             for (long round = 0; round < rounds; round++) {
@@ -80,10 +54,7 @@ public final class Sh8benchWorkload implements Workload {
                 ring.allocate(HISTOGRAM_SIZES[kind], HISTOGRAM_COUNTS[kind]);
             }
             ring.freeAll();
-            view.detach();
-            total.add(tally);
         });
-        long elapsed = System.nanoTime() - start;
         // Foreign blocks the threads did not reach (they finished first) are freed here, untimed.
         for (int i = 0; i < foreignCount; i++) {
             long handle = foreign.getAndSet(i, 0);

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * after each round and fresh ones start, while the blocks in the transfer array survive them: thread churn with
  * live blocks left behind.
  */
-public final class StressMixWorkload implements Workload {
+public final class StressMixWorkload extends AbstractWorkload {
     private static final long SEED = 0x57E55L;
 
     private static final List<ParamSpec> PARAMS = List.of(
@@ -25,29 +25,10 @@ public final class StressMixWorkload implements Workload {
     private record Block(long handle, int size) {
     }
 
-    @Override
-    public String name() {
-        return "stress";
-    }
-
-    @Override
-    public String description() {
-        return "test-stress mix: random malloc/free, blocks swapped between threads, threads recreated each round";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public StressMixWorkload() {
+        super("stress",
+                "test-stress mix: random malloc/free, blocks swapped between threads, threads recreated each round",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -60,13 +41,8 @@ public final class StressMixWorkload implements Workload {
         long start = System.nanoTime();
         for (int round = 0; round < rounds; round++) {
             int r = round;
-            Workers.runAll("stress", threads, index -> {
-                PeerThread view = peer.forThread();
-                Tally tally = new Tally();
-                new Mixer(view, new SplitMix64(SEED + 1000L * r + index), local, transfer, tally).run(steps);
-                view.detach();
-                total.add(tally);
-            });
+            runThreads(peer, threads, total, (index, view, tally) ->
+                    new Mixer(view, new SplitMix64(SEED + 1000L * r + index), local, transfer, tally).run(steps));
         }
         long elapsed = System.nanoTime() - start;
         PeerThread main = peer.forThread();

@@ -12,7 +12,7 @@ import java.util.concurrent.BlockingQueue;
  * cross-thread free, the case thread-local-cache designs suffer from. {@code threads} producers and as many
  * consumers. Peak RSS depends on how far producers run ahead, as in the original: read it with care.
  */
-public final class XmallocWorkload implements Workload {
+public final class XmallocWorkload extends AbstractWorkload {
     private static final int QUEUE_BATCHES = 100;
     private static final long SEED = 0x3A110CL;
 
@@ -26,29 +26,9 @@ public final class XmallocWorkload implements Workload {
         static final Batch STOP = new Batch(new long[0], new int[0]);
     }
 
-    @Override
-    public String name() {
-        return "xmalloc";
-    }
-
-    @Override
-    public String description() {
-        return "xmalloc-test: producers allocate batches, consumers free them (all frees cross-thread)";
-    }
-
-    @Override
-    public List<ParamSpec> params() {
-        return PARAMS;
-    }
-
-    @Override
-    public int defaultThreads() {
-        return 2;
-    }
-
-    @Override
-    public boolean crossThread() {
-        return true;
+    public XmallocWorkload() {
+        super("xmalloc", "xmalloc-test: producers allocate batches, consumers free them (all frees cross-thread)",
+                2, CROSS_THREAD, PARAMS);
     }
 
     @Override
@@ -58,10 +38,7 @@ public final class XmallocWorkload implements Workload {
         int fixedSize = params.getInt("size");
         BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
         Tally total = new Tally();
-        long start = System.nanoTime();
-        Workers.runAll("xmalloc", 2 * threads, index -> {
-            PeerThread view = peer.forThread();
-            Tally tally = new Tally();
+        long elapsed = runThreads(peer, 2 * threads, total, (index, view, tally) -> {
             try {
                 if (index < threads) {
                     produce(view, queue, batches, batchSize, fixedSize, new SplitMix64(SEED + index), tally);
@@ -70,12 +47,9 @@ public final class XmallocWorkload implements Workload {
                 }
             } catch (InterruptedException e) {
                 throw new IllegalStateException("interrupted", e);
-            } finally {
-                view.detach();
-                total.add(tally);
             }
         });
-        return WorkloadResult.of(System.nanoTime() - start, batches * batchSize * threads, total);
+        return WorkloadResult.of(elapsed, batches * batchSize * threads, total);
     }
 
     private static void produce(PeerThread view, BlockingQueue<Batch> queue, long batches, int batchSize,
