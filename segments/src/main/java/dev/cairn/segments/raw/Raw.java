@@ -37,7 +37,7 @@ public final class Raw {
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED;
 
@@ -46,6 +46,7 @@ public final class Raw {
     private static final VarHandle LONG_HANDLE = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle PLAIN_LONG = LONG.varHandle();
     private static final VarHandle PLAIN_INT = INT.varHandle();
+    private static final VarHandle PLAIN_SHORT = SHORT.varHandle();
     private static final VarHandle INT_HANDLE = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle PLAIN_DOUBLE = DOUBLE.varHandle();
     private static final VarHandle BYTE_HANDLE = BYTE.varHandle();
@@ -72,19 +73,19 @@ public final class Raw {
     }
 
     public static short getShort(long address) {
-        return ALL.get(SHORT, address);
+        return (short) PLAIN_SHORT.get(ALL, address);
     }
 
     public static void putShort(long address, short value) {
-        ALL.set(SHORT, address, value);
+        PLAIN_SHORT.set(ALL, address, value);
     }
 
     public static byte getByte(long address) {
-        return ALL.get(BYTE, address);
+        return (byte) BYTE_HANDLE.get(ALL, address);
     }
 
     public static void putByte(long address, byte value) {
-        ALL.set(BYTE, address, value);
+        BYTE_HANDLE.set(ALL, address, value);
     }
 
     public static double getDouble(long address) {
