@@ -14,7 +14,8 @@ import dev.cairn.alloc.internal.size.SizeClasses;
  * +--------------------+-----------------------------+------------------------------------------------+
  * page area:  [ blocks: reserved x blockSize ][ bitmaps ]   (checked mode only)
  * bitmaps:    per 64 blocks, two longs: the live word, then the remote-freed word (one address computation finds
- *             both, and they share a cache line)
+ *             both, and they share a cache line: a remote free reads the one and sets a bit in the other, so
+ *             apart they cost it two line transfers; measured 2x slower on sh8bench, docs/benchmarks.md)
  * </pre>
  *
  * <p>Segment kinds: SMALL pages of 64 KiB (blocks up to 8 KiB), MEDIUM of 512 KiB (up to 64 KiB), LARGE of 4 MiB
