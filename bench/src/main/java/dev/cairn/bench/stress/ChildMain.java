@@ -28,7 +28,8 @@ import java.util.Map;
  * 120 to 50 ms one after the other. So the warm-up goes on until a {@value #QUIET_WINDOW_MILLIS} ms window adds at
  * most {@value #QUIET_COMPILE_MILLIS} ms of compilation (at most {@value #MAX_WARMUP_MILLIS} ms), for every peer
  * alike; it stays on the smoke preset, so the memory it leaves behind is as small as before. What a short-lived
- * program pays for the warm-up is in docs/benchmarks.md, not in these tables.
+ * program pays for the warm-up is in docs/benchmarks.md, not in these tables. A {@code --smoke} run (CI's), which
+ * proves every cell runs and reports no numbers, keeps the fixed {@value #WARMUP_MILLIS} ms.
  *
  * <p>Arguments: {@code WORKLOAD PEER THREADS PRESET REPS [name=value ...]}; it is started by {@link ChildLauncher},
  * not by people, so errors are terse.
@@ -63,15 +64,16 @@ public final class ChildMain {
             overrides.put(kv[0], Long.parseLong(kv[1]));
         }
         Params params = Params.of(workload.name(), workload.params(), preset, overrides, false);
-        System.out.println(measure(workload, spec, threads, params, reps).format());
+        // The smoke preset proves that every cell runs and gives no numbers: it does not wait for the JIT.
+        System.out.println(measure(workload, spec, threads, params, reps, preset != ParamSpec.Preset.SMOKE).format());
     }
 
     /** The whole measurement of one (workload, peer) in this JVM. */
-    static ChildReport measure(Workload workload, PeerSpec spec, int threads, Params params, int reps)
-            throws InterruptedException {
+    static ChildReport measure(Workload workload, PeerSpec spec, int threads, Params params, int reps,
+            boolean waitForTheJit) throws InterruptedException {
         try (Peer peer = spec.create()) {
             Params warmup = Params.of(workload.name(), workload.params(), ParamSpec.Preset.SMOKE, Map.of(), false);
-            warmUntilTheJitIsQuiet(workload, peer, threads, warmup);
+            warmUp(workload, peer, threads, warmup, waitForTheJit);
             System.gc();
             Thread.sleep(SETTLE_MILLIS); // the collector's uncommit and the compiler threads quiet down
             long idle = Rss.currentBytes();
@@ -93,11 +95,14 @@ public final class ChildMain {
         }
     }
 
-    /** The smoke preset, again and again, for at least WARMUP_MILLIS and until the JIT is quiet (class comment). */
-    private static void warmUntilTheJitIsQuiet(Workload workload, Peer peer, int threads, Params warmup)
+    /**
+     * The smoke preset, again and again, for at least WARMUP_MILLIS and, when {@code waitForTheJit}, until the JIT is
+     * quiet (class comment).
+     */
+    private static void warmUp(Workload workload, Peer peer, int threads, Params warmup, boolean waitForTheJit)
             throws InterruptedException {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        boolean timed = waitForTheJit && jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
         long windowStart = start;
         long compiledAtWindowStart = timed ? jit.getTotalCompilationTime() : 0;
