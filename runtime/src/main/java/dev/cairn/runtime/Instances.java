@@ -75,24 +75,11 @@ public final class Instances {
     }
 
     static void traverse(long obj, LongProcedure visit) {
-        long n = Raw.getLong(obj + NSLOTS);
-        for (long i = 0; i < n; i++) {
-            long v = Raw.getLong(obj + SLOTS + 8 * i);
-            if (v != 0) {
-                visit.value(v);
-            }
-        }
+        Objs.visitRefs(obj + SLOTS, Raw.getLong(obj + NSLOTS), visit);
     }
 
     static void clear(ThreadState ts, long obj) {
-        long n = Raw.getLong(obj + NSLOTS);
-        for (long i = 0; i < n; i++) {
-            long v = Raw.getLong(obj + SLOTS + 8 * i);
-            if (v != 0) {
-                Raw.putLong(obj + SLOTS + 8 * i, 0);
-                BiasedRc.decref(ts, v);
-            }
-        }
+        Objs.clearRefs(ts, obj + SLOTS, Raw.getLong(obj + NSLOTS));
     }
 
     static void dealloc(ThreadState ts, long obj) {

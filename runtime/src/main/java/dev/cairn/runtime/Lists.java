@@ -140,13 +140,7 @@ public final class Lists {
 
     static void traverse(long list, LongProcedure visit) {
         long items = Raw.getLong(list + ITEMS);
-        long size = Raw.getLong(list + SIZE);
-        for (long i = 0; i < size; i++) {
-            long item = Raw.getLong(items + ObjectLayout.BUF_DATA + 8 * i);
-            if (item != 0) {
-                visit.value(item);
-            }
-        }
+        Objs.visitRefs(items + ObjectLayout.BUF_DATA, Raw.getLong(list + SIZE), visit);
     }
 
     /** GC only (world stopped): empties the list, dropping its references at once. */

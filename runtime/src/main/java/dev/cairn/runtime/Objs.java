@@ -7,6 +7,7 @@ import static dev.cairn.runtime.internal.ObjectLayout.OB_FLAGS;
 import dev.cairn.alloc.Allocator;
 import dev.cairn.runtime.internal.ObjectLayout;
 import dev.cairn.segments.raw.Raw;
+import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
  * Making, freeing and checking objects: the one place that turns allocator blocks into objects and back, and that
@@ -81,6 +82,30 @@ final class Objs {
     static IllegalArgumentException notAnObject(ThreadState ts, long obj, String why) {
         return new IllegalArgumentException("0x" + Long.toHexString(obj) + " is not an object of interpreter "
                 + ts.interp.id() + ": " + why);
+    }
+
+    /** Visits the non-empty references of an array of {@code n} object addresses at {@code first} (tp_traverse). */
+    static void visitRefs(long first, long n, LongProcedure visit) {
+        for (long i = 0; i < n; i++) {
+            long ref = Raw.getLong(first + 8 * i);
+            if (ref != 0) {
+                visit.value(ref);
+            }
+        }
+    }
+
+    /**
+     * Empties an array of {@code n} object addresses at {@code first}, dropping each reference (tp_clear); a slot is
+     * zeroed before its reference drops, so nothing that decref frees can be reached from the array.
+     */
+    static void clearRefs(ThreadState ts, long first, long n) {
+        for (long i = 0; i < n; i++) {
+            long ref = Raw.getLong(first + 8 * i);
+            if (ref != 0) {
+                Raw.putLong(first + 8 * i, 0);
+                BiasedRc.decref(ts, ref);
+            }
+        }
     }
 
     /** A buffer block of {@code capacity} 8-byte elements (zeroed), tagged for heap walks. */
