@@ -210,7 +210,21 @@ public final class Dicts {
 
     /** Visits keys and live values. */
     static void traverse(long dict, LongProcedure visit) {
+        visitEntries(Raw.getLong(dict + TABLE), visit);
+    }
+
+    /** GC or dealloc only (no reader): drops every key and value at once and frees the table. */
+    static void clear(ThreadState ts, long dict) {
         long table = Raw.getLong(dict + TABLE);
+        Raw.putLong(dict + TABLE, 0);
+        Raw.putLong(dict + USED, 0);
+        Raw.putLong(dict + FILLED, 0);
+        visitEntries(table, ref -> BiasedRc.decref(ts, ref));
+        Objs.freeBuffer(ts, table);
+    }
+
+    /** Visits each entry's key, then its value if live (not a tombstone); no table (0) has none. */
+    private static void visitEntries(long table, LongProcedure visit) {
         if (table == 0) {
             return;
         }
@@ -226,30 +240,6 @@ public final class Dicts {
                 }
             }
         }
-    }
-
-    /** GC or dealloc only (no reader): drops every key and value at once and frees the table. */
-    static void clear(ThreadState ts, long dict) {
-        long table = Raw.getLong(dict + TABLE);
-        Raw.putLong(dict + TABLE, 0);
-        Raw.putLong(dict + USED, 0);
-        Raw.putLong(dict + FILLED, 0);
-        if (table == 0) {
-            return;
-        }
-        long cap = capacity(table);
-        for (long i = 0; i < cap; i++) {
-            long e = table + ObjectLayout.BUF_DATA + i * ENTRY;
-            long k = Raw.getLong(e + 8);
-            if (k != 0) {
-                long v = Raw.getLong(e + 16);
-                BiasedRc.decref(ts, k);
-                if (v != 0) {
-                    BiasedRc.decref(ts, v);
-                }
-            }
-        }
-        Objs.freeBuffer(ts, table);
     }
 
     static void dealloc(ThreadState ts, long dict) {
