@@ -32,11 +32,7 @@ public final class Dicts {
 
     public static long create(ThreadState ts) {
         ts.checkUsable();
-        long obj = Objs.create(ts, ts.interp.runtime.builtins.dictType, 24, true);
-        Raw.putLong(obj + USED, 0);
-        Raw.putLong(obj + TABLE, 0);
-        Raw.putLong(obj + FILLED, 0);
-        return obj;
+        return Objs.createEmpty(ts, ts.interp.runtime.builtins.dictType, 24);
     }
 
     public static long size(ThreadState ts, long dict) {

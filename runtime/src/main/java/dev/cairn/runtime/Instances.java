@@ -25,11 +25,8 @@ public final class Instances {
             throw new IllegalArgumentException("instances are made from heap types, not " + Types.typeNameRaw(type));
         }
         long n = Raw.getLong(type + Types.TYPE_NSLOTS);
-        long obj = Objs.create(ts, type, 8 + 8 * n, true);
+        long obj = Objs.createEmpty(ts, type, 8 + 8 * n);
         Raw.putLong(obj + NSLOTS, n);
-        for (long i = 0; i < n; i++) {
-            Raw.putLong(obj + SLOTS + 8 * i, 0);
-        }
         BiasedRc.incref(ts, type);
         return obj;
     }

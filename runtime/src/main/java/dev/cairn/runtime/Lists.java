@@ -30,10 +30,7 @@ public final class Lists {
     /** A new, empty list. */
     public static long create(ThreadState ts) {
         ts.checkUsable();
-        long obj = Objs.create(ts, ts.interp.runtime.builtins.listType, 16, true);
-        Raw.putLong(obj + SIZE, 0);
-        Raw.putLong(obj + ITEMS, 0);
-        return obj;
+        return Objs.createEmpty(ts, ts.interp.runtime.builtins.listType, 16);
     }
 
     public static long size(ThreadState ts, long list) {

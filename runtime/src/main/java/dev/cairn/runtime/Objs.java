@@ -29,6 +29,18 @@ final class Objs {
         return obj;
     }
 
+    /**
+     * A new GC-tracked container whose {@code payload} bytes (a multiple of 8) are all 0: every container's empty
+     * state (no item buffer, no table, empty slots).
+     */
+    static long createEmpty(ThreadState ts, long type, long payload) {
+        long obj = create(ts, type, payload, true);
+        for (long off = 0; off < payload; off += 8) {
+            Raw.putLong(obj + HEADER_SIZE + off, 0);
+        }
+        return obj;
+    }
+
     /** A runtime-wide immortal (interpreter slot 0) in the main allocator. */
     static long createImmortal(Allocator main, long type, long payload) {
         long obj = main.malloc(HEADER_SIZE + payload);
