@@ -11,7 +11,8 @@ import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
  * Making, freeing and checking objects: the one place that turns allocator blocks into objects and back, and that
- * builds the exceptions for bad addresses. Package-private helpers for the typed APIs.
+ * builds the exceptions for bad addresses; also the walks over an array of references that tuples, lists and
+ * instances share. Package-private helpers for the typed APIs.
  */
 final class Objs {
 
