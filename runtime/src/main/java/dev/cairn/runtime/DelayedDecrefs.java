@@ -91,17 +91,12 @@ final class DelayedDecrefs {
             goals.clear();
             head = 0;
         } else if (head > 1024 && head * 2 > objects.size()) {
+            // drops the run prefix: the waiting entries go out (drainTo empties the lists) and come back from index 0
             LongArrayList o = new LongArrayList(objects.size() - head);
             LongArrayList g = new LongArrayList(objects.size() - head);
-            for (int i = head; i < objects.size(); i++) {
-                o.add(objects.get(i));
-                g.add(goals.get(i));
-            }
-            objects.clear();
+            drainTo(o, g);
             objects.addAll(o);
-            goals.clear();
             goals.addAll(g);
-            head = 0;
         }
     }
 }

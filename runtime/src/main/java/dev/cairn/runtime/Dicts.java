@@ -32,11 +32,7 @@ public final class Dicts {
 
     public static long create(ThreadState ts) {
         ts.checkUsable();
-        long obj = Objs.create(ts, ts.interp.runtime.builtins.dictType, 24, true);
-        Raw.putLong(obj + USED, 0);
-        Raw.putLong(obj + TABLE, 0);
-        Raw.putLong(obj + FILLED, 0);
-        return obj;
+        return Objs.createEmpty(ts, ts.interp.runtime.builtins.dictType, 24);
     }
 
     public static long size(ThreadState ts, long dict) {
@@ -210,7 +206,21 @@ public final class Dicts {
 
     /** Visits keys and live values. */
     static void traverse(long dict, LongProcedure visit) {
+        visitEntries(Raw.getLong(dict + TABLE), visit);
+    }
+
+    /** GC or dealloc only (no reader): drops every key and value at once and frees the table. */
+    static void clear(ThreadState ts, long dict) {
         long table = Raw.getLong(dict + TABLE);
+        Raw.putLong(dict + TABLE, 0);
+        Raw.putLong(dict + USED, 0);
+        Raw.putLong(dict + FILLED, 0);
+        visitEntries(table, ref -> BiasedRc.decref(ts, ref));
+        Objs.freeBuffer(ts, table);
+    }
+
+    /** Visits each entry's key, then its value if live (not a tombstone); no table (0) has none. */
+    private static void visitEntries(long table, LongProcedure visit) {
         if (table == 0) {
             return;
         }
@@ -226,30 +236,6 @@ public final class Dicts {
                 }
             }
         }
-    }
-
-    /** GC or dealloc only (no reader): drops every key and value at once and frees the table. */
-    static void clear(ThreadState ts, long dict) {
-        long table = Raw.getLong(dict + TABLE);
-        Raw.putLong(dict + TABLE, 0);
-        Raw.putLong(dict + USED, 0);
-        Raw.putLong(dict + FILLED, 0);
-        if (table == 0) {
-            return;
-        }
-        long cap = capacity(table);
-        for (long i = 0; i < cap; i++) {
-            long e = table + ObjectLayout.BUF_DATA + i * ENTRY;
-            long k = Raw.getLong(e + 8);
-            if (k != 0) {
-                long v = Raw.getLong(e + 16);
-                BiasedRc.decref(ts, k);
-                if (v != 0) {
-                    BiasedRc.decref(ts, v);
-                }
-            }
-        }
-        Objs.freeBuffer(ts, table);
     }
 
     static void dealloc(ThreadState ts, long dict) {

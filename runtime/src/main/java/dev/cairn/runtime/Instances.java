@@ -25,11 +25,8 @@ public final class Instances {
             throw new IllegalArgumentException("instances are made from heap types, not " + Types.typeNameRaw(type));
         }
         long n = Raw.getLong(type + Types.TYPE_NSLOTS);
-        long obj = Objs.create(ts, type, 8 + 8 * n, true);
+        long obj = Objs.createEmpty(ts, type, 8 + 8 * n);
         Raw.putLong(obj + NSLOTS, n);
-        for (long i = 0; i < n; i++) {
-            Raw.putLong(obj + SLOTS + 8 * i, 0);
-        }
         BiasedRc.incref(ts, type);
         return obj;
     }
@@ -75,24 +72,11 @@ public final class Instances {
     }
 
     static void traverse(long obj, LongProcedure visit) {
-        long n = Raw.getLong(obj + NSLOTS);
-        for (long i = 0; i < n; i++) {
-            long v = Raw.getLong(obj + SLOTS + 8 * i);
-            if (v != 0) {
-                visit.value(v);
-            }
-        }
+        Objs.visitRefs(obj + SLOTS, Raw.getLong(obj + NSLOTS), visit);
     }
 
     static void clear(ThreadState ts, long obj) {
-        long n = Raw.getLong(obj + NSLOTS);
-        for (long i = 0; i < n; i++) {
-            long v = Raw.getLong(obj + SLOTS + 8 * i);
-            if (v != 0) {
-                Raw.putLong(obj + SLOTS + 8 * i, 0);
-                BiasedRc.decref(ts, v);
-            }
-        }
+        Objs.clearRefs(ts, obj + SLOTS, Raw.getLong(obj + NSLOTS));
     }
 
     static void dealloc(ThreadState ts, long obj) {

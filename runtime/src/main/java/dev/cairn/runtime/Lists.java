@@ -30,10 +30,7 @@ public final class Lists {
     /** A new, empty list. */
     public static long create(ThreadState ts) {
         ts.checkUsable();
-        long obj = Objs.create(ts, ts.interp.runtime.builtins.listType, 16, true);
-        Raw.putLong(obj + SIZE, 0);
-        Raw.putLong(obj + ITEMS, 0);
-        return obj;
+        return Objs.createEmpty(ts, ts.interp.runtime.builtins.listType, 16);
     }
 
     public static long size(ThreadState ts, long list) {
@@ -140,13 +137,7 @@ public final class Lists {
 
     static void traverse(long list, LongProcedure visit) {
         long items = Raw.getLong(list + ITEMS);
-        long size = Raw.getLong(list + SIZE);
-        for (long i = 0; i < size; i++) {
-            long item = Raw.getLong(items + ObjectLayout.BUF_DATA + 8 * i);
-            if (item != 0) {
-                visit.value(item);
-            }
-        }
+        Objs.visitRefs(items + ObjectLayout.BUF_DATA, Raw.getLong(list + SIZE), visit);
     }
 
     /** GC only (world stopped): empties the list, dropping its references at once. */

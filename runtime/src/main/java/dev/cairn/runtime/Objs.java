@@ -7,10 +7,12 @@ import static dev.cairn.runtime.internal.ObjectLayout.OB_FLAGS;
 import dev.cairn.alloc.Allocator;
 import dev.cairn.runtime.internal.ObjectLayout;
 import dev.cairn.segments.raw.Raw;
+import org.eclipse.collections.api.block.procedure.primitive.LongProcedure;
 
 /**
  * Making, freeing and checking objects: the one place that turns allocator blocks into objects and back, and that
- * builds the exceptions for bad addresses. Package-private helpers for the typed APIs.
+ * builds the exceptions for bad addresses; also the walks over an array of references that tuples, lists and
+ * instances share. Package-private helpers for the typed APIs.
  */
 final class Objs {
 
@@ -25,6 +27,18 @@ final class Objs {
         long obj = (tracked ? ts.gcHeap : ts.heap).malloc(HEADER_SIZE + payload);
         ObjectLayout.init(obj, ts.id, type, ts.interp.slot, 0, tracked);
         ts.interp.objectsAllocated.increment();
+        return obj;
+    }
+
+    /**
+     * A new GC-tracked container whose {@code payload} bytes (a multiple of 8) are all 0: every container's empty
+     * state (no item buffer, no table, empty slots).
+     */
+    static long createEmpty(ThreadState ts, long type, long payload) {
+        long obj = create(ts, type, payload, true);
+        for (long off = 0; off < payload; off += 8) {
+            Raw.putLong(obj + HEADER_SIZE + off, 0);
+        }
         return obj;
     }
 
@@ -81,6 +95,30 @@ final class Objs {
     static IllegalArgumentException notAnObject(ThreadState ts, long obj, String why) {
         return new IllegalArgumentException("0x" + Long.toHexString(obj) + " is not an object of interpreter "
                 + ts.interp.id() + ": " + why);
+    }
+
+    /** Visits the non-empty references of an array of {@code n} object addresses at {@code first} (tp_traverse). */
+    static void visitRefs(long first, long n, LongProcedure visit) {
+        for (long i = 0; i < n; i++) {
+            long ref = Raw.getLong(first + 8 * i);
+            if (ref != 0) {
+                visit.value(ref);
+            }
+        }
+    }
+
+    /**
+     * Empties an array of {@code n} object addresses at {@code first}, dropping each reference (tp_clear); a slot is
+     * zeroed before its reference drops, so nothing that decref frees can be reached from the array.
+     */
+    static void clearRefs(ThreadState ts, long first, long n) {
+        for (long i = 0; i < n; i++) {
+            long ref = Raw.getLong(first + 8 * i);
+            if (ref != 0) {
+                Raw.putLong(first + 8 * i, 0);
+                BiasedRc.decref(ts, ref);
+            }
+        }
     }
 
     /** A buffer block of {@code capacity} 8-byte elements (zeroed), tagged for heap walks. */

@@ -49,24 +49,11 @@ public final class Tuples {
     }
 
     static void traverse(long tuple, LongProcedure visit) {
-        long n = Raw.getLong(tuple + SIZE);
-        for (long i = 0; i < n; i++) {
-            long item = Raw.getLong(tuple + ITEMS + 8 * i);
-            if (item != 0) {
-                visit.value(item);
-            }
-        }
+        Objs.visitRefs(tuple + ITEMS, Raw.getLong(tuple + SIZE), visit);
     }
 
     static void clear(ThreadState ts, long tuple) {
-        long n = Raw.getLong(tuple + SIZE);
-        for (long i = 0; i < n; i++) {
-            long item = Raw.getLong(tuple + ITEMS + 8 * i);
-            if (item != 0) {
-                Raw.putLong(tuple + ITEMS + 8 * i, 0);
-                BiasedRc.decref(ts, item);
-            }
-        }
+        Objs.clearRefs(ts, tuple + ITEMS, Raw.getLong(tuple + SIZE));
     }
 
     static void dealloc(ThreadState ts, long tuple) {
