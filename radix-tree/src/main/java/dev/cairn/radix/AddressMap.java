@@ -163,7 +163,7 @@ public final class AddressMap {
     public void insert(long base, long size, long value) {
         checkRange("insert", base, size);
         if (value == NOT_OURS) {
-            throw notOursValue(base, size);
+            throw notOursValue("insert", base, size);
         }
         long firstKey = base >>> granuleShift;
         long endKey = firstKey + (size >>> granuleShift);
@@ -219,7 +219,7 @@ public final class AddressMap {
             for (long key = firstKey; key < endKey; key++) {
                 long found = valueAt(key);
                 if (found != value || found == NOT_OURS) {
-                    throw notOneRange(base, size, key << granuleShift, found, value);
+                    throw notOneRange("remove", base, size, key << granuleShift, found, value);
                 }
             }
             int firstRoot = rootIndex(firstKey);
@@ -236,6 +236,42 @@ public final class AddressMap {
             mappedGranules -= endKey - firstKey;
             mirror(firstKey, endKey, NOT_OURS);
             return value;
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    /**
+     * Maps {@code [base, base + size)}, every granule of which must map to one same value, to {@code value} instead,
+     * and returns the value it replaced. Each granule changes with one store: a concurrent lookup sees the old value
+     * or the new one, never {@link #NOT_OURS} (a remove and an insert would show it the range unmapped in between).
+     *
+     * @throws IllegalArgumentException for a malformed range, as for {@link #insert(long, long, long)}, or if
+     *         {@code value} is {@link #NOT_OURS}
+     * @throws IllegalStateException if a granule of the range is unmapped or maps to a different value than the
+     *         first; the map is then unchanged
+     */
+    public long replace(long base, long size, long value) {
+        checkRange("replace", base, size);
+        if (value == NOT_OURS) {
+            throw notOursValue("replace", base, size);
+        }
+        long firstKey = base >>> granuleShift;
+        long endKey = firstKey + (size >>> granuleShift);
+        writerLock.lock();
+        try {
+            long old = valueAt(firstKey);
+            for (long key = firstKey; key < endKey; key++) {
+                long found = valueAt(key);
+                if (found != old || found == NOT_OURS) {
+                    throw notOneRange("replace", base, size, key << granuleShift, found, old);
+                }
+            }
+            for (long key = firstKey; key < endKey; key++) {
+                storeValueRelease(root[rootIndex(key)], leafIndex(key), value); // non-null: the granule is mapped
+            }
+            mirror(firstKey, endKey, value);
+            return old;
         } finally {
             writerLock.unlock();
         }
@@ -450,8 +486,8 @@ public final class AddressMap {
                 + Long.toHexString(size) + ": " + why);
     }
 
-    private static IllegalArgumentException notOursValue(long base, long size) {
-        return new IllegalArgumentException("cannot insert " + range(base, size) + ": the value must not be NOT_OURS"
+    private static IllegalArgumentException notOursValue(String op, long base, long size) {
+        return new IllegalArgumentException("cannot " + op + " " + range(base, size) + ": the value must not be NOT_OURS"
                 + " (0x0)");
     }
 
@@ -462,13 +498,13 @@ public final class AddressMap {
                 + Long.toHexString(clashValue) + "; nothing was changed");
     }
 
-    private static IllegalStateException notOneRange(long base, long size, long granuleAddr, long found,
+    private static IllegalStateException notOneRange(String op, long base, long size, long granuleAddr, long found,
             long expected) {
         String why = found == NOT_OURS
                 ? "granule 0x" + Long.toHexString(granuleAddr) + " is not mapped"
                 : "granule 0x" + Long.toHexString(granuleAddr) + " maps to 0x" + Long.toHexString(found)
                         + " but granule 0x" + Long.toHexString(base) + " maps to 0x" + Long.toHexString(expected);
-        return new IllegalStateException("cannot remove " + range(base, size) + ": " + why + "; nothing was changed");
+        return new IllegalStateException("cannot " + op + " " + range(base, size) + ": " + why + "; nothing was changed");
     }
 
     private static String range(long base, long size) {

@@ -72,8 +72,10 @@ class AddressMapModelTest {
                     insertRandom();
                 } else if (op < 65) {
                     removeInserted();
-                } else if (op < 85) {
+                } else if (op < 80) {
                     removeRandom();
+                } else if (op < 88) {
+                    replaceRandom();
                 } else {
                     rejectMalformed();
                 }
@@ -174,6 +176,40 @@ class AddressMapModelTest {
                 }
                 assertEquals((long) value, removed);
                 model.subMap(first, first + n).clear();
+            } catch (IllegalStateException e) {
+                if (ok) {
+                    throw e;
+                }
+            }
+        }
+
+        /**
+         * Replaces the value of keys [first, first + n), a piece of an inserted range or random keys, and expects
+         * success exactly when the model maps all of them to one value.
+         */
+        private void replaceRandom() {
+            long first;
+            long n;
+            if (!inserted.isEmpty() && random.nextBoolean()) {
+                long[] range = inserted.get(random.nextInt(inserted.size()));
+                first = range[0];
+                n = range[1];
+            } else {
+                n = randomKeyCount();
+                first = randomFirstKey(n);
+            }
+            Long old = model.get(first);
+            boolean ok = old != null && LongStream.range(first, first + n).allMatch(k -> old.equals(model.get(k)));
+            long value = 1 + random.nextLong(Long.MAX_VALUE);
+            try {
+                long replaced = map.replace(first << layout.granuleShift(), n << layout.granuleShift(), value);
+                if (!ok) {
+                    fail("replace of keys [" + first + ", " + (first + n) + ") should have been refused");
+                }
+                assertEquals((long) old, replaced);
+                for (long k = first; k < first + n; k++) {
+                    model.put(k, value);
+                }
             } catch (IllegalStateException e) {
                 if (ok) {
                     throw e;

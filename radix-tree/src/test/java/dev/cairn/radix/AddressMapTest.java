@@ -253,6 +253,38 @@ class AddressMapTest {
     }
 
     @Test
+    void replaceChangesTheValueOfOneWholeRangeAndNothingElse() {
+        populate();
+        long cross = SPAN - G; // a range across the first leaf boundary
+        map.insert(cross, 2 * G, 0x40);
+        assertEquals(0x10, map.replace(10 * G, 3 * G, 0x11));
+        assertEquals(0x40, map.replace(cross, 2 * G, 0x41));
+        for (long k = 10; k < 13; k++) {
+            assertEquals(0x11, map.lookup(k * G + k));
+        }
+        assertEquals(0x41, map.lookup(cross));
+        assertEquals(0x41, map.lookup(SPAN + G - 1));
+        assertEquals(0x20, map.lookup(SPAN + 2 * G));
+        assertEquals(NOT_OURS, map.lookup(13 * G));
+        assertEquals(6, map.mappedGranules());
+        map.validate();
+        assertEquals(0x11, map.remove(10 * G, 3 * G)); // the new value is what remove finds
+    }
+
+    @Test
+    void badReplacesThrowAndChangeNothing() {
+        populate();
+        long[] before = snapshot();
+        rejects(IllegalArgumentException.class, () -> map.replace(10 * G, 3 * G, NOT_OURS), "cannot replace", before);
+        rejects(IllegalArgumentException.class, () -> map.replace(10 * G + 1, G, 1), "0x14000001", before);
+        rejects(IllegalStateException.class, () -> map.replace(40 * G, G, 1), "cannot replace", before);
+        rejects(IllegalStateException.class, () -> map.replace(12 * G, 2 * G, 1), "0x1a000000 is not mapped", before);
+        map.insert(13 * G, G, 0x30);
+        long[] withThird = snapshot();
+        rejects(IllegalStateException.class, () -> map.replace(12 * G, 2 * G, 1), "maps to 0x30", withThird);
+    }
+
+    @Test
     void errorMessagesMentionTheAddressLimitAndItsReason() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> map.insert(USER_ADDRESS_LIMIT + G, G, 1));
