@@ -11,11 +11,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code isLive} is safe for any address, and the checked proofs of {@code usableSize} and {@code freeDelayed} refuse
- * any bad one: also an address whose segment another thread is giving back at that moment. Huge segments, normal ones
+ * {@code isLive} is safe for any address, and the checked proofs of {@code usableSize}, {@code freeDelayed} and
+ * {@code free} refuse any bad one: also an address whose segment another thread is giving back at that moment. Huge segments, normal ones
  * released while the segment cache is full, and the cache's trim are unmapped at once; a query that had looked the
  * address up just before read the unmapped header and crashed the JVM (SIGSEGV in {@code AllocatorImpl.blockPage},
- * found by the test-stress port; a crash fails this test's fork within a second or two).
+ * found by the test-stress port; a crash fails this test's fork within a second or two). A checked free of another
+ * thread's segment did the same until it became a check in flight too.
  */
 class CheckedQueryUnmapRaceTest {
 
@@ -50,7 +51,24 @@ class CheckedQueryUnmapRaceTest {
                     }
                 }
             }));
-            long[] answers = new long[3];
+            long[] answers = new long[4];
+            // Frees of interior pointers (never a block start of these sizes): refused every time, after a proof
+            // that reads the header and a page descriptor of a segment another thread may be unmapping.
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; !stop.get(); i++) {
+                        long p = published.get(i % published.length());
+                        try {
+                            allocator.free(p + 16);
+                            throw new AssertionError("free of interior pointer 0x" + Long.toHexString(p + 16));
+                        } catch (IllegalArgumentException refused) {
+                            answers[3]++;
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }));
             for (int r = 0; r < 2; r++) {
                 int reader = r;
                 threads.add(Thread.ofPlatform().start(() -> {
@@ -77,7 +95,8 @@ class CheckedQueryUnmapRaceTest {
             for (Thread thread : threads) {
                 thread.join();
             }
-            System.out.printf("isLive true %d, false %d; usableSize refused %d%n", answers[0], answers[1], answers[2]);
+            System.out.printf("isLive true %d, false %d; usableSize refused %d; free refused %d%n", answers[0],
+                    answers[1], answers[2], answers[3]);
             assertNull(failure.get());
             allocator.collect(true);
             allocator.validate();

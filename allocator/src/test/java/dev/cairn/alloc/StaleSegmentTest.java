@@ -49,6 +49,22 @@ class StaleSegmentTest {
     }
 
     @Test
+    void memoryAStaleSegmentWroteAfterThePurgeGoesBackAtTheNextCollect() {
+        try (Allocator allocator = allocator()) {
+            MemorySegment stale = allocator.allocate(64 << 10, 16); // a medium block, a whole number of pages
+            allocator.free(stale);
+            allocator.collect(true); // released, kept mapped, purged
+            assertEquals(0, allocator.stats().liveSegments(), "the test needs the segment given back");
+            long purged = dev.cairn.alloc.internal.Inspect.residentBytes(allocator);
+            stale.fill((byte) 7); // a use after free that makes 64 KiB resident again
+            assertEquals(purged + (64 << 10), dev.cairn.alloc.internal.Inspect.residentBytes(allocator));
+            allocator.collect(true);
+            assertEquals(purged, dev.cairn.alloc.internal.Inspect.residentBytes(allocator),
+                    "collect() left the pages a stale segment wrote after the purge in RAM");
+        }
+    }
+
+    @Test
     void aFreedHugeSegmentStaysMappedAndIsReused() {
         try (Allocator allocator = allocator()) {
             MemorySegment stale = allocator.allocate(40L << 20, 16);

@@ -79,6 +79,13 @@ public sealed interface SegmentSpace extends AutoCloseable permits SegmentSpaceI
     void purge(Segment segment, long offset, long length);
 
     /**
+     * Gives the purged units wholly inside the range back to the OS again: whatever was read or written there since
+     * the purge (a use after free through a view kept past its block's free) leaves RAM. Counters and commit state
+     * do not change; committed and reserved-only units are skipped.
+     */
+    void discardPurged(Segment segment, long offset, long length);
+
+    /**
      * Gives the memory of the committed units wholly inside the range back to the OS like {@link #purge}, but keeps
      * them committed: for discarding contents (zeroing by purge) of memory that stays in use. mimalloc's reset.
      */

@@ -122,6 +122,28 @@ class LinuxSegmentSpaceTest {
     }
 
     @Test
+    void discardPurgedDropsWhatAStaleWriteBroughtBackAndCountsNothing() {
+        try (SegmentSpace space = space(PurgeMode.DONTNEED)) {
+            Segment s = space.reserve();
+            long unit = space.config().commitUnit();
+            long page = space.pageSize();
+            space.commit(s, 0, 4 * unit);
+            touch(s.base(), 4 * unit, page);
+            space.purge(s, unit, 2 * unit);
+            touch(s.base() + unit, unit, page); // a use after free: the purged unit is resident again
+            assertEquals(2 * unit + unit, ProcessMemory.residentBytes(s.base(), 4 * unit));
+            SegmentStats before = space.stats();
+            space.discardPurged(s, 0, 4 * unit); // only the purged units 1 and 2; units 0 and 3 stay
+            assertEquals(2 * unit, ProcessMemory.residentBytes(s.base(), 4 * unit));
+            assertEquals(0, Raw.getLong(s.base() + unit), "DONTNEED reads as zeros");
+            assertEquals(1, Raw.getLong(s.base()), "a committed unit keeps its contents");
+            SegmentStats after = space.stats();
+            assertEquals(before.committedBytes(), after.committedBytes());
+            assertEquals(before.purgedBytes(), after.purgedBytes());
+        }
+    }
+
+    @Test
     void purgeDropsOnlyWholeUnits() {
         try (SegmentSpace space = space(PurgeMode.DONTNEED)) {
             Segment s = space.reserve();

@@ -90,7 +90,7 @@ final class AbandonedPool {
      * pooled. The caller has already stopped every free of its own from taking the local path.
      */
     void abandon(long segment) {
-        Raw.putLongVolatile(segment + SEG_OWNER_TID, NO_OWNER);
+        store.setOwner(segment, NO_OWNER);
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
         abandoned.increment();
@@ -227,7 +227,7 @@ final class AbandonedPool {
      */
     boolean adopt(long segment, int heapId, long ownerTid) {
         Raw.putInt(segment + SEG_HEAP_ID, heapId);
-        Raw.putLongVolatile(segment + SEG_OWNER_TID, ownerTid);
+        store.setOwner(segment, ownerTid);
         if (settle(segment, false) == null) {
             released.increment();
             store.release(segment);

@@ -30,7 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Checked free proves the address before touching it: the allocator's own {@link AddressMap} says it lies in a
  * live segment of this allocator; the header cookie matches; the offset from the page start is below the page's
  * published block bytes and an exact multiple of the block size; the block's live bit is set and its remote bit
- * clear. Only then does it write.
+ * clear. Only then does it write. The map entry also names the segment's owner ({@link MapEntry}): when that is the
+ * calling thread, no other thread can give the segment back during the call and the proof reads it as it is; any
+ * other free ({@link #freeNotOwned}) proves the address as a check in flight, so that no segment it reads is unmapped
+ * under it (see SegmentStore).
  */
 public final class AllocatorImpl implements Allocator {
 
@@ -41,6 +44,8 @@ public final class AllocatorImpl implements Allocator {
     private final AddressMap map;
     private final long cookie;
     private final long segmentMask;
+    /** Log2 of the segment size: splits the map's entries ({@link MapEntry}). */
+    private final int shift;
     private final long segmentSize;
     /** Descriptors a segment can have (small pages): a page index a proof computes must be below it. */
     private final long maxPages;
@@ -94,6 +99,7 @@ public final class AllocatorImpl implements Allocator {
                 config.purgeDelay().toNanos());
         this.map = store.map();
         this.segmentMask = -store.segmentSize();
+        this.shift = store.shift();
         this.segmentSize = store.segmentSize();
         this.maxPages = store.segmentSize() >>> Kind.SMALL.pageShift;
         // The page every empty direct-table slot points at: its free list is always empty.
@@ -323,7 +329,7 @@ public final class AllocatorImpl implements Allocator {
 
     long zero(long address, long size) {
         // The map, not the mask: a block aligned to the segment size starts past its segment's first segmentSize bytes.
-        if (size >= ZERO_BY_PURGE_MIN && store.zeroByPurge(map.lookup(address), address, size)) {
+        if (size >= ZERO_BY_PURGE_MIN && store.zeroByPurge(store.segmentOf(address), address, size)) {
             return address;
         }
         Raw.fill(address, size, (byte) 0);
@@ -371,48 +377,85 @@ public final class AllocatorImpl implements Allocator {
         if (!checked) {
             freeUnchecked(address);
         } else {
-            long segment = map.lookup(address);
-            if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
-                throw refusal(Errors.notOurs("free", address));
-            }
-            long pageIndex = (address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT);
-            if (pageIndex >= maxPages) { // a torn read of a segment being reused: see inSegment
-                throw refusal(Errors.notOurs("free", address));
-            }
-            long page = descriptor(segment, (int) pageIndex);
-            long offset = address - Raw.getLong(page + PAGE_START);
-            if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // partner: Pages.format
-                throw refusal(Errors.notBlockStart("free", address));
-            }
-            long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
-            if (index * Raw.getInt(page + BLOCK_SIZE) != offset) {
-                throw refusal(Errors.notBlockStart("free", address));
-            }
-            long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
-            if (!inSegment(segment, word)) {
-                throw refusal(Errors.notLive("free", address));
-            }
-            long bit = 1L << index;
-            long live = Raw.getLong(word);
-            if ((live & bit) == 0) {
-                throw refusal(Errors.notLive("free", address));
-            }
-            long remoteWord = word + 8;
-            if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
-                if ((Raw.getLong(remoteWord) & bit) != 0) {
+            long me = Thread.currentThread().threadId();
+            long entry = map.lookup(address);
+            if (MapEntry.owner(entry, shift) != me) {
+                freeNotOwned(address, me); // foreign, stale, remote, huge: guarded, see freeNotOwned
+            } else {
+                // The caller owns the segment: no other thread can give it back during this call (see MapEntry).
+                long segment = MapEntry.base(entry, shift);
+                if (Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
+                    throw refusal(Errors.notOurs("free", address));
+                }
+                long pageIndex = (address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT);
+                if (pageIndex >= maxPages) {
+                    throw refusal(Errors.notOurs("free", address));
+                }
+                long page = descriptor(segment, (int) pageIndex);
+                long offset = address - Raw.getLong(page + PAGE_START);
+                if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // see Pages.format
+                    throw refusal(Errors.notBlockStart("free", address));
+                }
+                long index = (offset * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
+                if (index * Raw.getInt(page + BLOCK_SIZE) != offset) {
+                    throw refusal(Errors.notBlockStart("free", address));
+                }
+                long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+                if (!inSegment(segment, word)) {
+                    throw refusal(Errors.notLive("free", address));
+                }
+                long bit = 1L << index;
+                long live = Raw.getLong(word);
+                if ((live & bit) == 0) {
+                    throw refusal(Errors.notLive("free", address));
+                }
+                if ((Raw.getLong(word + 8) & bit) != 0) { // the remote word: freed by another thread, not collected
                     throw refusal(Errors.remotelyFreed("free", address));
                 }
                 Raw.putLong(word, live & ~bit);
                 freeLocal(page, address);
-            } else {
-                if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
-                    throw refusal(Errors.remotelyFreed("free", address));
-                }
-                freeRemote(page, address);
             }
         }
         if (sites != null) {
             sites.onFree(address); // after the free: a refused free keeps its sample
+        }
+    }
+
+    /**
+     * A checked free of a block the caller's map entry does not name it the owner of: another thread's block, an
+     * abandoned or shared segment's, a huge block, or no block at all. Such a segment may be given back and unmapped
+     * by another thread while the proof reads it (a stale address, a double free), so the proof runs as a check in
+     * flight (see SegmentStore), looking the address up again after the mark. The check ends before the free itself,
+     * which may give a segment back and would then wait for its own mark; by then the block's live bit and its
+     * remote bit (set here) keep its segment in use.
+     */
+    private void freeNotOwned(long address, long me) {
+        long page;
+        boolean local;
+        int check = store.enterCheck();
+        try {
+            page = checkedPage("free", address);
+            long word = proofWord(page, address);
+            long bit = 1L << Pages.blockIndex(page, address);
+            if (word == 0 || (Raw.getLong(word) & bit) == 0) {
+                throw refusal(Errors.notLive("free", address));
+            }
+            local = Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == me; // a huge block of the caller's
+            if (local) {
+                if ((Raw.getLong(word + 8) & bit) != 0) {
+                    throw refusal(Errors.remotelyFreed("free", address));
+                }
+                Raw.putLong(word, Raw.getLong(word) & ~bit);
+            } else if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) { // partner: RemoteBitClears
+                throw refusal(Errors.remotelyFreed("free", address));
+            }
+        } finally {
+            store.exitCheck(check);
+        }
+        if (local) {
+            freeLocal(page, address);
+        } else {
+            freeRemote(page, address);
         }
     }
 
@@ -686,7 +729,7 @@ public final class AllocatorImpl implements Allocator {
     private long pageOf(long address) {
         long segment = address & segmentMask;
         if (Raw.getLong(segment + SEG_COOKIE) != (segment ^ cookie)) {
-            segment = map.lookup(address);
+            segment = store.segmentOf(address);
         }
         // The mask changes nothing for a block of ours; for a call racing close(), which reads the page shift as zero
         // (CloseGuard), it keeps the descriptor inside the segment.
@@ -738,7 +781,7 @@ public final class AllocatorImpl implements Allocator {
      * segment cookie have proven the memory ours; {@link #NOT_OURS} or {@link #NOT_BLOCK_START} otherwise.
      */
     private long blockPage(long address) {
-        long segment = map.lookup(address);
+        long segment = store.segmentOf(address);
         if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
             return NOT_OURS;
         }

@@ -40,8 +40,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <h2>Checks in flight ({@link #enterCheck}, {@link #awaitChecks})</h2>
  * The cache does not make every checked read of a released segment's header safe: a release finding the cache full
  * unmaps the segment at once, as does every huge release and {@code collect()}'s trim of the cache. So the
- * allocator's queries that must be safe for any address ({@code isLive}, {@code usableSize}, {@code realloc} and
- * {@code freeDelayed}'s proofs) run between {@link #enterCheck} and {@link #exitCheck}: the checking thread marks
+ * allocator's queries that must be safe for any address ({@code isLive}, {@code usableSize}, {@code realloc},
+ * {@code freeDelayed}'s and {@code free}'s proofs) run between {@link #enterCheck} and {@link #exitCheck}: the checking thread marks
  * itself in flight and fences, then looks the address up and reads the segment. Every unmap of a segment that was
  * registered first waits until each mark has been seen clear once ({@link #awaitChecks}, after a fence that follows
  * the map removal). Dekker's pattern: either the releaser sees the checker's mark and waits for its exit (whose
@@ -53,8 +53,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * other threads' checks. A thread whose slot is held (another thread with the same hash is checking, or this thread
  * nests a check in one) counts itself in a shared counter instead, with an atomic on the way in and out. Before,
  * every check counted itself in a counter striped by thread id, three atomic operations a check (the increment, the
- * fence, the decrement). {@code free}'s fast path is not guarded (an atomic per free): a checked free of a stale
- * address racing the unmap of its segment can still fault, as a double free.
+ * fence, the decrement). A checked {@code free} is a check in flight too, except when the map entry names the
+ * calling thread as the segment's owner ({@link MapEntry}): only the owner gives such a segment back, and it is busy
+ * freeing, so the owner's local free, the common one, pays no atomic.
  *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
@@ -71,6 +72,8 @@ final class SegmentStore {
     private final AddressMap map;
     private final long cookie;
     private final long segmentSize;
+    /** Log2 of {@link #segmentSize}: the map's granule, and the split of its entries ({@link MapEntry}). */
+    private final int shift;
     private final long commitLimit;
     /** Held from the commit limit's check to the commit, when there is a limit (see commit). */
     private final Object commitLimitLock = new Object();
@@ -144,7 +147,8 @@ final class SegmentStore {
         this.purgeDelayNanos = purgeDelayNanos;
         this.space = space;
         this.segmentSize = space.segmentSize();
-        this.map = AddressMap.create(Long.numberOfTrailingZeros(segmentSize));
+        this.shift = Long.numberOfTrailingZeros(segmentSize);
+        this.map = AddressMap.create(shift);
         this.cookie = cookie;
         this.commitLimit = commitLimit;
     }
@@ -376,7 +380,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_FIRST_PAGE, firstPage);
         Raw.putInt(base + SEG_NEXT_FREE_HINT, Raw.getInt(base + SEG_FIRST_PAGE));
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
-        register(segment);
+        register(segment, ownerTid);
         return base;
     }
 
@@ -436,7 +440,7 @@ final class SegmentStore {
         Raw.putShort(page + FLAGS, (short) FLAG_HUGE);
         Raw.putLong(page + BLOCKS_BYTES, blockSize);
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
-        register(segment);
+        register(segment, NO_OWNER); // any thread may free the block and release the segment: see MapEntry
         return base;
     }
 
@@ -651,6 +655,9 @@ final class SegmentStore {
                 } else if (!cached.purged) {
                     space.purge(cached.segment, 0, segmentSize);
                 } else {
+                    // A MemorySegment kept past its free may have written (RAM) or read (zero pages, which mincore
+                    // counts) it since the purge: collect() gives back everything free now.
+                    space.discardPurged(cached.segment, 0, segmentSize);
                     continue;
                 }
                 if (!cached.purged) {
@@ -714,9 +721,29 @@ final class SegmentStore {
         return cached;
     }
 
-    private void register(Segment segment) {
+    private void register(Segment segment, long ownerTid) {
         live.put(segment.base(), segment);
-        map.insert(segment.base(), segment.size(), segment.base());
+        map.insert(segment.base(), segment.size(), MapEntry.of(segment.base(), ownerTid, shift));
+    }
+
+    /**
+     * Moves the normal segment at {@code base} to the thread {@code ownerTid} ({@link SegmentLayout#NO_OWNER} when
+     * abandoned): its header, then its map entry, which a checked free of the new owner trusts (see MapEntry). Called
+     * by the thread that takes the segment, or by the one that gives it up.
+     */
+    void setOwner(long base, long ownerTid) {
+        Raw.putLongVolatile(base + SEG_OWNER_TID, ownerTid);
+        map.replace(base, segmentSize, MapEntry.of(base, ownerTid, shift));
+    }
+
+    /** The base of the segment holding {@code address}, or {@code AddressMap.NOT_OURS} (0). */
+    long segmentOf(long address) {
+        long entry = map.lookup(address);
+        return entry == AddressMap.NOT_OURS ? AddressMap.NOT_OURS : MapEntry.base(entry, shift);
+    }
+
+    int shift() {
+        return shift;
     }
 
     private Segment segmentAt(long base) {

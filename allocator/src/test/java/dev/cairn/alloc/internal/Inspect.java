@@ -18,7 +18,7 @@ public final class Inspect {
 
     /** Base of the segment holding {@code address}, or 0 when it is not this allocator's. */
     public static long segmentOf(Allocator allocator, long address) {
-        return ((AllocatorImpl) allocator).store().map().lookup(address);
+        return ((AllocatorImpl) allocator).store().segmentOf(address);
     }
 
     public static boolean isAbandoned(Allocator allocator, long segmentBase) {

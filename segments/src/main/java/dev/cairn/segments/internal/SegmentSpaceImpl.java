@@ -134,6 +134,12 @@ public final class SegmentSpaceImpl implements SegmentSpace {
     }
 
     @Override
+    public void discardPurged(Segment segment, long offset, long length) {
+        forEachUnitRun(segment, offset, length, false, (s, from, to) -> os.purge(address(segment, from),
+                bytes(to - from)));
+    }
+
+    @Override
     public void reset(Segment segment, long offset, long length) {
         forEachUnitRun(segment, offset, length, true, (s, from, to) -> {
             os.purge(address(segment, from), bytes(to - from));
