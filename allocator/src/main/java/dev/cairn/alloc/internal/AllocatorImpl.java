@@ -32,8 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * published block bytes and an exact multiple of the block size; the block's live bit is set and its remote bit
  * clear. Only then does it write. The map entry also names the segment's owner ({@link MapEntry}): when that is the
  * calling thread, no other thread can give the segment back during the call and the proof reads it as it is; any
- * other free ({@link #freeNotOwned}) proves the address as a check in flight, so that no segment it reads is unmapped
- * under it (see SegmentStore).
+ * other free proves the address as a check in flight, so that no segment it reads is unmapped under it (see
+ * SegmentStore).
  */
 public final class AllocatorImpl implements Allocator {
 
@@ -379,19 +379,27 @@ public final class AllocatorImpl implements Allocator {
         } else {
             long me = Thread.currentThread().threadId();
             long entry = map.lookup(address);
+            int check = OWNED;
             if (MapEntry.owner(entry, shift) != me) {
-                freeNotOwned(address, me); // foreign, stale, remote, huge: guarded, see freeNotOwned
-            } else {
-                // The caller owns the segment: no other thread can give it back during this call (see MapEntry).
+                // Not the caller's own segment (another thread's, abandoned, huge, stale, foreign): another thread
+                // may unmap it while the proof reads it, so the proof is a check in flight, and the address is
+                // looked up again after the mark (see SegmentStore).
+                check = store.enterCheck();
+                entry = map.lookup(address);
+            }
+            long page;
+            boolean local;
+            try {
                 long segment = MapEntry.base(entry, shift);
-                if (Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
+                if (entry == AddressMap.NOT_OURS
+                        || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
                     throw refusal(Errors.notOurs("free", address));
                 }
                 long pageIndex = (address - segment) >>> Raw.getInt(segment + SEG_PAGE_SHIFT);
-                if (pageIndex >= maxPages) {
+                if (pageIndex >= maxPages) { // a torn read of a segment being reused: see inSegment
                     throw refusal(Errors.notOurs("free", address));
                 }
-                long page = descriptor(segment, (int) pageIndex);
+                page = descriptor(segment, (int) pageIndex);
                 long offset = address - Raw.getLong(page + PAGE_START);
                 if (Long.compareUnsigned(offset, Raw.getLongAcquire(page + BLOCKS_BYTES)) >= 0) { // see Pages.format
                     throw refusal(Errors.notBlockStart("free", address));
@@ -409,53 +417,32 @@ public final class AllocatorImpl implements Allocator {
                 if ((live & bit) == 0) {
                     throw refusal(Errors.notLive("free", address));
                 }
-                if ((Raw.getLong(word + 8) & bit) != 0) { // the remote word: freed by another thread, not collected
+                long remoteWord = word + 8;
+                // The entry names owners of normal segments only; a huge block's owner is in its header.
+                local = check == OWNED || Raw.getLong(segment + SEG_OWNER_TID) == me;
+                if (local) {
+                    if ((Raw.getLong(remoteWord) & bit) != 0) {
+                        throw refusal(Errors.remotelyFreed("free", address));
+                    }
+                    Raw.putLong(word, live & ~bit);
+                } else if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
                     throw refusal(Errors.remotelyFreed("free", address));
                 }
-                Raw.putLong(word, live & ~bit);
+            } finally {
+                if (check != OWNED) {
+                    // Before the free itself, which may give a segment back and would wait for this mark; the
+                    // block's live bit (and remote bit) keep its segment in use until then.
+                    store.exitCheck(check);
+                }
+            }
+            if (local) {
                 freeLocal(page, address);
+            } else {
+                freeRemote(page, address);
             }
         }
         if (sites != null) {
             sites.onFree(address); // after the free: a refused free keeps its sample
-        }
-    }
-
-    /**
-     * A checked free of a block the caller's map entry does not name it the owner of: another thread's block, an
-     * abandoned or shared segment's, a huge block, or no block at all. Such a segment may be given back and unmapped
-     * by another thread while the proof reads it (a stale address, a double free), so the proof runs as a check in
-     * flight (see SegmentStore), looking the address up again after the mark. The check ends before the free itself,
-     * which may give a segment back and would then wait for its own mark; by then the block's live bit and its
-     * remote bit (set here) keep its segment in use.
-     */
-    private void freeNotOwned(long address, long me) {
-        long page;
-        boolean local;
-        int check = store.enterCheck();
-        try {
-            page = checkedPage("free", address);
-            long word = proofWord(page, address);
-            long bit = 1L << Pages.blockIndex(page, address);
-            if (word == 0 || (Raw.getLong(word) & bit) == 0) {
-                throw refusal(Errors.notLive("free", address));
-            }
-            local = Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == me; // a huge block of the caller's
-            if (local) {
-                if ((Raw.getLong(word + 8) & bit) != 0) {
-                    throw refusal(Errors.remotelyFreed("free", address));
-                }
-                Raw.putLong(word, Raw.getLong(word) & ~bit);
-            } else if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) { // partner: RemoteBitClears
-                throw refusal(Errors.remotelyFreed("free", address));
-            }
-        } finally {
-            store.exitCheck(check);
-        }
-        if (local) {
-            freeLocal(page, address);
-        } else {
-            freeRemote(page, address);
         }
     }
 
@@ -774,6 +761,8 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private static final long NOT_OURS = -1;
+    /** {@link #free(long)}'s mark for a proof that is no check in flight: the caller owns the segment. */
+    private static final int OWNED = -2;
     private static final long NOT_BLOCK_START = -2;
 
     /**

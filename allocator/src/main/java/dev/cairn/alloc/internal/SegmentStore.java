@@ -307,11 +307,23 @@ final class SegmentStore {
     private void awaitChecks() {
         java.lang.invoke.VarHandle.fullFence(); // the map removal before the marks; partner: enterCheck
         for (int slot = 0; slot < CHECK_SLOTS * SLOT_SPACING; slot += SLOT_SPACING) {
-            while (checkSlots.get(slot) != 0) {
-                Thread.yield(); // a check is a few loads, unless its thread was descheduled inside it
+            for (int spins = 0; checkSlots.get(slot) != 0; spins++) {
+                awaitBriefly(spins);
             }
         }
-        while (checksOverflow.get() != 0) {
+        for (int spins = 0; checksOverflow.get() != 0; spins++) {
+            awaitBriefly(spins);
+        }
+    }
+
+    /**
+     * One wait for a check to exit. A check is a few loads, and a thread that frees remotely in a loop is inside one
+     * about half the time, so spin first; yield only if it lasts (its thread was descheduled inside it).
+     */
+    private static void awaitBriefly(int spins) {
+        if (spins < 1_000) {
+            Thread.onSpinWait();
+        } else {
             Thread.yield();
         }
     }
