@@ -55,7 +55,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * every check counted itself in a counter striped by thread id, three atomic operations a check (the increment, the
  * fence, the decrement). A checked {@code free} is a check in flight too, except when the map entry names the
  * calling thread as the segment's owner ({@link MapEntry}): only the owner gives such a segment back, and it is busy
- * freeing, so the owner's local free, the common one, pays no atomic.
+ * freeing, so the owner's local free, the common one, pays no atomic. Other frees mark themselves in
+ * {@link FreeMarks}, with no atomic either where the OS offers an asymmetric barrier, which {@link #awaitChecks} runs.
  *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
@@ -306,6 +307,7 @@ final class SegmentStore {
     /** Before an unmap: waits until every check that may have found the segment in the map has exited. */
     private void awaitChecks() {
         java.lang.invoke.VarHandle.fullFence(); // the map removal before the marks; partner: enterCheck
+        FreeMarks.await(); // the frees marked without a fence (see FreeMarks)
         for (int slot = 0; slot < CHECK_SLOTS * SLOT_SPACING; slot += SLOT_SPACING) {
             for (int spins = 0; checkSlots.get(slot) != 0; spins++) {
                 awaitBriefly(spins);

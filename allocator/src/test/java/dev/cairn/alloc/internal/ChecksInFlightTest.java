@@ -69,6 +69,38 @@ class ChecksInFlightTest {
     }
 
     @Test
+    void anUnmapWaitsForAFreeMarkedWithoutAnAtomic() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(FreeMarks.enabled(), "no asymmetric barrier here");
+        try (Allocator created = Allocator.create()) {
+            AllocatorImpl allocator = (AllocatorImpl) created;
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch exit = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread freer = Thread.ofPlatform().start(() -> {
+                try {
+                    int mark = FreeMarks.enter(); // what a remote free's proof holds
+                    assertTrue(mark != FreeMarks.NONE, "a platform thread with a free slot gets a mark");
+                    entered.countDown();
+                    exit.await();
+                    FreeMarks.exit(mark);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            allocator.free(allocator.malloc(HUGE));
+            Thread collector = Thread.ofPlatform().start(() -> allocator.collect(true));
+            collector.join(300);
+            assertTrue(collector.isAlive(), "the unmap did not wait for a marked free");
+            exit.countDown();
+            collector.join(10_000);
+            freer.join(10_000);
+            assertFalse(collector.isAlive(), "the unmap still waits after the free's mark was cleared");
+            assertNull(failure.get());
+        }
+    }
+
+    @Test
     void anUnmapWaitsForAnOverflowCheckAlone() throws Exception {
         try (Allocator created = Allocator.create()) {
             AllocatorImpl allocator = (AllocatorImpl) created;

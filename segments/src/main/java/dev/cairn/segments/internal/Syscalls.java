@@ -86,6 +86,19 @@ final class Syscalls {
     // char *strerror(int errnum)
     private static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
 
+    // long syscall(long number, ...): only membarrier goes through it (glibc has no wrapper for it). The variadic
+    // arguments are declared long: the kernel reads whole registers, which an int would leave half undefined.
+    private static final MethodHandle SYSCALL_3 = downcall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), true,
+            Linker.Option.firstVariadicArg(1));
+
+    /** {@code __NR_membarrier}: 324 on x86_64, 283 on aarch64 (the only architectures the mmap backend runs on). */
+    static final long NR_MEMBARRIER = System.getProperty("os.arch", "").equals("aarch64") ? 283 : 324;
+    // <linux/membarrier.h>
+    static final long MEMBARRIER_CMD_QUERY = 0;
+    static final long MEMBARRIER_CMD_PRIVATE_EXPEDITED = 1 << 3;
+    static final long MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 1 << 4;
+
     /** Longest strerror text we read; glibc's longest is under 60 bytes. */
     private static final int MAX_STRERROR_LENGTH = 256;
 
@@ -133,6 +146,19 @@ final class Syscalls {
         }
     }
 
+    /** {@code membarrier(cmd, 0, 0)} through {@code syscall}; -1 with errno set on failure. */
+    static long membarrier(long cmd) {
+        try {
+            return (long) require(SYSCALL_3, "syscall").invokeExact(CAPTURE.get(), NR_MEMBARRIER, cmd, 0L, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static boolean hasSyscall() {
+        return SYSCALL_3 != null;
+    }
+
     /** The errno of this thread's last failed downcall above. */
     static int errno() {
         return (int) ERRNO.get(CAPTURE.get(), 0L);
@@ -177,12 +203,13 @@ final class Syscalls {
         return new String(bytes, 0, length, StandardCharsets.UTF_8); // locale-translated texts are UTF-8 here
     }
 
-    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, boolean captureErrno) {
-        return LIBC.find(name)
-                .map(symbol -> captureErrno
-                        ? LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO)
-                        : LINKER.downcallHandle(symbol, descriptor))
-                .orElse(null);
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, boolean captureErrno,
+            Linker.Option... options) {
+        Linker.Option[] all = java.util.Arrays.copyOf(options, options.length + (captureErrno ? 1 : 0));
+        if (captureErrno) {
+            all[options.length] = CAPTURE_ERRNO;
+        }
+        return LIBC.find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor, all)).orElse(null);
     }
 
     private static MethodHandle require(MethodHandle handle, String name) {
