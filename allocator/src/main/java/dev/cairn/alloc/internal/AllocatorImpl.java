@@ -379,14 +379,12 @@ public final class AllocatorImpl implements Allocator {
         } else {
             long me = Thread.currentThread().threadId();
             long entry = map.lookup(address);
-            int mark = FreeMarks.NONE;
             int check = OWNED;
             if (MapEntry.owner(entry, shift) != me) {
                 // Not the caller's own segment (another thread's, abandoned, huge, stale, foreign): another thread
                 // may unmap it while the proof reads it, so the proof is a check in flight, and the address is
-                // looked up again after the mark (FreeMarks; SegmentStore's CAS where the thread has no mark).
-                mark = FreeMarks.enter();
-                check = mark == FreeMarks.NONE ? store.enterCheck() : MARKED;
+                // looked up again after the mark (see SegmentStore).
+                check = store.enterCheck();
                 entry = map.lookup(address);
             }
             long page;
@@ -433,9 +431,7 @@ public final class AllocatorImpl implements Allocator {
             } finally {
                 // Before the free itself, which may give a segment back and would wait for this mark; the block's
                 // live bit (and remote bit) keep its segment in use until then.
-                if (mark != FreeMarks.NONE) {
-                    FreeMarks.exit(mark);
-                } else if (check != OWNED) {
+                if (check != OWNED) {
                     store.exitCheck(check);
                 }
             }
@@ -767,8 +763,6 @@ public final class AllocatorImpl implements Allocator {
     private static final long NOT_OURS = -1;
     /** {@link #free(long)}'s mark for a proof that is no check in flight: the caller owns the segment. */
     private static final int OWNED = -2;
-    /** {@link #free(long)}'s mark when the proof is marked in {@link FreeMarks} instead. */
-    private static final int MARKED = -3;
     private static final long NOT_BLOCK_START = -2;
 
     /**

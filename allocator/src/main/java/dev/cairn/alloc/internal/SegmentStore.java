@@ -53,10 +53,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * other threads' checks. A thread whose slot is held (another thread with the same hash is checking, or this thread
  * nests a check in one) counts itself in a shared counter instead, with an atomic on the way in and out. Before,
  * every check counted itself in a counter striped by thread id, three atomic operations a check (the increment, the
- * fence, the decrement). A checked {@code free} is a check in flight too, except when the map entry names the
- * calling thread as the segment's owner ({@link MapEntry}): only the owner gives such a segment back, and it is busy
- * freeing, so the owner's local free, the common one, pays no atomic. Other frees mark themselves in
- * {@link FreeMarks}, with no atomic either where the OS offers an asymmetric barrier, which {@link #awaitChecks} runs.
+ * fence, the decrement). Where the OS offers an asymmetric barrier, a platform thread marks its checks in a slot of
+ * its own instead, with no atomic and no fence ({@link CheckMarks}; {@link #awaitChecks} runs the barrier); the CAS
+ * slots serve virtual threads, threads whose mark slot is taken, and systems without the barrier. A checked
+ * {@code free} is a check in flight too, except when the map entry names the calling thread as the segment's owner
+ * ({@link MapEntry}): only the owner gives such a segment back, and it is busy freeing.
  *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
@@ -68,6 +69,8 @@ final class SegmentStore {
     private static final int SLOT_SPACING = 16; // longs: 128 bytes
     /** The token of a check counted in {@link #checksOverflow} rather than in a slot. */
     private static final int OVERFLOW = -1;
+    /** Tokens of checks marked in {@link CheckMarks}: this plus the mark's slot, above every CAS slot. */
+    private static final int MARKED = 1 << 20;
 
     private final SegmentSpace space;
     private final AddressMap map;
@@ -286,6 +289,10 @@ final class SegmentStore {
      * {@link #exitCheck}. No segment is unmapped until the check exits.
      */
     int enterCheck() {
+        int mark = CheckMarks.enter();
+        if (mark != CheckMarks.NONE) {
+            return MARKED + mark; // no atomic: see CheckMarks
+        }
         long me = Thread.currentThread().threadId();
         int slot = ((int) me & (CHECK_SLOTS - 1)) * SLOT_SPACING;
         if (!checkSlots.compareAndSet(slot, 0, me)) {
@@ -297,7 +304,9 @@ final class SegmentStore {
     }
 
     void exitCheck(int slot) {
-        if (slot == OVERFLOW) {
+        if (slot >= MARKED) {
+            CheckMarks.exit(slot - MARKED);
+        } else if (slot == OVERFLOW) {
             checksOverflow.getAndDecrement(); // after the check's reads
         } else {
             checkSlots.setRelease(slot, 0); // after the check's reads
@@ -307,7 +316,7 @@ final class SegmentStore {
     /** Before an unmap: waits until every check that may have found the segment in the map has exited. */
     private void awaitChecks() {
         java.lang.invoke.VarHandle.fullFence(); // the map removal before the marks; partner: enterCheck
-        FreeMarks.await(); // the frees marked without a fence (see FreeMarks)
+        CheckMarks.await(); // the checks marked without a fence (see CheckMarks)
         for (int slot = 0; slot < CHECK_SLOTS * SLOT_SPACING; slot += SLOT_SPACING) {
             for (int spins = 0; checkSlots.get(slot) != 0; spins++) {
                 awaitBriefly(spins);

@@ -11,11 +11,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * An unmap waits for every check in flight ({@code SegmentStore.enterCheck}): one that holds its thread's slot, and
- * one counted in the shared counter because the slot was taken (here by the same thread's outer check, which is
- * what a thread whose id hashes to a busy slot also gets). Deterministic: a checker thread holds its checks open
- * while another thread's {@code collect(true)} unmaps a cached huge segment, and the collect must not return until
- * the last check has exited.
+ * An unmap waits for every check in flight ({@code SegmentStore.enterCheck}): on a virtual thread (which takes the
+ * CAS slots), one that holds its thread's slot and one counted in the shared counter because the slot was taken
+ * (here by the same thread's outer check, which is what a thread whose id hashes to a busy slot also gets); on a
+ * platform thread, nested checks marked without atomics ({@link CheckMarks}). Deterministic: a checker thread holds
+ * its checks open while another thread's {@code collect(true)} unmaps a cached huge segment, and the collect must
+ * not return until the last check has exited.
  */
 class ChecksInFlightTest {
 
@@ -23,6 +24,16 @@ class ChecksInFlightTest {
 
     @Test
     void anUnmapWaitsForASlotCheckAndAnOverflowCheck() throws Exception {
+        anUnmapWaitsForTwoNestedChecks(Thread.ofVirtual());
+    }
+
+    @Test
+    void anUnmapWaitsForTwoNestedMarkedChecks() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.enabled(), "no asymmetric barrier here");
+        anUnmapWaitsForTwoNestedChecks(Thread.ofPlatform());
+    }
+
+    private void anUnmapWaitsForTwoNestedChecks(Thread.Builder checkerThread) throws Exception {
         try (Allocator created = Allocator.create()) {
             AllocatorImpl allocator = (AllocatorImpl) created;
             SegmentStore store = allocator.store();
@@ -31,10 +42,10 @@ class ChecksInFlightTest {
             CountDownLatch innerExited = new CountDownLatch(1);
             CountDownLatch exitOuter = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread checker = Thread.ofPlatform().start(() -> {
+            Thread checker = checkerThread.start(() -> {
                 try {
-                    int outer = store.enterCheck(); // takes the thread's slot
-                    int inner = store.enterCheck(); // the slot is held: the shared counter
+                    int outer = store.enterCheck(); // takes the thread's slot (or its mark)
+                    int inner = store.enterCheck(); // the slot is held: the shared counter (or the mark counts 2)
                     entered.countDown();
                     exitInner.await();
                     store.exitCheck(inner);
@@ -70,7 +81,7 @@ class ChecksInFlightTest {
 
     @Test
     void anUnmapWaitsForAFreeMarkedWithoutAnAtomic() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(FreeMarks.enabled(), "no asymmetric barrier here");
+        org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.enabled(), "no asymmetric barrier here");
         try (Allocator created = Allocator.create()) {
             AllocatorImpl allocator = (AllocatorImpl) created;
             CountDownLatch entered = new CountDownLatch(1);
@@ -78,11 +89,11 @@ class ChecksInFlightTest {
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread freer = Thread.ofPlatform().start(() -> {
                 try {
-                    int mark = FreeMarks.enter(); // what a remote free's proof holds
-                    assertTrue(mark != FreeMarks.NONE, "a platform thread with a free slot gets a mark");
+                    int mark = CheckMarks.enter(); // what a remote free's proof holds
+                    assertTrue(mark != CheckMarks.NONE, "a platform thread with a free slot gets a mark");
                     entered.countDown();
                     exit.await();
-                    FreeMarks.exit(mark);
+                    CheckMarks.exit(mark);
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 }
@@ -108,7 +119,7 @@ class ChecksInFlightTest {
             CountDownLatch entered = new CountDownLatch(1);
             CountDownLatch exitInner = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread checker = Thread.ofPlatform().start(() -> {
+            Thread checker = Thread.ofVirtual().start(() -> { // virtual: the CAS slots, not CheckMarks
                 try {
                     int outer = store.enterCheck();
                     int inner = store.enterCheck();

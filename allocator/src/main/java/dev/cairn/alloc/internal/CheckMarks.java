@@ -1,0 +1,95 @@
+package dev.cairn.alloc.internal;
+
+import dev.cairn.segments.ProcessBarrier;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Checks in flight marked without atomics: the cheap side of {@code SegmentStore}'s check-in-flight protocol, for the
+ * checked queries and frees that read a segment another thread may be unmapping (a remote or stale address).
+ *
+ * <p>Protocol. A platform thread owns a slot of {@link #table} (claimed with one CAS at its first check, given back by
+ * a {@code Cleaner} once its {@code Thread} is unreachable). A check adds 1 to its slot's count with an opaque store
+ * (only the owner writes it, so a plain read and an opaque store are the whole increment), which the JIT keeps before
+ * the map lookup that follows (HotSpot fences opaque accesses against every other memory access at compile time), and
+ * takes it back with a release store after its last read of the segment; checks nest. No CPU fence: the unmapping
+ * side provides it. Before unmapping a segment it has removed from the map, a thread fences, runs
+ * {@link ProcessBarrier#run()} (every running thread of the process executes a full barrier), then waits until it
+ * has seen every count at zero once ({@link #await}). Dekker's pattern with one side's fence moved to the other:
+ * either the barrier came after a check's mark, and the unmapper sees the mark and waits for the check, or it came
+ * before it, and the check's lookup, which follows its mark, sees the segment removed and reads nothing of it.
+ *
+ * <p>Where the barrier is unavailable (not Linux, an old kernel, a seccomp filter; {@code -Dcairn.checkMarks.off=true}
+ * forces it), for virtual threads (a slot per virtual thread would not pay), and for a thread whose slot another
+ * thread holds, {@link #enter} answers {@link #NONE} and the check takes {@code SegmentStore}'s CAS slots. A marked
+ * section never unmaps (it would wait for its own mark).
+ */
+final class CheckMarks {
+
+    /** {@link #enter}'s answer when the caller has no slot: the check takes a CAS slot instead. */
+    static final int NONE = -1;
+
+    private static final int SLOTS = 256; // a power of two; thread ids are sequential, so ids spread over it
+    private static final int SPACING = 16; // longs: each slot (owner id, mark) on 128 bytes of its own
+    private static final long[] table = new long[SLOTS * SPACING];
+    private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final boolean ENABLED = ProcessBarrier.available() && !Boolean.getBoolean("cairn.checkMarks.off");
+    private static final java.lang.ref.Cleaner SLOT_RETURNS = ENABLED ? java.lang.ref.Cleaner.create() : null;
+
+    private CheckMarks() {
+    }
+
+    /** Marks a check in flight; returns the token for {@link #exit}, or {@link #NONE} (see the class comment). */
+    static int enter() {
+        if (!ENABLED) {
+            return NONE;
+        }
+        Thread thread = Thread.currentThread();
+        long me = thread.threadId();
+        int slot = ((int) me & (SLOTS - 1)) * SPACING;
+        if ((long) CELL.get(table, slot) != me && !claim(thread, me, slot)) {
+            return NONE;
+        }
+        long marks = (long) CELL.get(table, slot + 1);
+        CELL.setOpaque(table, slot + 1, marks + 1); // no fence: see the class comment (partner: await's barrier)
+        return slot;
+    }
+
+    static void exit(int slot) {
+        CELL.setRelease(table, slot + 1, (long) CELL.get(table, slot + 1) - 1); // after the check's reads
+    }
+
+    /**
+     * Before an unmap of a segment removed from the map, after a fence: waits until every check that may have found
+     * it there has ended. Returns at once where the marks are not used.
+     */
+    static void await() {
+        if (!ENABLED) {
+            return;
+        }
+        ProcessBarrier.run();
+        for (int slot = 0; slot < table.length; slot += SPACING) {
+            for (int spins = 0; (long) CELL.getVolatile(table, slot + 1) != 0; spins++) {
+                if (spins < 1_000) {
+                    Thread.onSpinWait(); // a check is a few loads
+                } else {
+                    Thread.yield(); // its thread was descheduled inside it
+                }
+            }
+        }
+    }
+
+    /** Whether the marks are in use in this process (tests). */
+    static boolean enabled() {
+        return ENABLED;
+    }
+
+    private static boolean claim(Thread thread, long me, int slot) {
+        if (thread.isVirtual() || (long) CELL.getVolatile(table, slot) != 0
+                || !CELL.compareAndSet(table, slot, 0L, me)) {
+            return false;
+        }
+        SLOT_RETURNS.register(thread, () -> CELL.compareAndSet(table, slot, me, 0L)); // captures no Thread
+        return true;
+    }
+}
