@@ -16,6 +16,67 @@ import org.junit.jupiter.api.Timeout;
  */
 class RemoteDoubleFreeRaceTest {
 
+    /**
+     * A huge block freed at the same instant by its owner and by another thread: the owner's free of a huge block
+     * claims it with the same atomic as a remote free (a normal block's owner checks and clears its bits plainly,
+     * which cannot order it with a remote free; for a huge block the loser would release the segment a second time).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void anOwnerAndARemoteFreeOfOneHugeBlockRacingExactlyOneWins() throws Exception {
+        int blocks = 4;
+        try (Allocator allocator = Allocator.create()) {
+            long[] addresses = new long[blocks];
+            CyclicBarrier start = new CyclicBarrier(2);
+            CyclicBarrier done = new CyclicBarrier(2);
+            AtomicInteger freed = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            AtomicReference<Throwable> unexpected = new AtomicReference<>();
+            int rounds = 400;
+            Thread remote = new Thread(() -> {
+                try {
+                    for (int round = 0; round < rounds; round++) {
+                        start.await(10, TimeUnit.SECONDS);
+                        freeAll(allocator, addresses, freed, refused);
+                        done.await(10, TimeUnit.SECONDS);
+                    }
+                } catch (Throwable t) {
+                    unexpected.set(t);
+                }
+            });
+            remote.start();
+            for (int round = 0; round < rounds && unexpected.get() == null; round++) {
+                for (int i = 0; i < blocks; i++) {
+                    addresses[i] = allocator.malloc((1 << 20) + i * 4096L); // huge: a segment each
+                }
+                freed.set(0);
+                refused.set(0);
+                start.await(10, TimeUnit.SECONDS);
+                freeAll(allocator, addresses, freed, refused); // this thread owns them
+                done.await(10, TimeUnit.SECONDS);
+                assertEquals(blocks, freed.get(), "round " + round + ": every block freed exactly once");
+                assertEquals(blocks, refused.get(), "round " + round + ": every second free refused");
+            }
+            remote.join();
+            if (unexpected.get() != null) {
+                throw new AssertionError("remote racer failed", unexpected.get());
+            }
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    private static void freeAll(Allocator allocator, long[] addresses, AtomicInteger freed, AtomicInteger refused) {
+        for (long address : addresses) {
+            try {
+                allocator.free(address);
+                freed.incrementAndGet();
+            } catch (IllegalArgumentException e) {
+                refused.incrementAndGet();
+            }
+        }
+    }
+
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void exactlyOneOfTwoRacingRemoteFreesWins() throws Exception {

@@ -421,7 +421,14 @@ public final class AllocatorImpl implements Allocator {
                 // The entry names owners of normal segments only; a huge block's owner is in its header.
                 local = check == OWNED || Raw.getLong(segment + SEG_OWNER_TID) == me;
                 if (local) {
-                    if ((Raw.getLong(remoteWord) & bit) != 0) {
+                    if (check != OWNED && Raw.getInt(page + BIN) < 0) {
+                        // A huge block: claimed with the atomic a remote free takes, so of an owner's and another
+                        // thread's racing frees exactly one wins (plain bits cannot order them, and the loser would
+                        // release the segment twice). The remote bit stays set: the segment goes back whole.
+                        if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) {
+                            throw refusal(Errors.remotelyFreed("free", address));
+                        }
+                    } else if ((Raw.getLong(remoteWord) & bit) != 0) {
                         throw refusal(Errors.remotelyFreed("free", address));
                     }
                     Raw.putLong(word, live & ~bit);
