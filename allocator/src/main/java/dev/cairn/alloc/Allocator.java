@@ -150,6 +150,15 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      */
     Arena newArena();
 
+    /**
+     * An {@link Arena} like {@link #newArena()}, shared like {@link Arena#ofShared()}'s: any thread may allocate from
+     * it (the arena's heap is taken under a lock, so allocations from several threads queue on it; give hot threads
+     * confined arenas of their own) and any thread may close it, which releases every allocation at once. Segments
+     * are zero-initialized, and one may be freed before the close with {@link #free(MemorySegment)}, from any thread,
+     * as a confined arena's may. Close it before the allocator, or {@link #close()} closes it.
+     */
+    Arena newSharedArena();
+
     AllocatorStats stats();
 
     /** Walks every live block. Exact when no other thread allocates or frees during the walk. */

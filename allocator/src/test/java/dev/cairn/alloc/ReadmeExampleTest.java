@@ -18,6 +18,9 @@ class ReadmeExampleTest {
             try (Arena arena = allocator.newArena()) {             // everything freed at once on close
                 arena.allocate(4096);
             }
+            try (Arena shared = allocator.newSharedArena()) {      // any thread may allocate and close
+                shared.allocate(4096);
+            }
             assertEquals("hello", s.getString(0));
             allocator.validate();
         }

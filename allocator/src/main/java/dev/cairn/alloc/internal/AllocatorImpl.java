@@ -246,7 +246,7 @@ public final class AllocatorImpl implements Allocator {
 
     /** An arena's heap was destroyed: its blocks died without a free. */
     void heapDestroyed(HeapImpl heap) {
-        if (heap.role() == HeapImpl.Role.ARENA) {
+        if (heap.role().arena()) {
             openArenas.removeIf(arena -> arena.heap() == heap); // an arena reaped after its thread ended open
         }
         if (sites != null) {
@@ -1002,7 +1002,15 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public Arena newArena() {
         checkOpen();
-        CairnArena arena = new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA, 0));
+        CairnArena arena = new CairnArena(this, registry.newHeap(HeapImpl.Role.ARENA, 0), false);
+        openArenas.add(arena);
+        return arena;
+    }
+
+    @Override
+    public Arena newSharedArena() {
+        checkOpen();
+        CairnArena arena = new CairnArena(this, registry.newHeap(HeapImpl.Role.SHARED_ARENA, 0), true);
         openArenas.add(arena);
         return arena;
     }
@@ -1120,8 +1128,8 @@ public final class AllocatorImpl implements Allocator {
     private Throwable closeArenas() {
         Thread current = Thread.currentThread();
         for (CairnArena arena : openArenas) {
-            Thread owner = arena.owner();
-            if (owner != current && owner.isAlive()) {
+            Thread owner = arena.owner(); // null for a shared arena: any thread may close it
+            if (owner != null && owner != current && owner.isAlive()) {
                 throw new IllegalStateException("cannot close the allocator: an arena of " + owner
                         + " is still open (close it on its thread first)");
             }
@@ -1131,7 +1139,7 @@ public final class AllocatorImpl implements Allocator {
         // the end, with the allocator closed (it used to stop here, leaving it open and later arenas open).
         Throwable failure = null;
         for (CairnArena arena : openArenas) {
-            if (arena.owner() == current) {
+            if (arena.owner() == current || arena.owner() == null) {
                 try {
                     arena.closeScopeForAllocator();
                 } catch (RuntimeException | Error e) {

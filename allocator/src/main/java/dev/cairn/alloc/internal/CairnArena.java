@@ -6,20 +6,32 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * An {@link Arena} over a heap of its own (mimalloc's heap destroy): allocations are blocks of that heap, zeroed as
- * the JDK's arenas zero theirs, handed out as segments whose lifetime is a confined JDK arena's scope;
- * {@link #close()} first closes that scope (so no segment is usable any more, and closing from another thread fails
- * like {@code Arena.ofConfined()}), then gives every segment of the heap back at once.
+ * the JDK's arenas zero theirs, handed out as segments whose lifetime is a JDK arena's scope; {@link #close()} first
+ * closes that scope (so no segment is usable any more), then gives every segment of the heap back at once.
+ *
+ * <p>Confined ({@link dev.cairn.alloc.Allocator#newArena()}): the scope is {@link Arena#ofConfined()}'s, allocating
+ * and closing from another thread fail as they do there, and the heap is the owner's alone, with no lock.
+ *
+ * <p>Shared ({@link dev.cairn.alloc.Allocator#newSharedArena()}): the scope is {@link Arena#ofShared()}'s, any thread
+ * may allocate and close. Allocations take the heap's lock (a shared heap, as the virtual threads' are); the close
+ * ends the scope first, which the JDK makes safe against other threads still using its segments (its handshake),
+ * then takes the lock, so no allocation is inside the heap when it is destroyed. An allocation that finds the scope
+ * closed throws {@link IllegalStateException}; one racing the close may have taken a block first, which the destroy
+ * then gives back with the rest.
  */
 final class CairnArena implements Arena {
 
     private final AllocatorImpl allocator;
     private final HeapImpl heap;
-    private final Arena scope = Arena.ofConfined();
-    private final Thread owner = Thread.currentThread();
+    private final Arena scope;
+    /** The thread a confined arena belongs to; {@code null} for a shared one. */
+    private final Thread owner;
 
-    CairnArena(AllocatorImpl allocator, HeapImpl heap) {
+    CairnArena(AllocatorImpl allocator, HeapImpl heap, boolean shared) {
         this.allocator = allocator;
         this.heap = heap;
+        this.scope = shared ? Arena.ofShared() : Arena.ofConfined();
+        this.owner = shared ? null : Thread.currentThread();
     }
 
     @Override
@@ -28,12 +40,29 @@ final class CairnArena implements Arena {
             throw Errors.negativeSize(byteSize);
         }
         AllocatorImpl.checkAlignment(byteAlignment); // before the state, as the JDK's arenas check it
+        if (owner == null) {
+            return allocateShared(byteSize, byteAlignment);
+        }
         if (Thread.currentThread() != owner) {
             // Before the heap is touched: an unchecked heap does not test its thread, and the segment's confined
             // scope refused the call only after the block was taken, racing the owner on the heap and leaking it.
             throw new WrongThreadException("this arena belongs to thread " + owner + ", not to thread "
                     + Thread.currentThread());
         }
+        return allocateLocked(byteSize, byteAlignment);
+    }
+
+    private MemorySegment allocateShared(long byteSize, long byteAlignment) {
+        heap.lock.lock();
+        try {
+            return allocateLocked(byteSize, byteAlignment);
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    /** On the owner's thread, or holding the shared heap's lock. */
+    private MemorySegment allocateLocked(long byteSize, long byteAlignment) {
         if (!scope.scope().isAlive()) {
             throw new IllegalStateException("this arena is closed");
         }
@@ -54,23 +83,38 @@ final class CairnArena implements Arena {
     @Override
     public void close() {
         try {
-            scope.close(); // throws WrongThreadException / IllegalStateException as a confined arena does
+            scope.close(); // throws WrongThreadException / IllegalStateException as the JDK's arena of its kind does
         } finally {
             // A cleanup action (MemorySegment.reinterpret) that throws is thrown after the scope has closed: the
-            // heap goes all the same. Only the owner can have closed it; destroy ignores a heap already ended.
-            if (Thread.currentThread() == owner && !scope.scope().isAlive()) {
-                allocator.arenaClosed(this);
-                allocator.registry().destroy(heap);
+            // heap goes all the same. Only the owner can have closed a confined one; destroy ignores a heap already
+            // ended. A shared one waits for the allocation holding the lock, if any.
+            if ((owner == null || Thread.currentThread() == owner) && !scope.scope().isAlive()) {
+                destroyHeap();
             }
         }
     }
 
-    /** The thread the arena is confined to: the only one that can close its scope or touch its segments. */
+    private void destroyHeap() {
+        if (owner != null) {
+            allocator.arenaClosed(this);
+            allocator.registry().destroy(heap);
+            return;
+        }
+        heap.lock.lock();
+        try {
+            allocator.arenaClosed(this);
+            allocator.registry().destroy(heap);
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    /** The thread a confined arena is confined to; {@code null} for a shared arena, which any thread may close. */
     Thread owner() {
         return owner;
     }
 
-    /** The allocator closes on the owner's thread: the segments die before the memory under them is unmapped. */
+    /** The allocator closes a confined arena on its owner's thread, a shared one on any: segments die first. */
     void closeScopeForAllocator() {
         if (scope.scope().isAlive()) {
             scope.close();

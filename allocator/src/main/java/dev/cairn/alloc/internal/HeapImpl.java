@@ -38,8 +38,23 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class HeapImpl implements Heap {
 
-    /** What a heap serves: one platform thread, one arena, or any virtual thread holding {@link #lock}. */
-    enum Role { THREAD, ARENA, SHARED }
+    /**
+     * What a heap serves: one platform thread, one confined arena, any virtual thread holding {@link #lock}, or one
+     * shared arena, whose allocating threads hold {@link #lock}.
+     */
+    enum Role {
+        THREAD, ARENA, SHARED, SHARED_ARENA;
+
+        /** An arena's heap: all its blocks go at its close, and it never adopts others' segments. */
+        boolean arena() {
+            return this == ARENA || this == SHARED_ARENA;
+        }
+
+        /** Used by whichever thread holds its lock: no owner thread. */
+        boolean shared() {
+            return this == SHARED || this == SHARED_ARENA;
+        }
+    }
 
     private final AllocatorImpl allocator;
     private final SegmentStore store;
@@ -112,9 +127,9 @@ public final class HeapImpl implements Heap {
         this.checked = allocator.checked();
         this.id = id;
         this.role = role;
-        this.ownerTid = role == Role.SHARED ? SHARED_OWNER : thread.threadId();
-        this.owner = role == Role.SHARED ? null : new java.lang.ref.WeakReference<>(thread);
-        this.lock = role == Role.SHARED ? new java.util.concurrent.locks.ReentrantLock() : null;
+        this.ownerTid = role.shared() ? SHARED_OWNER : thread.threadId();
+        this.owner = role.shared() ? null : new java.lang.ref.WeakReference<>(thread);
+        this.lock = role.shared() ? new java.util.concurrent.locks.ReentrantLock() : null;
         this.emptyPage = allocator.emptyPage();
         this.closeGuard = allocator.closeGuard();
         this.segmentSize = store.segmentSize();
@@ -301,7 +316,7 @@ public final class HeapImpl implements Heap {
             allocator.delayedFreesOnSlowPath(this, slowPathCalls);
         }
         long now = System.nanoTime(); // one clock read for the slow path's timed duties
-        if (role != Role.ARENA) {
+        if (!role.arena()) {
             // A thread that ended is found here too, not only when a thread starts or a heap maps a segment: the
             // thread a dying one started reuses its memory (and frees its blocks locally) without waiting for the
             // next thread to start (larson: every generation's successor is started before its predecessor ends).
@@ -401,7 +416,7 @@ public final class HeapImpl implements Heap {
         if (page == 0) {
             page = reviveFullPage(bin);
         }
-        if (page == 0 && role != Role.ARENA && pool.mayHave(kindOf(bin), tag) && adoptFromPool(bin, false)) {
+        if (page == 0 && !role.arena() && pool.mayHave(kindOf(bin), tag) && adoptFromPool(bin, false)) {
             page = scanQueue(bin);
         }
         if (page == 0) {
@@ -507,14 +522,14 @@ public final class HeapImpl implements Heap {
                 break;
             }
         }
-        if (segment == 0 && role != Role.ARENA) {
+        if (segment == 0 && !role.arena()) {
             // About to map a new segment: first adopt a pooled one (this slow path looked for dead threads on entry).
             if (pool.mayHave(kind, tag) && adoptFromPool(bin, true)) {
                 return freshPageAfterAdoption(bin, kind);
             }
         }
         if (segment == 0) {
-            segment = store.newSegment(kind, id, ownerTid, role == Role.ARENA, tag);
+            segment = store.newSegment(kind, id, ownerTid, role.arena(), tag);
             segments.get(kind.ordinal()).add(segment);
             index = unusedPage(segment);
         }
@@ -565,7 +580,7 @@ public final class HeapImpl implements Heap {
             throw Errors.largerThanAddressSpace(size); // before rounding up (which may wrap): name the size asked for
         }
         long blockSize = align(Math.max(size, 1), SizeClasses.ALIGNMENT);
-        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, role == Role.ARENA, tag,
+        long segment = store.newHugeSegment(blockSize, alignment, id, ownerTid, role.arena(), tag,
                 checked);
         hugeSegments.add(segment);
         long page = descriptor(segment, 0);

@@ -230,7 +230,7 @@ final class HeapWalker {
                             : "heap " + lister.id() + " on thread " + lister.ownerTid() + " lists it"));
         }
         boolean arena = Raw.getInt(segment + SEG_ARENA) != 0;
-        if (arena != (lister != null && lister.role() == HeapImpl.Role.ARENA)) {
+        if (arena != (lister != null && lister.role().arena())) {
             throw violation(segment, "segment's arena flag is " + arena + " but its heap is "
                     + (lister == null ? "none" : lister.role().toString().toLowerCase(java.util.Locale.ROOT)));
         }
