@@ -79,9 +79,25 @@ final class CheckMarks {
         }
     }
 
+    /** The thread id holding the slot {@code tid} maps to, 0 when free (tests). */
+    static long slotOwner(long tid) {
+        return (long) CELL.getVolatile(table, ((int) tid & (SLOTS - 1)) * SPACING);
+    }
+
     /** Whether the marks are in use in this process (tests). */
     static boolean enabled() {
         return ENABLED;
+    }
+
+    /**
+     * The claiming thread's {@code Thread} became unreachable: it can hold no check any more, so its count is
+     * cleared (in case it ended inside one, which no unmap could ever wait out) and the slot freed for others.
+     */
+    private static void returnSlot(int slot, long me) {
+        if ((long) CELL.getVolatile(table, slot) == me) {
+            CELL.setVolatile(table, slot + 1, 0L);
+            CELL.compareAndSet(table, slot, me, 0L);
+        }
     }
 
     private static boolean claim(Thread thread, long me, int slot) {
@@ -89,7 +105,7 @@ final class CheckMarks {
                 || !CELL.compareAndSet(table, slot, 0L, me)) {
             return false;
         }
-        SLOT_RETURNS.register(thread, () -> CELL.compareAndSet(table, slot, me, 0L)); // captures no Thread
+        SLOT_RETURNS.register(thread, () -> returnSlot(slot, me)); // captures no Thread
         return true;
     }
 }

@@ -112,6 +112,28 @@ class ChecksInFlightTest {
     }
 
     @Test
+    void aThreadsMarkSlotIsFreedOnceTheThreadIsGone() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.enabled(), "no asymmetric barrier here");
+        try (Allocator created = Allocator.create()) {
+            SegmentStore store = ((AllocatorImpl) created).store();
+            long[] tid = new long[1];
+            Thread checker = Thread.ofPlatform().start(() -> {
+                tid[0] = Thread.currentThread().threadId();
+                store.exitCheck(store.enterCheck());
+            });
+            checker.join();
+            org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.slotOwner(tid[0]) == tid[0],
+                    "another thread held the slot: this thread used the CAS slots");
+            checker = null; // the Thread object must become unreachable for its Cleaner to run
+            for (int i = 0; i < 200 && CheckMarks.slotOwner(tid[0]) == tid[0]; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertTrue(CheckMarks.slotOwner(tid[0]) != tid[0], "the ended thread still holds its mark slot");
+        }
+    }
+
+    @Test
     void anUnmapWaitsForAnOverflowCheckAlone() throws Exception {
         try (Allocator created = Allocator.create()) {
             AllocatorImpl allocator = (AllocatorImpl) created;
