@@ -94,14 +94,7 @@ class RemoteDoubleFreeRaceTest {
                 Runnable racer = () -> {
                     try {
                         start.await(10, TimeUnit.SECONDS);
-                        for (long address : addresses) {
-                            try {
-                                allocator.free(address);
-                                freed.incrementAndGet();
-                            } catch (IllegalArgumentException e) {
-                                refused.incrementAndGet();
-                            }
-                        }
+                        freeAll(allocator, addresses, freed, refused);
                     } catch (Throwable t) {
                         unexpected.set(t);
                     }

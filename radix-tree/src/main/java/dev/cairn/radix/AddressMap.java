@@ -215,13 +215,7 @@ public final class AddressMap {
         long endKey = firstKey + (size >>> granuleShift);
         writerLock.lock();
         try {
-            long value = valueAt(firstKey);
-            for (long key = firstKey; key < endKey; key++) {
-                long found = valueAt(key);
-                if (found != value || found == NOT_OURS) {
-                    throw notOneRange("remove", base, size, key << granuleShift, found, value);
-                }
-            }
+            long value = oneValue("remove", base, size, firstKey, endKey);
             int firstRoot = rootIndex(firstKey);
             int lastRoot = rootIndex(endKey - 1);
             for (int r = firstRoot; r <= lastRoot; r++) {
@@ -260,13 +254,7 @@ public final class AddressMap {
         long endKey = firstKey + (size >>> granuleShift);
         writerLock.lock();
         try {
-            long old = valueAt(firstKey);
-            for (long key = firstKey; key < endKey; key++) {
-                long found = valueAt(key);
-                if (found != old || found == NOT_OURS) {
-                    throw notOneRange("replace", base, size, key << granuleShift, found, old);
-                }
-            }
+            long old = oneValue("replace", base, size, firstKey, endKey);
             for (long key = firstKey; key < endKey; key++) {
                 storeValueRelease(root[rootIndex(key)], leafIndex(key), value); // non-null: the granule is mapped
             }
@@ -275,6 +263,18 @@ public final class AddressMap {
         } finally {
             writerLock.unlock();
         }
+    }
+
+    /** The one value every key of {@code [firstKey, endKey)} maps to; throws naming {@code op} otherwise (locked). */
+    private long oneValue(String op, long base, long size, long firstKey, long endKey) {
+        long value = valueAt(firstKey);
+        for (long key = firstKey; key < endKey; key++) {
+            long found = valueAt(key);
+            if (found != value || found == NOT_OURS) {
+                throw notOneRange(op, base, size, key << granuleShift, found, value);
+            }
+        }
+        return value;
     }
 
     /** Copies {@code value} into the window slots of the keys in {@code [firstKey, endKey)} it covers. */

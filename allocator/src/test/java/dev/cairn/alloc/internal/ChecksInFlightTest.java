@@ -82,33 +82,11 @@ class ChecksInFlightTest {
     @Test
     void anUnmapWaitsForAFreeMarkedWithoutAnAtomic() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.enabled(), "no asymmetric barrier here");
-        try (Allocator created = Allocator.create()) {
-            AllocatorImpl allocator = (AllocatorImpl) created;
-            CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch exit = new CountDownLatch(1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread freer = Thread.ofPlatform().start(() -> {
-                try {
-                    int mark = CheckMarks.enter(); // what a remote free's proof holds
-                    assertTrue(mark != CheckMarks.NONE, "a platform thread with a free slot gets a mark");
-                    entered.countDown();
-                    exit.await();
-                    CheckMarks.exit(mark);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                }
-            });
-            assertTrue(entered.await(10, TimeUnit.SECONDS));
-            allocator.free(allocator.malloc(HUGE));
-            Thread collector = Thread.ofPlatform().start(() -> allocator.collect(true));
-            collector.join(300);
-            assertTrue(collector.isAlive(), "the unmap did not wait for a marked free");
-            exit.countDown();
-            collector.join(10_000);
-            freer.join(10_000);
-            assertFalse(collector.isAlive(), "the unmap still waits after the free's mark was cleared");
-            assertNull(failure.get());
-        }
+        assertAnUnmapWaitsForOneCheck(Thread.ofPlatform(), "a marked free", store -> {
+            int mark = CheckMarks.enter(); // what a remote free's proof holds
+            assertTrue(mark != CheckMarks.NONE, "a platform thread with a free slot gets a mark");
+            return () -> CheckMarks.exit(mark);
+        });
     }
 
     @Test
@@ -135,20 +113,32 @@ class ChecksInFlightTest {
 
     @Test
     void anUnmapWaitsForAnOverflowCheckAlone() throws Exception {
+        // virtual: the CAS slots, not CheckMarks
+        assertAnUnmapWaitsForOneCheck(Thread.ofVirtual(), "the check in the shared counter", store -> {
+            int outer = store.enterCheck();
+            int inner = store.enterCheck();
+            store.exitCheck(outer); // the slot is free again; the overflow check stays in flight
+            return () -> store.exitCheck(inner);
+        });
+    }
+
+    /**
+     * A checker thread enters one check ({@code hold}, which returns how to end it) and holds it while another
+     * thread's {@code collect(true)} unmaps a cached huge segment: the collect waits until the check has ended.
+     */
+    private static void assertAnUnmapWaitsForOneCheck(Thread.Builder checkerThread, String what,
+            java.util.function.Function<SegmentStore, Runnable> hold) throws Exception {
         try (Allocator created = Allocator.create()) {
             AllocatorImpl allocator = (AllocatorImpl) created;
-            SegmentStore store = allocator.store();
             CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch exitInner = new CountDownLatch(1);
+            CountDownLatch exit = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread checker = Thread.ofVirtual().start(() -> { // virtual: the CAS slots, not CheckMarks
+            Thread checker = checkerThread.start(() -> {
                 try {
-                    int outer = store.enterCheck();
-                    int inner = store.enterCheck();
-                    store.exitCheck(outer); // the slot is free again; the overflow check stays in flight
+                    Runnable end = hold.apply(allocator.store());
                     entered.countDown();
-                    exitInner.await();
-                    store.exitCheck(inner);
+                    exit.await();
+                    end.run();
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 }
@@ -157,11 +147,11 @@ class ChecksInFlightTest {
             allocator.free(allocator.malloc(HUGE));
             Thread collector = Thread.ofPlatform().start(() -> allocator.collect(true));
             collector.join(300);
-            assertTrue(collector.isAlive(), "the unmap did not wait for the check in the shared counter");
-            exitInner.countDown();
+            assertTrue(collector.isAlive(), "the unmap did not wait for " + what);
+            exit.countDown();
             collector.join(10_000);
             checker.join(10_000);
-            assertFalse(collector.isAlive());
+            assertFalse(collector.isAlive(), "the unmap still waits after " + what + " ended");
             assertNull(failure.get());
         }
     }
