@@ -22,6 +22,15 @@ public interface Heap {
     long usableSize(long address);
 
     /**
+     * {@link Allocator#freeDelayed(long)} with this heap's batch of delayed frees: the same contract (the block is
+     * freed once every thread of the allocator's QSBR domain has passed a quiescent point; bad addresses throw as
+     * there), without finding the calling thread's heap again for each call. On another thread than the heap's own,
+     * on a virtual thread's shared heap, or on a heap of another tag than 0, it is exactly
+     * {@code Allocator.freeDelayed}.
+     */
+    void freeDelayed(long address);
+
+    /**
      * Gives this heap up, on its own thread: its segments that hold live blocks go to the allocator's abandoned pool
      * (other threads of the same allocator adopt them), empty ones back to the OS. Blocks it handed out stay valid
      * and may be freed by any thread. Using this heap afterwards throws {@link IllegalStateException}; the thread's

@@ -390,6 +390,47 @@ class FreeDelayedTest {
     }
 
     @Test
+    void aHeldHeapFreesWithDelayAsTheAllocatorDoes() throws Exception {
+        for (boolean checked : new boolean[] {true, false}) {
+            try (Allocator allocator = poisoning(checked)) {
+                Heap heap = allocator.heap();
+                long first = heap.malloc(64);
+                Blocks.view(first, 64).fill((byte) 1);
+                heap.freeDelayed(first);
+                assertEquals(0x0101010101010101L, word(first, 8), "still readable until a quiescent point");
+                for (int i = 0; i < 100_000; i++) {
+                    heap.freeDelayed(heap.malloc(64)); // full batches reach QSBR without a collect
+                }
+                assertEquals(POISON_WORD, word(first, 8), "checked=" + checked + ": the first batch was freed");
+                if (checked) {
+                    long block = heap.malloc(100);
+                    assertThrows(IllegalArgumentException.class, () -> heap.freeDelayed(block + 16));
+                    assertThrows(IllegalArgumentException.class, () -> heap.freeDelayed(0x1000));
+                    heap.freeDelayed(block);
+                    assertThrows(IllegalArgumentException.class, () -> heap.freeDelayed(block), "pending already");
+                    try (java.lang.foreign.Arena arena = allocator.newArena()) {
+                        long inArena = arena.allocate(64).address();
+                        assertThrows(IllegalArgumentException.class, () -> heap.freeDelayed(inArena));
+                    }
+                }
+                heap.freeDelayed(0); // like free(0)
+                long fromOther = heap.malloc(64);
+                Thread other = Thread.ofPlatform().start(() -> heap.freeDelayed(fromOther)); // not its heap
+                other.join();
+                allocator.collect(true);
+                assertEquals(0, allocator.stats().delayedFreesPending(), "checked=" + checked);
+                assertEquals(0, allocator.stats().blocksInUse(), "checked=" + checked);
+                allocator.validate();
+                heap.release();
+                long afterRelease = allocator.malloc(64);
+                heap.freeDelayed(afterRelease); // an ended heap: the thread's new heap takes the batch
+                allocator.collect(true);
+                assertEquals(0, allocator.stats().blocksInUse(), "checked=" + checked);
+            }
+        }
+    }
+
+    @Test
     void plainFreePoisonsAtOnceSoTheReaderTestCanFail() {
         // The reader/writer test relies on the poison showing up in freed memory; prove that it does.
         try (Allocator allocator = poisoning(true)) {

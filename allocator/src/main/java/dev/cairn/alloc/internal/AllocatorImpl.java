@@ -497,6 +497,43 @@ public final class AllocatorImpl implements Allocator {
             delayed.defer(address);
             return;
         }
+        addToBatch(heap, page, address);
+    }
+
+    /**
+     * {@code Heap.freeDelayed}: {@link #freeDelayed} with the batch of {@code heap}, which the caller holds, when it
+     * is the calling thread's own live tag-0 thread heap (where {@link #batchHeap} would find the batch); the
+     * general path otherwise. Saves the lookups of the block's heap and of the thread's.
+     */
+    void freeDelayedIn(HeapImpl heap, long address) {
+        if (heap.closed || heap.role() != HeapImpl.Role.THREAD || heap.tag() != 0
+                || heap.ownerTid() != Thread.currentThread().threadId()) {
+            freeDelayed(address);
+            return;
+        }
+        if (address == 0) {
+            return;
+        }
+        checkOpen();
+        long page;
+        if (checked) {
+            int check = store.enterCheck(); // as in freeDelayed
+            try {
+                page = checkedPage("freeDelayed", address);
+                refuseArenaBlock(page & segmentMask, address);
+                markPending(page, address);
+            } finally {
+                store.exitCheck(check);
+            }
+        } else {
+            page = pageOf(address);
+            refuseArenaBlock(page & segmentMask, address);
+        }
+        addToBatch(heap, page, address);
+    }
+
+    /** Appends a proven (and, checked, marked) block to the heap's batch; hands full batches to QSBR. */
+    private void addToBatch(HeapImpl heap, long page, long address) {
         DelayedBatch batch = heap.delayedBatch;
         if (batch == null) {
             batch = new DelayedBatch(delayed.link());

@@ -256,6 +256,11 @@ public final class HeapImpl implements Heap {
     }
 
     @Override
+    public void freeDelayed(long address) {
+        allocator.freeDelayedIn(this, address);
+    }
+
+    @Override
     public void release() {
         allocator.checkOpen(); // as every call after close, releaseCurrentThread's included: the heap ended with it
         if (role == Role.SHARED) {

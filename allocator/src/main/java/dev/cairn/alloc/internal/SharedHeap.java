@@ -75,6 +75,11 @@ final class SharedHeap implements Heap {
     }
 
     @Override
+    public void freeDelayed(long address) {
+        registry.allocator().freeDelayed(address); // a virtual thread's delayed frees are QSBR items of their own
+    }
+
+    @Override
     public void release() {
         registry.allocator().checkOpen(); // as every call after close() (Heap#release)
         // nothing to give back: a shared heap is held only for the length of one call

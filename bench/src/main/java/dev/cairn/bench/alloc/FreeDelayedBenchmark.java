@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code free}: malloc then {@code Heap.free} (no thread-local lookup on the free). {@code allocatorFree}: malloc
  * then {@code Allocator.free}, which finds the thread's heap as {@code Allocator.freeDelayed} must: the like-for-like
- * baseline. {@code freeDelayed}: malloc then {@code Allocator.freeDelayed}; the block is queued on the
+ * baseline. {@code freeDelayed}: malloc then {@code Allocator.freeDelayed}; {@code heapFreeDelayed}: malloc then
+ * {@code Heap.freeDelayed} on the held heap (no lookup of the heap that keeps the batch). The block is queued on the
  * thread's QSBR handle and really freed when the queue is processed (every 256 items, once the goal is reached),
  * so the malloc side also pays for blocks that are not reused at once. {@code readers} online reader threads
  * (0 or 1) report a quiescent point in a loop, as a lock-free reader would between reads.
@@ -103,6 +104,13 @@ public class FreeDelayedBenchmark {
     public long freeDelayed(Local local) {
         long p = local.heap.malloc(64);
         allocator.freeDelayed(p);
+        return p;
+    }
+
+    @Benchmark
+    public long heapFreeDelayed(Local local) {
+        long p = local.heap.malloc(64);
+        local.heap.freeDelayed(p);
         return p;
     }
 }
