@@ -506,8 +506,7 @@ public final class AllocatorImpl implements Allocator {
      * general path otherwise. Saves the lookups of the block's heap and of the thread's.
      */
     void freeDelayedIn(HeapImpl heap, long address) {
-        if (heap.closed || heap.role() != HeapImpl.Role.THREAD || heap.tag() != 0
-                || heap.ownerTid() != Thread.currentThread().threadId()) {
+        if (heap.closed || heap.batchTid != Thread.currentThread().threadId()) {
             freeDelayed(address);
             return;
         }
@@ -566,7 +565,7 @@ public final class AllocatorImpl implements Allocator {
                 : null;
         // Batches live in the thread's tag-0 heap, which collect() hands over. The id names another heap when it
         // is a huge block's whose heap ended (ids are reused: see HeapRegistry), or the block's tag is not 0.
-        if (heap == null || heap.tag() != 0 || heap.role() != HeapImpl.Role.THREAD || heap.ownerTid() != me) {
+        if (heap == null || heap.batchTid != me) {
             heap = registry.threadHeap();
         }
         assert heap == null || heap.role() == HeapImpl.Role.THREAD;

@@ -62,6 +62,11 @@ public final class HeapImpl implements Heap {
     private final boolean checked;
     private final int id;
     private final long ownerTid;
+    /**
+     * The thread whose delayed frees this heap batches: its owner for a tag-0 thread heap, the one kind of heap that
+     * keeps batches; -1 (no thread) for every other heap. One compare for {@code freeDelayed}'s batch lookup.
+     */
+    final long batchTid;
     private final Role role;
     private final int tag;
     /** The owning thread, weakly: a dead thread's heap is found by the registry ({@code null} for shared heaps). */
@@ -130,6 +135,7 @@ public final class HeapImpl implements Heap {
         this.ownerTid = role.shared() ? SHARED_OWNER : thread.threadId();
         this.owner = role.shared() ? null : new java.lang.ref.WeakReference<>(thread);
         this.lock = role.shared() ? new java.util.concurrent.locks.ReentrantLock() : null;
+        this.batchTid = role == Role.THREAD && tag == 0 ? ownerTid : -1;
         this.emptyPage = allocator.emptyPage();
         this.closeGuard = allocator.closeGuard();
         this.segmentSize = store.segmentSize();
