@@ -561,8 +561,11 @@ public final class AllocatorImpl implements Allocator {
         long segment = page & segmentMask;
         refuseArenaBlock(segment, address);
         long me = Thread.currentThread().threadId();
-        HeapImpl heap = Raw.getLong(segment + SEG_OWNER_TID) == me ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID))
-                : null;
+        HeapImpl heap = registry.batchHeap(me);
+        if (heap != null && !heap.closed) {
+            return heap;
+        }
+        heap = Raw.getLong(segment + SEG_OWNER_TID) == me ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : null;
         // Batches live in the thread's tag-0 heap, which collect() hands over. The id names another heap when it
         // is a huge block's whose heap ended (ids are reused: see HeapRegistry), or the block's tag is not 0.
         if (heap == null || heap.batchTid != me) {

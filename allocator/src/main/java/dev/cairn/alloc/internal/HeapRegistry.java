@@ -60,6 +60,12 @@ final class HeapRegistry {
     private ThreadLocal<HeapImpl[]> taggedHeaps = new ThreadLocal<>();
     private final ConcurrentHashMap<Integer, HeapImpl> heaps = new ConcurrentHashMap<>();
     /** Heaps by id (entries written under {@code this} with release stores; read without locking). */
+    private static final int BATCH_SLOTS = 256;
+    private static final java.lang.invoke.VarHandle BATCH_SLOT =
+            java.lang.invoke.MethodHandles.arrayElementVarHandle(HeapImpl[].class);
+    /** Tag-0 thread heaps by thread id modulo {@link #BATCH_SLOTS}: see {@link #batchHeap}. Written under this. */
+    private final HeapImpl[] batchHeaps = new HeapImpl[BATCH_SLOTS];
+
     private volatile HeapImpl[] table = new HeapImpl[16];
     private static final java.lang.invoke.VarHandle ENTRY =
             java.lang.invoke.MethodHandles.arrayElementVarHandle(HeapImpl[].class);
@@ -157,6 +163,21 @@ final class HeapRegistry {
         return out;
     }
 
+    /**
+     * The calling thread's batch heap (its tag-0 thread heap) if {@link #batchHeaps} holds it, else null: one array
+     * load and one compare, for {@code freeDelayed}, which otherwise goes through the block's segment header or the
+     * thread-local. A slot holds the newest heap of the threads whose ids share it; the others find null or another
+     * thread's heap there, and look their heap up the long way.
+     */
+    HeapImpl batchHeap(long tid) {
+        HeapImpl heap = (HeapImpl) BATCH_SLOT.getAcquire(batchHeaps, batchSlot(tid));
+        return heap != null && heap.batchTid == tid ? heap : null;
+    }
+
+    private static int batchSlot(long tid) {
+        return (int) tid & (BATCH_SLOTS - 1);
+    }
+
     HeapImpl byId(int id) {
         HeapImpl[] heaps = table;
         return id >= 0 && id < heaps.length ? (HeapImpl) ENTRY.getAcquire(heaps, id) : null;
@@ -220,6 +241,9 @@ final class HeapRegistry {
             heap.delayedHandle = allocator.currentDelayedHandle();
         }
         heaps.put(id, heap);
+        if (heap.batchTid >= 0) {
+            BATCH_SLOT.setRelease(batchHeaps, batchSlot(heap.batchTid), heap); // a dead thread's heap may be there
+        }
         if (id >= table.length) {
             table = Arrays.copyOf(table, Math.max(2 * table.length, id + 1));
         }
@@ -328,6 +352,9 @@ final class HeapRegistry {
 
     private void forget(HeapImpl heap) {
         heaps.remove(heap.id());
+        if (heap.batchTid >= 0) {
+            BATCH_SLOT.compareAndSet(batchHeaps, batchSlot(heap.batchTid), heap, (HeapImpl) null);
+        }
         endedSlowPathCalls += heap.slowPathCalls;
         endedRemoteFrees += heap.remoteFreesCollected;
         ENTRY.setRelease(table, heap.id(), (HeapImpl) null);
