@@ -472,6 +472,15 @@ public final class AllocatorImpl implements Allocator {
 
     @Override
     public void freeDelayed(long address) {
+        freeDelayed(address, null);
+    }
+
+    /** {@code Heap.freeDelayed}: {@link #freeDelayed} whose batch is the held heap's when it may be (see batchHeap). */
+    void freeDelayedIn(HeapImpl heap, long address) {
+        freeDelayed(address, heap);
+    }
+
+    private void freeDelayed(long address, HeapImpl held) {
         if (address == 0) {
             return;
         }
@@ -482,7 +491,7 @@ public final class AllocatorImpl implements Allocator {
             int check = store.enterCheck(); // the proof reads a segment that may be going away; the mark pins it
             try {
                 page = checkedPage("freeDelayed", address);
-                heap = batchHeap(page, address);
+                heap = batchHeap(page, address, held);
                 if (heap != null) {
                     markPending(page, address);
                 }
@@ -491,42 +500,11 @@ public final class AllocatorImpl implements Allocator {
             }
         } else {
             page = pageOf(address);
-            heap = batchHeap(page, address);
+            heap = batchHeap(page, address, held);
         }
         if (heap == null) { // a virtual thread, or a thread that never allocated: one QSBR item, marked by its hook
             delayed.defer(address);
             return;
-        }
-        addToBatch(heap, page, address);
-    }
-
-    /**
-     * {@code Heap.freeDelayed}: {@link #freeDelayed} with the batch of {@code heap}, which the caller holds, when it
-     * is the calling thread's own live tag-0 thread heap (where {@link #batchHeap} would find the batch); the
-     * general path otherwise. Saves the lookups of the block's heap and of the thread's.
-     */
-    void freeDelayedIn(HeapImpl heap, long address) {
-        if (heap.closed || heap.batchTid != Thread.currentThread().threadId()) {
-            freeDelayed(address);
-            return;
-        }
-        if (address == 0) {
-            return;
-        }
-        checkOpen();
-        long page;
-        if (checked) {
-            int check = store.enterCheck(); // as in freeDelayed
-            try {
-                page = checkedPage("freeDelayed", address);
-                refuseArenaBlock(page & segmentMask, address);
-                markPending(page, address);
-            } finally {
-                store.exitCheck(check);
-            }
-        } else {
-            page = pageOf(address);
-            refuseArenaBlock(page & segmentMask, address);
         }
         addToBatch(heap, page, address);
     }
@@ -553,15 +531,15 @@ public final class AllocatorImpl implements Allocator {
 
     /**
      * The heap whose batch takes a delayed free of the block on {@code page}, or null for a per-address QSBR item.
-     * The batch lives in the calling thread's heap: when this thread owns the block, the segment header (which the
-     * proof has just read) names that heap, and a thread's only non-arena heap is its thread heap; else the
-     * thread-local lookup. Arena blocks are refused.
+     * The batch lives in the calling thread's live tag-0 thread heap: {@code held} when it is that heap (the caller's
+     * {@code Heap}), else the registry's table by thread id, else the heap the segment header names when this thread
+     * owns the block, else the thread-local lookup. Arena blocks are refused.
      */
-    private HeapImpl batchHeap(long page, long address) {
+    private HeapImpl batchHeap(long page, long address, HeapImpl held) {
         long segment = page & segmentMask;
         refuseArenaBlock(segment, address);
         long me = Thread.currentThread().threadId();
-        HeapImpl heap = registry.batchHeap(me);
+        HeapImpl heap = held != null && held.batchTid == me ? held : registry.batchHeap(me);
         if (heap != null && !heap.closed) {
             return heap;
         }

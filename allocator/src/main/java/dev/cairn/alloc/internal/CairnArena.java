@@ -94,18 +94,19 @@ final class CairnArena implements Arena {
         }
     }
 
+    /** A shared arena's heap goes under its lock, so no allocation is inside it meanwhile; a confined one has none. */
     private void destroyHeap() {
-        if (owner != null) {
-            allocator.arenaClosed(this);
-            allocator.registry().destroy(heap);
-            return;
+        java.util.concurrent.locks.Lock lock = heap.lock;
+        if (lock != null) {
+            lock.lock();
         }
-        heap.lock.lock();
         try {
             allocator.arenaClosed(this);
             allocator.registry().destroy(heap);
         } finally {
-            heap.lock.unlock();
+            if (lock != null) {
+                lock.unlock();
+            }
         }
     }
 

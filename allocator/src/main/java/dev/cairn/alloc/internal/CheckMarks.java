@@ -70,11 +70,7 @@ final class CheckMarks {
         ProcessBarrier.run();
         for (int slot = 0; slot < table.length; slot += SPACING) {
             for (int spins = 0; (long) CELL.getVolatile(table, slot + 1) != 0; spins++) {
-                if (spins < 1_000) {
-                    Thread.onSpinWait(); // a check is a few loads
-                } else {
-                    Thread.yield(); // its thread was descheduled inside it
-                }
+                SegmentStore.awaitBriefly(spins);
             }
         }
     }

@@ -331,7 +331,7 @@ final class SegmentStore {
      * One wait for a check to exit. A check is a few loads, and a thread that frees remotely in a loop is inside one
      * about half the time, so spin first; yield only if it lasts (its thread was descheduled inside it).
      */
-    private static void awaitBriefly(int spins) {
+    static void awaitBriefly(int spins) {
         if (spins < 1_000) {
             Thread.onSpinWait();
         } else {
