@@ -47,7 +47,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class AbandonedPool {
 
     /** What the pool knows of a pooled segment without reading it (for choosing one to adopt). */
-    private record Entry(long base, int kind, int tag, long binsWithRoom, boolean hasUnusedPages) {
+    private record Entry(long base, int kind, int tag, long binsWithRoom, boolean hasUnusedPages,
+                         long purgeDeadline) {
         /** Index into {@link #pooledByTagKind}. */
         int slot() {
             return AbandonedPool.slot(tag, kind);
@@ -62,6 +63,7 @@ final class AbandonedPool {
 
     private final SegmentStore store;
     private final long sweepIntervalNanos;
+    private final long purgeDelayNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /** Pooled segments by base, oldest first (guarded by {@link #lock}). */
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>();
@@ -70,6 +72,8 @@ final class AbandonedPool {
     private volatile int pooled;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile long lastSweepNanos = System.nanoTime();
+    /** The earliest purge deadline of a pooled segment's unused page, 0 if none (may be stale early: a hint). */
+    private volatile long earliestPurge;
 
     private final LongAdder abandoned = new LongAdder();
     private final LongAdder reclaimed = new LongAdder();
@@ -77,9 +81,10 @@ final class AbandonedPool {
     /** Remote frees collected while segments changed hands (abandon, sweep, adopt). */
     private final LongAdder collectedRemote = new LongAdder();
 
-    AbandonedPool(SegmentStore store, long sweepIntervalNanos) {
+    AbandonedPool(SegmentStore store, long purgeDelayNanos) {
         this.store = store;
-        this.sweepIntervalNanos = Math.max(sweepIntervalNanos, 1_000_000);
+        this.purgeDelayNanos = purgeDelayNanos;
+        this.sweepIntervalNanos = Math.max(purgeDelayNanos, 1_000_000);
     }
 
     // ------------------------------------------------------------------------------------------------ abandon
@@ -94,14 +99,17 @@ final class AbandonedPool {
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
         abandoned.increment();
-        settleAndPark(segment);
+        settleAndPark(segment, false);
     }
 
-    /** Settles a held segment with its lists tagged, then releases or pools it. */
-    private void settleAndPark(long segment) {
+    /**
+     * Settles a held segment with its lists tagged, then releases or pools it; {@code purgeAll} purges its unused
+     * pages now instead of at their deadlines.
+     */
+    private void settleAndPark(long segment, boolean purgeAll) {
         for (int attempt = 0; ; attempt++) {
             long freesBefore = Raw.getLongVolatile(segment + SEG_ABANDONED_FREES);
-            Entry entry = settle(segment, true);
+            Entry entry = settle(segment, true, purgeAll);
             if (entry == null) {
                 released.increment();
                 store.release(segment);
@@ -122,25 +130,37 @@ final class AbandonedPool {
      * pages' queue links and flags, and unformats the pages with no block in use. Returns the pool entry describing
      * what is left, or {@code null} when no page is in use any more.
      *
-     * <p>Purging: the pages emptied here and the pages the last owner retired without purging yet (its purge queue
-     * is dropped when it gives the segment up) are purged here, one call each, only if the segment stays: when
-     * nothing is left the caller releases the whole segment, which purges it in one call. Purging them page by page
-     * first cost a thread that reaps a dead heap about 20 {@code madvise} calls per segment (docs/benchmarks.md,
-     * "What a new thread pays").
+     * <p>Purging: an unused page (emptied here, or retired by the last owner, whose purge queue is dropped when it
+     * gives the segment up) is purged when its deadline has passed, or at once with {@code purgeAll} or a zero purge
+     * delay; otherwise it stays committed, marked {@code FLAG_PURGE_PENDING} with its deadline, for the adopting
+     * heap's purge queue ({@code HeapImpl.enqueueAdopted}) or the pool's own purge ({@link #purgeExpired}). Purging
+     * at once, as first written, cost larson's churn about 1,500 page faults per run: a segment abandoned by a dead
+     * thread is adopted within milliseconds by the thread that took over its blocks, which then faulted the purged
+     * pages in again (mimalloc leaves abandoned pages unpurged by default too). Nothing is purged page by page when
+     * nothing is left: the caller releases the whole segment in one call (page by page first cost a thread that
+     * reaps a dead heap about 20 {@code madvise} calls per segment: docs/benchmarks.md, "What a new thread pays").
      */
-    private Entry settle(long segment, boolean tagged) {
+    private Entry settle(long segment, boolean tagged, boolean purgeAll) {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         int usedPages = Raw.getInt(segment + SEG_USED_PAGES);
         long live = 0;
         long binsWithRoom = 0;
         long[] toPurge = new long[8];
         int purges = 0;
+        long now = System.nanoTime();
+        boolean purgeNow = purgeAll || purgeDelayNanos == 0;
+        long earliest = 0;
         for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
-                    Raw.putShort(page + FLAGS, (short) 0);
-                    toPurge = push(toPurge, purges++, page);
+                    long deadline = Raw.getLong(page + PURGE_DEADLINE);
+                    if (purgeNow || deadline - now <= 0) {
+                        Raw.putShort(page + FLAGS, (short) 0);
+                        toPurge = push(toPurge, purges++, page);
+                    } else {
+                        earliest = earlier(earliest, deadline);
+                    }
                 }
                 continue;
             }
@@ -152,8 +172,15 @@ final class AbandonedPool {
             int used = Raw.getInt(page + USED);
             if (used == 0) {
                 Pages.unformat(page);
-                toPurge = push(toPurge, purges++, page);
                 usedPages--;
+                if (purgeNow) {
+                    toPurge = push(toPurge, purges++, page);
+                } else {
+                    long deadline = now + purgeDelayNanos;
+                    Raw.putLong(page + PURGE_DEADLINE, deadline);
+                    Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
+                    earliest = earlier(earliest, deadline);
+                }
             } else {
                 live += used;
                 if (Pages.hasRoom(page)) {
@@ -171,7 +198,12 @@ final class AbandonedPool {
         }
         boolean hasUnused = usedPages < count - Raw.getInt(segment + SEG_FIRST_PAGE);
         return new Entry(segment, Raw.getInt(segment + SEG_KIND), Raw.getInt(segment + SEG_TAG), binsWithRoom,
-                hasUnused);
+                hasUnused, earliest);
+    }
+
+    /** The earlier of two deadlines, where 0 is none. */
+    private static long earlier(long a, long b) {
+        return a == 0 || (b != 0 && b - a < 0) ? b : a;
     }
 
     private static long[] push(long[] array, int index, long value) {
@@ -228,7 +260,7 @@ final class AbandonedPool {
     boolean adopt(long segment, int heapId, long ownerTid) {
         Raw.putInt(segment + SEG_HEAP_ID, heapId);
         store.setOwner(segment, ownerTid);
-        if (settle(segment, false) == null) {
+        if (settle(segment, false, false) == null) {
             released.increment();
             store.release(segment);
             return false;
@@ -254,21 +286,60 @@ final class AbandonedPool {
         } finally {
             lock.unlock();
         }
-        settleAndPark(base);
+        settleAndPark(base, false);
     }
 
     /** A pool-wide sweep, at most once per sweep interval (from the abandoned-free path). */
     void maybeSweepAll() {
         if (System.nanoTime() - lastSweepNanos >= sweepIntervalNanos) {
-            sweepAll();
+            sweepAll(false);
+        }
+    }
+
+    /** Whether a pooled segment may have an unused page whose purge deadline has passed (a racy hint). */
+    boolean purgeDue(long now) {
+        long earliest = earliestPurge;
+        return earliest != 0 && earliest - now <= 0;
+    }
+
+    /**
+     * Purges the unused pages whose deadline has passed in pooled segments (from the allocation slow path, when
+     * {@link #purgeDue} says so): without it a pooled segment that nobody frees into or adopts would keep them
+     * committed until {@code collect()}. Each due segment is taken out, settled (which purges) and parked again.
+     */
+    void purgeExpired(long now) {
+        List<Long> held = new ArrayList<>();
+        if (!lock.tryLock()) {
+            return; // another thread is at the pool: the next slow path looks again
+        }
+        try {
+            long earliest = 0;
+            for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
+                Entry entry = it.next();
+                if (entry.purgeDeadline != 0 && entry.purgeDeadline - now <= 0) {
+                    it.remove();
+                    pooledByTagKind[entry.slot()]--;
+                    held.add(entry.base);
+                } else {
+                    earliest = earlier(earliest, entry.purgeDeadline);
+                }
+            }
+            pooled = entries.size();
+            earliestPurge = earliest;
+        } finally {
+            lock.unlock();
+        }
+        for (long segment : held) {
+            settleAndPark(segment, false);
         }
     }
 
     /**
      * Collects every pooled segment and releases those with no block in use (their last blocks were freed by other
-     * threads). One sweeper at a time; a concurrent call returns at once.
+     * threads); {@code purgeAll} (from {@code collect()}) also purges every unused page now. One sweeper at a time; a
+     * concurrent call returns at once.
      */
-    void sweepAll() {
+    void sweepAll(boolean purgeAll) {
         if (!sweeping.compareAndSet(false, true)) {
             return;
         }
@@ -284,11 +355,12 @@ final class AbandonedPool {
                     held.add(entry.base);
                 }
                 pooled = 0;
+                earliestPurge = 0; // every segment is parked again with its own deadline
             } finally {
                 lock.unlock();
             }
             for (long segment : held) {
-                settleAndPark(segment);
+                settleAndPark(segment, purgeAll);
             }
         } finally {
             sweeping.set(false);
@@ -344,6 +416,7 @@ final class AbandonedPool {
             entries.clear();
             java.util.Arrays.fill(pooledByTagKind, 0);
             pooled = 0;
+            earliestPurge = 0;
         } finally {
             lock.unlock();
         }
@@ -355,6 +428,7 @@ final class AbandonedPool {
             entries.put(entry.base, entry);
             pooledByTagKind[entry.slot()]++;
             pooled = entries.size();
+            earliestPurge = earlier(earliestPurge, entry.purgeDeadline);
         } finally {
             lock.unlock();
         }

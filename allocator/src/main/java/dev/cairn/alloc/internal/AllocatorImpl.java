@@ -1080,7 +1080,7 @@ public final class AllocatorImpl implements Allocator {
             if (force) {
                 registry.forEachSharedLocked(shared -> shared.collect(true));
             }
-            pool.sweepAll();
+            pool.sweepAll(true);
             store.trimCache();
         } finally {
             closeGuard.exit(guard);

@@ -351,6 +351,9 @@ public final class HeapImpl implements Heap {
             purgeExpired(false, now);
         }
         store.purgeExpiredCache(now);
+        if (pool.purgeDue(now)) {
+            pool.purgeExpired(now);
+        }
         if (now - lastRemoteCollect >= REMOTE_COLLECT_INTERVAL_NANOS) {
             lastRemoteCollect = now;
             collectRemoteFrees();
@@ -477,12 +480,21 @@ public final class HeapImpl implements Heap {
         }
     }
 
-    /** Queues every page in use of a freshly adopted segment: with room in its bin's queue, else in the full queue. */
+    /**
+     * Queues every page in use of a freshly adopted segment: with room in its bin's queue, else in the full queue.
+     * Its unused pages still awaiting their purge (AbandonedPool.settle) join this heap's purge queue, and its
+     * recently retired pages, which freshPage reuses first: they are still committed and likely in cache.
+     */
     private void enqueueAdopted(long segment) {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        ArrayDeque<Long> recent = retired.get(Raw.getInt(segment + SEG_KIND));
         for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
+                if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                    purgeQueue.add(page); // deadlines not in order with the queue's: purged at most a delay late
+                    recent.add(page);
+                }
                 continue;
             }
             int bin = Raw.getInt(page + BIN);
@@ -780,8 +792,8 @@ public final class HeapImpl implements Heap {
      */
     void abandonAll() {
         closed = true;
-        // Retired pages keep their PURGE_PENDING flag: the pool's settle purges them if their segment stays pooled,
-        // or the segment's release purges them with it (see AbandonedPool.settle).
+        // Retired pages keep their PURGE_PENDING flag and deadline: the pool purges them once it has passed if their
+        // segment stays pooled, or the segment's release purges them with it (see AbandonedPool.settle).
         purgeQueue.clear();
         for (List<Long> list : segments) {
             for (long segment : list) {

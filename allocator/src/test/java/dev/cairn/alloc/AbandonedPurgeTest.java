@@ -1,0 +1,177 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.alloc.internal.Inspect;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pages emptied when a segment changes hands (abandoned by a released or dead heap, swept, adopted) keep their memory
+ * until the purge delay has passed, as retired pages of a live heap do: an adopter reuses them without faulting them
+ * in again. Once the delay has passed they are purged by whoever holds the segment: the pool, from another thread's
+ * slow path, or the adopting heap. {@code collect()} purges them at once, and a zero purge delay purges at abandon.
+ */
+class AbandonedPurgeTest {
+
+    private static final long BLOCK = 1024;
+    private static final int BLOCKS = 2048; // 2 MiB: about 32 pages of 64 KiB
+
+    private static Allocator allocator(Duration purgeDelay) {
+        return Allocator.create(AllocatorConfig.builder().purgeDelay(purgeDelay).build());
+    }
+
+    /**
+     * On a fresh thread: allocates {@link #BLOCKS} blocks of {@link #BLOCK} bytes and one small block, frees the
+     * large ones, releases the heap, and returns the small block, which keeps the segment pooled.
+     */
+    private static long fillFreeAndRelease(Allocator allocator) throws InterruptedException {
+        long[] kept = new long[1];
+        runOnThread(() -> {
+            kept[0] = allocator.malloc(24);
+            Blocks.fill(kept[0], 24, 7);
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < BLOCKS; i++) {
+                long block = allocator.malloc(BLOCK);
+                Blocks.fill(block, BLOCK, i);
+                blocks.add(block);
+            }
+            for (long block : blocks) {
+                allocator.free(block);
+            }
+            allocator.releaseCurrentThread();
+        });
+        return kept[0];
+    }
+
+    private static void runOnThread(Runnable body) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        thread.start();
+        thread.join();
+        if (failure.get() != null) {
+            throw new AssertionError("worker thread failed", failure.get());
+        }
+    }
+
+    @Test
+    void pagesEmptiedBeforeAbandonKeepTheirMemoryUntilCollect() throws InterruptedException {
+        try (Allocator allocator = allocator(Duration.ofHours(1))) {
+            long kept = fillFreeAndRelease(allocator);
+            AllocatorStats pooled = allocator.stats();
+            assertEquals(1, pooled.abandonedSegments(), "the kept block holds its segment in the pool");
+            assertEquals(0, pooled.purgedBytes(), "nothing purged before its deadline");
+            assertTrue(pooled.committedBytes() >= BLOCKS * BLOCK,
+                    "the emptied pages stay committed: " + pooled.committedBytes());
+
+            allocator.collect(false);
+            AllocatorStats collected = allocator.stats();
+            assertTrue(collected.purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
+                    "collect() purges them at once: " + collected.purgedBytes());
+            assertTrue(pooled.committedBytes() - collected.committedBytes() >= BLOCKS * BLOCK * 3 / 4,
+                    pooled.committedBytes() + " -> " + collected.committedBytes());
+            assertEquals(1, collected.abandonedSegments());
+            Blocks.check(kept, 24, 7);
+            allocator.validate();
+            allocator.free(kept);
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void aZeroPurgeDelayPurgesThemAtAbandon() throws InterruptedException {
+        try (Allocator allocator = allocator(Duration.ZERO)) {
+            long kept = fillFreeAndRelease(allocator);
+            AllocatorStats pooled = allocator.stats();
+            assertEquals(1, pooled.abandonedSegments());
+            assertTrue(pooled.purgedBytes() >= BLOCKS * BLOCK * 3 / 4, "purged at once: " + pooled.purgedBytes());
+            assertTrue(pooled.committedBytes() < BLOCKS * BLOCK / 2, "committed " + pooled.committedBytes());
+            allocator.free(kept);
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void anotherThreadsSlowPathPurgesAPooledSegmentOnceTheDelayHasPassed() throws InterruptedException {
+        try (Allocator allocator = allocator(Duration.ofMillis(50))) {
+            long own = allocator.malloc(64); // this thread's own segment: its slow paths need not adopt
+            long kept = fillFreeAndRelease(allocator);
+            AllocatorStats pooled = allocator.stats();
+            assertEquals(1, pooled.abandonedSegments());
+            assertTrue(pooled.committedBytes() >= BLOCKS * BLOCK, "committed " + pooled.committedBytes());
+
+            Thread.sleep(120);
+            long sizes = 0;
+            List<Long> blocks = new ArrayList<>();
+            for (long size = 2048; size <= 64 * 1024; size += size / 4) { // new size classes: slow paths
+                blocks.add(allocator.malloc(size));
+                sizes++;
+            }
+            AllocatorStats after = allocator.stats();
+            assertEquals(1, after.abandonedSegments(), "still pooled, not adopted: " + Inspect.describeSegments(allocator));
+            assertTrue(after.purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
+                    "purged by one of " + sizes + " slow paths: " + after.purgedBytes());
+            Blocks.check(kept, 24, 7);
+            for (long block : blocks) {
+                allocator.free(block);
+            }
+            allocator.free(own);
+            allocator.free(kept);
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void anAdopterReusesThePendingPagesAndPurgesThoseItLeavesUnused() throws InterruptedException {
+        try (Allocator allocator = allocator(Duration.ofMillis(50))) {
+            long kept = fillFreeAndRelease(allocator);
+            long committedPooled = allocator.stats().committedBytes();
+            long[] adopted = new long[2];
+            runOnThread(() -> {
+                // No segment of its own yet: its first slow paths adopt the pooled one and reuse its pages.
+                List<Long> blocks = new ArrayList<>();
+                for (int i = 0; i < BLOCKS / 4; i++) {
+                    long block = allocator.malloc(BLOCK);
+                    Blocks.fill(block, BLOCK, i);
+                    blocks.add(block);
+                }
+                AllocatorStats reused = allocator.stats();
+                adopted[0] = reused.segmentsReclaimed();
+                assertEquals(0, reused.purgedBytes(), "the pending pages were reused, not purged");
+                assertTrue(reused.committedBytes() <= committedPooled,
+                        "no page committed anew: " + committedPooled + " -> " + reused.committedBytes());
+                try {
+                    Thread.sleep(120);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                for (long size = 2048; size <= 64 * 1024; size += size / 4) { // slow paths of the adopter
+                    blocks.add(allocator.malloc(size));
+                }
+                adopted[1] = allocator.stats().purgedBytes();
+                for (int i = 0; i < blocks.size(); i++) {
+                    if (i < BLOCKS / 4) {
+                        Blocks.check(blocks.get(i), BLOCK, i);
+                    }
+                    allocator.free(blocks.get(i));
+                }
+            });
+            assertEquals(1, adopted[0], "the thread adopted the pooled segment");
+            assertTrue(adopted[1] >= BLOCKS * BLOCK / 2,
+                    "the adopter's slow path purged the pages it left unused: " + adopted[1]);
+            Blocks.check(kept, 24, 7);
+            allocator.free(kept);
+            allocator.validate();
+        }
+    }
+}
