@@ -7,7 +7,6 @@ import dev.cairn.alloc.internal.Inspect;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +30,7 @@ class AbandonedPurgeTest {
      */
     private static long fillFreeAndRelease(Allocator allocator) throws InterruptedException {
         long[] kept = new long[1];
-        runOnThread(() -> {
+        OtherThread.run(() -> {
             kept[0] = allocator.malloc(24);
             Blocks.fill(kept[0], 24, 7);
             List<Long> blocks = new ArrayList<>();
@@ -48,21 +47,6 @@ class AbandonedPurgeTest {
         return kept[0];
     }
 
-    private static void runOnThread(Runnable body) throws InterruptedException {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        thread.start();
-        thread.join();
-        if (failure.get() != null) {
-            throw new AssertionError("worker thread failed", failure.get());
-        }
-    }
 
     @Test
     void pagesEmptiedBeforeAbandonKeepTheirMemoryUntilCollect() throws InterruptedException {
@@ -137,7 +121,7 @@ class AbandonedPurgeTest {
             long kept = fillFreeAndRelease(allocator);
             long committedPooled = allocator.stats().committedBytes();
             long[] adopted = new long[2];
-            runOnThread(() -> {
+            OtherThread.run(() -> {
                 // No segment of its own yet: its first slow paths adopt the pooled one and reuse its pages.
                 List<Long> blocks = new ArrayList<>();
                 for (int i = 0; i < BLOCKS / 4; i++) {

@@ -67,9 +67,9 @@ class AllocatorMisuseTest {
             rejects(allocator, IllegalArgumentException.class, "not allocated", () -> allocator.realloc(p, 10));
             rejects(allocator, IllegalArgumentException.class, "realloc(0x", () -> allocator.realloc(p, 10));
             long q = allocator.malloc(64);
-            runOnOtherThread(() -> allocator.free(q));
+            OtherThread.run(() -> allocator.free(q));
             rejects(allocator, IllegalArgumentException.class, "freed by another thread", () -> allocator.free(q));
-            runOnOtherThread(() -> rejects(allocator, IllegalArgumentException.class, "already freed",
+            OtherThread.run(() -> rejects(allocator, IllegalArgumentException.class, "already freed",
                     () -> allocator.free(q)));
             long huge = allocator.malloc(40L << 20);
             allocator.free(huge);
@@ -193,7 +193,7 @@ class AllocatorMisuseTest {
         withAllocator(allocator -> {
             Heap heap = allocator.heap();
             AtomicReference<Throwable> thrown = new AtomicReference<>();
-            runOnOtherThread(() -> thrown.set(assertThrows(WrongThreadException.class, () -> heap.malloc(16))));
+            OtherThread.run(() -> thrown.set(assertThrows(WrongThreadException.class, () -> heap.malloc(16))));
             assertTrue(thrown.get().getMessage().contains("belongs to thread"));
             allocator.validate();
         });
@@ -215,9 +215,9 @@ class AllocatorMisuseTest {
                 allocator.free(segments.get(i));
             }
             // the fast path used to take the local list before it checked the thread, and lost it when it threw
-            runOnOtherThread(() -> rejects(allocator, WrongThreadException.class, "belongs to thread",
+            OtherThread.run(() -> rejects(allocator, WrongThreadException.class, "belongs to thread",
                     () -> heap.malloc(16)));
-            runOnOtherThread(() -> rejects(allocator, WrongThreadException.class, "belongs to thread",
+            OtherThread.run(() -> rejects(allocator, WrongThreadException.class, "belongs to thread",
                     () -> arena.allocate(16)));
             for (int i = 1; i < blocks.size(); i += 2) {
                 heap.free(blocks.get(i));
@@ -287,23 +287,4 @@ class AllocatorMisuseTest {
         }
     }
 
-    static void runOnOtherThread(Runnable body) {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        thread.start();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("other thread failed", failure.get());
-        }
-    }
 }

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -55,21 +54,6 @@ class HeapTagTest {
         return out;
     }
 
-    private static void runOnThread(Runnable body) throws InterruptedException {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        thread.start();
-        thread.join();
-        if (failure.get() != null) {
-            throw new AssertionError("thread failed", failure.get());
-        }
-    }
 
     @Test
     void tagsOutOfRangeAreRefused() {
@@ -155,7 +139,7 @@ class HeapTagTest {
         try (Allocator allocator = Allocator.create()) {
             List<Long> tagged = new ArrayList<>();
             List<Long> plain = new ArrayList<>();
-            runOnThread(() -> {
+            OtherThread.run(() -> {
                 for (int i = 0; i < 20_000; i++) {
                     long a = allocator.heap(1).malloc(64);
                     long b = allocator.malloc(64);
@@ -276,7 +260,7 @@ class HeapTagTest {
         try (Allocator allocator = Allocator.create()) {
             long[] block = new long[1];
             long size = 3 * allocator.config().segmentSize() / 2;
-            runOnThread(() -> {
+            OtherThread.run(() -> {
                 block[0] = allocator.heap(7).malloc(size);
                 Blocks.fill(block[0], 4096, 7);
             });

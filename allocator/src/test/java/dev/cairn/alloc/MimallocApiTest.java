@@ -125,25 +125,6 @@ class MimallocApiTest {
         assertIntact(allocator, before);
     }
 
-    static void onOtherThread(Runnable body) {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        thread.start();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("other thread failed: " + failure.get(), failure.get());
-        }
-    }
 
     static Map<Long, Long> walk(Allocator allocator) {
         Map<Long, Long> seen = new HashMap<>();
@@ -384,7 +365,7 @@ class MimallocApiTest {
     void reallocOfAnotherThreadsBlockAndOfBadAddresses() throws Exception {
         try (Allocator allocator = create()) {
             long[] theirs = new long[1];
-            onOtherThread(() -> {
+            OtherThread.run(() -> {
                 theirs[0] = allocator.malloc(300);
                 Blocks.fill(theirs[0], 300, 77);
             });
@@ -516,7 +497,7 @@ class MimallocApiTest {
                 assertEquals(perBin.getOrDefault((long) bin.bin(), 0L), bin.blocksInUse(), "bin " + bin.bin());
             }
             long remoteBefore = stats.remoteFrees();
-            onOtherThread(() -> toFreeRemotely.forEach(allocator::free));
+            OtherThread.run(() -> toFreeRemotely.forEach(allocator::free));
             toFreeRemotely.forEach(live::remove);
             assertEquals(live, walk(allocator), "a walk after remote frees");
             allocator.collect(true);
@@ -551,7 +532,7 @@ class MimallocApiTest {
             allocator.visitBlocks((a, u, c, h) -> ++visits[0] < 5);
             assertEquals(5, visits[0]);
             List<Long> remote = live.keySet().stream().filter(p -> p % 3 == 0 || p == big.address()).toList();
-            onOtherThread(() -> remote.forEach(allocator::free));
+            OtherThread.run(() -> remote.forEach(allocator::free));
             remote.forEach(live::remove);
             assertEquals(live, walk(allocator), "arena blocks freed by another thread");
             for (int i = 0; i < 300; i++) { // the arena's heap takes the remote frees back
@@ -819,7 +800,7 @@ class MimallocApiTest {
                     refused(allocator, block, () -> allocator.realloc(block, 10));
                 }
                 if (allocator.config().checked()) {
-                    onOtherThread(() -> refused(allocator, blocks.get(0), () -> allocator.free(blocks.get(0))));
+                    OtherThread.run(() -> refused(allocator, blocks.get(0), () -> allocator.free(blocks.get(0))));
                 }
                 assertEquals(before.blocksInUse(), allocator.stats().blocksInUse());
             } finally {

@@ -82,11 +82,19 @@ class ChecksInFlightTest {
     @Test
     void anUnmapWaitsForAFreeMarkedWithoutAnAtomic() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.enabled(), "no asymmetric barrier here");
-        assertAnUnmapWaitsForOneCheck(Thread.ofPlatform(), "a marked free", store -> {
-            int mark = CheckMarks.enter(); // what a remote free's proof holds
-            assertTrue(mark != CheckMarks.NONE, "a platform thread with a free slot gets a mark");
-            return () -> CheckMarks.exit(mark);
-        });
+        // A thread's mark slot is its id's (mod the table): a live thread, or a dead one whose Cleaner has not run,
+        // may hold it (in a full test run, hundreds of threads came before), and then no mark is taken. Try fresh
+        // threads until one gets a slot.
+        for (int attempt = 0; attempt < 50; attempt++) {
+            boolean ran = assertAnUnmapWaitsForOneCheck(Thread.ofPlatform(), "a marked free", store -> {
+                int mark = CheckMarks.enter(); // what a remote free's proof holds
+                return mark == CheckMarks.NONE ? null : () -> CheckMarks.exit(mark);
+            });
+            if (ran) {
+                return;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.abort("50 fresh platform threads found their mark slots taken");
     }
 
     @Test
@@ -114,36 +122,47 @@ class ChecksInFlightTest {
     @Test
     void anUnmapWaitsForAnOverflowCheckAlone() throws Exception {
         // virtual: the CAS slots, not CheckMarks
-        assertAnUnmapWaitsForOneCheck(Thread.ofVirtual(), "the check in the shared counter", store -> {
+        assertTrue(assertAnUnmapWaitsForOneCheck(Thread.ofVirtual(), "the check in the shared counter", store -> {
             int outer = store.enterCheck();
             int inner = store.enterCheck();
             store.exitCheck(outer); // the slot is free again; the overflow check stays in flight
             return () -> store.exitCheck(inner);
-        });
+        }));
     }
 
     /**
-     * A checker thread enters one check ({@code hold}, which returns how to end it) and holds it while another
-     * thread's {@code collect(true)} unmaps a cached huge segment: the collect waits until the check has ended.
+     * A checker thread enters one check ({@code hold}, which returns how to end it, or null when it could not enter
+     * one: then this returns false at once) and holds it while another thread's {@code collect(true)} unmaps a
+     * cached huge segment: the collect waits until the check has ended.
      */
-    private static void assertAnUnmapWaitsForOneCheck(Thread.Builder checkerThread, String what,
+    private static boolean assertAnUnmapWaitsForOneCheck(Thread.Builder checkerThread, String what,
             java.util.function.Function<SegmentStore, Runnable> hold) throws Exception {
         try (Allocator created = Allocator.create()) {
             AllocatorImpl allocator = (AllocatorImpl) created;
             CountDownLatch entered = new CountDownLatch(1);
             CountDownLatch exit = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicReference<Boolean> held = new AtomicReference<>();
             Thread checker = checkerThread.start(() -> {
                 try {
                     Runnable end = hold.apply(allocator.store());
+                    held.set(end != null);
                     entered.countDown();
-                    exit.await();
-                    end.run();
+                    if (end != null) {
+                        exit.await();
+                        end.run();
+                    }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
+                    entered.countDown();
                 }
             });
             assertTrue(entered.await(10, TimeUnit.SECONDS));
+            assertNull(failure.get());
+            if (!held.get()) {
+                checker.join();
+                return false;
+            }
             allocator.free(allocator.malloc(HUGE));
             Thread collector = Thread.ofPlatform().start(() -> allocator.collect(true));
             collector.join(300);
@@ -153,6 +172,7 @@ class ChecksInFlightTest {
             checker.join(10_000);
             assertFalse(collector.isAlive(), "the unmap still waits after " + what + " ended");
             assertNull(failure.get());
+            return true;
         }
     }
 }

@@ -1,0 +1,31 @@
+package dev.cairn.alloc;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Runs test code on a fresh platform thread and waits for it; what it throws fails the calling test. */
+final class OtherThread {
+
+    private OtherThread() {
+    }
+
+    static void run(Runnable body) {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        thread.start();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for the other thread", e);
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("other thread failed: " + failure.get(), failure.get());
+        }
+    }
+}
