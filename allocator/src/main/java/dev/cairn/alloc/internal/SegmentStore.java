@@ -496,6 +496,13 @@ final class SegmentStore {
         // Gone at once for every checked proof and every walk, though a walk may hold the rest back: an arena's
         // segments go back with blocks in use, which proved live until then (a free of one from the arena's thread
         // threw a NullPointerException, its heap being gone).
+        // A second release of a segment is a bug of ours, caught here where it happens: queued, it would give back
+        // whatever segment reuses the base by then (from the cache, at once), and fail far from the cause. The
+        // header is read only while the base is live (mapped); a stale release after reuse goes unseen.
+        if (!live.containsKey(base) || givenBack(base)) {
+            throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base)
+                    + " released twice");
+        }
         Raw.putLongRelease(base + SEG_COOKIE, 0);
         releasesAfterWalk.add(base); // see releasesAfterWalk
         if (!inWalk()) {
