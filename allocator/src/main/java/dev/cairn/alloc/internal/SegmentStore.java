@@ -779,7 +779,12 @@ final class SegmentStore {
     private Segment segmentAt(long base) {
         Segment segment = live.get(base);
         if (segment == null) {
-            throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base) + " not live");
+            // What the state around it was, for a failure that cannot be replayed (seen once, in a torture run's
+            // heap dump, under the pin that should hold every release back).
+            throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base)
+                    + " not live (this thread's walks " + releaseLock.getReadHoldCount() + ", all walks "
+                    + releaseLock.getReadLockCount() + ", release lock held " + releaseLock.isWriteLocked()
+                    + ", queued for release " + releasesAfterWalk.contains(base) + ", closing " + closing + ")");
         }
         return segment;
     }
