@@ -134,9 +134,9 @@ final class AbandonedPool {
      * gives the segment up) is purged when its deadline has passed, or at once with {@code purgeAll} or a zero purge
      * delay; otherwise it stays committed, marked {@code FLAG_PURGE_PENDING} with its deadline, for the adopting
      * heap's purge queue ({@code HeapImpl.enqueueAdopted}) or the pool's own purge ({@link #purgeExpired}). Purging
-     * at once, as first written, cost larson's churn about 1,500 page faults per run: a segment abandoned by a dead
-     * thread is adopted within milliseconds by the thread that took over its blocks, which then faulted the purged
-     * pages in again (mimalloc leaves abandoned pages unpurged by default too). Nothing is purged page by page when
+     * at once, as first written, cost a fifth to a third of a larson child's page faults (docs/benchmarks.md): a
+     * segment abandoned by a dead thread is adopted within milliseconds by the thread that took over its blocks,
+     * which then faulted the purged pages in again (mimalloc leaves abandoned pages unpurged by default too). Nothing is purged page by page when
      * nothing is left: the caller releases the whole segment in one call (page by page first cost a thread that
      * reaps a dead heap about 20 {@code madvise} calls per segment: docs/benchmarks.md, "What a new thread pays").
      */
