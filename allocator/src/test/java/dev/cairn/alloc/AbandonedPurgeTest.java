@@ -102,7 +102,8 @@ class AbandonedPurgeTest {
                 sizes++;
             }
             AllocatorStats after = allocator.stats();
-            assertEquals(1, after.abandonedSegments(), "still pooled, not adopted: " + Inspect.describeSegments(allocator));
+            assertEquals(1, after.abandonedSegments(),
+                    "still pooled, not adopted: " + Inspect.describeSegments(allocator));
             assertTrue(after.purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
                     "purged by one of " + sizes + " slow paths: " + after.purgedBytes());
             Blocks.check(kept, 24, 7);

@@ -136,9 +136,10 @@ final class AbandonedPool {
      * heap's purge queue ({@code HeapImpl.enqueueAdopted}) or the pool's own purge ({@link #purgeExpired}). Purging
      * at once, as first written, cost a fifth to a third of a larson child's page faults (docs/benchmarks.md): a
      * segment abandoned by a dead thread is adopted within milliseconds by the thread that took over its blocks,
-     * which then faulted the purged pages in again (mimalloc leaves abandoned pages unpurged by default too). Nothing is purged page by page when
-     * nothing is left: the caller releases the whole segment in one call (page by page first cost a thread that
-     * reaps a dead heap about 20 {@code madvise} calls per segment: docs/benchmarks.md, "What a new thread pays").
+     * which then faulted the purged pages in again (mimalloc leaves abandoned pages unpurged by default too).
+     * Nothing is purged page by page when nothing is left: the caller releases the whole segment in one call (page
+     * by page first cost a thread that reaps a dead heap about 20 {@code madvise} calls per segment:
+     * docs/benchmarks.md, "What a new thread pays").
      */
     private Entry settle(long segment, boolean tagged, boolean purgeAll) {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
