@@ -67,17 +67,8 @@ class AllocatorArenaTest {
     void arenaIsConfinedToItsThread() throws InterruptedException {
         try (Allocator allocator = Allocator.create(); Arena arena = allocator.newArena()) {
             MemorySegment s = arena.allocate(64);
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            Thread other = new Thread(() -> {
-                try {
-                    arena.close();
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            });
-            other.start();
-            other.join();
-            assertTrue(thrown.get() instanceof WrongThreadException, String.valueOf(thrown.get()));
+            Throwable thrown = OtherThread.thrownBy(() -> arena.close());
+            assertTrue(thrown instanceof WrongThreadException, String.valueOf(thrown));
             assertTrue(s.scope().isAlive());
         }
     }

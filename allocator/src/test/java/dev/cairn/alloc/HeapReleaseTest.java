@@ -159,17 +159,8 @@ class HeapReleaseTest {
     void onlyTheOwnerMayReleaseAHeap() throws Exception {
         try (Allocator allocator = Allocator.create()) {
             Heap mine = allocator.heap();
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            Thread other = new Thread(() -> {
-                try {
-                    mine.release();
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            });
-            other.start();
-            other.join();
-            assertTrue(thrown.get() instanceof WrongThreadException, String.valueOf(thrown.get()));
+            Throwable thrown = OtherThread.thrownBy(() -> mine.release());
+            assertTrue(thrown instanceof WrongThreadException, String.valueOf(thrown));
             long block = mine.malloc(32); // still ours
             mine.free(block);
         }

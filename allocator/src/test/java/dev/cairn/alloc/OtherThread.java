@@ -8,6 +8,19 @@ final class OtherThread {
     private OtherThread() {
     }
 
+    /** Runs {@code body} on a fresh platform thread and returns what it threw, or null. */
+    static Throwable thrownBy(Runnable body) {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        run(() -> {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+        });
+        return thrown.get();
+    }
+
     static void run(Runnable body) {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread thread = new Thread(() -> {
