@@ -65,7 +65,10 @@ final class AbandonedPool {
     private final long sweepIntervalNanos;
     private final long purgeDelayNanos;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Pooled segments by base, oldest first (guarded by {@link #lock}). */
+    /**
+     * Pooled segments by segment index ({@link #key}; by base, aligned bases would share a few tree bins: see
+     * {@code SegmentStore.live}), oldest first (guarded by {@link #lock}).
+     */
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>();
     /** Pooled segments per tag and kind, readable without the lock (a hint for the allocation slow path). */
     private final int[] pooledByTagKind = new int[dev.cairn.alloc.Allocator.HEAP_TAGS * KINDS];
@@ -279,7 +282,7 @@ final class AbandonedPool {
             return;
         }
         try {
-            entry = entries.get(base);
+            entry = entries.get(key(base));
             if (entry == null) {
                 return;
             }
@@ -378,7 +381,7 @@ final class AbandonedPool {
     boolean contains(long base) {
         lock.lock();
         try {
-            return entries.containsKey(base);
+            return entries.containsKey(key(base));
         } finally {
             lock.unlock();
         }
@@ -388,7 +391,7 @@ final class AbandonedPool {
     long[] bases() {
         lock.lock();
         try {
-            return entries.keySet().stream().mapToLong(Long::longValue).toArray();
+            return entries.values().stream().mapToLong(entry -> entry.base).toArray();
         } finally {
             lock.unlock();
         }
@@ -426,7 +429,7 @@ final class AbandonedPool {
     private void put(Entry entry) {
         lock.lock();
         try {
-            entries.put(entry.base, entry);
+            entries.put(key(entry.base), entry);
             pooledByTagKind[entry.slot()]++;
             pooled = entries.size();
             earliestPurge = earlier(earliestPurge, entry.purgeDeadline);
@@ -435,8 +438,12 @@ final class AbandonedPool {
         }
     }
 
+    private Long key(long base) {
+        return base >>> store.shift();
+    }
+
     private void removeLocked(Entry entry) {
-        entries.remove(entry.base);
+        entries.remove(key(entry.base));
         pooledByTagKind[entry.slot()]--;
         pooled = entries.size();
     }

@@ -81,6 +81,15 @@ final class SegmentStore {
     private final long commitLimit;
     /** Held from the commit limit's check to the commit, when there is a limit (see commit). */
     private final Object commitLimitLock = new Object();
+    /**
+     * The registered segments, keyed by segment index ({@code base >>> shift}, see {@link #key}), not by base: bases
+     * are aligned to the segment size, so their {@code Long} hashes share their low bits, and keyed by base every
+     * segment of a 4 GiB region fell into one bin of the map (at 64 bins; 4 of 256), which the map then keeps as a
+     * red-black tree. Besides a lock and a tree search on every update, a tree bin shows a new key to an iteration
+     * (its node is linked into the bin's list first) before {@code get} can find it (then into the tree): a heap
+     * dump listed a segment another thread was registering, and its {@code get} a moment later failed with "not
+     * live" (the torture test, about one run in 30). Segment indexes spread over every bin.
+     */
     private final ConcurrentHashMap<Long, Segment> live = new ConcurrentHashMap<>();
     /** Newest first; guarded by {@code this}. */
     private final ArrayDeque<Cached> cache = new ArrayDeque<>();
@@ -180,7 +189,8 @@ final class SegmentStore {
     void forEachSegment(java.util.function.LongConsumer action) {
         releaseLock.readLock().lock();
         try {
-            for (long base : live.keySet()) {
+            for (long key : live.keySet()) {
+                long base = key << shift;
                 if (!givenBack(base)) {
                     action.accept(base);
                 }
@@ -215,7 +225,7 @@ final class SegmentStore {
                 if (releaseLock.writeLock().tryLock()) {
                     try {
                         for (Long base; (base = releasesAfterWalk.poll()) != null; ) {
-                            if (live.containsKey(base) && !closing) { // retireAll takes them with the rest
+                            if (live.containsKey(key(base)) && !closing) { // retireAll takes them with the rest
                                 releaseLocked(base);
                             }
                         }
@@ -249,7 +259,10 @@ final class SegmentStore {
 
     /** Live segment bases in address order (call while pinned). */
     long[] liveBases() {
-        return live.keySet().stream().mapToLong(Long::longValue).filter(base -> !givenBack(base)).sorted().toArray();
+        // An iteration may see a segment whose registration is under way before get does (see live): only those
+        // that get finds are listed, so that every later lookup of the dump finds them too.
+        return live.keySet().stream().filter(key -> live.get(key) != null).mapToLong(key -> key << shift)
+                .filter(base -> !givenBack(base)).sorted().toArray();
     }
 
     /** Whether the segment at {@code base}, still mapped and in {@link #live}, waits for a walk to end to go back. */
@@ -499,7 +512,7 @@ final class SegmentStore {
         // A second release of a segment is a bug of ours, caught here where it happens: queued, it would give back
         // whatever segment reuses the base by then (from the cache, at once), and fail far from the cause. The
         // header is read only while the base is live (mapped); a stale release after reuse goes unseen.
-        if (!live.containsKey(base) || givenBack(base)) {
+        if (!live.containsKey(key(base)) || givenBack(base)) {
             throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base)
                     + " released twice");
         }
@@ -511,7 +524,7 @@ final class SegmentStore {
     }
 
     private void releaseLocked(long base) {
-        Segment segment = live.remove(base);
+        Segment segment = live.remove(key(base));
         if (segment == null) {
             throw new IllegalStateException("Cairn internal error: segment 0x" + Long.toHexString(base) + " not live");
         }
@@ -752,7 +765,7 @@ final class SegmentStore {
     }
 
     private void register(Segment segment, long ownerTid) {
-        live.put(segment.base(), segment);
+        live.put(key(segment.base()), segment);
         map.insert(segment.base(), segment.size(), MapEntry.of(segment.base(), ownerTid, shift));
     }
 
@@ -776,8 +789,13 @@ final class SegmentStore {
         return shift;
     }
 
+    /** The key of the segment at {@code base} in {@link #live}: its index (bases are aligned to the segment size). */
+    private Long key(long base) {
+        return base >>> shift;
+    }
+
     private Segment segmentAt(long base) {
-        Segment segment = live.get(base);
+        Segment segment = live.get(key(base));
         if (segment == null) {
             // What the state around it was, for a failure that cannot be replayed (seen once, in a torture run's
             // heap dump, under the pin that should hold every release back).

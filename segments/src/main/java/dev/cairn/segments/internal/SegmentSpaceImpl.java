@@ -34,8 +34,14 @@ public final class SegmentSpaceImpl implements SegmentSpace {
     private final long pageSize;
     private final long unitSize;
     private final int unitShift;
-    /** Live segments by base. Insertions under the read lock after the OS call; removals under the segment lock. */
+    /**
+     * Live segments by index ({@code base >>> segmentShift}, see {@link #key}). Insertions under the read lock after
+     * the OS call; removals under the segment lock. Not by base: bases are aligned to the segment size, their
+     * {@code Long} hashes share their low bits, and a cluster of segments fell into a few bins kept as red-black trees.
+     */
     private final ConcurrentHashMap<Long, LiveSegment> live = new ConcurrentHashMap<>();
+    /** Log2 of the segment size, which every base is aligned to (huge segments too). */
+    private final int segmentShift;
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
     /** Written under the write lock of {@link #closeLock}, read under its read lock. */
     private boolean closed;
@@ -49,6 +55,11 @@ public final class SegmentSpaceImpl implements SegmentSpace {
         this.pageSize = os.pageSize();
         this.unitSize = config.commitUnit();
         this.unitShift = Long.numberOfTrailingZeros(unitSize);
+        this.segmentShift = Long.numberOfTrailingZeros(config.segmentSize());
+    }
+
+    private Long key(long base) {
+        return base >>> segmentShift;
     }
 
     /** See {@link SegmentSpace#create(SegmentConfig)}. */
@@ -336,7 +347,7 @@ public final class SegmentSpaceImpl implements SegmentSpace {
                 releaseAfterFailure(segment, e); // not yet published or counted: only the mapping to undo
                 throw e;
             }
-            live.put(segment.base(), s);
+            live.put(key(segment.base()), s);
             counters.reserved(size, bytes(s.commits.committedUnits()));
             return segment;
         } finally {
@@ -380,7 +391,7 @@ public final class SegmentSpaceImpl implements SegmentSpace {
         Segment segment = s.segment;
         os.release(segment.base(), segment.size()); // a failure leaves the segment live and counted
         s.released = true;
-        live.remove(segment.base(), s);
+        live.remove(key(segment.base()), s);
         counters.released(segment.size(), bytes(s.commits.committedUnits()));
     }
 
@@ -392,7 +403,7 @@ public final class SegmentSpaceImpl implements SegmentSpace {
         closeLock.readLock().lock();
         try {
             ensureOpen();
-            LiveSegment s = live.get(segment.base());
+            LiveSegment s = live.get(key(segment.base()));
             if (s == null || !s.segment.equals(segment)) {
                 throw notLive(segment);
             }
