@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
  * threads go on registering new segments. Every listed segment must be found. Keyed by base, the store's map put a
  * few hundred segments into a handful of bins kept as red-black trees, and an iteration there sees a key being
  * inserted before {@code get} finds it: the dump failed with "segment ... not live" (one torture run in about 30).
- * The window is a few instructions of the registering thread, so this test catches that map only now and then (2
- * of 9 runs of 3 seconds on a 2-vCPU machine); it stays as a guard next to the torture test.
+ * The window is a few instructions of the registering thread, so this test catches that map only now and then (1
+ * of 6 runs on a 2-vCPU machine; a first version with 300 segments, 1 of 3); it stays as a guard next to the
+ * torture test.
  */
 class LiveBasesWhileRegisteringTest {
 
