@@ -66,7 +66,7 @@ final class AbandonedPool {
     private final long purgeDelayNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /**
-     * Pooled segments by segment index ({@link #key}; by base, aligned bases would share a few tree bins: see
+     * Pooled segments by segment index ({@link SegmentStore#key}; by base, aligned bases would share a few tree bins: see
      * {@code SegmentStore.live}), oldest first (guarded by {@link #lock}).
      */
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>();
@@ -282,7 +282,7 @@ final class AbandonedPool {
             return;
         }
         try {
-            entry = entries.get(key(base));
+            entry = entries.get(store.key(base));
             if (entry == null) {
                 return;
             }
@@ -381,7 +381,7 @@ final class AbandonedPool {
     boolean contains(long base) {
         lock.lock();
         try {
-            return entries.containsKey(key(base));
+            return entries.containsKey(store.key(base));
         } finally {
             lock.unlock();
         }
@@ -429,7 +429,7 @@ final class AbandonedPool {
     private void put(Entry entry) {
         lock.lock();
         try {
-            entries.put(key(entry.base), entry);
+            entries.put(store.key(entry.base), entry);
             pooledByTagKind[entry.slot()]++;
             pooled = entries.size();
             earliestPurge = earlier(earliestPurge, entry.purgeDeadline);
@@ -438,12 +438,8 @@ final class AbandonedPool {
         }
     }
 
-    private Long key(long base) {
-        return base >>> store.shift();
-    }
-
     private void removeLocked(Entry entry) {
-        entries.remove(key(entry.base));
+        entries.remove(store.key(entry.base));
         pooledByTagKind[entry.slot()]--;
         pooled = entries.size();
     }

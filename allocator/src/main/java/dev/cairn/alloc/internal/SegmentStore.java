@@ -789,8 +789,11 @@ final class SegmentStore {
         return shift;
     }
 
-    /** The key of the segment at {@code base} in {@link #live}: its index (bases are aligned to the segment size). */
-    private Long key(long base) {
+    /**
+     * The key of the segment at {@code base} in {@link #live}, and in every other map of segments (the abandoned
+     * pool's): its index (bases are aligned to the segment size).
+     */
+    Long key(long base) {
         return base >>> shift;
     }
 
