@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * While a segment is pooled, every page's {@code XTHREAD_FREE} carries {@link SegmentLayout#ABANDONED_TAG}. The
  * holder sets or clears it with the same swap that takes the page's remote list ({@link Pages#collectExclusive}), so
  * a remote free either lands before the swap (and is collected by the holder) or sees the tag after it. A free that
- * sees the tag ({@code AllocatorImpl.freeAbandoned}) first increments the segment's {@code SEG_ABANDONED_FREES}, then
+ * sees the tag ({@code AllocatorImpl.pushAbandoned}) first increments the segment's {@code SEG_ABANDONED_FREES}, then
  * pushes; when that count reaches {@code SEG_ABANDONED_LIVE} (the blocks in use when the segment was last settled)
  * it asks the pool to sweep the segment. The count is only a trigger: races with a sweep can make it high (a
  * harmless early sweep) or low (a late one), and releasing is decided by the sweep alone, after it has collected
@@ -174,8 +174,8 @@ final class AbandonedPool {
             Raw.putShort(page + FLAGS, (short) 0);
             Raw.putShort(page + RETAIN, (short) 0);
             int used = Raw.getInt(page + USED);
-            if (used == 0) {
-                Pages.unformat(page);
+            if (used == 0 && Pages.mayUnformat(page)) { // else a claim is still out: kept for a later sweep
+                Pages.unformat(page, store.graceStamp());
                 usedPages--;
                 if (purgeNow) {
                     toPurge = push(toPurge, purges++, page);

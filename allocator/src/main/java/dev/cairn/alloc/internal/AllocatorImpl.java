@@ -96,7 +96,7 @@ public final class AllocatorImpl implements Allocator {
         this.freeFill = config.freeFill();
         this.cookie = ThreadLocalRandom.current().nextLong() | 1;
         this.store = new SegmentStore(SegmentSpace.create(config.segmentConfig()), cookie, config.commitLimit(),
-                config.purgeDelay().toNanos());
+                config.purgeDelay().toNanos(), checked);
         this.map = store.map();
         this.segmentMask = -store.segmentSize();
         this.shift = store.shift();
@@ -389,6 +389,7 @@ public final class AllocatorImpl implements Allocator {
             }
             long page;
             boolean local;
+            int sweep = NO_SWEEP;
             try {
                 long segment = MapEntry.base(entry, shift);
                 if (entry == AddressMap.NOT_OURS
@@ -432,20 +433,33 @@ public final class AllocatorImpl implements Allocator {
                         throw refusal(Errors.remotelyFreed("free", address));
                     }
                     Raw.putLong(word, live & ~bit);
-                } else if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
-                    throw refusal(Errors.remotelyFreed("free", address));
+                } else {
+                    if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
+                        throw refusal(Errors.remotelyFreed("free", address));
+                    }
+                    if ((Raw.getLong(word) & bit) == 0) {
+                        // The owner freed it since the proof read its live bit (a raced double free): take the bit
+                        // back. Read after the OR, which fences: partner, the fence before Pages.mayUnformat's scan.
+                        Raw.getAndBitwiseAndLong(remoteWord, ~bit);
+                        throw refusal(Errors.notLive("free", address));
+                    }
+                    // Inside the mark: a page or segment that takes a new layout waits for it (a grace), so a push
+                    // that lost a race with the owner's free of the same block never lands in one.
+                    sweep = Raw.getInt(page + BIN) >= 0 ? pushRemote(page, address) : RELEASE_HUGE;
                 }
             } finally {
-                // Before the free itself, which may give a segment back and would wait for this mark; the block's
-                // live bit (and remote bit) keep its segment in use until then.
+                // Before what may give a segment back, which would wait for this mark: the owner's free, a huge
+                // block's release, an abandoned segment's sweep.
                 if (check != OWNED) {
                     store.exitCheck(check);
                 }
             }
             if (local) {
                 freeLocal(page, address);
-            } else {
-                freeRemote(page, address);
+            } else if (sweep == RELEASE_HUGE) {
+                releaseHugeRemotely(page); // the winner of the OR above: no other thread gives this segment back
+            } else if (sweep != NO_SWEEP) {
+                sweepAbandoned(page, sweep);
             }
         }
         if (sites != null) {
@@ -608,10 +622,14 @@ public final class AllocatorImpl implements Allocator {
                     continue;
                 }
                 if (clears != null) {
-                    clears.clear(page, Raw.getLong(page + LIVE_MAP), address);
+                    boolean wasLive = clears.clear(page, Raw.getLong(page + LIVE_MAP), address);
                     long state = Raw.getLong(page + STATE); // USED | FLAGS << 32 | RETAIN << 48
-                    if ((int) state <= 1 || (short) (state >>> 32) != 0) { // the free below may take the slow path
+                    // before a free that may take the slow path (or none: see below)
+                    if (!wasLive || (int) state <= 1 || (short) (state >>> 32) != 0) {
                         clears.flush();
+                    }
+                    if (!wasLive) {
+                        continue; // its owner freed it too, racing the mark: it is on a local list (see Pages)
                     }
                 }
                 freeLocal(page, address);
@@ -685,6 +703,10 @@ public final class AllocatorImpl implements Allocator {
         if ((Raw.getAndBitwiseOrLong(word + 8, bit) & bit) != 0) {
             throw refusal(Errors.remotelyFreed("freeDelayed", address));
         }
+        if ((Raw.getLong(word) & bit) == 0) { // the owner freed it meanwhile: as in free's remote branch
+            Raw.getAndBitwiseAndLong(word + 8, ~bit);
+            throw refusal(Errors.notLive("freeDelayed", address));
+        }
     }
 
     /** The real free of a pending block, on whichever thread runs the due deferred work (see DelayedFrees). */
@@ -709,8 +731,12 @@ public final class AllocatorImpl implements Allocator {
                 long index = Pages.blockIndex(page, address);
                 long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
                 long bit = 1L << index;
+                long live = Raw.getLong(word);
+                Raw.putLong(word, live & ~bit);
                 Raw.getAndBitwiseAndLong(word + 8, ~bit); // pending mark off; partner: markPending's OR
-                Raw.putLong(word, Raw.getLong(word) & ~bit);
+                if ((live & bit) == 0) {
+                    return; // its owner freed it too, racing the mark: it is on a local list (see Pages)
+                }
             }
             freeLocal(page, address);
         } else {
@@ -882,6 +908,24 @@ public final class AllocatorImpl implements Allocator {
             releaseHugeRemotely(page);
             return;
         }
+        int sweep = pushRemote(page, address);
+        if (sweep != NO_SWEEP) {
+            sweepAbandoned(page, sweep);
+        }
+    }
+
+    /** {@link #pushRemote}'s answers: what the abandoned segment the block went back to needs next. */
+    private static final int NO_SWEEP = 0;
+    private static final int SWEEP_SEGMENT = 1;
+    private static final int SWEEP_ALL = 2;
+    /** Not {@link #pushRemote}'s: the checked free's note that its block is huge and its segment goes back. */
+    private static final int RELEASE_HUGE = 3;
+
+    /**
+     * Pushes a block of a normal page onto the page's cross-thread list; returns whether an abandoned segment needs a
+     * sweep, which the caller runs outside any check in flight (a sweep may give segments back).
+     */
+    private int pushRemote(long page, long address) {
         if (freeFill >= 0) {
             fillFreed(page, address);
         }
@@ -889,11 +933,11 @@ public final class AllocatorImpl implements Allocator {
         do {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
             if ((head & ABANDONED_TAG) != 0) {
-                freeAbandoned(page, address);
-                return;
+                return pushAbandoned(page, address);
             }
             Raw.putLong(address, head);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address)); // partner: getAndSet in Pages.collect
+        return NO_SWEEP;
     }
 
     /**
@@ -901,7 +945,7 @@ public final class AllocatorImpl implements Allocator {
      * the block still pins the segment, push it keeping the tag, and ask for a sweep when the count says the
      * segment may be empty. Nothing of the segment is touched after the push.
      */
-    private void freeAbandoned(long page, long address) {
+    private int pushAbandoned(long page, long address) {
         long segment = page & segmentMask; // descriptors sit in their segment's header
         long frees = Raw.getAndAddLong(segment + SEG_ABANDONED_FREES, 1) + 1;
         long live = Raw.getLong(segment + SEG_ABANDONED_LIVE);
@@ -910,16 +954,21 @@ public final class AllocatorImpl implements Allocator {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
             Raw.putLong(address, head & ~ABANDONED_TAG);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address | (head & ABANDONED_TAG)));
-        if (frees < live && (frees & 63) != 0) {
-            return;
+        if (frees >= live) {
+            return SWEEP_SEGMENT;
         }
+        return (frees & 63) == 0 ? SWEEP_ALL : NO_SWEEP;
+    }
+
+    /** Sweeps after {@link #pushAbandoned}: the segment the block went to, or (now and then) the whole pool. */
+    private void sweepAbandoned(long page, int sweep) {
         int guard = closeGuard.tryEnter(); // a sweep reads the pool's segments: see CloseGuard
         if (guard < 0) {
             return; // closed: nothing to sweep any more
         }
         try {
-            if (frees >= live) {
-                pool.trySweep(segment);
+            if (sweep == SWEEP_SEGMENT) {
+                pool.trySweep(page & segmentMask);
             } else {
                 pool.maybeSweepAll(); // reads the clock: not on every abandoned free
             }

@@ -103,6 +103,14 @@ public final class HeapImpl implements Heap {
      */
     private final List<ArrayDeque<Long>> retired = new ArrayList<>();
 
+    /**
+     * Checked mode: free blocks a malloc took off their page's lists because their remote bit was set (another thread
+     * still holds a claim on them: Pages, "Raced double frees"), as (page, block) pairs. Owner only; almost always
+     * empty. Not on any list and not counted in {@code USED} until {@link #returnDeferred} puts them back.
+     */
+    private long[] deferred = new long[0];
+    private int deferredPairs;
+
     volatile boolean closed;
     /** The thread's delayed frees not yet handed to QSBR (owner only; see DelayedBatch); null before the first. */
     DelayedBatch delayedBatch;
@@ -222,8 +230,8 @@ public final class HeapImpl implements Heap {
             }
             if (block != 0) {
                 long next = Raw.getLong(block);
-                if (checked) {
-                    checkedPop(page, block, next);
+                if (checked && checkedPop(page, block, next)) {
+                    return mallocAfterDeferring(page, block, next, size);
                 }
                 Raw.putLong(page + FREE, next);
                 Raw.putLong(page + STATE, Raw.getLong(page + STATE) + 1); // USED + 1, as one long: see STATE
@@ -279,7 +287,11 @@ public final class HeapImpl implements Heap {
     }
 
     /** Checked mode: the thread, and the popped block's successor, before anything changes. */
-    private void checkedPop(long page, long block, long next) {
+    /**
+     * Checks a block the fast path popped and marks it live; true, marking nothing, when its remote bit is set: the
+     * block must not be handed out (see Pages, "Raced double frees").
+     */
+    private boolean checkedPop(long page, long block, long next) {
         if (Thread.currentThread().threadId() != ownerTid) {
             checkSharedOwner();
         }
@@ -294,7 +306,75 @@ public final class HeapImpl implements Heap {
         if (Long.compareUnsigned(word - (page & segmentMask) - HEADER_SIZE, segmentSize - HEADER_SIZE - 16) > 0) {
             throw refusedPop(page, block, next);
         }
-        Raw.putLong(word, Raw.getLong(word) | (1L << index));
+        long bit = 1L << index;
+        if ((Raw.getLong(word + 8) & bit) != 0) {
+            return true;
+        }
+        Raw.putLong(word, Raw.getLong(word) | bit);
+        return false;
+    }
+
+    /** The popped block is claimed by another thread: set aside (off the page's lists), then the slow path. */
+    private long mallocAfterDeferring(long page, long block, long next, long size) {
+        Raw.putLong(page + FREE, next);
+        defer(page, block);
+        return mallocGeneric(size, 0);
+    }
+
+    private void defer(long page, long block) {
+        if (2 * deferredPairs == deferred.length) {
+            deferred = java.util.Arrays.copyOf(deferred, Math.max(8, 2 * deferred.length));
+        }
+        deferred[2 * deferredPairs] = page;
+        deferred[2 * deferredPairs + 1] = block;
+        deferredPairs++;
+    }
+
+    /**
+     * Puts deferred blocks back on their page's local list: those whose remote bit is clear now (the other thread's
+     * claim ended, or the owner collected its push and left it out), or every one with {@code all} (the heap gives
+     * its segments up: a block still claimed is set aside again by whichever heap pops it next).
+     */
+    void returnDeferred(boolean all) {
+        int kept = 0;
+        for (int i = 0; i < deferredPairs; i++) {
+            long page = deferred[2 * i];
+            long block = deferred[2 * i + 1];
+            long index = Pages.blockIndex(page, block);
+            long remoteWord = liveWord(Raw.getLong(page + LIVE_MAP), index) + 8;
+            if (all || (Raw.getLongVolatile(remoteWord) & (1L << index)) == 0) {
+                Raw.putLong(block, Raw.getLong(page + LOCAL_FREE));
+                Raw.putLong(page + LOCAL_FREE, block);
+            } else {
+                deferred[2 * kept] = page;
+                deferred[2 * kept + 1] = block;
+                kept++;
+            }
+        }
+        deferredPairs = kept;
+    }
+
+    /** Forgets the deferred blocks of a page being given up: free blocks, re-carved when it is formatted again. */
+    private void dropDeferred(long page) {
+        int kept = 0;
+        for (int i = 0; i < deferredPairs; i++) {
+            if (deferred[2 * i] != page) {
+                deferred[2 * kept] = deferred[2 * i];
+                deferred[2 * kept + 1] = deferred[2 * i + 1];
+                kept++;
+            }
+        }
+        deferredPairs = kept;
+    }
+
+    /** The deferred blocks of {@code page} (validation, from a quiet heap). */
+    void forEachDeferred(long page, java.util.function.LongConsumer action) {
+        long[] pairs = deferred;
+        for (int i = 0; i < Math.min(deferredPairs, pairs.length / 2); i++) {
+            if (pairs[2 * i] == page) {
+                action.accept(pairs[2 * i + 1]);
+            }
+        }
     }
 
     /** A pop the checks refused: the allocator closed under it, or the page's metadata is damaged. */
@@ -347,6 +427,9 @@ public final class HeapImpl implements Heap {
     }
 
     private long mallocGuarded(long size, long alignment, long now) {
+        if (deferredPairs != 0) {
+            returnDeferred(false);
+        }
         if (!purgeQueue.isEmpty()) {
             purgeExpired(false, now);
         }
@@ -378,8 +461,10 @@ public final class HeapImpl implements Heap {
         }
         long block = Raw.getLong(page + FREE);
         long next = Raw.getLong(block);
-        if (checked) {
-            checkedPop(page, block, next);
+        if (checked && checkedPop(page, block, next)) {
+            Raw.putLong(page + FREE, next);
+            defer(page, block);
+            return mallocGuarded(size, alignment, now);
         }
         Raw.putLong(page + FREE, next);
         Raw.putLong(page + STATE, Raw.getLong(page + STATE) + 1); // USED + 1, as one long: see STATE
@@ -567,6 +652,9 @@ public final class HeapImpl implements Heap {
             }
             throw e;
         }
+        if (checked) {
+            store.awaitGrace(Raw.getLong(descriptor(segment, index) + GRACE)); // see Pages, "Raced double frees"
+        }
         long page = Pages.format(segment, index, bin, blockSize, kind.pageShift, checked);
         Raw.putInt(segment + SEG_USED_PAGES, Raw.getInt(segment + SEG_USED_PAGES) + 1);
         return page;
@@ -647,10 +735,16 @@ public final class HeapImpl implements Heap {
             Raw.putShort(page + RETAIN, (short) 1);
             return;
         }
+        if (checked && !Pages.mayUnformat(page)) {
+            return; // another thread still holds a claim on a block: see Pages, "Raced double frees"
+        }
         unlink(queue, bin, page);
         setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
         long segment = page & -store.segmentSize(); // descriptors live in their segment's header
-        Pages.unformat(page);
+        if (deferredPairs != 0) {
+            dropDeferred(page);
+        }
+        Pages.unformat(page, store.graceStamp());
         pagesRetired++;
         int usedPages = Raw.getInt(segment + SEG_USED_PAGES) - 1;
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);
@@ -701,6 +795,9 @@ public final class HeapImpl implements Heap {
      * (with {@code force}, also the one kept per bin) and purges retired memory at once.
      */
     void collect(boolean force) {
+        if (deferredPairs != 0) {
+            returnDeferred(false);
+        }
         for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
             if (force) {
                 for (long page = fullQueue[bin], next; page != 0; page = next) {
@@ -763,6 +860,7 @@ public final class HeapImpl implements Heap {
     /** Gives back every segment of this heap (an arena's close: all its blocks die at once). */
     void destroy() {
         closed = true;
+        deferredPairs = 0;
         for (List<Long> list : segments) {
             for (long segment : list) {
                 store.release(segment);
@@ -792,6 +890,7 @@ public final class HeapImpl implements Heap {
      */
     void abandonAll() {
         closed = true;
+        returnDeferred(true);
         // Retired pages keep their PURGE_PENDING flag and deadline: the pool purges them once it has passed if their
         // segment stays pooled, or the segment's release purges them with it (see AbandonedPool.settle).
         purgeQueue.clear();

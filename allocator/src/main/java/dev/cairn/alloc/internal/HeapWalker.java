@@ -172,7 +172,7 @@ final class HeapWalker {
             forEachPage(segment, page -> {
                 if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) == 0) {
                     usedPages[0]++;
-                    pending[0] += validatePage(allocator, page);
+                    pending[0] += validatePage(allocator, page, ownerOf.get(segment));
                 } else if (allocator.checked() && (Raw.getLong(Raw.getLong(page + LIVE_MAP) + 8) & 1) != 0) {
                     pending[0]++; // a huge block whose delayed free is pending
                 }
@@ -252,7 +252,7 @@ final class HeapWalker {
     }
 
     /** Checks one page; returns the number of its blocks whose delayed free is pending (checked mode). */
-    private static int validatePage(AllocatorImpl allocator, long page) {
+    private static int validatePage(AllocatorImpl allocator, long page, HeapImpl owner) {
         int capacity = Raw.getInt(page + CAPACITY);
         int reserved = Raw.getInt(page + RESERVED);
         int used = Raw.getInt(page + USED);
@@ -266,15 +266,32 @@ final class HeapWalker {
         BitSet seen = new BitSet(capacity);
         int free = walkList(page, Raw.getLong(page + FREE), seen, "free");
         int local = walkList(page, Raw.getLong(page + LOCAL_FREE), seen, "localFree");
+        // Checked mode: blocks a malloc set aside (HeapImpl.deferred) count as free, off every list.
+        BitSet deferred = new BitSet(capacity);
+        if (owner != null && allocator.checked()) {
+            owner.forEachDeferred(page, block -> {
+                if (!isBlockOf(page, block) || seen.get((int) Pages.blockIndex(page, block))) {
+                    throw violation(page, "set-aside block " + Errors.hex(block) + " is not a free block off its lists");
+                }
+                deferred.set((int) Pages.blockIndex(page, block));
+            });
+        }
         BitSet remote = new BitSet(capacity);
         int xthread = walkList(page, Raw.getLongVolatile(page + XTHREAD_FREE) & ~ABANDONED_TAG, remote,
                 "xthreadFree");
-        if (seen.intersects(remote)) {
+        // A block both free here and on the cross-thread list is a raced double free waiting for its collection
+        // (Pages, "Raced double frees"): checked mode only, where the collection leaves it out (live bit clear).
+        BitSet raced = (BitSet) remote.clone();
+        BitSet freeHere = (BitSet) seen.clone();
+        freeHere.or(deferred);
+        raced.and(freeHere);
+        if (!raced.isEmpty() && !allocator.checked()) {
             throw violation(page, "a block is both on a local list and on the cross-thread list");
         }
-        if (used + free + local != capacity || xthread > used) {
+        int deferredCount = deferred.cardinality();
+        if (used + free + local + deferredCount != capacity || xthread - raced.cardinality() > used) {
             throw violation(page, "used " + used + " (of which " + xthread + " on the cross-thread list) + free "
-                    + free + " + local " + local + " != capacity " + capacity);
+                    + free + " + local " + local + " + set aside " + deferredCount + " != capacity " + capacity);
         }
         int pending = 0;
         if (allocator.checked()) {
@@ -283,10 +300,16 @@ final class HeapWalker {
                 long word = liveWord(bitmaps, index);
                 boolean live = (Raw.getLong(word) & (1L << index)) != 0;
                 boolean remoteBit = (Raw.getLong(word + 8) & (1L << index)) != 0;
-                boolean onLocal = seen.get(index);
+                boolean onLocal = seen.get(index) || deferred.get(index);
                 boolean onRemote = remote.get(index);
                 if (live && remoteBit && !onLocal && !onRemote) {
                     pending++; // freeDelayed marked it; the real free waits for the readers
+                    continue;
+                }
+                if (!live && remoteBit && onLocal) {
+                    // Freed by its owner and claimed by another thread at once: pushed (onRemote), a pending
+                    // delayed free (counted as pending), or a push not yet made; each resolved where it ends.
+                    pending += onRemote ? 0 : 1;
                     continue;
                 }
                 if (live == onLocal || remoteBit != onRemote || (onRemote && !live)) {

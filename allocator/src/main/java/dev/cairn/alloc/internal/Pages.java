@@ -17,10 +17,16 @@ import dev.cairn.segments.raw.Raw;
  * <p>Checked mode keeps two bitmaps per page, interleaved word by word. {@code live}: written by the owner only
  * (set on allocation, cleared on local free and when a remote free is collected). {@code remote}: a remote free
  * sets its bit with an atomic OR before pushing the block (a second remote free of the same block sees the bit and
- * is refused); the owner clears it with an atomic AND when it collects the block. A double free raced from two
- * threads at the same instant (owner and remote together) is outside what the bitmaps can order without an atomic
- * on the owner's free path; it is detected when it is not simultaneous, and free-list pointers are range-checked on
- * allocation so even then Cairn never follows a pointer out of its page.
+ * is refused); the owner clears it with an atomic AND when it collects the block. {@code freeDelayed} sets it too,
+ * while the block waits for its readers (pending: live, on no list).
+ *
+ * <p>Raced double frees (docs/design/allocator.md, section 5). The owner's check and clear are plain, so its free
+ * and another thread's claim (remote bit) on the same block at the same instant can both pass. The claimant reads
+ * the live bit again after its OR and withdraws if the block was freed; otherwise both stand, and the owner resolves
+ * it: {@link #splice} (and the owner's end of a pending free) leaves out a block whose live bit is already clear, for
+ * it is on a local list already; malloc sets aside a popped block whose remote bit is set ({@code HeapImpl.deferred})
+ * until the claim ends; {@link #mayUnformat} keeps a page with a claim from being given up; and a page given up is
+ * formatted again only after a grace ({@code GRACE}), as the claimant's writes happen inside its check in flight.
  */
 final class Pages {
 
@@ -69,8 +75,34 @@ final class Pages {
         return page;
     }
 
-    /** Marks a page unused: every later checked free into it is refused. */
-    static void unformat(long page) {
+    /**
+     * Whether an empty page may be given up: not while a block of it has its remote bit set (checked mode), which
+     * says another thread holds a claim on the block (a remote free that lost a race with the owner's own free, a
+     * pending delayed free) and will still write the page. Fences first: the owner's plain clears of live bits before
+     * the scan; partner, the re-read of the live bit after the OR in {@code AllocatorImpl.free} and {@code
+     * markPending} (Dekker's pattern: either this scan sees the bit, or that re-read sees the block freed).
+     */
+    static boolean mayUnformat(long page) {
+        long bitmaps = Raw.getLong(page + LIVE_MAP);
+        if (bitmaps == 0) {
+            return true;
+        }
+        java.lang.invoke.VarHandle.fullFence();
+        int capacity = Raw.getInt(page + CAPACITY);
+        for (int index = 0; index < capacity; index += 64) {
+            if (Raw.getLongVolatile(liveWord(bitmaps, index) + 8) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Marks a page unused: every later checked free into it is refused. {@code grace}: the stamp its next format
+     * waits for (0 in unchecked mode).
+     */
+    static void unformat(long page, long grace) {
+        Raw.putLong(page + GRACE, grace);
         Raw.putLongRelease(page + BLOCKS_BYTES, 0);
         Raw.putInt(page + BLOCK_SIZE, 0);
         Raw.putInt(page + BIN, -1);
@@ -130,27 +162,41 @@ final class Pages {
         return collected;
     }
 
-    /** Puts a taken remote list in front of the local list: clears its bits, subtracts it from {@code USED}. */
+    /**
+     * Puts a taken remote list in front of the local list: clears its bits, subtracts it from {@code USED}. In
+     * checked mode a block whose live bit is already clear is left out (see "Raced double frees" above).
+     */
     private static int splice(long page, long head) {
         int collected = 0;
         long liveMap = Raw.getLong(page + LIVE_MAP);
         RemoteBitClears clears = liveMap == 0 ? null : new RemoteBitClears();
-        long tail = head;
-        long block = head;
-        while (block != 0) {
-            collected++;
-            if (clears != null) {
-                clears.clear(page, liveMap, block);
+        long first = 0;
+        long tail = 0;
+        boolean leftOut = false; // since tail: its link must skip them
+        for (long block = head; block != 0; ) {
+            long next = Raw.getLong(block);
+            if (clears == null || clears.clear(page, liveMap, block)) {
+                collected++;
+                if (tail == 0) {
+                    first = block;
+                } else if (leftOut) {
+                    Raw.putLong(tail, block);
+                }
+                tail = block;
+                leftOut = false;
+            } else {
+                leftOut = true;
             }
-            tail = block;
-            block = Raw.getLong(block);
+            block = next;
         }
         if (clears != null) {
             clears.flush(); // before any of the blocks can be allocated again
         }
-        Raw.putLong(tail, Raw.getLong(page + LOCAL_FREE));
-        Raw.putLong(page + LOCAL_FREE, head);
-        Raw.putInt(page + USED, Raw.getInt(page + USED) - collected);
+        if (tail != 0) {
+            Raw.putLong(tail, Raw.getLong(page + LOCAL_FREE));
+            Raw.putLong(page + LOCAL_FREE, first);
+            Raw.putInt(page + USED, Raw.getInt(page + USED) - collected);
+        }
         return collected;
     }
 

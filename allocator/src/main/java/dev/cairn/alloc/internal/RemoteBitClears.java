@@ -19,17 +19,22 @@ final class RemoteBitClears {
     private long remoteWord;
     private long bits;
 
-    /** Clears the block's live bit now and gathers its remote bit for the next {@link #flush()}. */
-    void clear(long page, long liveMap, long block) {
+    /**
+     * Clears the block's live bit now and gathers its remote bit for the next {@link #flush()}; returns whether the
+     * live bit was set (clear: the owner freed the block too, racing this one, and it sits on a local list).
+     */
+    boolean clear(long page, long liveMap, long block) {
         long index = Pages.blockIndex(page, block);
         long word = liveWord(liveMap, index);
         long bit = 1L << index;
-        Raw.putLong(word, Raw.getLong(word) & ~bit);
+        long live = Raw.getLong(word);
+        Raw.putLong(word, live & ~bit);
         if (word + 8 != remoteWord) {
             flush();
             remoteWord = word + 8;
         }
         bits |= bit;
+        return (live & bit) != 0;
     }
 
     /** Clears the gathered remote bits. */

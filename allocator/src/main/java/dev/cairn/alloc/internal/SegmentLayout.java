@@ -29,7 +29,9 @@ import dev.cairn.alloc.internal.size.SizeClasses;
  * <p>Descriptor invariants (checked by {@code validate()}): {@code used + |free| + |localFree| == capacity <=
  * reserved}, where {@code used} still counts the blocks on {@code xthreadFree} until the owner collects them; a
  * block is on at most one list; in checked mode a block's live bit is set exactly when it is handed out and not on
- * a local list, and its remote bit is set exactly while it sits on {@code xthreadFree}.
+ * a local list, and its remote bit is set while it sits on {@code xthreadFree} or waits as a pending delayed free;
+ * after a raced double free (Pages), a block may also be free on a local list, or set aside by its heap, with its
+ * remote bit set, until the collection or the claimant's end resolves it.
  */
 final class SegmentLayout {
 
@@ -105,6 +107,11 @@ final class SegmentLayout {
     static final long NEXT = 32;            // long: next page in its heap queue (owner only)
     static final long PREV = 40;            // long: previous page in its heap queue (owner only)
     static final long PURGE_DEADLINE = 48;  // long: nanoTime after which an unused page's memory is purged
+    /**
+     * long, checked mode: the grace stamp taken when the page was last given up ({@code SegmentStore.graceStamp});
+     * formatting it again waits for that grace (docs/design/allocator.md, section 5). 0 when never given up.
+     */
+    static final long GRACE = 56;
     // second line: read by any thread, written at format time, except the cross-thread list
     static final long XTHREAD_FREE = 64;    // long: other threads' frees, pushed by CAS, taken by swap
     static final long PAGE_START = 72;      // long: first block

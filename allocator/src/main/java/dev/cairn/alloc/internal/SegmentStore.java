@@ -59,6 +59,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code free} is a check in flight too, except when the map entry names the calling thread as the segment's owner
  * ({@link MapEntry}): only the owner gives such a segment back, and it is busy freeing.
  *
+ * <h2>Graces ({@link #graceStamp}, {@link #awaitGrace})</h2>
+ * Checked mode. A remote free that lost a race with its block's owner (docs/design/allocator.md, section 5, "Raced
+ * double frees") may still write the block's bitmap word and page descriptor, inside its check in flight, after the
+ * owner gave the page or the whole segment up. So memory given up is stamped, and before it takes a new layout (a
+ * page formatted again, a cached segment reused) a wait like an unmap's must have begun after the stamp and ended:
+ * every wait is numbered, and one wait serves every stamp before it.
+ *
  * <p>Thread-safety: every method may be called from any thread; the cache is guarded by {@code this}.
  */
 final class SegmentStore {
@@ -79,6 +86,12 @@ final class SegmentStore {
     /** Log2 of {@link #segmentSize}: the map's granule, and the split of its entries ({@link MapEntry}). */
     private final int shift;
     private final long commitLimit;
+    private final boolean checked;
+    /** Graces begun and ended (see "Graces"): a number is taken when a wait begins. */
+    private final java.util.concurrent.atomic.AtomicLong gracesBegun = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong gracesEnded = new java.util.concurrent.atomic.AtomicLong();
+    /** The newest grace stamp of a segment put in {@link #retainedHuge}; guarded by {@code this}. */
+    private long retainedHugeGrace;
     /** Held from the commit limit's check to the commit, when there is a limit (see commit). */
     private final Object commitLimitLock = new Object();
     /**
@@ -118,7 +131,7 @@ final class SegmentStore {
     private static final int HUGE_DELAYED_PURGE_MAX = 4;
 
     /** A released huge segment taken back for a new huge block: whether it was exposed, and reads as zeros. */
-    private record ReusedHuge(Segment segment, boolean exposed, boolean zeroed) {
+    private record ReusedHuge(Segment segment, boolean exposed, boolean zeroed, long grace) {
     }
 
     /**
@@ -129,12 +142,15 @@ final class SegmentStore {
         final Segment segment;
         final long purgeAt;
         final boolean exposed;
+        /** The grace its reuse waits for ({@link #graceStamp}): it was in the map until its release. */
+        final long grace;
         boolean purged;
 
-        Cached(Segment segment, long purgeAt, boolean exposed) {
+        Cached(Segment segment, long purgeAt, boolean exposed, long grace) {
             this.segment = segment;
             this.purgeAt = purgeAt;
             this.exposed = exposed;
+            this.grace = grace;
         }
     }
     /** Walks hold the read side; giving a segment back holds the write side. */
@@ -157,6 +173,12 @@ final class SegmentStore {
     private final java.util.concurrent.atomic.AtomicLong checksOverflow = new java.util.concurrent.atomic.AtomicLong();
 
     SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos) {
+        this(space, cookie, commitLimit, purgeDelayNanos, true);
+    }
+
+    /** {@code checked}: whether memory given back waits for a grace before its reuse (see "Graces"). */
+    SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos, boolean checked) {
+        this.checked = checked;
         this.purgeDelayNanos = purgeDelayNanos;
         this.space = space;
         this.segmentSize = space.segmentSize();
@@ -328,7 +350,7 @@ final class SegmentStore {
 
     /** Before an unmap: waits until every check that may have found the segment in the map has exited. */
     private void awaitChecks() {
-        java.lang.invoke.VarHandle.fullFence(); // the map removal before the marks; partner: enterCheck
+        long number = gracesBegun.incrementAndGet(); // a full fence too: the map removal before the marks
         CheckMarks.await(); // the checks marked without a fence (see CheckMarks)
         for (int slot = 0; slot < CHECK_SLOTS * SLOT_SPACING; slot += SLOT_SPACING) {
             for (int spins = 0; checkSlots.get(slot) != 0; spins++) {
@@ -337,6 +359,27 @@ final class SegmentStore {
         }
         for (int spins = 0; checksOverflow.get() != 0; spins++) {
             awaitBriefly(spins);
+        }
+        gracesEnded.accumulateAndGet(number, Math::max);
+    }
+
+    /**
+     * A stamp for memory a checked proof may have found in use until now (a retired page, a released segment): the
+     * number of the first grace to begin after this call. Fences first, so the writes that ended its use (the owner's
+     * plain clear of a live bit) come before any wait that counts for it. 0 in an unchecked allocator.
+     */
+    long graceStamp() {
+        if (!checked) {
+            return 0;
+        }
+        java.lang.invoke.VarHandle.fullFence();
+        return gracesBegun.get() + 1;
+    }
+
+    /** Before memory stamped {@code stamp} takes a new layout: waits for a grace unless one since the stamp has ended. */
+    void awaitGrace(long stamp) {
+        if (stamp != 0 && gracesEnded.get() < stamp) {
+            awaitChecks();
         }
     }
 
@@ -375,6 +418,9 @@ final class SegmentStore {
      */
     long newSegment(Kind kind, int heapId, long ownerTid, boolean arena, int tag) {
         Cached cached = takeCached();
+        if (cached != null) {
+            awaitGrace(cached.grace); // a checked free that proved a block of it before its release may still write
+        }
         Segment segment = cached != null ? cached.segment : reserveWithinLimit(0);
         boolean exposed = arena || (cached != null && cached.exposed);
         int pageCount = (int) (segmentSize >>> kind.pageShift);
@@ -433,6 +479,9 @@ final class SegmentStore {
         }
         long reserveSize = align(total, segmentSize);
         ReusedHuge reused = takeReleasedHuge(reserveSize);
+        if (reused != null) {
+            awaitGrace(reused.grace()); // as in newSegment
+        }
         Segment segment = reused != null ? reused.segment() : reserveWithinLimit(reserveSize);
         boolean exposed = arena || (reused != null && reused.exposed());
         reserveSize = segment.size(); // a reused one may be bigger: the header says what is mapped
@@ -540,7 +589,7 @@ final class SegmentStore {
             }
             synchronized (this) {
                 if (exposed || cache.size() < CACHE_LIMIT) {
-                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, exposed);
+                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, exposed, graceStamp());
                     cached.purged = purgeNow;
                     cache.push(cached);
                     if (!purgeNow) {
@@ -558,8 +607,9 @@ final class SegmentStore {
             synchronized (this) {
                 if (exposed) {
                     retainedHuge.add(segment);
+                    retainedHugeGrace = graceStamp();
                 } else {
-                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, false);
+                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, false, graceStamp());
                     cached.purged = purgeNow;
                     cachedHuge.push(cached);
                     if (!purgeNow) {
@@ -597,7 +647,8 @@ final class SegmentStore {
         }
         if (best != null) {
             retainedHuge.remove(best);
-            return new ReusedHuge(best, true, false); // a stale MemorySegment may have written it since its purge
+            // a stale MemorySegment may have written it since its purge
+            return new ReusedHuge(best, true, false, retainedHugeGrace);
         }
         Cached bestCached = null;
         for (Cached candidate : cachedHuge) {
@@ -612,7 +663,8 @@ final class SegmentStore {
             if (!bestCached.purged) {
                 unpurgedCached--;
             }
-            return new ReusedHuge(bestCached.segment, false, bestCached.purged && purgeZeroes(bestCached.segment));
+            return new ReusedHuge(bestCached.segment, false, bestCached.purged && purgeZeroes(bestCached.segment),
+                    bestCached.grace);
         }
         return null;
     }

@@ -1,0 +1,110 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The owner and another thread free the same small blocks at the same instant, many rounds. The owner's free has no
+ * atomic, so the two frees cannot always be told apart in time: both may succeed. What must hold whatever the timing:
+ * no block is handed out twice afterwards, the heap validates, and the counts stay exact (docs/design/allocator.md,
+ * section 5, "Raced double frees"). Before, a block freed by both sat on two lists: the count went below zero and a
+ * later malloc returned a block that was already handed out.
+ */
+class OwnerRemoteDoubleFreeRaceTest {
+
+    private static final int BLOCKS = 256;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void anOwnerAndARemoteFreeOfOneBlockRacingLeaveTheHeapConsistent() throws Exception {
+        int rounds = Integer.getInteger("cairn.test.rounds", 3_000);
+        try (Allocator allocator = Allocator.create()) {
+            Heap heap = allocator.heap();
+            long[] addresses = new long[BLOCKS];
+            AtomicInteger go = new AtomicInteger(); // round number the racers start; odd halves: spin barrier
+            AtomicInteger remoteDone = new AtomicInteger();
+            AtomicInteger remoteFreed = new AtomicInteger();
+            AtomicReference<Throwable> unexpected = new AtomicReference<>();
+            Thread remote = new Thread(() -> {
+                try {
+                    for (int round = 1; round <= rounds; round++) {
+                        while (go.get() < round) {
+                            Thread.onSpinWait();
+                        }
+                        remoteFreed.addAndGet(freeAll(allocator, addresses));
+                        remoteDone.set(round);
+                    }
+                } catch (Throwable t) {
+                    unexpected.set(t);
+                }
+            }, "remote-racer");
+            remote.start();
+            long bothFreed = 0;
+            for (int round = 1; round <= rounds && unexpected.get() == null; round++) {
+                for (int i = 0; i < BLOCKS; i++) {
+                    addresses[i] = heap.malloc(16 + (i % 4) * 16);
+                }
+                int before = remoteFreed.get();
+                go.set(round);
+                int ownerFreed = freeAll(allocator, addresses);
+                while (remoteDone.get() < round && unexpected.get() == null) {
+                    Thread.onSpinWait();
+                }
+                int remoteCount = remoteFreed.get() - before;
+                assertTrue(ownerFreed + remoteCount >= BLOCKS, "round " + round + ": a block nobody freed");
+                bothFreed += ownerFreed + remoteCount - BLOCKS;
+                allocator.collect(true);
+                allocator.validate();
+                assertEquals(0, allocator.stats().blocksInUse(), "round " + round);
+                if (round % 50 == 0) {
+                    handsOutDistinctBlocks(heap);
+                }
+            }
+            remote.join();
+            if (unexpected.get() != null) {
+                throw new AssertionError("remote racer failed", unexpected.get());
+            }
+            handsOutDistinctBlocks(heap);
+            allocator.validate();
+            System.out.println("OwnerRemoteDoubleFreeRaceTest: " + rounds + " rounds, " + bothFreed
+                    + " blocks freed by both racers");
+        }
+    }
+
+    /** Allocates far more than the race touched, writes each block's own address in it, and reads every one back. */
+    private static void handsOutDistinctBlocks(Heap heap) {
+        int count = BLOCKS * 8;
+        long[] blocks = new long[count];
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < count; i++) {
+            blocks[i] = heap.malloc(16 + (i % 4) * 16);
+            assertTrue(seen.add(blocks[i]), "block handed out twice: 0x" + Long.toHexString(blocks[i]));
+            Blocks.fill(blocks[i], 16, blocks[i]);
+        }
+        for (int i = 0; i < count; i++) {
+            Blocks.check(blocks[i], 16, blocks[i]);
+            heap.free(blocks[i]);
+        }
+    }
+
+    private static int freeAll(Allocator allocator, long[] addresses) {
+        int freed = 0;
+        for (long address : addresses) {
+            try {
+                allocator.free(address);
+                freed++;
+            } catch (IllegalArgumentException expected) {
+                // the other racer's free came first, as far as the bits could tell
+            }
+        }
+        return freed;
+    }
+}
