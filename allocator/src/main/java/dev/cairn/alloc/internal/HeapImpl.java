@@ -296,11 +296,12 @@ public final class HeapImpl implements Heap {
             checkSharedOwner();
         }
         long start = Raw.getLong(page + PAGE_START);
-        if (next != 0 && Long.compareUnsigned(next - start, Raw.getLong(page + BLOCKS_BYTES)) >= 0) {
+        long bitmaps = Raw.getLong(page + LIVE_MAP); // right after the blocks: bitmaps - start is BLOCKS_BYTES
+        if (next != 0 && Long.compareUnsigned(next - start, bitmaps - start) >= 0) {
             throw refusedPop(page, block, next);
         }
         long index = ((block - start) * Raw.getLong(page + RECIPROCAL)) >>> RECIPROCAL_SHIFT;
-        long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
+        long word = liveWord(bitmaps, index);
         // Bounded to the segment as a checked free's proof is: a malloc racing close() may read this metadata as
         // zeros (CloseGuard), and a word derived from them would point anywhere.
         if (Long.compareUnsigned(word - (page & segmentMask) - HEADER_SIZE, segmentSize - HEADER_SIZE - 16) > 0) {
