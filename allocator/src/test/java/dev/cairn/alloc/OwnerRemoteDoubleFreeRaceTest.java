@@ -79,6 +79,79 @@ class OwnerRemoteDoubleFreeRaceTest {
         }
     }
 
+    /**
+     * The same race with the other thread's free delayed ({@code freeDelayed}: its pending mark is a claim like a
+     * remote free's, and the real free comes later, on that thread): each block is freed once, whoever wins.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void anOwnerFreeAndADelayedFreeOfOneBlockRacingLeaveTheHeapConsistent() throws Exception {
+        int rounds = Integer.getInteger("cairn.test.rounds", 3_000) / 3;
+        try (Allocator allocator = Allocator.create()) {
+            Heap heap = allocator.heap();
+            long[] addresses = new long[BLOCKS];
+            AtomicInteger go = new AtomicInteger();
+            AtomicInteger remoteDone = new AtomicInteger();
+            AtomicInteger delayedFreed = new AtomicInteger();
+            AtomicReference<Throwable> unexpected = new AtomicReference<>();
+            Thread remote = new Thread(() -> {
+                try {
+                    for (int round = 1; round <= rounds; round++) {
+                        while (go.get() < round) {
+                            Thread.onSpinWait();
+                        }
+                        for (long address : addresses) {
+                            try {
+                                allocator.freeDelayed(address);
+                                delayedFreed.incrementAndGet();
+                            } catch (IllegalArgumentException expected) {
+                                // the owner's free came first, as far as the bits could tell
+                            }
+                        }
+                        // Hands the batch over and runs it: nobody reads, so it is due at once.
+                        for (int tries = 0; allocator.stats().delayedFreesPending() != 0 && tries < 1_000; tries++) {
+                            allocator.collect(false);
+                        }
+                        remoteDone.set(round);
+                    }
+                } catch (Throwable t) {
+                    unexpected.set(t);
+                }
+            }, "delayed-racer");
+            remote.start();
+            long bothFreed = 0;
+            for (int round = 1; round <= rounds && unexpected.get() == null; round++) {
+                for (int i = 0; i < BLOCKS; i++) {
+                    addresses[i] = heap.malloc(16 + (i % 4) * 16);
+                }
+                int before = delayedFreed.get();
+                go.set(round);
+                int ownerFreed = freeAll(allocator, addresses);
+                while (remoteDone.get() < round && unexpected.get() == null) {
+                    Thread.onSpinWait();
+                }
+                int delayedCount = delayedFreed.get() - before;
+                assertTrue(ownerFreed + delayedCount >= BLOCKS, "round " + round + ": a block nobody freed");
+                bothFreed += ownerFreed + delayedCount - BLOCKS;
+                assertEquals(0, allocator.stats().delayedFreesPending(), "round " + round + ": delayed frees ran");
+                allocator.collect(true);
+                allocator.validate();
+                assertEquals(0, allocator.stats().blocksInUse(), "round " + round);
+                if (round % 50 == 0) {
+                    handsOutDistinctBlocks(heap);
+                }
+            }
+            remote.join();
+            if (unexpected.get() != null) {
+                throw new AssertionError("delayed racer failed", unexpected.get());
+            }
+            handsOutDistinctBlocks(heap);
+            allocator.validate();
+            System.out.println("OwnerRemoteDoubleFreeRaceTest (delayed): " + rounds + " rounds, " + bothFreed
+                    + " blocks freed by both racers");
+        }
+    }
+
     /** Allocates far more than the race touched, writes each block's own address in it, and reads every one back. */
     private static void handsOutDistinctBlocks(Heap heap) {
         int count = BLOCKS * 8;
