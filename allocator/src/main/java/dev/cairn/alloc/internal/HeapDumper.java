@@ -37,7 +37,10 @@ final class HeapDumper {
     private final SegmentStore store;
     private final DumpOutput out;
     private final boolean checked;
-    /** Page descriptor address → queue kind ({@link DumpFormat#QUEUE_BIN} or {@link DumpFormat#QUEUE_FULL}). */
+    /**
+     * Page descriptor → queue kind ({@link DumpFormat#QUEUE_BIN} or {@link DumpFormat#QUEUE_FULL}), keyed by
+     * {@link #queueKey}: descriptor addresses share their low seven bits, which is all a small table's index reads.
+     */
     private final Map<Long, Integer> queues = new HashMap<>();
     /** Page snapshots kept for the contents section, so it writes exactly the blocks PAGES says are live. */
     private final List<PageSnapshot> kept;
@@ -292,6 +295,11 @@ final class HeapDumper {
 
     // ------------------------------------------------------------------------------------------------ pages
 
+    /** Descriptors are 128 bytes on 128-byte boundaries: the address without its zero low bits, one per page. */
+    private static long queueKey(long page) {
+        return page >>> 7;
+    }
+
     /** Which queue each page is in, walking every heap's queues with a bound (another thread may relink them). */
     private void collectQueues(int segments) {
         long bound = (long) segments * (store.segmentSize() >>> Kind.SMALL.pageShift) + 1;
@@ -300,7 +308,7 @@ final class HeapDumper {
                 for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
                     long page = heap.queueHead(bin, full);
                     for (long steps = 0; page != 0 && steps < bound; steps++) {
-                        queues.put(page, full ? QUEUE_FULL : QUEUE_BIN);
+                        queues.put(queueKey(page), full ? QUEUE_FULL : QUEUE_BIN);
                         page = Raw.getLong(page + NEXT);
                     }
                 }
@@ -349,7 +357,7 @@ final class HeapDumper {
 
     private void page(int segmentOrdinal, int index, long page, PageSnapshot p) throws IOException {
         out.u32(segmentOrdinal).u32(index).u64(p.start).u64(p.blockSize).u32(p.bin)
-                .u16(p.flags).u8(queues.getOrDefault(page, QUEUE_NONE)).u8(p.listErrors)
+                .u16(p.flags).u8(queues.getOrDefault(queueKey(page), QUEUE_NONE)).u8(p.listErrors)
                 .u32(p.capacity).u32(p.reserved).u32(p.used)
                 .u32(p.free).u32(p.local).u32(p.xthread).u32(p.mismatches).u32(p.live.length);
         for (long word : p.live) {
