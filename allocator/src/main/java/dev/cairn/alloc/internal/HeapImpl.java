@@ -286,10 +286,10 @@ public final class HeapImpl implements Heap {
         allocator.registry().release(this);
     }
 
-    /** Checked mode: the thread, and the popped block's successor, before anything changes. */
     /**
-     * Checks a block the fast path popped and marks it live; true, marking nothing, when its remote bit is set: the
-     * block must not be handed out (see Pages, "Raced double frees").
+     * Checked mode: the thread, and the popped block's successor, before anything changes; then marks the block live.
+     * True, marking nothing, when its remote bit is set: the block must not be handed out (Pages, "Raced double
+     * frees").
      */
     private boolean checkedPop(long page, long block, long next) {
         if (Thread.currentThread().threadId() != ownerTid) {
