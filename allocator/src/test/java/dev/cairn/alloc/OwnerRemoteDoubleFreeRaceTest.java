@@ -30,7 +30,8 @@ class OwnerRemoteDoubleFreeRaceTest {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void anOwnerAndARemoteFreeOfOneBlockRacingLeaveTheHeapConsistent() throws Exception {
-        race("remote free", Integer.getInteger("cairn.test.rounds", 3_000), OwnerRemoteDoubleFreeRaceTest::freeAll);
+        race("remote free", Integer.getInteger("cairn.test.rounds", 3_000),
+                (allocator, addresses) -> freeAll(addresses, allocator::free));
     }
 
     /**
@@ -41,15 +42,7 @@ class OwnerRemoteDoubleFreeRaceTest {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void anOwnerFreeAndADelayedFreeOfOneBlockRacingLeaveTheHeapConsistent() throws Exception {
         race("delayed free", Integer.getInteger("cairn.test.rounds", 3_000) / 3, (allocator, addresses) -> {
-            int accepted = 0;
-            for (long address : addresses) {
-                try {
-                    allocator.freeDelayed(address);
-                    accepted++;
-                } catch (IllegalArgumentException expected) {
-                    // the owner's free came first, as far as the bits could tell
-                }
-            }
+            int accepted = freeAll(addresses, allocator::freeDelayed);
             // Hands the batch over and runs it: nobody reads, so it is due at once.
             for (int tries = 0; allocator.stats().delayedFreesPending() != 0 && tries < 1_000; tries++) {
                 allocator.collect(false);
@@ -91,7 +84,7 @@ class OwnerRemoteDoubleFreeRaceTest {
                 }
                 int before = racerFreed.get();
                 go.set(round);
-                int ownerFreed = freeAll(allocator, addresses);
+                int ownerFreed = freeAll(addresses, allocator::free);
                 while (racerDone.get() < round && unexpected.get() == null) {
                     Thread.onSpinWait();
                 }
@@ -133,11 +126,12 @@ class OwnerRemoteDoubleFreeRaceTest {
         }
     }
 
-    private static int freeAll(Allocator allocator, long[] addresses) {
+    /** Frees each address with {@code free}; returns how many frees were accepted. */
+    private static int freeAll(long[] addresses, java.util.function.LongConsumer free) {
         int freed = 0;
         for (long address : addresses) {
             try {
-                allocator.free(address);
+                free.accept(address);
                 freed++;
             } catch (IllegalArgumentException expected) {
                 // the other racer's free came first, as far as the bits could tell

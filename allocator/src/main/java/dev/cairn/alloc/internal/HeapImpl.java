@@ -317,12 +317,13 @@ public final class HeapImpl implements Heap {
 
     /** The popped block is claimed by another thread: set aside (off the page's lists), then the slow path. */
     private long mallocAfterDeferring(long page, long block, long next, long size) {
-        Raw.putLong(page + FREE, next);
-        defer(page, block);
+        setAside(page, block, next);
         return mallocGeneric(size, 0);
     }
 
-    private void defer(long page, long block) {
+    /** Takes the popped {@code block} (its successor {@code next}) off the free list into {@link #deferred}. */
+    private void setAside(long page, long block, long next) {
+        Raw.putLong(page + FREE, next);
         if (2 * deferredPairs == deferred.length) {
             deferred = java.util.Arrays.copyOf(deferred, Math.max(8, 2 * deferred.length));
         }
@@ -463,8 +464,7 @@ public final class HeapImpl implements Heap {
         long block = Raw.getLong(page + FREE);
         long next = Raw.getLong(block);
         if (checked && checkedPop(page, block, next)) {
-            Raw.putLong(page + FREE, next);
-            defer(page, block);
+            setAside(page, block, next);
             return mallocGuarded(size, alignment, now);
         }
         Raw.putLong(page + FREE, next);
