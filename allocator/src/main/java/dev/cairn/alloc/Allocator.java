@@ -41,7 +41,11 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      */
     long realloc(long address, long newSize);
 
-    /** A block of at least {@code size} bytes aligned to {@code alignment}: a power of two up to the segment size. */
+    /**
+     * A block of at least {@code size} bytes aligned to {@code alignment}, any positive power of two. Alignments above
+     * the segment size get a segment of their own that reserves (not commits) the alignment's worth of address
+     * space more; one whose reservation exceeds the address space is an {@link OutOfMemoryError}.
+     */
     long mallocAligned(long size, long alignment);
 
     /** Frees a block from any thread; {@code free(0)} does nothing. */
@@ -80,9 +84,8 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      * block's usable size, and it lives in this allocator's scope (see {@link #free(MemorySegment)}). Its contents are
      * unspecified, as {@code malloc}'s are (the JDK's arenas, and {@link #newArena()}'s, zero theirs). As with the
      * JDK's arenas, a negative size or an alignment that is not a positive power of two is an
-     * {@link IllegalArgumentException}, and no memory an {@link OutOfMemoryError}. Unlike them, an alignment larger
-     * than the segment size ({@link AllocatorConfig#segmentSize()}) is an {@code IllegalArgumentException} too,
-     * whatever the size: configure larger segments for it. The segments of {@link #newArena()} follow the same rules.
+     * {@link IllegalArgumentException}, and no memory an {@link OutOfMemoryError}; any power of two is an alignment
+     * ({@link #mallocAligned}). The segments of {@link #newArena()} follow the same rules.
      */
     @Override
     MemorySegment allocate(long byteSize, long byteAlignment);

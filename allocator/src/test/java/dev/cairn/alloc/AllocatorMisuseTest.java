@@ -39,6 +39,18 @@ class AllocatorMisuseTest {
         }
     }
 
+    /** Unchecked mode proves nothing, but a null costs nothing to refuse: its page would be read at address 0. */
+    @Test
+    void usableSizeOfNullIsRefusedInUncheckedModeToo() {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(false).build())) {
+            rejects(allocator, IllegalArgumentException.class, "not an address", () -> allocator.usableSize(0));
+            rejects(allocator, IllegalArgumentException.class, "not an address", () -> allocator.heap().usableSize(0));
+            long p = allocator.malloc(100);
+            assertTrue(allocator.usableSize(p) >= 100);
+            allocator.free(p);
+        }
+    }
+
     @Test
     void interiorPointers() {
         withAllocator(allocator -> {
@@ -156,8 +168,7 @@ class AllocatorMisuseTest {
             rejects(allocator, IllegalArgumentException.class, "power of two", () -> allocator.mallocAligned(8, 3));
             rejects(allocator, IllegalArgumentException.class, "power of two", () -> allocator.mallocAligned(8, 0));
             rejects(allocator, IllegalArgumentException.class, "power of two", () -> allocator.mallocAligned(8, -64));
-            rejects(allocator, IllegalArgumentException.class, "larger than the segment size",
-                    () -> allocator.mallocAligned(8, 1L << 30));
+            rejects(allocator, OutOfMemoryError.class, "address space", () -> allocator.mallocAligned(8, 1L << 62));
             long p = allocator.malloc(8);
             rejects(allocator, IllegalArgumentException.class, "negative", () -> allocator.realloc(p, -5));
             allocator.free(p);

@@ -512,12 +512,27 @@ class IssueThreeContractTest {
                     assertEquals(before.blocksInUse(), allocator.stats().blocksInUse());
                 }
             }
-            // larger than the segment size: refused as documented, not a crash or a misaligned block
-            for (long big : new long[] {2 * segment, 1L << 40, 1L << 62}) {
-                assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(8, big), "" + big);
-                assertThrows(IllegalArgumentException.class, () -> allocator.allocate(8, big), "" + big);
-                assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, big), "" + big);
+            // larger than the segment size: a block of its own segment, aligned, through every door
+            for (long big : new long[] {2 * segment, 4 * segment}) {
+                try (Arena scoped = allocator.newArena()) {
+                    long p = allocator.mallocAligned(8, big);
+                    long q = heap.mallocAligned(8, big);
+                    MemorySegment s = allocator.allocate(8, big);
+                    MemorySegment t = scoped.allocate(8, big);
+                    for (long address : new long[] {p, q, s.address(), t.address()}) {
+                        assertEquals(0, address % big, "aligned to " + big + ": 0x" + Long.toHexString(address));
+                    }
+                    allocator.validate();
+                    allocator.free(p);
+                    allocator.free(q);
+                    allocator.free(s);
+                }
             }
+            // beyond the address space: out of memory, as the JDK's arenas say it, not a crash or a misaligned block
+            long hopeless = 1L << 62;
+            assertThrows(OutOfMemoryError.class, () -> allocator.mallocAligned(8, hopeless));
+            assertThrows(OutOfMemoryError.class, () -> allocator.allocate(8, hopeless));
+            assertThrows(OutOfMemoryError.class, () -> arena.allocate(8, hopeless));
             allocator.validate();
             assertEquals(0, allocator.stats().blocksInUse());
         }

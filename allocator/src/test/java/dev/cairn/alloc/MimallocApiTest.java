@@ -391,10 +391,12 @@ class MimallocApiTest {
 
     // ------------------------------------------------------------------------------------------ aligned
 
+    /** mimalloc's malloc-aligned9 asks up to 2^27; past the segment size a block gets a segment of its own. */
     @Test
-    void mallocAlignedForEveryPowerOfTwoUpToTheSegmentSize() {
+    void mallocAlignedForEveryPowerOfTwoUpToFourSegmentSizes() {
         try (Allocator allocator = create()) {
-            for (long alignment = 1; alignment <= config().segmentSize(); alignment <<= 1) {
+            long largest = Math.max(4 * config().segmentSize(), 1L << 27);
+            for (long alignment = 1; alignment <= largest; alignment <<= 1) {
                 Map<Long, Long> live = new LinkedHashMap<>();
                 for (long size : new long[] {0, 1, 7, 16, 100, alignment - 1, alignment, alignment + 1,
                         alignment * 3 / 2 + 1, 3 * alignment}) {
@@ -426,8 +428,16 @@ class MimallocApiTest {
                 allocator.validate();
                 assertEquals(0, allocator.stats().blocksInUse());
             }
+            // the gap before a block aligned past the segment size is reserved, not committed
+            long committed = allocator.stats().committedBytes();
+            long p = allocator.mallocAligned(16, 4 * config().segmentSize());
+            assertEquals(0, p % (4 * config().segmentSize()));
+            assertTrue(allocator.stats().committedBytes() - committed < config().segmentSize(),
+                    "committed " + (allocator.stats().committedBytes() - committed) + " bytes for 16");
+            allocator.free(p);
             AllocatorStats before = allocator.stats();
-            assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(16, config().segmentSize() * 2));
+            OutOfMemoryError tooLarge = assertThrows(OutOfMemoryError.class, () -> allocator.mallocAligned(16, 1L << 62));
+            assertTrue(tooLarge.getMessage().contains("address space"), tooLarge.getMessage());
             assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(16, Long.MIN_VALUE));
             assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(16, 48));
             assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(-1, 64));

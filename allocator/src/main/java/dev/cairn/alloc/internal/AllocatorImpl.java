@@ -1023,11 +1023,11 @@ public final class AllocatorImpl implements Allocator {
     /** The usable size of a live block, proven in checked mode; errors name {@code op}, the caller's operation. */
     private long usableSize(String op, long address) {
         checkOpen();
+        if (address == 0) { // in unchecked mode too: a null is cheap to refuse, and its page would be address 0
+            throw Errors.notOurs(op, address);
+        }
         if (!checked) {
             return blockSizeOf(pageOf(address));
-        }
-        if (address == 0) {
-            throw Errors.notOurs(op, address);
         }
         int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
         try {

@@ -58,11 +58,6 @@ final class Errors {
         return new IllegalArgumentException("alignment must be a positive power of two: " + alignment);
     }
 
-    static IllegalArgumentException alignmentTooLarge(long alignment, long segmentSize) {
-        return new IllegalArgumentException("alignment " + alignment + " is larger than the segment size "
-                + segmentSize + " (configure a larger segment size for such alignments)");
-    }
-
     static IllegalStateException closed() {
         return new IllegalStateException("the allocator is closed");
     }

@@ -685,9 +685,6 @@ public final class HeapImpl implements Heap {
     }
 
     private long mallocHuge(long size, long alignment) {
-        if (alignment > store.segmentSize()) {
-            throw Errors.alignmentTooLarge(alignment, store.segmentSize());
-        }
         if (size > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) { // the store's own limit, tested
             throw Errors.largerThanAddressSpace(size); // before rounding up (which may wrap): name the size asked for
         }

@@ -469,15 +469,22 @@ final class SegmentStore {
     /**
      * A huge segment holding one block of {@code blockSize} bytes aligned to {@code alignment}; returns the segment
      * base. The block's page descriptor is formatted by the caller.
+     *
+     * <p>Segments start at multiples of the segment size, so an alignment up to it puts the block at the same offset
+     * in any segment. A larger one puts it at the first multiple of the alignment past the header, an offset that
+     * depends on where the segment lands and is at most the alignment: the segment reserves that much more address
+     * space, and only the header and the block are committed.
      */
     long newHugeSegment(long blockSize, long alignment, int heapId, long ownerTid, boolean arena, int tag,
             boolean checked) {
-        long blockOffset = align(metadataSize(1) + (checked ? 16 : 0), Math.max(alignment, 64));
-        long total = blockOffset + blockSize;
-        if (total < 0 || total > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
-            throw Errors.hugeSegmentTooLarge(blockSize, blockOffset);
+        long header = metadataSize(1) + (checked ? 16 : 0);
+        long blockAlignment = Math.max(alignment, 64);
+        long worstOffset = blockAlignment <= segmentSize ? align(header, blockAlignment) : blockAlignment;
+        long worstTotal = worstOffset + blockSize;
+        if (worstTotal < 0 || worstTotal > SegmentSpace.ADDRESS_SPACE_LIMIT / 2) {
+            throw Errors.hugeSegmentTooLarge(blockSize, worstOffset);
         }
-        long reserveSize = align(total, segmentSize);
+        long reserveSize = align(worstTotal, segmentSize);
         ReusedHuge reused = takeReleasedHuge(reserveSize);
         if (reused != null) {
             awaitGrace(reused.grace()); // as in newSegment
@@ -485,8 +492,11 @@ final class SegmentStore {
         Segment segment = reused != null ? reused.segment() : reserveWithinLimit(reserveSize);
         boolean exposed = arena || (reused != null && reused.exposed());
         reserveSize = segment.size(); // a reused one may be bigger: the header says what is mapped
+        long blockOffset = align(segment.base() + header, blockAlignment) - segment.base(); // <= worstOffset
         try {
-            commit(segment, 0, align(total, space.pageSize()));
+            commit(segment, 0, header); // and the block: the gap an alignment leaves between them stays uncommitted
+            long from = blockOffset & -space.pageSize();
+            commit(segment, from, align(blockOffset + blockSize, space.pageSize()) - from);
         } catch (RuntimeException | OutOfMemoryError e) {
             if (reused != null && reused.exposed()) { // it stays mapped
                 synchronized (this) {
@@ -501,7 +511,7 @@ final class SegmentStore {
             throw e;
         }
         long base = segment.base();
-        Raw.fill(base, metadataSize(1) + (checked ? 16 : 0), (byte) 0);
+        Raw.fill(base, header, (byte) 0);
         Raw.putLong(base + SEG_OWNER_TID, ownerTid);
         Raw.putLong(base + SEG_SIZE, reserveSize);
         Raw.putInt(base + SEG_KIND, Kind.HUGE.ordinal());
