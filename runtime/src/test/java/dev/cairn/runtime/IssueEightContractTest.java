@@ -272,6 +272,35 @@ class IssueEightContractTest {
         }
     }
 
+    /** Closing a thread state gives back what it took from its allocator: its heaps and its QSBR slot. */
+    @Test
+    void closingAThreadStateGivesBackItsHeapsAndItsQsbrSlot() throws Exception {
+        try (Runtime rt = Runtime.create()) {
+            Interpreter interp = rt.newInterpreter(InterpreterConfig.isolated());
+            Allocator allocator = interp.allocator;
+            int heapsBefore = allocator.stats().heapsLive();
+            int readersBefore = allocator.qsbr().stats().threadsRegistered();
+            onThread(() -> {
+                try (ThreadState ts = interp.newThreadState()) {
+                    long list = Lists.create(ts); // a GC object: the GC heap as well as the object heap
+                    for (int i = 0; i < 100; i++) { // growth retires item arrays with freeDelayed: QSBR
+                        long v = Ints.of(ts, 1000 + i);
+                        Lists.append(ts, list, v);
+                        Ref.decref(ts, v);
+                    }
+                    assertTrue(allocator.stats().heapsLive() >= heapsBefore + 2, "an object heap and a GC heap");
+                    assertTrue(allocator.qsbr().stats().threadsRegistered() > readersBefore, "a QSBR slot");
+                    Ref.decref(ts, list);
+                }
+                // the thread is alive: what went back, close gave back (no reaper found it dead)
+                assertEquals(heapsBefore, allocator.stats().heapsLive(), "heaps given back");
+                assertEquals(readersBefore, allocator.qsbr().stats().threadsRegistered(), "QSBR slot given back");
+                return null;
+            });
+            assertEquals(0, interp.release().orElseThrow().leakedObjects());
+        }
+    }
+
     @Test
     void attachDetachAndCheckpointFollowTheirRules() throws Exception {
         try (Runtime rt = Runtime.create()) {
