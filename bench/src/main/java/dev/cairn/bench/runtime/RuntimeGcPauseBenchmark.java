@@ -5,6 +5,7 @@ import dev.cairn.runtime.Floats;
 import dev.cairn.runtime.Gc;
 import dev.cairn.runtime.Interpreter;
 import dev.cairn.runtime.InterpreterConfig;
+import dev.cairn.runtime.Ints;
 import dev.cairn.runtime.Lists;
 import dev.cairn.runtime.Ref;
 import dev.cairn.runtime.Runtime;
@@ -26,9 +27,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The pause of one {@link Gc#collect} over 1 million live objects, in milliseconds: 250,000 lists (GC-tracked) of
- * three floats each (not tracked, but walked past), all reachable from one root list ({@code reachable}), or with
- * half the lists in garbage two-list cycles ({@code halfCycles}: 125,000 lists and their 375,000 floats die).
- * Built again before each measurement (single shot).
+ * three floats each (not tracked: the collector walks only the GC heap, and reads a float only as a list's item),
+ * all reachable from one root list ({@code reachable}), or with half the lists in garbage two-list cycles
+ * ({@code halfCycles}: 125,000 lists and their 375,000 floats die); or 1 million GC-tracked objects, lists holding
+ * one small (immortal) int each, all reachable ({@code millionTracked}). Built again before each measurement
+ * (single shot).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -39,8 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RuntimeGcPauseBenchmark {
 
     private static final int LISTS = 250_000;
+    private static final int TRACKED = 1_000_000;
 
-    @Param({"reachable", "halfCycles"})
+    @Param({"reachable", "halfCycles", "millionTracked"})
     public String shape;
 
     private Runtime runtime;
@@ -54,6 +58,16 @@ public class RuntimeGcPauseBenchmark {
         interp = runtime.newInterpreter(InterpreterConfig.isolated());
         ts = interp.newThreadState();
         root = Lists.create(ts);
+        if (shape.equals("millionTracked")) {
+            long one = Ints.of(ts, 1); // small ints are immortal: every list is tracked, none of its items is
+            for (int i = 0; i < TRACKED; i++) {
+                long list = Lists.create(ts);
+                Lists.append(ts, list, one);
+                Lists.append(ts, root, list);
+                Ref.decref(ts, list);
+            }
+            return;
+        }
         long previous = 0;
         for (int i = 0; i < LISTS; i++) {
             long list = Lists.create(ts);

@@ -1,5 +1,6 @@
 package dev.cairn.bench.runtime;
 
+import dev.cairn.alloc.AllocatorConfig;
 import dev.cairn.bench.support.BenchDefaults;
 import dev.cairn.runtime.Interpreter;
 import dev.cairn.runtime.Ints;
@@ -13,6 +14,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -23,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Two threads incref + decref one shared object that neither owns (both on the atomic shared count, the contended
  * case), and, for contrast, each its own object ({@code ownObject}, biased, no sharing). Nanoseconds per pair per
- * thread.
+ * thread. {@code checked}: the runtime's allocator mode, as in {@link RuntimeRefcountBenchmark} (checked, the
+ * default, proves each argument a live object first).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -41,9 +44,12 @@ public class RuntimeSharedIncrefBenchmark {
         Interpreter interp;
         long object;
 
+        @Param({"false", "true"})
+        public boolean checked;
+
         @Setup
         public void setUp() throws InterruptedException {
-            runtime = Runtime.create();
+            runtime = Runtime.create(AllocatorConfig.builder().checked(checked).build());
             interp = runtime.mainInterpreter();
             long[] made = new long[1];
             Thread maker = Thread.ofPlatform().start(() -> {
