@@ -1126,6 +1126,13 @@ public final class AllocatorImpl implements Allocator {
             for (HeapImpl heap : heaps) {
                 heap.collect(force);
             }
+            // Other threads' retired pages: an idle owner would keep them committed (HeapImpl, "Purges by another
+            // thread"); an owner busy with them right now is skipped, its own slow path purges them.
+            for (HeapImpl other : registry.allHeaps()) {
+                if (!heaps.contains(other)) {
+                    other.purgeForAnotherThread(force);
+                }
+            }
             if (force) {
                 registry.forEachSharedLocked(shared -> shared.collect(true));
             }

@@ -21,10 +21,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * re-enters the same pop.
  *
  * <p>Ownership: every field and every page of this heap is touched only by the owning thread ({@link #ownerTid}),
- * except {@link #closed} (written by {@code Allocator.close}) and {@link #hugeSegments} (a concurrent set, because a
- * huge block may be freed by any thread). Pages are in one doubly-linked queue per bin (pages that may have free
+ * except {@link #closed} (written by {@code Allocator.close}), {@link #hugeSegments} (a concurrent set, because a
+ * huge block may be freed by any thread) and the retired pages waiting for their purge (below). Pages are in one doubly-linked queue per bin (pages that may have free
  * blocks, the first one is what the direct table points at) or in the bin's full queue; the links are in the
  * off-heap descriptors.
+ *
+ * <p>Purges by another thread: a retired page stays committed until its purge delay has passed and its owner's slow
+ * path purges it, and an owner that went idle has no slow path: {@code Allocator.collect} from another thread purges
+ * for it ({@link #purgeForAnotherThread}). {@link #purgeLock} makes that safe. The owner holds it wherever a page of
+ * its segments goes between retired and formatted (retire, freshPage's take, commit and format, an adoption's
+ * enqueue), where it releases or gives up segments, and around every change and walk of {@link #purgeQueue}; the other thread
+ * only tries it (never waits for an owner) and purges a queued page only if it is still unformatted and marked
+ * purge-pending. So a page is never purged between its owner's commit and format, nor after it was taken back, and
+ * no segment goes away under a purge. Other heaps' threads, arenas and shared heaps are purged by their users.
  *
  * <p>Ending: a heap ends once ({@link #tryEnd}): released by its thread, reaped after its thread died, destroyed
  * with its arena, or closed with the allocator. Released and reaped heaps abandon their segments into the
@@ -97,6 +106,8 @@ public final class HeapImpl implements Heap {
     private final List<List<Long>> segments = new ArrayList<>();
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Long> purgeQueue = new ArrayDeque<>();
+    /** Held while retired pages change: see "Purges by another thread" above. */
+    private final java.util.concurrent.locks.ReentrantLock purgeLock = new java.util.concurrent.locks.ReentrantLock();
     /**
      * Pages retired recently, newest last, per kind: reused first, so churn keeps re-formatting the same warm pages
      * (whose purge is still pending and is then cancelled) instead of walking the segment and faulting in new ones.
@@ -432,7 +443,7 @@ public final class HeapImpl implements Heap {
         if (deferredPairs != 0) {
             returnDeferred(false);
         }
-        if (!purgeQueue.isEmpty()) {
+        if (!purgeQueue.isEmpty()) { // a hint, without the lock: another thread's purge may have emptied it
             purgeExpired(false, now);
         }
         store.purgeExpiredCache(now);
@@ -572,6 +583,15 @@ public final class HeapImpl implements Heap {
      * recently retired pages, which freshPage reuses first: they are still committed and likely in cache.
      */
     private void enqueueAdopted(long segment) {
+        purgeLock.lock();
+        try {
+            enqueueAdoptedLocked(segment);
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private void enqueueAdoptedLocked(long segment) {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         ArrayDeque<Long> recent = retired.get(Raw.getInt(segment + SEG_KIND));
         for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
@@ -610,6 +630,15 @@ public final class HeapImpl implements Heap {
     }
 
     private long freshPage(int bin) {
+        purgeLock.lock(); // the page taken may be a retired one another thread could be purging
+        try {
+            return freshPageLocked(bin);
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private long freshPageLocked(int bin) {
         long blockSize = SizeClasses.blockSize(bin);
         Kind kind = Kind.forBlock(blockSize);
         long segment = 0;
@@ -736,6 +765,15 @@ public final class HeapImpl implements Heap {
         if (checked && !Pages.mayUnformat(page)) {
             return; // another thread still holds a claim on a block: see Pages, "Raced double frees"
         }
+        purgeLock.lock();
+        try {
+            retireLocked(bin, page);
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private void retireLocked(int bin, long page) {
         unlink(queue, bin, page);
         setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
         long segment = page & -store.segmentSize(); // descriptors live in their segment's header
@@ -761,6 +799,15 @@ public final class HeapImpl implements Heap {
     }
 
     private void releaseSegment(long segment) {
+        purgeLock.lock();
+        try {
+            releaseSegmentLocked(segment);
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private void releaseSegmentLocked(long segment) {
         Kind kind = Kind.values()[Raw.getInt(segment + SEG_KIND)];
         segments.get(kind.ordinal()).remove(Long.valueOf(segment));
         long end = segment + store.segmentSize();
@@ -775,17 +822,45 @@ public final class HeapImpl implements Heap {
     }
 
     private void purgeExpired(boolean all, long now) {
+        purgeLock.lock();
+        try {
+            purgeExpiredLocked(all, now);
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    /**
+     * {@link #purgeExpired} from a thread other than the owner ({@code Allocator.collect}), if the owner is not
+     * changing its retired pages right now; returns the pages purged, 0 when the owner is busy with them (its own
+     * slow path purges them) or the heap ended.
+     */
+    int purgeForAnotherThread(boolean all) {
+        if (role != Role.THREAD || !purgeLock.tryLock()) {
+            return 0;
+        }
+        try {
+            return closed ? 0 : purgeExpiredLocked(all, System.nanoTime());
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private int purgeExpiredLocked(boolean all, long now) {
+        int purged = 0;
         while (!purgeQueue.isEmpty()) {
             long page = purgeQueue.peek();
             if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
-                return;
+                break;
             }
             purgeQueue.poll();
             if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
                 Raw.putShort(page + FLAGS, (short) 0);
                 store.purgePage(page & -store.segmentSize(), page);
+                purged++;
             }
         }
+        return purged;
     }
 
     /**
@@ -857,6 +932,15 @@ public final class HeapImpl implements Heap {
 
     /** Gives back every segment of this heap (an arena's close: all its blocks die at once). */
     void destroy() {
+        purgeLock.lock(); // a purge by another thread finishes first: the segments go now
+        try {
+            destroyLocked();
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private void destroyLocked() {
         closed = true;
         deferredPairs = 0;
         for (List<Long> list : segments) {
@@ -887,6 +971,15 @@ public final class HeapImpl implements Heap {
      * either way nobody else uses this heap's fields meanwhile ({@link #tryEnd} was won).
      */
     void abandonAll() {
+        purgeLock.lock(); // a purge by another thread finishes first: the segments change hands now
+        try {
+            abandonAllLocked();
+        } finally {
+            purgeLock.unlock();
+        }
+    }
+
+    private void abandonAllLocked() {
         closed = true;
         returnDeferred(true);
         // Retired pages keep their PURGE_PENDING flag and deadline: the pool purges them once it has passed if their

@@ -151,6 +151,11 @@ final class HeapRegistry {
         return heap;
     }
 
+    /** Every heap registered now, a snapshot (heaps may end while the caller looks at them). */
+    java.util.List<HeapImpl> allHeaps() {
+        return new java.util.ArrayList<>(heaps.values());
+    }
+
     /** The calling platform thread's heaps, every tag's it has (tag 0 first); empty on a virtual thread. */
     java.util.List<HeapImpl> threadHeaps() {
         java.util.List<HeapImpl> out = new java.util.ArrayList<>(2);

@@ -1,0 +1,84 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A thread that freed most of what it had and then went idle keeps its retired pages committed: only its own slow
+ * path purges them, and it has none while it waits. {@code collect} from another thread purges them for it.
+ */
+class IdleOwnerPurgeTest {
+
+    private static final int BLOCKS = 40_000;
+    private static final int KEEP_EVERY = 2_000; // one block in 2,000 stays: its page stays, and so does the segment
+
+    private static long size(int i) {
+        return 16 + (i % 64) * 16L; // 16 to 1,024 bytes: about 20 MiB in all
+    }
+
+    @Test
+    void anotherThreadsCollectPurgesTheRetiredPagesOfAnIdleThread() throws Exception {
+        AllocatorConfig config = AllocatorConfig.builder().purgeDelay(Duration.ofMillis(20)).build();
+        try (Allocator allocator = Allocator.create(config)) {
+            CountDownLatch freed = new CountDownLatch(1);
+            CountDownLatch resume = new CountDownLatch(1);
+            AtomicReference<Throwable> error = new AtomicReference<>();
+            Thread worker = Thread.ofPlatform().start(() -> {
+                try {
+                    Heap heap = allocator.heap();
+                    List<Long> kept = new ArrayList<>();
+                    for (int round = 0; round < 2; round++) {
+                        List<Long> blocks = new ArrayList<>();
+                        for (int i = 0; i < BLOCKS; i++) {
+                            long p = heap.malloc(size(i));
+                            Blocks.fill(p, size(i), i);
+                            blocks.add(p);
+                        }
+                        for (int i = 0; i < BLOCKS; i++) {
+                            Blocks.check(blocks.get(i), size(i), i);
+                            if (round == 0 && i % KEEP_EVERY == 0) {
+                                kept.add(blocks.get(i));
+                            } else {
+                                heap.free(blocks.get(i));
+                            }
+                        }
+                        if (round == 0) {
+                            freed.countDown();
+                            resume.await(); // idle, alive, no slow path: the purge is someone else's
+                        }
+                    }
+                    for (long p : kept) {
+                        heap.free(p);
+                    }
+                    allocator.validate();
+                } catch (Throwable e) {
+                    error.set(e);
+                } finally {
+                    freed.countDown();
+                }
+            });
+            freed.await();
+            long before = allocator.stats().committedBytes();
+            Thread.sleep(100); // well past the purge delay
+            assertEquals(before, allocator.stats().committedBytes(), "the idle thread's pages purged themselves");
+            allocator.collect(false); // only what is due: all of it by now
+            long after = allocator.stats().committedBytes();
+            assertTrue(before - after >= (10L << 20), "collect purged " + (before - after) + " of " + before
+                    + " committed bytes");
+            resume.countDown(); // and the worker allocates again from the purged pages, contents checked
+            worker.join();
+            if (error.get() != null) {
+                throw new AssertionError(error.get());
+            }
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+}
