@@ -98,6 +98,40 @@ class SlowPathRateTest {
     }
 
     /**
+     * Larson's shape on one thread: 20,000 blocks of 8-1000 bytes (a dozen pages per bin) replaced at random. A page
+     * that gets room again rejoins its queue at the back and gathers frees while the pages ahead serve; queued right
+     * behind the current page it was taken next with a block or two, and a quarter of all mallocs took the slow path.
+     */
+    @ParameterizedTest(name = "seed={0}")
+    @ValueSource(longs = {0x1A450L, 99L})
+    void pagesThatGetRoomAgainWaitAtTheBackOfTheQueue(long seed) {
+        System.out.println("SlowPathRateTest seed " + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (Allocator allocator = Allocator.create()) {
+            Heap heap = allocator.heap();
+            long[] blocks = new long[20_000];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = heap.malloc(8 + random.nextInt(993));
+            }
+            int replacements = 200_000;
+            long before = allocator.stats().slowPathCalls();
+            for (int step = 0; step < replacements; step++) {
+                int slot = random.nextInt(blocks.length);
+                heap.free(blocks[slot]);
+                blocks[slot] = heap.malloc(8 + random.nextInt(993));
+            }
+            long slowPaths = allocator.stats().slowPathCalls() - before;
+            System.out.println("  " + slowPaths + " slow paths for " + replacements + " mallocs");
+            assertTrue(slowPaths < replacements / 8,
+                    slowPaths + " slow paths for " + replacements + " mallocs (seed " + seed + ")");
+            for (long block : blocks) {
+                heap.free(block);
+            }
+            allocator.validate();
+        }
+    }
+
+    /**
      * Filling pages takes a slow path per doubling of what a page has carved, not one per ~4 KiB: 10,000 blocks
      * of 16-1024 bytes (about 5 MiB, the batch workload's round) take about 520 slow paths; carving 4 KiB at a time
      * took about 1,490.

@@ -96,6 +96,8 @@ public final class HeapImpl implements Heap {
     /** Page serving each 16-byte size step up to {@link SizeClasses#DIRECT_MAX}; the empty page when none. */
     private final long[] direct = new long[SizeClasses.DIRECT_SLOTS];
     private final long[] queue = new long[SizeClasses.BIN_COUNT];
+    /** Last page of each queue: a page that gets room again joins at the back (see {@link #enqueueAtEnd}). */
+    private final long[] queueTail = new long[SizeClasses.BIN_COUNT];
     private final long[] fullQueue = new long[SizeClasses.BIN_COUNT];
     /**
      * Oldest page of each full queue: full pages are pushed at the front, so the ones other threads have had the
@@ -605,7 +607,7 @@ public final class HeapImpl implements Heap {
             }
             int bin = Raw.getInt(page + BIN);
             if (Pages.hasRoom(page)) {
-                enqueueBehindCurrent(bin, page);
+                enqueueAtEnd(bin, page);
             } else {
                 pushFull(bin, page);
                 Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
@@ -743,10 +745,10 @@ public final class HeapImpl implements Heap {
             if (current == 0 || !Pages.hasRoom(current)) {
                 unfull(bin, page); // its one free block serves the next malloc, which would take the slow path anyway
             } else {
-                // Behind the current page, not in its place: with one free block it would send the malloc after next
-                // to the slow path, while the current page still has blocks (larson: a slow path every 13 mallocs).
+                // Not in the current page's place: with one free block it would send the malloc after next to the
+                // slow path while the current page still has blocks. At the back of the queue (see enqueueAtEnd).
                 leaveFull(bin, page);
-                enqueueBehindCurrent(bin, page);
+                enqueueAtEnd(bin, page);
             }
         }
         if (Raw.getInt(page + USED) == 0 && Raw.getLongVolatile(page + XTHREAD_FREE) == 0) {
@@ -774,7 +776,7 @@ public final class HeapImpl implements Heap {
     }
 
     private void retireLocked(int bin, long page) {
-        unlink(queue, bin, page);
+        queueUnlink(bin, page);
         setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
         long segment = page & -store.segmentSize(); // descriptors live in their segment's header
         if (deferredPairs != 0) {
@@ -894,8 +896,8 @@ public final class HeapImpl implements Heap {
 
     /**
      * Collects every page that other threads freed into, from the slow path every
-     * {@link #REMOTE_COLLECT_INTERVAL_NANOS}: a full page with room again rejoins its bin's queue behind the current
-     * page, and a page left with no block in use is retired (purged after the purge delay). Without it, a page whose
+     * {@link #REMOTE_COLLECT_INTERVAL_NANOS}: a full page with room again rejoins its bin's queue at the back, and a
+     * page left with no block in use is retired (purged after the purge delay). Without it, a page whose
      * blocks were all freed by other threads stayed committed until this heap needed a page of its bin and found it:
      * a full page never, while the queue had room (larson, once a worker adopts a segment the main thread filled for
      * both workers: the other worker frees its half of the blocks remotely and allocates from pages of its own, and
@@ -915,7 +917,7 @@ public final class HeapImpl implements Heap {
                     retire(bin, page, false);
                 } else if (Pages.hasRoom(page)) {
                     leaveFull(bin, page);
-                    enqueueBehindCurrent(bin, page);
+                    enqueueAtEnd(bin, page);
                 }
             }
             for (long page = queue[bin], next; page != 0; page = next) {
@@ -960,6 +962,7 @@ public final class HeapImpl implements Heap {
         }
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
+        java.util.Arrays.fill(queueTail, 0);
         java.util.Arrays.fill(fullQueue, 0);
         java.util.Arrays.fill(fullTail, 0);
     }
@@ -999,6 +1002,7 @@ public final class HeapImpl implements Heap {
         }
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
+        java.util.Arrays.fill(queueTail, 0);
         java.util.Arrays.fill(fullQueue, 0);
         java.util.Arrays.fill(fullTail, 0);
     }
@@ -1016,8 +1020,8 @@ public final class HeapImpl implements Heap {
 
     private void makeCurrent(int bin, long page) {
         if (queue[bin] != page) {
-            unlink(queue, bin, page);
-            pushFront(queue, bin, page);
+            queueUnlink(bin, page);
+            queuePushFront(bin, page);
         }
         // Also when the page is at the head already: moveToFull leaves the next page there with the direct table
         // still on the full one, and every malloc of the bin would take the slow path until something reset it.
@@ -1025,7 +1029,7 @@ public final class HeapImpl implements Heap {
     }
 
     private void moveToFull(int bin, long page) {
-        unlink(queue, bin, page);
+        queueUnlink(bin, page);
         pushFull(bin, page);
         Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
         if (queue[bin] == 0) {
@@ -1036,7 +1040,7 @@ public final class HeapImpl implements Heap {
     /** A full page with free blocks again, made the bin's current page. */
     private void unfull(int bin, long page) {
         leaveFull(bin, page);
-        pushFront(queue, bin, page);
+        queuePushFront(bin, page);
         setDirect(bin, page);
     }
 
@@ -1049,25 +1053,41 @@ public final class HeapImpl implements Heap {
     }
 
     /**
-     * Queues a page with room behind the bin's current page, which keeps serving the direct table; the page becomes
-     * current itself when the bin has none. The slow path reaches it when the current page runs out.
+     * Queues a page with room at the back of the bin's queue; the page becomes current itself when the bin has none.
+     * At the back, not right behind the current page: a full page rejoins on its first free, and taken next it would
+     * serve one malloc and send the one after to the slow path; at the back it gathers the frees that land on it while
+     * the pages ahead serve (mimalloc queues it at the end too). Larson: a slow path every 4 mallocs behind the
+     * current page, every 11 at the back (docs/benchmarks.md).
      */
-    private void enqueueBehindCurrent(int bin, long page) {
+    private void enqueueAtEnd(int bin, long page) {
         long head = queue[bin];
         if (head == 0) {
-            pushFront(queue, bin, page);
+            queuePushFront(bin, page);
             setDirect(bin, page);
             return;
         }
-        long next = Raw.getLong(head + NEXT);
-        Raw.putLong(page + PREV, head);
-        Raw.putLong(page + NEXT, next);
-        if (next != 0) {
-            Raw.putLong(next + PREV, page);
-        }
-        Raw.putLong(head + NEXT, page);
+        long tail = queueTail[bin];
+        Raw.putLong(page + PREV, tail);
+        Raw.putLong(page + NEXT, 0);
+        Raw.putLong(tail + NEXT, page);
+        queueTail[bin] = page;
         Raw.putShort(head + RETAIN, (short) 0); // neither is the bin's only page: see retire
         Raw.putShort(page + RETAIN, (short) 0);
+    }
+
+    private void queuePushFront(int bin, long page) {
+        pushFront(queue, bin, page);
+        if (Raw.getLong(page + NEXT) == 0) {
+            queueTail[bin] = page;
+        }
+    }
+
+    /** {@link #unlink} from the bin's queue, keeping its tail. */
+    private void queueUnlink(int bin, long page) {
+        if (queueTail[bin] == page) {
+            queueTail[bin] = Raw.getLong(page + PREV);
+        }
+        unlink(queue, bin, page);
     }
 
     private void pushFull(int bin, long page) {
@@ -1119,14 +1139,16 @@ public final class HeapImpl implements Heap {
         }
     }
 
-    /** Validation: the bin whose full queue does not end at its recorded tail, or -1. */
-    int fullTailMismatch() {
+    /** Validation: the bin whose queue ({@code full}: full queue) does not end at its recorded tail, or -1. */
+    int tailMismatch(boolean full) {
+        long[] heads = full ? fullQueue : queue;
+        long[] tails = full ? fullTail : queueTail;
         for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
             long last = 0;
-            for (long page = fullQueue[bin]; page != 0; page = Raw.getLong(page + NEXT)) {
+            for (long page = heads[bin]; page != 0; page = Raw.getLong(page + NEXT)) {
                 last = page;
             }
-            if (last != fullTail[bin]) {
+            if (last != tails[bin]) {
                 return bin;
             }
         }

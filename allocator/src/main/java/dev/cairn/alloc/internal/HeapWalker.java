@@ -192,10 +192,13 @@ final class HeapWalker {
                     + allocator.pool().size() + " segments but " + pooled[0] + " live segments are abandoned");
         }
         for (HeapImpl heap : allocator.heaps()) {
-            int badTail = heap.fullTailMismatch();
-            if (badTail >= 0) {
-                throw new IllegalStateException("heap invariant violated: heap " + heap.id() + "'s full queue of bin "
-                        + badTail + " does not end at its recorded tail");
+            for (boolean full : new boolean[] {false, true}) {
+                int badTail = heap.tailMismatch(full);
+                if (badTail >= 0) {
+                    throw new IllegalStateException("heap invariant violated: heap " + heap.id() + "'s "
+                            + (full ? "full queue" : "queue") + " of bin " + badTail
+                            + " does not end at its recorded tail");
+                }
             }
             heap.forEachQueuedPage((bin, page) -> {
                 if (Raw.getInt(page + BIN) != bin || (Raw.getShort(page + FLAGS) & FLAG_IN_FULL) != 0) {
