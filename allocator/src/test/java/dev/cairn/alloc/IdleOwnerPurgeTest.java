@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * A thread that freed most of what it had and then went idle keeps its retired pages committed: only its own slow
- * path purges them, and it has none while it waits. {@code collect} from another thread purges them for it.
+ * A thread that freed most of what it had and then went idle would keep its retired pages committed: only its own
+ * slow path purged them, and it has none while it waits. {@code collect} from another thread purges them for it, and
+ * so do other threads' allocation slow paths, a few pages per idle heap once per purge delay.
  */
 class IdleOwnerPurgeTest {
 
@@ -23,14 +24,15 @@ class IdleOwnerPurgeTest {
         return 16 + (i % 64) * 16L; // 16 to 1,024 bytes: about 20 MiB in all
     }
 
-    @Test
-    void anotherThreadsCollectPurgesTheRetiredPagesOfAnIdleThread() throws Exception {
-        AllocatorConfig config = AllocatorConfig.builder().purgeDelay(Duration.ofMillis(20)).build();
-        try (Allocator allocator = Allocator.create(config)) {
-            CountDownLatch freed = new CountDownLatch(1);
-            CountDownLatch resume = new CountDownLatch(1);
-            AtomicReference<Throwable> error = new AtomicReference<>();
-            Thread worker = Thread.ofPlatform().start(() -> {
+    /** A thread that allocates about 20 MiB, frees all but one block in 2,000, idles until resumed, then works again. */
+    private static final class IdleWorker {
+        final CountDownLatch freed = new CountDownLatch(1);
+        final CountDownLatch resume = new CountDownLatch(1);
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+        final Thread thread;
+
+        IdleWorker(Allocator allocator) {
+            thread = Thread.ofPlatform().start(() -> {
                 try {
                     Heap heap = allocator.heap();
                     List<Long> kept = new ArrayList<>();
@@ -57,14 +59,30 @@ class IdleOwnerPurgeTest {
                     for (long p : kept) {
                         heap.free(p);
                     }
-                    allocator.validate();
                 } catch (Throwable e) {
                     error.set(e);
                 } finally {
                     freed.countDown();
                 }
             });
-            freed.await();
+        }
+
+        /** Lets it allocate again from the purged pages (contents checked) and end. */
+        void finish() throws InterruptedException {
+            resume.countDown();
+            thread.join();
+            if (error.get() != null) {
+                throw new AssertionError(error.get());
+            }
+        }
+    }
+
+    @Test
+    void anotherThreadsCollectPurgesTheRetiredPagesOfAnIdleThread() throws Exception {
+        AllocatorConfig config = AllocatorConfig.builder().purgeDelay(Duration.ofMillis(20)).build();
+        try (Allocator allocator = Allocator.create(config)) {
+            IdleWorker worker = new IdleWorker(allocator);
+            worker.freed.await();
             long before = allocator.stats().committedBytes();
             Thread.sleep(100); // well past the purge delay
             assertEquals(before, allocator.stats().committedBytes(), "the idle thread's pages purged themselves");
@@ -72,11 +90,36 @@ class IdleOwnerPurgeTest {
             long after = allocator.stats().committedBytes();
             assertTrue(before - after >= (10L << 20), "collect purged " + (before - after) + " of " + before
                     + " committed bytes");
-            resume.countDown(); // and the worker allocates again from the purged pages, contents checked
-            worker.join();
-            if (error.get() != null) {
-                throw new AssertionError(error.get());
+            worker.finish();
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    @Test
+    void otherThreadsSlowPathsPurgeTheRetiredPagesOfAnIdleThread() throws Exception {
+        AllocatorConfig config = AllocatorConfig.builder().purgeDelay(Duration.ofMillis(20)).build();
+        try (Allocator allocator = Allocator.create(config)) {
+            IdleWorker worker = new IdleWorker(allocator);
+            worker.freed.await();
+            long idle = allocator.stats().committedBytes();
+            // This thread works in a bin of its own (4 KiB blocks), its slow paths running for a few hundred ms.
+            Heap heap = allocator.heap();
+            long[] blocks = new long[64];
+            long deadline = System.nanoTime() + 400_000_000L;
+            while (System.nanoTime() < deadline) {
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = heap.malloc(4096);
+                }
+                for (long p : blocks) {
+                    heap.free(p);
+                }
+                Thread.sleep(1);
             }
+            long after = allocator.stats().committedBytes();
+            assertTrue(idle - after >= (10L << 20), "other slow paths purged " + (idle - after) + " of " + idle
+                    + " committed bytes of the idle thread");
+            worker.finish();
             allocator.validate();
             assertEquals(0, allocator.stats().blocksInUse());
         }

@@ -214,6 +214,28 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    /** When a slow path last purged for idle heaps ({@link #purgeIdleHeaps}); claimed by CAS, so one thread at a time. */
+    private final java.util.concurrent.atomic.AtomicLong lastIdlePurge = new java.util.concurrent.atomic.AtomicLong();
+    /** Pages purged per idle heap per pass: a heap whose owner wakes up meanwhile waits for at most these. */
+    private static final int IDLE_PURGE_PAGES = 16;
+
+    /**
+     * From a thread heap's slow path (inside its close guard): once per purge delay for the whole allocator, purges up
+     * to {@link #IDLE_PURGE_PAGES} due retired pages of each thread heap whose owner has run no slow path for a purge
+     * delay (HeapImpl, "Purges by another thread"). Without it an idle thread's retired pages stayed committed until
+     * a {@code collect()}.
+     */
+    void purgeIdleHeaps(long now) {
+        long last = lastIdlePurge.get();
+        long interval = Math.max(config.purgeDelay().toNanos(), 1_000_000);
+        if (now - last < interval || !lastIdlePurge.compareAndSet(last, now)) {
+            return;
+        }
+        for (HeapImpl heap : registry.allHeaps()) {
+            heap.purgeIfIdle(now, IDLE_PURGE_PAGES); // the caller's own heap just ran its slow path: not idle
+        }
+    }
+
     /** Moves a huge segment of an ending heap to the orphan set, unless a concurrent free already released it. */
     void orphanHuge(HeapImpl heap, long segment) {
         orphanHuge.add(segment);

@@ -28,7 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Purges by another thread: a retired page stays committed until its purge delay has passed and its owner's slow
  * path purges it, and an owner that went idle has no slow path: {@code Allocator.collect} from another thread purges
- * for it ({@link #purgeForAnotherThread}). {@link #purgeLock} makes that safe. The owner holds it wherever a page of
+ * for it ({@link #purgeForAnotherThread}), and so do other threads' slow paths, at most once per purge delay for the
+ * whole allocator and a few pages per idle heap each time ({@link #purgeIfIdle}). {@link #purgeLock} makes that safe. The owner holds it wherever a page of
  * its segments goes between retired and formatted (retire, freshPage's take, commit and format, an adoption's
  * enqueue), where it releases or gives up segments, and around every change and walk of {@link #purgeQueue}; the other thread
  * only tries it (never waits for an owner) and purges a queued page only if it is still unformatted and marked
@@ -132,6 +133,8 @@ public final class HeapImpl implements Heap {
     /** Batches handed over by {@code freeDelayed} (owner only): every few, it runs the due ones. */
     int delayedHandOvers;
     long slowPathCalls;
+    /** When the owner's slow path last ran its timed duties (its own purges among them); read by other threads. */
+    volatile long lastSlowPath = System.nanoTime();
     long pagesRetired;
     /** Blocks other threads freed into this heap's pages, counted when collected (no counter on the free path). */
     long remoteFreesCollected;
@@ -451,6 +454,10 @@ public final class HeapImpl implements Heap {
         store.purgeExpiredCache(now);
         if (pool.purgeDue(now)) {
             pool.purgeExpired(now);
+        }
+        lastSlowPath = now;
+        if (role == Role.THREAD) {
+            allocator.purgeIdleHeaps(now); // at most once per purge delay, allocator-wide
         }
         if (now - lastRemoteCollect >= REMOTE_COLLECT_INTERVAL_NANOS) {
             lastRemoteCollect = now;
@@ -838,19 +845,35 @@ public final class HeapImpl implements Heap {
      * slow path purges them) or the heap ended.
      */
     int purgeForAnotherThread(boolean all) {
+        return purgeForAnotherThread(all, System.nanoTime(), Integer.MAX_VALUE);
+    }
+
+    /**
+     * The same for a heap whose owner has run no slow path for a purge delay (it is idle, or busy on fast paths
+     * only), at most {@code limit} pages: the owner of a heap that wakes up waits for at most that many purges.
+     */
+    int purgeIfIdle(long now, int limit) {
+        return now - lastSlowPath > purgeDelayNanos ? purgeForAnotherThread(false, now, limit) : 0;
+    }
+
+    private int purgeForAnotherThread(boolean all, long now, int limit) {
         if (role != Role.THREAD || !purgeLock.tryLock()) {
             return 0;
         }
         try {
-            return closed ? 0 : purgeExpiredLocked(all, System.nanoTime());
+            return closed ? 0 : purgeExpiredLocked(all, now, limit);
         } finally {
             purgeLock.unlock();
         }
     }
 
     private int purgeExpiredLocked(boolean all, long now) {
+        return purgeExpiredLocked(all, now, Integer.MAX_VALUE);
+    }
+
+    private int purgeExpiredLocked(boolean all, long now, int limit) {
         int purged = 0;
-        while (!purgeQueue.isEmpty()) {
+        while (!purgeQueue.isEmpty() && purged < limit) {
             long page = purgeQueue.peek();
             if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
                 break;
