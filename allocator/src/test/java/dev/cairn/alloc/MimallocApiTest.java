@@ -436,7 +436,8 @@ class MimallocApiTest {
                     "committed " + (allocator.stats().committedBytes() - committed) + " bytes for 16");
             allocator.free(p);
             AllocatorStats before = allocator.stats();
-            OutOfMemoryError tooLarge = assertThrows(OutOfMemoryError.class, () -> allocator.mallocAligned(16, 1L << 62));
+            OutOfMemoryError tooLarge = assertThrows(OutOfMemoryError.class,
+                    () -> allocator.mallocAligned(16, 1L << 62));
             assertTrue(tooLarge.getMessage().contains("address space"), tooLarge.getMessage());
             assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(16, Long.MIN_VALUE));
             assertThrows(IllegalArgumentException.class, () -> allocator.mallocAligned(16, 48));

@@ -214,7 +214,7 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
-    /** When a slow path last purged for idle heaps ({@link #purgeIdleHeaps}); claimed by CAS, so one thread at a time. */
+    /** When a slow path last purged for idle heaps ({@link #purgeIdleHeaps}); claimed by CAS: one thread at a time. */
     private final java.util.concurrent.atomic.AtomicLong lastIdlePurge = new java.util.concurrent.atomic.AtomicLong();
     /** Pages purged per idle heap per pass: a heap whose owner wakes up meanwhile waits for at most these. */
     private static final int IDLE_PURGE_PAGES = 16;

@@ -21,20 +21,21 @@ import java.util.concurrent.ConcurrentHashMap;
  * re-enters the same pop.
  *
  * <p>Ownership: every field and every page of this heap is touched only by the owning thread ({@link #ownerTid}),
- * except {@link #closed} (written by {@code Allocator.close}), {@link #hugeSegments} (a concurrent set, because a
- * huge block may be freed by any thread) and the retired pages waiting for their purge (below). Pages are in one doubly-linked queue per bin (pages that may have free
- * blocks, the first one is what the direct table points at) or in the bin's full queue; the links are in the
- * off-heap descriptors.
+ * except {@link #closed} (written by {@code Allocator.close}), {@link #hugeSegments} (a concurrent set, because a huge
+ * block may be freed by any thread) and the retired pages waiting for their purge (below). Pages are in one
+ * doubly-linked queue per bin (pages that may have free blocks, the first one is what the direct table points at) or in
+ * the bin's full queue; the links are in the off-heap descriptors.
  *
  * <p>Purges by another thread: a retired page stays committed until its purge delay has passed and its owner's slow
  * path purges it, and an owner that went idle has no slow path: {@code Allocator.collect} from another thread purges
  * for it ({@link #purgeForAnotherThread}), and so do other threads' slow paths, at most once per purge delay for the
- * whole allocator and a few pages per idle heap each time ({@link #purgeIfIdle}). {@link #purgeLock} makes that safe. The owner holds it wherever a page of
- * its segments goes between retired and formatted (retire, freshPage's take, commit and format, an adoption's
- * enqueue), where it releases or gives up segments, and around every change and walk of {@link #purgeQueue}; the other thread
- * only tries it (never waits for an owner) and purges a queued page only if it is still unformatted and marked
- * purge-pending. So a page is never purged between its owner's commit and format, nor after it was taken back, and
- * no segment goes away under a purge. Other heaps' threads, arenas and shared heaps are purged by their users.
+ * whole allocator and a few pages per idle heap each time ({@link #purgeIfIdle}). {@link #purgeLock} makes that safe.
+ * The owner holds it wherever a page of its segments goes between retired and formatted (retire, freshPage's take,
+ * commit and format, an adoption's enqueue), where it releases or gives up segments, and around every change and walk
+ * of {@link #purgeQueue}; the other thread only tries it (never waits for an owner) and purges a queued page only if it
+ * is still unformatted and marked purge-pending. So a page is never purged between its owner's commit and format, nor
+ * after it was taken back, and no segment goes away under a purge. Other heaps' threads, arenas and shared heaps are
+ * purged by their users.
  *
  * <p>Ending: a heap ends once ({@link #tryEnd}): released by its thread, reaped after its thread died, destroyed
  * with its arena, or closed with the allocator. Released and reaped heaps abandon their segments into the
