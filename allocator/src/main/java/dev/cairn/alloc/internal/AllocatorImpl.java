@@ -222,7 +222,7 @@ public final class AllocatorImpl implements Allocator {
     /**
      * From a thread heap's slow path (inside its close guard): once per purge delay for the whole allocator, purges up
      * to {@link #IDLE_PURGE_PAGES} due retired pages of each thread heap whose owner has run no slow path for a purge
-     * delay (HeapImpl, "Purges by another thread"). Without it an idle thread's retired pages stayed committed until
+     * delay (RetiredPages, "Purges by another thread"). Without it an idle thread's retired pages stayed committed until
      * a {@code collect()}.
      */
     void purgeIdleHeaps(long now) {

@@ -7,7 +7,6 @@ import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.reclaim.QsbrThread;
 import dev.cairn.segments.SegmentSpace;
 import dev.cairn.segments.raw.Raw;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -26,16 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * doubly-linked queue per bin (pages that may have free blocks, the first one is what the direct table points at) or in
  * the bin's full queue; the links are in the off-heap descriptors.
  *
- * <p>Purges by another thread: a retired page stays committed until its purge delay has passed and its owner's slow
- * path purges it, and an owner that went idle has no slow path: {@code Allocator.collect} from another thread purges
- * for it ({@link #purgeForAnotherThread}), and so do other threads' slow paths, at most once per purge delay for the
- * whole allocator and a few pages per idle heap each time ({@link #purgeIfIdle}). {@link #purgeLock} makes that safe.
- * The owner holds it wherever a page of its segments goes between retired and formatted (retire, freshPage's take,
- * commit and format, an adoption's enqueue), where it releases or gives up segments, and around every change and walk
- * of {@link #purgeQueue}; the other thread only tries it (never waits for an owner) and purges a queued page only if it
- * is still unformatted and marked purge-pending. So a page is never purged between its owner's commit and format, nor
- * after it was taken back, and no segment goes away under a purge. Other heaps' threads, arenas and shared heaps are
- * purged by their users.
+ * <p>Retired pages and their purges, by the owner or, for an idle owner, by another thread: {@link RetiredPages},
+ * whose lock the owner holds wherever its retired pages change.
  *
  * <p>Ending: a heap ends once ({@link #tryEnd}): released by its thread, reaped after its thread died, destroyed
  * with its arena, or closed with the allocator. Released and reaped heaps abandon their segments into the
@@ -109,14 +100,8 @@ public final class HeapImpl implements Heap {
     /** Normal segments this heap owns, per kind (slow path). */
     private final List<List<Long>> segments = new ArrayList<>();
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
-    private final ArrayDeque<Long> purgeQueue = new ArrayDeque<>();
-    /** Held while retired pages change: see "Purges by another thread" above. */
-    private final java.util.concurrent.locks.ReentrantLock purgeLock = new java.util.concurrent.locks.ReentrantLock();
-    /**
-     * Pages retired recently, newest last, per kind: reused first, so churn keeps re-formatting the same warm pages
-     * (whose purge is still pending and is then cancelled) instead of walking the segment and faulting in new ones.
-     */
-    private final List<ArrayDeque<Long>> retired = new ArrayList<>();
+    /** Pages given back to their segment, still committed: reused first, purged after the delay. */
+    private final RetiredPages retired;
 
     /**
      * Checked mode: free blocks a malloc took off their page's lists because their remote bit was set (another thread
@@ -166,11 +151,11 @@ public final class HeapImpl implements Heap {
         this.segmentSize = store.segmentSize();
         this.segmentMask = -segmentSize;
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
+        this.retired = new RetiredPages(store, purgeDelayNanos);
         this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
         for (int k = 0; k < Kind.values().length; k++) {
             segments.add(new ArrayList<>());
-            retired.add(new ArrayDeque<>());
         }
     }
 
@@ -449,7 +434,7 @@ public final class HeapImpl implements Heap {
         if (deferredPairs != 0) {
             returnDeferred(false);
         }
-        if (!purgeQueue.isEmpty()) { // a hint, without the lock: another thread's purge may have emptied it
+        if (retired.mayHavePending()) {
             purgeExpired(false, now);
         }
         store.purgeExpiredCache(now);
@@ -593,23 +578,21 @@ public final class HeapImpl implements Heap {
      * recently retired pages, which freshPage reuses first: they are still committed and likely in cache.
      */
     private void enqueueAdopted(long segment) {
-        purgeLock.lock();
+        retired.lock();
         try {
             enqueueAdoptedLocked(segment);
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
     private void enqueueAdoptedLocked(long segment) {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
-        ArrayDeque<Long> recent = retired.get(Raw.getInt(segment + SEG_KIND));
         for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
-                    purgeQueue.add(page); // deadlines not in order with the queue's: purged at most a delay late
-                    recent.add(page);
+                    retired.adopt(segment, page);
                 }
                 continue;
             }
@@ -640,11 +623,11 @@ public final class HeapImpl implements Heap {
     }
 
     private long freshPage(int bin) {
-        purgeLock.lock(); // the page taken may be a retired one another thread could be purging
+        retired.lock(); // the page taken may be a retired one another thread could be purging
         try {
             return freshPageLocked(bin);
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
@@ -653,14 +636,10 @@ public final class HeapImpl implements Heap {
         Kind kind = Kind.forBlock(blockSize);
         long segment = 0;
         int index = -1;
-        ArrayDeque<Long> recent = retired.get(kind.ordinal());
-        while (!recent.isEmpty()) {
-            long page = recent.pollLast();
-            if (Raw.getInt(page + BLOCK_SIZE) == 0) { // still unused (the list drops pages of released segments)
-                segment = page & -store.segmentSize();
-                index = pageIndex(segment, page);
-                break;
-            }
+        long reused = retired.takeNewest(kind);
+        if (reused != 0) {
+            segment = reused & -store.segmentSize();
+            index = pageIndex(segment, reused);
         }
         for (Iterator<Long> it = segments.get(kind.ordinal()).iterator(); segment == 0 && it.hasNext(); ) {
             long candidate = it.next();
@@ -775,11 +754,11 @@ public final class HeapImpl implements Heap {
         if (checked && !Pages.mayUnformat(page)) {
             return; // another thread still holds a claim on a block: see Pages, "Raced double frees"
         }
-        purgeLock.lock();
+        retired.lock();
         try {
             retireLocked(bin, page);
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
@@ -798,31 +777,22 @@ public final class HeapImpl implements Heap {
             releaseSegment(segment);
             return;
         }
-        retired.get(Raw.getInt(segment + SEG_KIND)).add(page);
-        if (purgeDelayNanos == 0) {
-            store.purgePage(segment, page);
-        } else {
-            Raw.putLong(page + PURGE_DEADLINE, System.nanoTime() + purgeDelayNanos);
-            Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
-            purgeQueue.add(page);
-        }
+        retired.retire(segment, page);
     }
 
     private void releaseSegment(long segment) {
-        purgeLock.lock();
+        retired.lock();
         try {
             releaseSegmentLocked(segment);
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
     private void releaseSegmentLocked(long segment) {
         Kind kind = Kind.values()[Raw.getInt(segment + SEG_KIND)];
         segments.get(kind.ordinal()).remove(Long.valueOf(segment));
-        long end = segment + store.segmentSize();
-        purgeQueue.removeIf(page -> page >= segment && page < end);
-        retired.get(kind.ordinal()).removeIf(page -> page >= segment && page < end);
+        retired.dropSegment(segment, segment + store.segmentSize(), kind);
         store.release(segment);
     }
 
@@ -832,11 +802,11 @@ public final class HeapImpl implements Heap {
     }
 
     private void purgeExpired(boolean all, long now) {
-        purgeLock.lock();
+        retired.lock();
         try {
-            purgeExpiredLocked(all, now);
+            retired.purgeDue(all, now, Integer.MAX_VALUE);
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
@@ -858,35 +828,14 @@ public final class HeapImpl implements Heap {
     }
 
     private int purgeForAnotherThread(boolean all, long now, int limit) {
-        if (role != Role.THREAD || !purgeLock.tryLock()) {
+        if (role != Role.THREAD || !retired.tryLock()) {
             return 0;
         }
         try {
-            return closed ? 0 : purgeExpiredLocked(all, now, limit);
+            return closed ? 0 : retired.purgeDue(all, now, limit);
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
-    }
-
-    private int purgeExpiredLocked(boolean all, long now) {
-        return purgeExpiredLocked(all, now, Integer.MAX_VALUE);
-    }
-
-    private int purgeExpiredLocked(boolean all, long now, int limit) {
-        int purged = 0;
-        while (!purgeQueue.isEmpty() && purged < limit) {
-            long page = purgeQueue.peek();
-            if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
-                break;
-            }
-            purgeQueue.poll();
-            if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
-                Raw.putShort(page + FLAGS, (short) 0);
-                store.purgePage(page & -store.segmentSize(), page);
-                purged++;
-            }
-        }
-        return purged;
     }
 
     /**
@@ -958,11 +907,11 @@ public final class HeapImpl implements Heap {
 
     /** Gives back every segment of this heap (an arena's close: all its blocks die at once). */
     void destroy() {
-        purgeLock.lock(); // a purge by another thread finishes first: the segments go now
+        retired.lock(); // a purge by another thread finishes first: the segments go now
         try {
             destroyLocked();
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
@@ -980,10 +929,7 @@ public final class HeapImpl implements Heap {
                 store.release(segment);
             }
         }
-        purgeQueue.clear();
-        for (ArrayDeque<Long> recent : retired) {
-            recent.clear();
-        }
+        retired.clear();
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);
         java.util.Arrays.fill(queueTail, 0);
@@ -998,11 +944,11 @@ public final class HeapImpl implements Heap {
      * either way nobody else uses this heap's fields meanwhile ({@link #tryEnd} was won).
      */
     void abandonAll() {
-        purgeLock.lock(); // a purge by another thread finishes first: the segments change hands now
+        retired.lock(); // a purge by another thread finishes first: the segments change hands now
         try {
             abandonAllLocked();
         } finally {
-            purgeLock.unlock();
+            retired.unlock();
         }
     }
 
@@ -1011,7 +957,7 @@ public final class HeapImpl implements Heap {
         returnDeferred(true);
         // Retired pages keep their PURGE_PENDING flag and deadline: the pool purges them once it has passed if their
         // segment stays pooled, or the segment's release purges them with it (see AbandonedPool.settle).
-        purgeQueue.clear();
+        retired.clear();
         for (List<Long> list : segments) {
             for (long segment : list) {
                 pool.abandon(segment);
@@ -1020,9 +966,6 @@ public final class HeapImpl implements Heap {
         }
         for (long segment : hugeSegments) {
             allocator.orphanHuge(this, segment);
-        }
-        for (ArrayDeque<Long> recent : retired) {
-            recent.clear();
         }
         java.util.Arrays.fill(direct, emptyPage);
         java.util.Arrays.fill(queue, 0);

@@ -1,0 +1,126 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.segments.raw.Raw;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A heap's retired pages: pages of its segments given back to their segment (unformatted) whose memory is still
+ * committed. Per kind, newest last, they are what a fresh page reuses first (warm, committed: churn re-formats the
+ * same pages instead of faulting in new ones, and a reuse cancels the purge); in deadline order, those waiting out
+ * the purge delay.
+ *
+ * <p>Purges by another thread. The owner purges its due pages on its slow paths, and an owner that went idle has
+ * none: {@code Allocator.collect} from another thread purges for it, and so do other threads' slow paths, a few pages
+ * per idle heap once per purge delay ({@code HeapImpl.purgeIfIdle}). {@link #lock} makes that safe. The owner holds
+ * it wherever a page of its segments goes between retired and formatted (its retire, a fresh page's take, commit and
+ * format, an adoption's enqueue), where it releases or gives up segments, and around every call here; another thread
+ * only {@link #tryLock}s it (it never waits for an owner) and purges a queued page only while the page is still
+ * unformatted and marked purge-pending. So a page is never purged between its owner's commit and format, nor after
+ * it was taken back, and no segment goes away under a purge. Every method but {@link #mayHavePending} is called with
+ * the lock held.
+ */
+final class RetiredPages {
+
+    private final SegmentStore store;
+    private final long purgeDelayNanos;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Pages waiting out the purge delay, oldest deadline first (adopted ones are appended: at most a delay late). */
+    private final ArrayDeque<Long> pending = new ArrayDeque<>();
+    /** Per kind, newest last. */
+    private final List<ArrayDeque<Long>> recent = new ArrayList<>();
+
+    RetiredPages(SegmentStore store, long purgeDelayNanos) {
+        this.store = store;
+        this.purgeDelayNanos = purgeDelayNanos;
+        for (int k = 0; k < Kind.values().length; k++) {
+            recent.add(new ArrayDeque<>());
+        }
+    }
+
+    void lock() {
+        lock.lock();
+    }
+
+    boolean tryLock() {
+        return lock.tryLock();
+    }
+
+    void unlock() {
+        lock.unlock();
+    }
+
+    /** A hint, without the lock: another thread's purge may have emptied the queue meanwhile. */
+    boolean mayHavePending() {
+        return !pending.isEmpty();
+    }
+
+    /** A page its heap just unformatted in {@code segment}: reused first; purged now with no delay, else queued. */
+    void retire(long segment, long page) {
+        recent.get(Raw.getInt(segment + SEG_KIND)).add(page);
+        if (purgeDelayNanos == 0) {
+            store.purgePage(segment, page);
+        } else {
+            Raw.putLong(page + PURGE_DEADLINE, System.nanoTime() + purgeDelayNanos);
+            Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
+            pending.add(page);
+        }
+    }
+
+    /** An unused page of a segment just adopted, whose purge was pending: this heap's to purge or reuse now. */
+    void adopt(long segment, long page) {
+        pending.add(page);
+        recent.get(Raw.getInt(segment + SEG_KIND)).add(page);
+    }
+
+    /** The newest retired page of {@code kind} still unused, or 0 (pages of released segments were dropped). */
+    long takeNewest(Kind kind) {
+        ArrayDeque<Long> pages = recent.get(kind.ordinal());
+        while (!pages.isEmpty()) {
+            long page = pages.pollLast();
+            if (Raw.getInt(page + BLOCK_SIZE) == 0) {
+                return page;
+            }
+        }
+        return 0;
+    }
+
+    /** Forgets the pages of a segment going away ({@code [segment, end)}). */
+    void dropSegment(long segment, long end, Kind kind) {
+        pending.removeIf(page -> page >= segment && page < end);
+        recent.get(kind.ordinal()).removeIf(page -> page >= segment && page < end);
+    }
+
+    /** Purges the pages whose deadline has passed ({@code all}: every one), at most {@code limit}; how many. */
+    int purgeDue(boolean all, long now, int limit) {
+        int purged = 0;
+        while (!pending.isEmpty() && purged < limit) {
+            long page = pending.peek();
+            if (!all && Raw.getLong(page + PURGE_DEADLINE) - now > 0) {
+                break;
+            }
+            pending.poll();
+            if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                Raw.putShort(page + FLAGS, (short) 0);
+                store.purgePage(page & -store.segmentSize(), page);
+                purged++;
+            }
+        }
+        return purged;
+    }
+
+    /**
+     * Forgets every page (the heap ends: its segments are released, or abandoned with their pages' deadlines, which
+     * the pool keeps).
+     */
+    void clear() {
+        pending.clear();
+        for (ArrayDeque<Long> pages : recent) {
+            pages.clear();
+        }
+    }
+}
