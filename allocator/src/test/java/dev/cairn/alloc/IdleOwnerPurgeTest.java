@@ -103,11 +103,12 @@ class IdleOwnerPurgeTest {
             IdleWorker worker = new IdleWorker(allocator);
             worker.freed.await();
             long idle = allocator.stats().committedBytes();
-            // This thread works in a bin of its own (4 KiB blocks), its slow paths running for a few hundred ms.
+            // This thread works in a bin of its own (4 KiB blocks), its slow paths running until the idle thread's
+            // pages went back (16 per purge delay: about 400 ms) or 20 s passed on a machine too slow to tell.
             Heap heap = allocator.heap();
             long[] blocks = new long[64];
-            long deadline = System.nanoTime() + 400_000_000L;
-            while (System.nanoTime() < deadline) {
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (idle - allocator.stats().committedBytes() < (10L << 20) && System.nanoTime() < deadline) {
                 for (int i = 0; i < blocks.length; i++) {
                     blocks[i] = heap.malloc(4096);
                 }
