@@ -780,16 +780,8 @@ public final class HeapImpl implements Heap {
         retired.retire(segment, page);
     }
 
+    /** Gives back an empty segment; the caller holds the retired pages' lock (retire, or freshPage's failure). */
     private void releaseSegment(long segment) {
-        retired.lock();
-        try {
-            releaseSegmentLocked(segment);
-        } finally {
-            retired.unlock();
-        }
-    }
-
-    private void releaseSegmentLocked(long segment) {
         Kind kind = Kind.values()[Raw.getInt(segment + SEG_KIND)];
         segments.get(kind.ordinal()).remove(Long.valueOf(segment));
         retired.dropSegment(segment, segment + store.segmentSize(), kind);
