@@ -43,6 +43,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * The freer reads the counters and increments before its CAS publishes the block, while the block is still in use,
  * so the segment cannot be released yet; after the CAS it only calls {@link #trySweep} with the base address, which
  * looks the base up in {@link #entries} and touches nothing if it is not pooled.
+ *
+ * <h2>Which segment a heap adopts</h2>
+ * A dead thread's blocks are often freed afterwards by one live thread: the one that took over its work (larson's
+ * successor, a replacement worker). That thread should adopt the segment, so that its frees become local and it
+ * reuses the room they make. If another heap adopts it first, because it wanted room in a bin the segment has room
+ * in, every free of the taker-over stays remote and it maps pages of its own (docs/benchmarks.md, "Adoption by the
+ * thread that frees into a segment"). So a pooled segment carries a hint, {@code SEG_LAST_FREER}:
+ * <ul>
+ *   <li>at abandonment, the winner of a vote over the remote frees collected then, each page's frees counted for
+ *       its last remote freer (each page keeps that id, written before the push): the winner if it leads by half of
+ *       them (about three quarters), else {@code MANY_FREERS}; {@code NO_FREER} when none were waiting;
+ *   <li>while pooled, each free into it: the first freer if it had none, {@code MANY_FREERS} at a second one.
+ * </ul>
+ * {@link #take} prefers a segment the taking thread frees into, then one with room in the bin asked for. A heap that
+ * only wants room in a bin (it could still carve a page of its own) skips, for {@link #reserveNanos} after its
+ * abandonment, a segment that nobody or one other thread frees into, unless that thread has a heap that never
+ * allocated ({@code AllocatorImpl.mayAdopt}: a thread that only frees never adopts). A heap about to map a new
+ * segment skips nothing, and past the reservation nothing is held back, so no segment waits for a thread that does
+ * not come. The hint is read and written with plain accesses and may be stale: a wrong hint costs locality, never
+ * correctness (a segment is still taken only under {@link #lock}).
  */
 final class AbandonedPool {
 
@@ -63,6 +83,10 @@ final class AbandonedPool {
 
     private final SegmentStore store;
     private final long sweepIntervalNanos;
+    /** How long a newly abandoned segment waits for the thread that frees into it before others may adopt it. */
+    private final long reserveNanos;
+    /** Whether a thread may adopt what it frees into (AllocatorImpl.mayAdopt): the reservation is kept only for those. */
+    private final java.util.function.LongPredicate mayAdopt;
     private final long purgeDelayNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /**
@@ -84,10 +108,12 @@ final class AbandonedPool {
     /** Remote frees collected while segments changed hands (abandon, sweep, adopt). */
     private final LongAdder collectedRemote = new LongAdder();
 
-    AbandonedPool(SegmentStore store, long purgeDelayNanos) {
+    AbandonedPool(SegmentStore store, long purgeDelayNanos, java.util.function.LongPredicate mayAdopt) {
         this.store = store;
+        this.mayAdopt = mayAdopt;
         this.purgeDelayNanos = purgeDelayNanos;
         this.sweepIntervalNanos = Math.max(purgeDelayNanos, 1_000_000);
+        this.reserveNanos = sweepIntervalNanos;
     }
 
     // ------------------------------------------------------------------------------------------------ abandon
@@ -101,6 +127,7 @@ final class AbandonedPool {
         store.setOwner(segment, NO_OWNER);
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
+        Raw.putLong(segment + SEG_LAST_FREER, NO_FREER);
         abandoned.increment();
         settleAndPark(segment, false);
     }
@@ -154,6 +181,9 @@ final class AbandonedPool {
         long now = System.nanoTime();
         boolean purgeNow = purgeAll || purgeDelayNanos == 0;
         long earliest = 0;
+        long freer = NO_FREER; // the thread that freed most into the pages collected now (a weighted majority vote)
+        long votes = 0;
+        long remoteFrees = 0;
         for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
@@ -168,7 +198,20 @@ final class AbandonedPool {
                 }
                 continue;
             }
-            collectedRemote.add(Pages.collectExclusive(page, tagged));
+            int collected = Pages.collectExclusive(page, tagged);
+            if (collected != 0) {
+                collectedRemote.add(collected);
+                remoteFrees += collected;
+                long pageFreer = Raw.getLong(page + LAST_FREER);
+                if (pageFreer == freer) {
+                    votes += collected;
+                } else if (votes <= collected) {
+                    freer = pageFreer;
+                    votes = collected - votes;
+                } else {
+                    votes -= collected;
+                }
+            }
             Raw.putLong(page + NEXT, 0);
             Raw.putLong(page + PREV, 0);
             Raw.putShort(page + FLAGS, (short) 0);
@@ -194,6 +237,10 @@ final class AbandonedPool {
         }
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);
         Raw.putLong(segment + SEG_ABANDONED_LIVE, live);
+        if (tagged && remoteFrees != 0) {
+            // one freer when the vote's winner leads by half of all votes (it has about three quarters of them)
+            Raw.putLong(segment + SEG_LAST_FREER, 2 * votes >= remoteFrees ? freer : MANY_FREERS);
+        }
         if (usedPages == 0) {
             return null; // released whole by the caller: no page-by-page purge first
         }
@@ -230,20 +277,34 @@ final class AbandonedPool {
      * page of that bin that has room, or, when {@code anyRoom}, one with an unused page. Returns its base, now held
      * by the caller, or 0.
      */
-    long take(Kind kind, int tag, int bin, boolean anyRoom) {
+    long take(Kind kind, int tag, int bin, boolean anyRoom, long adopterTid) {
         lock.lock();
         try {
             Entry chosen = null;
+            int chosenRank = -1;
+            long now = System.nanoTime();
             for (Entry entry : entries.values()) {
                 if (entry.kind != kind.ordinal() || entry.tag != tag) {
                     continue;
                 }
-                if ((entry.binsWithRoom & (1L << bin)) != 0) {
-                    chosen = entry;
-                    break;
+                boolean room = (entry.binsWithRoom & (1L << bin)) != 0;
+                if (!room && !(anyRoom && entry.hasUnusedPages)) {
+                    continue;
                 }
-                if (anyRoom && chosen == null && entry.hasUnusedPages) {
+                // pooled, so mapped: reading its header under the lock is safe
+                long freer = Raw.getLong(entry.base + SEG_LAST_FREER);
+                boolean freeingInto = freer == adopterTid;
+                if (!anyRoom && !freeingInto && freer != MANY_FREERS && (freer == NO_FREER || mayAdopt.test(freer))
+                        && now - Raw.getLong(entry.base + SEG_ABANDONED_AT) < reserveNanos) {
+                    continue; // reserved: see "Which segment a heap adopts"
+                }
+                int rank = (freeingInto ? 2 : 0) + (room ? 1 : 0);
+                if (rank > chosenRank) {
                     chosen = entry;
+                    chosenRank = rank;
+                    if (rank == 3) {
+                        break;
+                    }
                 }
             }
             if (chosen == null) {

@@ -104,7 +104,7 @@ public final class AllocatorImpl implements Allocator {
         this.maxPages = store.segmentSize() >>> Kind.SMALL.pageShift;
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
-        this.pool = new AbandonedPool(store, config.purgeDelay().toNanos());
+        this.pool = new AbandonedPool(store, config.purgeDelay().toNanos(), this::mayAdopt);
         this.registry = new HeapRegistry(this);
         this.delayed = new DelayedFrees(this);
         this.sites = config.sampleRate() > 0 ? new SiteSampler(config.sampleRate()) : null;
@@ -131,6 +131,16 @@ public final class AllocatorImpl implements Allocator {
 
     long cookie() {
         return cookie;
+    }
+
+    /**
+     * Whether thread {@code tid} may adopt a segment it frees into (the pool keeps such a segment for it a while):
+     * unless it has a heap here that has never allocated, as a thread that only frees never adopts. A thread with no
+     * heap yet may be one that took over a dead thread's blocks and frees them before its first malloc.
+     */
+    private boolean mayAdopt(long tid) {
+        HeapImpl heap = registry.batchHeap(tid);
+        return heap == null || heap.slowPathCalls != 0; // read racily: a hint
     }
 
     AbandonedPool pool() {
@@ -467,7 +477,7 @@ public final class AllocatorImpl implements Allocator {
                     }
                     // Inside the mark: a page or segment that takes a new layout waits for it (a grace), so a push
                     // that lost a race with the owner's free of the same block never lands in one.
-                    sweep = Raw.getInt(page + BIN) >= 0 ? pushRemote(page, address) : RELEASE_HUGE;
+                    sweep = Raw.getInt(page + BIN) >= 0 ? pushRemote(page, address, me) : RELEASE_HUGE;
                 }
             } finally {
                 // Before what may give a segment back, which would wait for this mark: the owner's free, a huge
@@ -640,7 +650,7 @@ public final class AllocatorImpl implements Allocator {
                 forgetSample(address);
                 long page = pageOf(address);
                 if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) != me) {
-                    freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+                    freeRemote(page, address, me); // checked: the remote bit is already set, as a remote free sets it
                     continue;
                 }
                 if (clears != null) {
@@ -748,7 +758,8 @@ public final class AllocatorImpl implements Allocator {
         forgetSample(address);
         long page = pageOf(address);
         long segment = page & segmentMask;
-        if (Raw.getLong(segment + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+        long me = Thread.currentThread().threadId();
+        if (Raw.getLong(segment + SEG_OWNER_TID) == me) {
             if (checked) {
                 long index = Pages.blockIndex(page, address);
                 long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
@@ -762,7 +773,7 @@ public final class AllocatorImpl implements Allocator {
             }
             freeLocal(page, address);
         } else {
-            freeRemote(page, address); // checked: the remote bit is already set, as a remote free sets it
+            freeRemote(page, address, me); // checked: the remote bit is already set, as a remote free sets it
         }
     }
 
@@ -891,10 +902,11 @@ public final class AllocatorImpl implements Allocator {
 
     private void freeUnchecked(long address) {
         long page = pageOf(address);
-        if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == Thread.currentThread().threadId()) {
+        long me = Thread.currentThread().threadId();
+        if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == me) {
             freeLocal(page, address);
         } else {
-            freeRemote(page, address);
+            freeRemote(page, address, me);
         }
     }
 
@@ -925,12 +937,12 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
-    private void freeRemote(long page, long address) {
+    private void freeRemote(long page, long address, long me) {
         if (Raw.getInt(page + BIN) < 0) { // huge (FLAGS would be the same test, on the line the owner writes)
             releaseHugeRemotely(page);
             return;
         }
-        int sweep = pushRemote(page, address);
+        int sweep = pushRemote(page, address, me);
         if (sweep != NO_SWEEP) {
             sweepAbandoned(page, sweep);
         }
@@ -945,17 +957,21 @@ public final class AllocatorImpl implements Allocator {
 
     /**
      * Pushes a block of a normal page onto the page's cross-thread list; returns whether an abandoned segment needs a
-     * sweep, which the caller runs outside any check in flight (a sweep may give segments back).
+     * sweep, which the caller runs outside any check in flight (a sweep may give segments back). {@code me} is the
+     * calling thread's id, left on the page for the abandoned pool (before the push: the block pins the page).
      */
-    private int pushRemote(long page, long address) {
+    private int pushRemote(long page, long address, long me) {
         if (freeFill >= 0) {
             fillFreed(page, address);
+        }
+        if (Raw.getLong(page + LAST_FREER) != me) { // the line the push below takes anyway; mostly unchanged
+            Raw.putLong(page + LAST_FREER, me);
         }
         long head;
         do {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);
             if ((head & ABANDONED_TAG) != 0) {
-                return pushAbandoned(page, address);
+                return pushAbandoned(page, address, me);
             }
             Raw.putLong(address, head);
         } while (!Raw.casLong(page + XTHREAD_FREE, head, address)); // partner: getAndSet in Pages.collect
@@ -967,10 +983,14 @@ public final class AllocatorImpl implements Allocator {
      * the block still pins the segment, push it keeping the tag, and ask for a sweep when the count says the
      * segment may be empty. Nothing of the segment is touched after the push.
      */
-    private int pushAbandoned(long page, long address) {
+    private int pushAbandoned(long page, long address, long me) {
         long segment = page & segmentMask; // descriptors sit in their segment's header
         long frees = Raw.getAndAddLong(segment + SEG_ABANDONED_FREES, 1) + 1;
         long live = Raw.getLong(segment + SEG_ABANDONED_LIVE);
+        long freer = Raw.getLong(segment + SEG_LAST_FREER); // the pool's adoption hint: one freer, or many
+        if (freer != me && freer != MANY_FREERS) {
+            Raw.putLong(segment + SEG_LAST_FREER, freer == NO_FREER ? me : MANY_FREERS);
+        }
         long head;
         do {
             head = Raw.getLongVolatile(page + XTHREAD_FREE);

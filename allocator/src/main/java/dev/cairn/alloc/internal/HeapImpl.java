@@ -559,7 +559,7 @@ public final class HeapImpl implements Heap {
     private boolean adoptFromPool(int bin, boolean anyRoom) {
         Kind kind = kindOf(bin);
         while (true) {
-            long segment = pool.take(kind, tag, bin, anyRoom);
+            long segment = pool.take(kind, tag, bin, anyRoom, ownerTid);
             if (segment == 0) {
                 return false;
             }

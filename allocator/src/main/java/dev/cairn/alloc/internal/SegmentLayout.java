@@ -83,6 +83,17 @@ final class SegmentLayout {
      * walk of one tag ({@code visitBlocks(int, ...)}) finds its blocks by the header alone.
      */
     static final long SEG_TAG = 88;
+    /**
+     * long, abandoned segments: the one thread that frees into the segment, {@link #NO_FREER} or
+     * {@link #MANY_FREERS}; a hint for adoption (AbandonedPool, "Which segment a heap adopts"). Set when the segment
+     * is abandoned from its pages' {@link #LAST_FREER}, then by frees into it while it is pooled
+     * ({@code AllocatorImpl.pushAbandoned}); plain accesses.
+     */
+    static final long SEG_LAST_FREER = 96;
+    /** {@code SEG_LAST_FREER}: nobody has freed into the abandoned segment (no thread has id 0). */
+    static final long NO_FREER = 0;
+    /** {@code SEG_LAST_FREER}: several threads free into the abandoned segment (no thread has a negative id). */
+    static final long MANY_FREERS = -1;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----
@@ -121,6 +132,8 @@ final class SegmentLayout {
     static final long BLOCK_SIZE = 104;     // int (huge blocks: capped at Integer.MAX_VALUE; BLOCKS_BYTES is exact)
     static final long RESERVED = 108;       // int: blocks that fit
     static final long BIN = 112;            // int: the size class; -1 for a huge block's page
+    /** long: the thread whose remote free last landed on the page (a hint; plain store before the push). */
+    static final long LAST_FREER = 120;
     static final long DESCRIPTOR_SIZE = 128;
 
     static final int FLAG_IN_FULL = 1;

@@ -21,6 +21,11 @@ public final class Inspect {
         return ((AllocatorImpl) allocator).store().segmentOf(address);
     }
 
+    /** The thread id that owns the segment at {@code segmentBase}; 0 while it is abandoned. */
+    public static long ownerTid(long segmentBase) {
+        return dev.cairn.segments.raw.Raw.getLong(segmentBase + SegmentLayout.SEG_OWNER_TID);
+    }
+
     public static boolean isAbandoned(Allocator allocator, long segmentBase) {
         return ((AllocatorImpl) allocator).pool().contains(segmentBase);
     }
