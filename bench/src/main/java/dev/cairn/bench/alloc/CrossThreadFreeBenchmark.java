@@ -35,7 +35,7 @@ public class CrossThreadFreeBenchmark {
 
     private static final int RING = 1024;
 
-    @Param({"cairn-checked", "cairn-unchecked", "glibc"})
+    @Param({"cairn-checked", "cairn-unchecked", "glibc", "glibc-plain"})
     public String peer;
 
     private MallocPeer allocator;

@@ -23,7 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code pair}: malloc then free at once, sizes 16 to 1024 bytes drawn from a fixed random table (the same for
  * every peer). {@code batch}: {@value #BATCH} blocks of 16 to 1024 bytes allocated, then freed in random order;
- * the score is per pair. Cairn goes through {@code Allocator.malloc/free} (thread-local heap lookup included).
+ * the score is per pair. Cairn goes through {@code Allocator.malloc/free} (thread-local heap lookup included), or a
+ * held {@code Heap} ({@code -heap}); glibc through critical downcalls ({@code glibc}) or default ones
+ * ({@code glibc-plain}, see {@link MallocPeer}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,7 +38,8 @@ public class MallocFreeBenchmark {
     static final int BATCH = 10_000;
     private static final int SIZES = 1024;
 
-    @Param({"cairn-checked", "cairn-unchecked", "cairn-checked-heap", "cairn-unchecked-heap", "glibc", "arena"})
+    @Param({"cairn-checked", "cairn-unchecked", "cairn-checked-heap", "cairn-unchecked-heap", "glibc", "glibc-plain",
+            "arena"})
     public String peer;
 
     private MallocPeer allocator;

@@ -13,8 +13,10 @@ import java.lang.invoke.MethodHandle;
  * One allocator under test, behind the smallest interface the workloads need: {@code malloc} returns a handle
  * (the address for real allocators), {@code free} takes it back. Peers: {@code cairn-checked},
  * {@code cairn-unchecked} (through {@code Allocator}), {@code cairn-checked-heap}, {@code cairn-unchecked-heap}
- * (through a held {@code Heap}), {@code glibc} (malloc/free through critical FFM downcalls), {@code arena} (one
- * {@code Arena.ofConfined()} per allocation; handles index a table of arenas, single-threaded only).
+ * (through a held {@code Heap}), {@code glibc} (malloc/free through critical FFM downcalls: no thread-state
+ * transition, the cheapest call FFM offers), {@code glibc-plain} (the same through default downcalls, as a program
+ * that does not ask for {@code Linker.Option.critical} makes them), {@code arena} (one {@code Arena.ofConfined()}
+ * per allocation; handles index a table of arenas, single-threaded only).
  */
 public interface MallocPeer extends AutoCloseable {
 
@@ -33,6 +35,7 @@ public interface MallocPeer extends AutoCloseable {
             case "cairn-checked-heap" -> new CairnHeapPeer(true);
             case "cairn-unchecked-heap" -> new CairnHeapPeer(false);
             case "glibc" -> new GlibcPeer();
+            case "glibc-plain" -> new GlibcPlainPeer();
             case "arena" -> new ArenaPeer();
             default -> throw new IllegalArgumentException("unknown peer: " + name);
         };
@@ -100,6 +103,41 @@ public interface MallocPeer extends AutoCloseable {
         private static final MethodHandle FREE = LINKER.downcallHandle(
                 LINKER.defaultLookup().find("free").orElseThrow(),
                 FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+
+        @Override
+        public long malloc(long size) {
+            try {
+                return (long) MALLOC.invokeExact(size);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        @Override
+        public void free(long handle) {
+            try {
+                FREE.invokeExact(handle);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * glibc's malloc and free through default downcalls (each one switches the thread's state to native and back).
+     * Its own class so that the handles stay static final constants, which the JIT inlines through.
+     */
+    final class GlibcPlainPeer implements MallocPeer {
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final MethodHandle MALLOC = LINKER.downcallHandle(
+                LINKER.defaultLookup().find("malloc").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        private static final MethodHandle FREE = LINKER.downcallHandle(
+                LINKER.defaultLookup().find("free").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
 
         @Override
         public long malloc(long size) {
