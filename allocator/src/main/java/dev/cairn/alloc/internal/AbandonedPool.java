@@ -51,9 +51,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * in, every free of the taker-over stays remote and it maps pages of its own (docs/benchmarks.md, "Adoption by the
  * thread that frees into a segment"). So a pooled segment carries a hint, {@code SEG_LAST_FREER}:
  * <ul>
- *   <li>at abandonment, the winner of a vote over the remote frees collected then, each page's frees counted for
- *       its last remote freer (each page keeps that id, written before the push): the winner if it leads by half of
- *       them (about three quarters), else {@code MANY_FREERS}; {@code NO_FREER} when none were waiting;
+ *   <li>at abandonment, the winner of a weighted majority vote (Boyer-Moore) over the remote frees collected then,
+ *       each page's frees counted for its last remote freer (each page keeps that id, written before the push): the
+ *       winner if its final margin is at least half of the frees (a clear lead), else {@code MANY_FREERS};
+ *       {@code NO_FREER} when none were waiting;
  *   <li>while pooled, each free into it: the first freer if it had none, {@code MANY_FREERS} at a second one.
  * </ul>
  * {@link #take} prefers a segment the taking thread frees into, then one with room in the bin asked for. A heap that
@@ -238,7 +239,7 @@ final class AbandonedPool {
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);
         Raw.putLong(segment + SEG_ABANDONED_LIVE, live);
         if (tagged && remoteFrees != 0) {
-            // one freer when the vote's winner leads by half of all votes (it has about three quarters of them)
+            // one freer when the vote's winner kept a margin of half of all votes: a clear lead
             Raw.putLong(segment + SEG_LAST_FREER, 2 * votes >= remoteFrees ? freer : MANY_FREERS);
         }
         if (usedPages == 0) {
