@@ -118,6 +118,40 @@ class AdoptionAffinityTest {
 
     @ParameterizedTest(name = "checked={0}")
     @ValueSource(booleans = {true, false})
+    void aSegmentSeveralThreadsFreeIntoIsNotReserved(boolean checked) throws Exception {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked)
+                .purgeDelay(Duration.ofSeconds(2)).build());
+                Worker other = new Worker()) {
+            long[] dead;
+            long[] others;
+            try (Worker first = new Worker()) {
+                dead = first.call(() -> fill(allocator, BLOCKS, 1));
+                others = other.call(() -> fill(allocator, BLOCKS, 2));
+            }
+            long segment = Inspect.segmentOf(allocator, dead[0]);
+            try (Worker one = new Worker(); Worker two = new Worker()) {
+                // frees on two different pages (4,000 blocks of 64 B span four 64 KiB pages), by two threads
+                one.run(() -> allocator.free(dead[0]));
+                two.run(() -> allocator.free(dead[BLOCKS - 1]));
+                Thread.sleep(5);
+                long[] more = other.call(() -> fill(allocator, 2 * BLOCKS, 3));
+                assertEquals(other.tid(), Inspect.ownerTid(segment),
+                        "a segment with no single freer goes to the first heap with a use for it:\n"
+                                + Inspect.describeSegments(allocator));
+                other.run(() -> {
+                    for (int i = 1; i < BLOCKS - 1; i++) {
+                        allocator.free(dead[i]);
+                    }
+                    freeAll(allocator, others, 2, 0);
+                    freeAll(allocator, more, 3, 0);
+                });
+            }
+            allocator.validate();
+        }
+    }
+
+    @ParameterizedTest(name = "checked={0}")
+    @ValueSource(booleans = {true, false})
     void aSegmentIsNotHeldPastTheReservationForAThreadThatNeverAllocates(boolean checked) throws Exception {
         // purge delay 0: the reservation lasts the pool's minimum sweep interval (1 ms)
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked)
