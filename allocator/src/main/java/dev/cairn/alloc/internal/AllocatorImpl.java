@@ -853,7 +853,11 @@ public final class AllocatorImpl implements Allocator {
      * segment cookie have proven the memory ours; {@link #NOT_OURS} or {@link #NOT_BLOCK_START} otherwise.
      */
     private long blockPage(long address) {
-        long segment = store.segmentOf(address);
+        return blockPage(store.segmentOf(address), address);
+    }
+
+    /** {@link #blockPage(long)} for the segment the map gave for {@code address} (or {@code NOT_OURS}). */
+    private long blockPage(long segment, long address) {
         if (segment == AddressMap.NOT_OURS || Raw.getLongAcquire(segment + SEG_COOKIE) != (segment ^ cookie)) {
             return NOT_OURS;
         }
@@ -1086,8 +1090,14 @@ public final class AllocatorImpl implements Allocator {
     @Override
     public boolean isLive(long address) {
         checkOpen();
+        long entry = map.lookup(address);
         if (!checked) {
-            return map.lookup(address) != AddressMap.NOT_OURS;
+            return entry != AddressMap.NOT_OURS;
+        }
+        if (entry != AddressMap.NOT_OURS && MapEntry.owner(entry, shift) == Thread.currentThread().threadId()) {
+            // The caller's own segment: as for free's, no mark, since only its owner gives it back (see free).
+            long page = blockPage(MapEntry.base(entry, shift), address);
+            return page >= 0 && provenLive(page, address);
         }
         int check = store.enterCheck(); // safe for any address: see SegmentStore, checks in flight
         try {
