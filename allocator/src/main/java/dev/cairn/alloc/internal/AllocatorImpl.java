@@ -833,7 +833,12 @@ public final class AllocatorImpl implements Allocator {
      * use, an exact block start. Throws naming {@code op} otherwise; reads nothing it has not proven mapped.
      */
     private long checkedPage(String op, long address) {
-        long page = blockPage(address);
+        return checkedPage(op, store.segmentOf(address), address);
+    }
+
+    /** {@link #checkedPage(String, long)} for the segment the map gave for {@code address}. */
+    private long checkedPage(String op, long segment, long address) {
+        long page = blockPage(segment, address);
         if (page == NOT_OURS) {
             throw refusal(Errors.notOurs(op, address));
         }
@@ -1075,16 +1080,26 @@ public final class AllocatorImpl implements Allocator {
         if (!checked) {
             return blockSizeOf(pageOf(address));
         }
-        int check = store.enterCheck(); // see SegmentStore: the proof reads a segment that may be going away
+        long entry = map.lookup(address);
+        // The caller's own segment needs no mark (see free); any other may be going away (see SegmentStore).
+        int check = ownedByCaller(entry) ? OWNED : store.enterCheck();
         try {
-            long page = checkedPage(op, address);
+            long page = checkedPage(op, check == OWNED ? MapEntry.base(entry, shift) : store.segmentOf(address),
+                    address);
             if (!provenLive(page, address)) {
                 throw refusal(Errors.notLive(op, address));
             }
             return blockSizeOf(page);
         } finally {
-            store.exitCheck(check);
+            if (check != OWNED) {
+                store.exitCheck(check);
+            }
         }
+    }
+
+    /** Whether the map entry names the calling thread as its normal segment's owner: a proof there needs no mark. */
+    private boolean ownedByCaller(long entry) {
+        return entry != AddressMap.NOT_OURS && MapEntry.owner(entry, shift) == Thread.currentThread().threadId();
     }
 
     @Override
@@ -1094,7 +1109,7 @@ public final class AllocatorImpl implements Allocator {
         if (!checked) {
             return entry != AddressMap.NOT_OURS;
         }
-        if (entry != AddressMap.NOT_OURS && MapEntry.owner(entry, shift) == Thread.currentThread().threadId()) {
+        if (ownedByCaller(entry)) {
             // The caller's own segment: as for free's, no mark, since only its owner gives it back (see free).
             long page = blockPage(MapEntry.base(entry, shift), address);
             return page >= 0 && provenLive(page, address);

@@ -92,8 +92,11 @@ final class SegmentLayout {
     static final long SEG_LAST_FREER = 96;
     /** {@code SEG_LAST_FREER}: nobody has freed into the abandoned segment (no thread has id 0). */
     static final long NO_FREER = 0;
-    /** {@code SEG_LAST_FREER}: several threads free into the abandoned segment (no thread has a negative id). */
-    static final long MANY_FREERS = -1;
+    /**
+     * {@code SEG_LAST_FREER}: several threads free into the abandoned segment (no thread has a negative id, and -1 is
+     * {@link #SHARED_OWNER}, the owner id a shared heap adopts with, which must not match it).
+     */
+    static final long MANY_FREERS = -2;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----
