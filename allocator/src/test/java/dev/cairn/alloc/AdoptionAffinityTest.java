@@ -72,6 +72,26 @@ class AdoptionAffinityTest {
         }
     }
 
+    /** A dead thread's blocks and segment, and the blocks of {@code other}, which has a segment of its own. */
+    private record Scenario(long[] dead, long[] others, long segment) {
+    }
+
+    /**
+     * A thread fills blocks and ends without releasing its heap, while {@code other} has filled blocks of its own (so
+     * its heap exists before the dead one can be reaped, and has a segment to carve pages from).
+     */
+    private static Scenario deadThreadBeside(Allocator allocator, Worker other) throws Exception {
+        long[] dead;
+        long[] others;
+        try (Worker first = new Worker()) {
+            dead = first.call(() -> fill(allocator, BLOCKS, 1));
+            others = other.call(() -> fill(allocator, BLOCKS, 2));
+        }
+        long segment = Inspect.segmentOf(allocator, dead[0]);
+        assertNotEquals(segment, Inspect.segmentOf(allocator, others[0]), "each heap maps its own segment");
+        return new Scenario(dead, others, segment);
+    }
+
     @ParameterizedTest(name = "checked={0}")
     @ValueSource(booleans = {true, false})
     void theThreadFreeingIntoADeadThreadsSegmentAdoptsIt(boolean checked) throws Exception {
@@ -79,14 +99,10 @@ class AdoptionAffinityTest {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked)
                 .purgeDelay(Duration.ofSeconds(2)).build());
                 Worker other = new Worker()) {
-            long[] dead;
-            long[] others;
-            try (Worker first = new Worker()) {
-                dead = first.call(() -> fill(allocator, BLOCKS, 1));
-                others = other.call(() -> fill(allocator, BLOCKS, 2));
-            } // the first thread ends without releasing its heap
-            long segment = Inspect.segmentOf(allocator, dead[0]);
-            assertNotEquals(segment, Inspect.segmentOf(allocator, others[0]), "each heap maps its own segment");
+            Scenario scenario = deadThreadBeside(allocator, other);
+            long[] dead = scenario.dead();
+            long[] others = scenario.others();
+            long segment = scenario.segment();
             try (Worker successor = new Worker()) {
                 successor.run(() -> allocator.free(dead[0])); // takes over the dead thread's blocks: frees first
                 Thread.sleep(5); // past the registry's reap interval
@@ -122,13 +138,10 @@ class AdoptionAffinityTest {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked)
                 .purgeDelay(Duration.ofSeconds(2)).build());
                 Worker other = new Worker()) {
-            long[] dead;
-            long[] others;
-            try (Worker first = new Worker()) {
-                dead = first.call(() -> fill(allocator, BLOCKS, 1));
-                others = other.call(() -> fill(allocator, BLOCKS, 2));
-            }
-            long segment = Inspect.segmentOf(allocator, dead[0]);
+            Scenario scenario = deadThreadBeside(allocator, other);
+            long[] dead = scenario.dead();
+            long[] others = scenario.others();
+            long segment = scenario.segment();
             try (Worker one = new Worker(); Worker two = new Worker()) {
                 // frees on two different pages (4,000 blocks of 64 B span four 64 KiB pages), by two threads
                 one.run(() -> allocator.free(dead[0]));
@@ -157,14 +170,10 @@ class AdoptionAffinityTest {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked)
                 .purgeDelay(Duration.ZERO).build());
                 Worker other = new Worker()) {
-            long[] dead;
-            long[] others;
-            try (Worker first = new Worker()) {
-                dead = first.call(() -> fill(allocator, BLOCKS, 1));
-                others = other.call(() -> fill(allocator, BLOCKS, 2));
-            }
-            long segment = Inspect.segmentOf(allocator, dead[0]);
-            assertNotEquals(segment, Inspect.segmentOf(allocator, others[0]), "each heap maps its own segment");
+            Scenario scenario = deadThreadBeside(allocator, other);
+            long[] dead = scenario.dead();
+            long[] others = scenario.others();
+            long segment = scenario.segment();
             try (Worker freer = new Worker()) {
                 freer.run(() -> allocator.free(dead[0])); // frees into it, never allocates
                 Thread.sleep(5);

@@ -96,30 +96,17 @@ public interface MallocPeer extends AutoCloseable {
 
     /** glibc's malloc and free, called through the FFM API as a Java program would. */
     final class GlibcPeer implements MallocPeer {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final MethodHandle MALLOC = LINKER.downcallHandle(
-                LINKER.defaultLookup().find("malloc").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-        private static final MethodHandle FREE = LINKER.downcallHandle(
-                LINKER.defaultLookup().find("free").orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+        private static final MethodHandle MALLOC = Glibc.downcall("malloc", Linker.Option.critical(false));
+        private static final MethodHandle FREE = Glibc.downcall("free", Linker.Option.critical(false));
 
         @Override
         public long malloc(long size) {
-            try {
-                return (long) MALLOC.invokeExact(size);
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            return Glibc.malloc(MALLOC, size);
         }
 
         @Override
         public void free(long handle) {
-            try {
-                FREE.invokeExact(handle);
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            Glibc.free(FREE, handle);
         }
 
         @Override
@@ -129,36 +116,56 @@ public interface MallocPeer extends AutoCloseable {
 
     /**
      * glibc's malloc and free through default downcalls (each one switches the thread's state to native and back).
-     * Its own class so that the handles stay static final constants, which the JIT inlines through.
+     * Its own class so that its handles are static final constants too, which the JIT inlines through.
      */
     final class GlibcPlainPeer implements MallocPeer {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final MethodHandle MALLOC = LINKER.downcallHandle(
-                LINKER.defaultLookup().find("malloc").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        private static final MethodHandle FREE = LINKER.downcallHandle(
-                LINKER.defaultLookup().find("free").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+        private static final MethodHandle MALLOC = Glibc.downcall("malloc");
+        private static final MethodHandle FREE = Glibc.downcall("free");
 
         @Override
         public long malloc(long size) {
-            try {
-                return (long) MALLOC.invokeExact(size);
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            return Glibc.malloc(MALLOC, size);
         }
 
         @Override
         public void free(long handle) {
+            Glibc.free(FREE, handle);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** The glibc peers' downcalls; callers pass static final handles, which stay constants once this is inlined. */
+    final class Glibc {
+        private static final Linker LINKER = Linker.nativeLinker();
+
+        private Glibc() {
+        }
+
+        /** {@code malloc} ({@code long -> long}) or {@code free} ({@code long -> void}), with {@code options}. */
+        static MethodHandle downcall(String name, Linker.Option... options) {
+            FunctionDescriptor descriptor = name.equals("malloc")
+                    ? FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG)
+                    : FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
+            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor, options);
+        }
+
+        static long malloc(MethodHandle malloc, long size) {
             try {
-                FREE.invokeExact(handle);
+                return (long) malloc.invokeExact(size);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
         }
 
-        @Override
-        public void close() {
+        static void free(MethodHandle free, long address) {
+            try {
+                free.invokeExact(address);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
         }
     }
 
