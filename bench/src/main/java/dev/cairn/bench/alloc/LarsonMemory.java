@@ -37,6 +37,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *     [peer=cairn-checked|cairn-unchecked|glibc|mimalloc] [threads] [slots] [steps] [generations]
  *     [both|churn|steady] [rounds] [release]</pre>
  *
+ * <p>{@code rounds} (default 24) alternate churn and no churn, each on a fresh allocator; the summary at the end gives
+ * the medians of the second half, when the JIT has compiled the paths a new thread takes (see {@code main}).
+ *
  * <p>{@code release}: after filling the slots the main thread calls {@code Allocator.releaseCurrentThread()} (Cairn
  * only), so its segments go to the abandoned pool where the workers adopt them. Without it the main thread's pages,
  * whose blocks the workers free, wait for a thread that never allocates again to collect them.
@@ -83,10 +86,14 @@ public final class LarsonMemory {
         String mode = args.length > 5 ? args[5] : "both";
         System.out.printf("larson memory: peer %s, %d threads x %d slots of %d-%d B, %d steps x %d generations%n",
                 peer, threads, slots, MIN_SIZE, MAX_SIZE, steps, generations);
-        int rounds = args.length > 6 ? Integer.parseInt(args[6]) : 3;
+        int rounds = args.length > 6 ? Integer.parseInt(args[6]) : 24;
         boolean release = args.length > 7 && args[7].equals("release");
-        // Rounds alternate the modes, each on a fresh allocator; the first rounds run while the JIT is still
-        // compiling (about 1 s of interpreted and C1 code here), so read the last round.
+        // Rounds alternate the modes, each on a fresh allocator. The first rounds run while the JIT is still
+        // compiling: a thread's first-time paths (a new heap, reaping its predecessor, adopting its segment, each size
+        // class's first slow path) run once per thread, about twenty times a round, so they take about ten rounds to
+        // reach C2. The summary reads the second half of the rounds only.
+        List<double[]> churnRounds = new ArrayList<>();
+        List<double[]> steadyRounds = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             for (boolean churn : new boolean[] {true, false}) {
                 if (mode.equals(churn ? "steady" : "churn")) {
@@ -94,14 +101,48 @@ public final class LarsonMemory {
                 }
                 try (Subject subject = subject(peer)) {
                     System.out.print("  round " + round);
-                    run(subject, churn, threads, slots, churn ? steps : steps * generations, churn ? generations : 1,
-                            release);
+                    double[] result = run(subject, churn, threads, slots, churn ? steps : steps * generations,
+                            churn ? generations : 1, release);
+                    if (round > rounds / 2) {
+                        (churn ? churnRounds : steadyRounds).add(result);
+                    }
                 }
             }
         }
+        summarize(rounds, churnRounds, steadyRounds, peer.startsWith("cairn"));
     }
 
-    private static void run(Subject subject, boolean churn, int threads, int slots, long steps, int generations,
+    /** Prints the medians of the warm rounds (the second half) and, with both modes run, churn's time ratio. */
+    private static void summarize(int rounds, List<double[]> churnRounds, List<double[]> steadyRounds,
+            boolean perRound) {
+        if (churnRounds.isEmpty() && steadyRounds.isEmpty()) {
+            return;
+        }
+        // glibc and mimalloc keep what they took for the life of the process: their footprint is round 1's.
+        System.out.printf("summary of rounds %d-%d (median ms%s):%n", rounds / 2 + 1, rounds,
+                perRound ? "; peak footprint / peak live, lowest-highest" : "; footprint: see round 1");
+        double churnMedian = printSummary("churn", churnRounds, perRound);
+        double steadyMedian = printSummary("no churn", steadyRounds, perRound);
+        if (!churnRounds.isEmpty() && !steadyRounds.isEmpty()) {
+            System.out.printf("  churn / no churn: %.2fx%n", churnMedian / steadyMedian);
+        }
+    }
+
+    private static double printSummary(String label, List<double[]> results, boolean ratios) {
+        if (results.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] times = results.stream().mapToDouble(r -> r[0]).sorted().toArray();
+        double[] footprints = results.stream().mapToDouble(r -> r[1]).sorted().toArray();
+        int n = times.length;
+        double median = n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+        System.out.printf("  %-9s %8.1f ms (%d rounds, %.1f-%.1f)%s%n", label, median, n, times[0], times[n - 1],
+                ratios ? String.format("  ratio %.2f-%.2f", footprints[0], footprints[n - 1]) : "");
+        return median;
+    }
+
+    /** One round: returns its time (ms) and its peak footprint over peak live data. */
+    private static double[] run(Subject subject, boolean churn, int threads, int slots, long steps, int generations,
             boolean release) throws InterruptedException {
         long baseline = subject.footprint();
         Slice[] slices = new Slice[threads];
@@ -114,10 +155,15 @@ public final class LarsonMemory {
         AtomicLong peakLive = new AtomicLong(liveBytes(slices));
         AtomicLong peakSampled = new AtomicLong(subject.footprint());
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        // Cairn and mimalloc keep their own peak; sampling their footprint would only disturb the run (Cairn's
+        // stats() walks every page descriptor, pulling lines the workers write).
+        boolean sampleFootprint = subject.peakFootprint() < 0;
         Thread sampler = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 peakLive.accumulateAndGet(liveBytes(slices), Math::max);
-                peakSampled.accumulateAndGet(subject.footprint(), Math::max);
+                if (sampleFootprint) {
+                    peakSampled.accumulateAndGet(subject.footprint(), Math::max);
+                }
                 try {
                     Thread.sleep(1);
                 } catch (InterruptedException e) {
@@ -164,6 +210,7 @@ public final class LarsonMemory {
         for (Slice slice : slices) {
             slice.freeAll();
         }
+        return new double[] {elapsed / 1e6, peak / (double) peakLive.get()};
     }
 
     private static long liveBytes(Slice[] slices) {
