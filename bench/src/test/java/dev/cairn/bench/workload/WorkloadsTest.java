@@ -64,6 +64,7 @@ class WorkloadsTest {
             case "cache-scratch" -> java.util.OptionalLong.of(threads + p.get("iterations") * threads);
             case "cache-thrash", "malloc-large" -> java.util.OptionalLong.of(p.get("iterations") * threads);
             case "glibc-thread" -> java.util.OptionalLong.of(p.get("ops") * threads);
+            case "mleak" -> java.util.OptionalLong.of(p.get("rounds") * threads);
             default -> java.util.OptionalLong.empty();
         };
     }
