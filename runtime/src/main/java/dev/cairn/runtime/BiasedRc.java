@@ -109,6 +109,7 @@ final class BiasedRc {
             return;
         }
         // give up the bias before publishing MERGED: a non-owner seeing MERGED must not find us as owner
+        ts.proven.forget(obj); // another thread may free it from now on
         Raw.putLongVolatile(obj + OB_TID, 0);
         long merged;
         do {

@@ -134,6 +134,7 @@ final class BrcQueues {
         while ((objs = take(owner)) != null) {
             for (int i = 0; i < objs.size(); i++) {
                 long obj = objs.get(i);
+                owner.proven.forget(obj); // merged, it is owned by nobody: another thread may free it
                 if (BiasedRc.explicitMerge(obj, -1) == 0) {
                     self.dealloc(obj);
                     died++;

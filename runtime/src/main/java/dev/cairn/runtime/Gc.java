@@ -74,6 +74,10 @@ public final class Gc {
             drainAll(ts);
             // still stopped: once the world runs, other threads' frees would count as ours
             freed = interp.objectsFreed.sum() - before;
+            // what died here was any thread's: no memo may still name it (ProvenObjects)
+            for (ThreadState other : interp.threadsSnapshotLocked()) {
+                other.proven.clear();
+            }
         } finally {
             if (!ownPause) {
                 interp.startTheWorld();

@@ -52,6 +52,7 @@ final class Objs {
 
     /** Returns the block of a dead object; its magic is wiped first so a stale address fails {@link #check}. */
     static void free(ThreadState ts, long obj) {
+        ts.proven.forget(obj);
         Raw.putShort(obj + OB_FLAGS, (short) 0);
         ts.heap.free(obj);
         ts.interp.objectsFreed.increment();
@@ -62,7 +63,16 @@ final class Objs {
      * runtime immortal).
      */
     static void check(ThreadState ts, long obj) {
-        ts.checkUsable();
+        // A hit in the memo proves the thread state usable too: it is emptied whenever the state leaves ATTACHED on
+        // its own thread (ProvenObjects). A misaligned address could equal its empty mark: it never gets that far.
+        if (Thread.currentThread() != ts.thread || (obj & 7) != 0 || !ts.proven.contains(obj)) {
+            ts.checkUsable();
+            prove(ts, obj);
+        }
+    }
+
+    /** {@link #check}'s full proof; an object the thread owns, or an immortal, is remembered ({@link ProvenObjects}). */
+    private static void prove(ThreadState ts, long obj) {
         if (obj == 0 || (obj & 7) != 0) {
             throw notAnObject(ts, obj, "null or misaligned");
         }
@@ -79,6 +89,10 @@ final class Objs {
         int slot = ObjectLayout.interpSlot(obj);
         if (slot != 0 && slot != in.slot) {
             throw notAnObject(ts, obj, "it belongs to another interpreter");
+        }
+        if (Raw.getLong(obj + ObjectLayout.OB_TID) == ts.id
+                || (ObjectLayout.flags(obj) & ObjectLayout.FLAG_IMMORTAL) != 0) {
+            ts.proven.add(obj);
         }
     }
 

@@ -68,6 +68,8 @@ public final class ThreadState implements AutoCloseable {
     final TypeRefcounts typeRefcounts = new TypeRefcounts();
     /** Owner only (after the owner's death, its reaper). */
     final DelayedDecrefs delayed = new DelayedDecrefs();
+    /** Objects this thread's checked calls proved and it owns (see ProvenObjects for who else writes it, and when). */
+    final ProvenObjects proven = new ProvenObjects();
 
     /** DETACHED, ATTACHED, SUSPENDED, MERGING or CLOSED; see the class comment for who writes what. */
     private volatile int state = DETACHED;
@@ -195,6 +197,7 @@ public final class ThreadState implements AutoCloseable {
     public void detach() {
         checkThread();
         checkAttached();
+        proven.clear(); // a memo hit stands for attached (Objs.check); close detaches too
         qsbr.detach();
         state = DETACHED;
         interp.runtime.unbindCurrent(this);
