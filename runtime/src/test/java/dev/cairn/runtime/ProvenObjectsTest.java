@@ -3,6 +3,9 @@ package dev.cairn.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -13,9 +16,10 @@ import org.junit.jupiter.api.Test;
  * The owner's memo of proven objects ({@link ProvenObjects}) never outlives an object: for each way an object the
  * owner has proven can stop being its own and die, the owner's next checked call on the stale address is refused
  * as a use after free, as it is without the memo. Each case proves the object first (an incref), so that it is in
- * the memo when it dies; each fails if its path does not take the object out (the stale incref then lands in freed
- * memory and throws nothing). A hit in the memo also stands for the thread state's own checks, so two more cases: a
- * proven object does not let a detached state, or the state from another thread, be used.
+ * the memo when it dies. Each of the five places that take objects out (free, giving up the bias, a queue's merge,
+ * the collector's clear, detach) is needed by a case here: with its line removed that case's stale incref lands in
+ * freed memory and throws nothing. A hit in the memo also stands for the thread state's own checks, so two more
+ * cases: a proven object does not let a detached state, or the state from another thread, be used.
  */
 class ProvenObjectsTest {
 
@@ -123,6 +127,44 @@ class ProvenObjectsTest {
         assertEquals(WrongThreadException.class, thrown.get() == null ? null : thrown.get().getClass());
         Ref.decref(owner, obj);
         Ref.decref(owner, obj);
+    }
+
+    @Test
+    void theCollectorFreesTheCycleOfAnOwnerStoppedAtACheckpoint() throws Exception {
+        AtomicLong cycle = new AtomicLong();
+        CountDownLatch made = new CountDownLatch(1);
+        AtomicBoolean collected = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread worker = Thread.ofPlatform().start(() -> {
+            try (ThreadState ts = interp.newThreadState()) {
+                long list = Lists.create(ts);
+                Lists.append(ts, list, list);
+                Ref.incref(ts, list); // proven, in the worker's memo
+                Ref.decref(ts, list);
+                Ref.decref(ts, list); // only the cycle holds it now
+                cycle.set(list);
+                made.countDown();
+                while (!collected.get()) {
+                    ts.checkpoint(); // attached: the collection stops it here, its memo as it was
+                }
+                try {
+                    Ref.incref(ts, list);
+                    failure.set(new AssertionError("the collected cycle's address was taken for a live object"));
+                } catch (IllegalArgumentException expected) {
+                    // refused: the collector cleared the memo
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        });
+        made.await();
+        long freed = Gc.collect(owner);
+        collected.set(true);
+        worker.join();
+        assertEquals(1, freed, "the cycle is garbage");
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
     }
 
     private void assertRefused(long stale) {
