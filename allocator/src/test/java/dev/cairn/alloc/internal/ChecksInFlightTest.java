@@ -1,5 +1,6 @@
 package dev.cairn.alloc.internal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -117,6 +118,45 @@ class ChecksInFlightTest {
             }
             assertTrue(CheckMarks.slotOwner(tid[0]) != tid[0], "the ended thread still holds its mark slot");
         }
+    }
+
+    @Test
+    void aThreadTakesOverTheSlotOfAnEndedThreadThatNoCollectionHasFreed() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.enabled(), "no asymmetric barrier here");
+        long[] tid = new long[1];
+        Thread first = Thread.ofPlatform().start(() -> {
+            tid[0] = Thread.currentThread().threadId();
+            int mark = CheckMarks.enter();
+            if (mark != CheckMarks.NONE) {
+                CheckMarks.exit(mark);
+            }
+        });
+        first.join(); // ended; still reachable here, so its Cleaner cannot give the slot back
+        org.junit.jupiter.api.Assumptions.assumeTrue(CheckMarks.slotOwner(tid[0]) == tid[0],
+                "another thread held the slot: the first thread used the CAS slots");
+        // thread ids are sequential: start threads until one's id shares the first one's slot
+        for (int attempt = 0; attempt < 2_000; attempt++) {
+            long[] result = new long[2]; // the new thread's id, whether it marked
+            Thread next = Thread.ofPlatform().start(() -> {
+                long me = Thread.currentThread().threadId();
+                result[0] = me;
+                if (CheckMarks.slotOwner(me) == tid[0]) {
+                    int mark = CheckMarks.enter();
+                    result[1] = mark != CheckMarks.NONE && CheckMarks.slotOwner(me) == me ? 1 : -1;
+                    if (mark != CheckMarks.NONE) {
+                        CheckMarks.exit(mark);
+                    }
+                }
+            });
+            next.join();
+            if (result[1] != 0) {
+                assertEquals(1L, result[1], "thread " + result[0] + " found its slot held by ended thread " + tid[0]
+                        + " and took the CAS slots instead of the slot");
+                assertTrue(first.getState() == Thread.State.TERMINATED);
+                return;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.abort("no new thread's id shared the ended thread's slot");
     }
 
     @Test
