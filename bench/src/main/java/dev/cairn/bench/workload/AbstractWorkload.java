@@ -62,7 +62,13 @@ abstract class AbstractWorkload implements Workload {
     /** {@link Workers#runChains} with threads named after this workload. */
     final long runChains(Peer peer, int count, int generations, Tally total, Workers.Body body)
             throws InterruptedException {
-        return Workers.runChains(name, count, generations, peer, total, body);
+        return Workers.runChains(name, count, generations, false, peer, total, body);
+    }
+
+    /** {@link #runChains} with every generation a virtual thread. */
+    final long runVirtualChains(Peer peer, int count, int generations, Tally total, Workers.Body body)
+            throws InterruptedException {
+        return Workers.runChains(name, count, generations, true, peer, total, body);
     }
 
     /** {@code maxSize}, checked against {@code minSize}. */

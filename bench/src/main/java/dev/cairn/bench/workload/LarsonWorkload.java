@@ -10,9 +10,22 @@ import java.util.List;
  * fresh thread on the same slice and exits; the slice is handed on {@code generations} times. Blocks allocated by
  * the main thread or by a dead thread are freed by a live one: remote frees and thread churn together, the case
  * that needs an allocator to reclaim a dead thread's memory.
+ *
+ * <p>{@code larson-virtual} ({@link #virtual()}) runs every generation on a virtual thread instead, more slices than
+ * carriers and many more, shorter generations: a service handing requests to fresh virtual threads. None of the C
+ * benchmarks has it; it shows what an allocator with per-thread state does when threads are cheap and countless
+ * (Cairn's virtual threads share a few heaps, per the carriers).
  */
 public final class LarsonWorkload extends AbstractWorkload {
     private static final long SEED = 0x1A450L;
+
+    private static final List<ParamSpec> VIRTUAL_PARAMS = List.of(
+            new ParamSpec("slots", "live blocks per slice", 100, 1000, 5000, 1, 1 << 24),
+            new ParamSpec("steps", "slot replacements per virtual thread", 200, 2_000, 10_000, 1, Long.MAX_VALUE),
+            new ParamSpec("generations", "virtual threads that run one slice, one after another", 5, 100, 1000, 1,
+                    1 << 24),
+            new ParamSpec("minSize", "smallest block, bytes", 8, 8, 8, 1, 1 << 20),
+            new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));
 
     private static final List<ParamSpec> PARAMS = List.of(
             new ParamSpec("slots", "live blocks per thread", 200, 1000, 5000, 1, 1 << 24),
@@ -22,10 +35,26 @@ public final class LarsonWorkload extends AbstractWorkload {
             new ParamSpec("minSize", "smallest block, bytes", 8, 8, 8, 1, 1 << 20),
             new ParamSpec("maxSize", "largest block, bytes", 1000, 1000, 1000, 1, 1 << 20));
 
+    /** Whether the generations are virtual threads. */
+    private final boolean virtual;
+
+    /** larson on platform threads. */
     public LarsonWorkload() {
-        super("larson",
+        this("larson",
                 "larson: threads replace random slots, then hand their slice to a new thread (remote frees, churn)",
-                2, CROSS_THREAD, PARAMS);
+                2, PARAMS, false);
+    }
+
+    private LarsonWorkload(String name, String description, int threads, List<ParamSpec> params, boolean virtual) {
+        super(name, description, threads, CROSS_THREAD, params);
+        this.virtual = virtual;
+    }
+
+    /** larson with every generation a virtual thread ({@code larson-virtual}). */
+    public static LarsonWorkload virtual() {
+        return new LarsonWorkload("larson-virtual",
+                "larson on virtual threads: 8 slices, each handed on through 100 short-lived virtual threads", 8,
+                VIRTUAL_PARAMS, true);
     }
 
     @Override
@@ -43,8 +72,9 @@ public final class LarsonWorkload extends AbstractWorkload {
             slices[t] = new Slice(slots, new SplitMix64(SEED + t), minSize, maxSize);
             slices[t].fillAll(main, mainTally);
         }
-        long elapsed = runChains(peer, threads, generations, total,
-                (index, view, tally) -> slices[index].replace(view, steps, tally));
+        Workers.Body body = (index, view, tally) -> slices[index].replace(view, steps, tally);
+        long elapsed = virtual ? runVirtualChains(peer, threads, generations, total, body)
+                : runChains(peer, threads, generations, total, body);
         for (Slice slice : slices) {
             slice.freeAll(main, mainTally);
         }

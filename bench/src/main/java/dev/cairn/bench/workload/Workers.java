@@ -55,11 +55,11 @@ final class Workers {
      * index, then starts its chain's next generation and ends (thread churn, the next generation freeing what the
      * last one allocated). Returns when every chain's last generation has run, with the nanoseconds since the first
      * start. One chain's generations run one after another, so each sees the previous one's writes (thread start
-     * orders them).
+     * orders them). {@code virtual}: the generations are virtual threads instead of platform threads.
      */
-    static long runChains(String name, int count, int generations, Peer peer, Tally total, Body body)
-            throws InterruptedException {
-        Chains chains = new Chains(name, peer, total, body, new CountDownLatch(count), new Failure());
+    static long runChains(String name, int count, int generations, boolean virtual, Peer peer, Tally total,
+            Body body) throws InterruptedException {
+        Chains chains = new Chains(name, virtual, peer, total, body, new CountDownLatch(count), new Failure());
         long start = System.nanoTime();
         for (int i = 0; i < count; i++) {
             chains.start(i, generations);
@@ -79,10 +79,13 @@ final class Workers {
     }
 
     /** What every generation of {@link #runChains} shares; a chain ends by counting {@code done} down. */
-    private record Chains(String name, Peer peer, Tally total, Body body, CountDownLatch done, Failure failure) {
+    private record Chains(String name, boolean virtual, Peer peer, Tally total, Body body, CountDownLatch done,
+            Failure failure) {
 
         void start(int index, int remaining) {
-            Thread.ofPlatform().name(name + "-" + remaining).start(() -> {
+            // A builder per start: builders are not thread safe, and every generation starts the next one.
+            Thread.Builder builder = virtual ? Thread.ofVirtual() : Thread.ofPlatform();
+            builder.name(name + "-" + remaining).start(() -> {
                 try {
                     runOnPeer(index, peer, total, body);
                     if (remaining > 1) {

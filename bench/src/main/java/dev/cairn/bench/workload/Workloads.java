@@ -8,7 +8,8 @@ public final class Workloads {
     private static final List<Workload> ALL = List.of(new PairsWorkload(), new BatchWorkload(),
             new Sh6benchWorkload(), new XmallocWorkload(), new LarsonWorkload(), new CacheScratchWorkload(),
             new StressMixWorkload(), new CacheThrashWorkload(), new GlibcThreadWorkload(), new MallocLargeWorkload(),
-            new RptestWorkload(), new Sh8benchWorkload(), new MleakWorkload());
+            new RptestWorkload(), new Sh8benchWorkload(), new MleakWorkload(), new GlibcSimpleWorkload(), new AllocTestWorkload(),
+            LarsonWorkload.virtual());
 
     private Workloads() {
     }

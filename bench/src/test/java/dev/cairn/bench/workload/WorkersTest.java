@@ -23,18 +23,20 @@ class WorkersTest {
     private record Part(int index, Thread thread) {
     }
 
-    @Test
-    void everyGenerationOfEveryChainRunsOnAFreshThreadInOrder() throws InterruptedException {
+    @org.junit.jupiter.params.ParameterizedTest(name = "virtual {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void everyGenerationOfEveryChainRunsOnAFreshThreadInOrder(boolean virtual) throws InterruptedException {
         List<Part> parts = new CopyOnWriteArrayList<>();
         Tally total = new Tally();
         try (Peer peer = byteArrayPeer()) {
-            Workers.runChains("chain", 3, 4, peer, total, (index, view, tally) -> {
+            Workers.runChains("chain", 3, 4, virtual, peer, total, (index, view, tally) -> {
                 parts.add(new Part(index, Thread.currentThread()));
                 BlockCheck.checkAndFree(view, BlockCheck.mallocFilled(view, 16, tally), 16, tally);
             });
         }
         assertEquals(12, parts.size());
         assertEquals(12, parts.stream().map(Part::thread).distinct().count(), "one thread per generation");
+        assertEquals(List.of(virtual), parts.stream().map(p -> p.thread().isVirtual()).distinct().toList());
         Map<Integer, List<String>> names = parts.stream().collect(Collectors.groupingBy(Part::index,
                 Collectors.mapping(p -> p.thread().getName(), Collectors.toList())));
         assertEquals(Set.of(0, 1, 2), names.keySet());
@@ -49,7 +51,7 @@ class WorkersTest {
         IllegalStateException boom = new IllegalStateException("boom");
         try (Peer peer = byteArrayPeer()) {
             assertSame(boom, assertThrows(IllegalStateException.class,
-                    () -> Workers.runChains("chain", 3, 4, peer, new Tally(), (index, view, tally) -> {
+                    () -> Workers.runChains("chain", 3, 4, false, peer, new Tally(), (index, view, tally) -> {
                         parts.add(new Part(index, Thread.currentThread()));
                         if (index == 1 && parts.stream().filter(p -> p.index() == 1).count() == 2) {
                             throw boom;

@@ -50,8 +50,8 @@ class WorkloadsTest {
     }
 
     /**
-     * Blocks a workload must allocate, where its parameters fix the count (stress and rptest draw it at random,
-     * sh8bench's follows from its ring's walk).
+     * Blocks a workload must allocate, where its parameters fix the count (stress, rptest and alloc-test draw it at
+     * random, sh8bench's follows from its ring's walk).
      */
     static java.util.OptionalLong expectedMallocs(String workload, Params p, int threads) {
         return switch (workload) {
@@ -59,12 +59,16 @@ class WorkloadsTest {
             case "batch" -> java.util.OptionalLong.of(p.get("rounds") * p.get("blocks") * threads);
             case "sh6bench" -> java.util.OptionalLong.of(p.get("rounds") * p.get("calls") * threads);
             case "xmalloc" -> java.util.OptionalLong.of(p.get("batches") * p.get("batchSize") * threads);
-            case "larson" -> java.util.OptionalLong.of(
+            case "larson", "larson-virtual" -> java.util.OptionalLong.of(
                     p.get("slots") * threads + p.get("steps") * p.get("generations") * threads);
             case "cache-scratch" -> java.util.OptionalLong.of(threads + p.get("iterations") * threads);
             case "cache-thrash", "malloc-large" -> java.util.OptionalLong.of(p.get("iterations") * threads);
             case "glibc-thread" -> java.util.OptionalLong.of(p.get("ops") * threads);
             case "mleak" -> java.util.OptionalLong.of(p.get("rounds") * threads);
+            // three phases of sizes 16, 32, 64 and batches of 25, 100, 400, 1600 (at least one round each)
+            case "glibc-simple" -> java.util.OptionalLong.of(3 * 3 * threads
+                    * java.util.stream.LongStream.of(25, 100, 400, 1600)
+                            .map(n -> Math.max(1, p.get("iterations") / n) * n).sum());
             default -> java.util.OptionalLong.empty();
         };
     }
