@@ -1,7 +1,8 @@
 /*
- * The no-JVM floor of Cairn's stress benchmarks: the pairs and batch workloads of
- * bench/src/main/java/dev/cairn/bench/workload (PairsWorkload, BatchWorkload) in C, drawing the same sizes and
- * free orders from the same SplitMix64 seeds, writing and checking the same two bytes per block. scripts/bench
+ * The no-JVM floor of Cairn's stress benchmarks: the pairs, batch, glibc-simple and alloc-test workloads of
+ * bench/src/main/java/dev/cairn/bench/workload (PairsWorkload, BatchWorkload, GlibcSimpleWorkload,
+ * AllocTestWorkload) in C, drawing the same sizes and free orders from the same SplitMix64 seeds, writing and
+ * checking the same bytes per block. scripts/bench
  * builds it once per allocator: plain malloc/free (glibc; jemalloc when linked with -l:libjemalloc.so.2, which
  * then is the process's malloc) and mi_malloc/mi_free (-DFLOOR_MIMALLOC, linked with -l:libmimalloc.so.2).
  *
@@ -30,6 +31,8 @@ void mi_free(void *p);
 #define PAIRS_SEED 0x5EEDull
 #define BATCH_SEED 0xBA7Cull
 #define PERMUTATIONS 8
+#define ALLOC_TEST_SEED 0xA77E57ull
+#define ALLOC_TEST_TABLE (1 << 16)
 
 typedef struct { uint64_t state; } splitmix64;
 
@@ -46,7 +49,7 @@ static int sm_int(splitmix64 *r, int bound) { return (int) ((sm_next(r) >> 1) % 
 static int floor_log2(int v) { return 31 - __builtin_clz((unsigned) v); }
 
 typedef struct {
-    long ops, rounds, blocks, min_size, max_size;
+    long ops, rounds, blocks, min_size, max_size, iterations, slots;
 } params;
 
 typedef struct {
@@ -90,16 +93,26 @@ static void check_and_free(void *block, long size, worker *w) {
     w->frees++;
 }
 
+/* BlockCheck.touch: one byte in every 8 between the check bytes. */
+static void touch(unsigned char *block, long size) {
+    for (long offset = 8; offset < size - 1; offset += 8) block[offset] = (uint8_t) offset;
+}
+
+/* Sizes.octaves: a power-of-two octave uniformly, then a size uniform inside it, clamped. */
+static void octaves(splitmix64 *r, int *sizes, int count, long min, long max) {
+    int low = floor_log2((int) min), high = floor_log2((int) max);
+    for (int i = 0; i < count; i++) {
+        int octave = low + sm_int(r, high - low + 1);
+        int size = (1 << octave) + sm_int(r, 1 << octave);
+        sizes[i] = size < min ? (int) min : size > max ? (int) max : size;
+    }
+}
+
 static void pairs(worker *w) {
     const params *p = w->p;
     splitmix64 r = {PAIRS_SEED + (uint64_t) w->index};
     int sizes[SIZE_TABLE];
-    int low = floor_log2((int) p->min_size), high = floor_log2((int) p->max_size);
-    for (int i = 0; i < SIZE_TABLE; i++) {
-        int octave = low + sm_int(&r, high - low + 1);
-        int size = (1 << octave) + sm_int(&r, 1 << octave);
-        sizes[i] = size < p->min_size ? (int) p->min_size : size > p->max_size ? (int) p->max_size : size;
-    }
+    octaves(&r, sizes, SIZE_TABLE, p->min_size, p->max_size);
     for (long i = 0; i < p->ops; i++) {
         int size = sizes[i & (SIZE_TABLE - 1)];
         check_and_free(malloc_filled(size, w), size, w);
@@ -136,9 +149,84 @@ static void batch(worker *w) {
     free(sizes);
 }
 
+/* GlibcSimpleWorkload: every size and batch length, batches freed half FIFO, half LIFO. */
+static void glibc_simple_sizes(worker *w) {
+    static const int sizes[] = {16, 32, 64};
+    static const int batches[] = {25, 100, 400, 1600};
+    void *handles[1600];
+    for (int s = 0; s < 3; s++) {
+        for (int b = 0; b < 4; b++) {
+            int size = sizes[s], n = batches[b];
+            long rounds = w->p->iterations / n > 0 ? w->p->iterations / n : 1;
+            for (long round = 0; round < rounds; round++) {
+                for (int i = 0; i < n; i++) {
+                    handles[i] = malloc_filled(size, w);
+                    touch(handles[i], size);
+                }
+                for (int i = 0; i < n / 2; i++) check_and_free(handles[i], size, w);
+                for (int i = n - 1; i >= n / 2; i--) check_and_free(handles[i], size, w);
+            }
+        }
+    }
+}
+
+static void *glibc_simple_second(void *arg) {
+    glibc_simple_sizes(arg);
+    return NULL;
+}
+
+/* On the worker, on a fresh thread it starts and joins, and on the worker again. */
+static void glibc_simple(worker *w) {
+    glibc_simple_sizes(w);
+    worker second = {.p = w->p, .workload = w->workload, .index = w->index};
+    pthread_t id;
+    pthread_create(&id, NULL, glibc_simple_second, &second);
+    pthread_join(id, NULL);
+    w->mallocs += second.mallocs;
+    w->frees += second.frees;
+    w->checksum += second.checksum;
+    w->bytes += second.bytes;
+    glibc_simple_sizes(w);
+}
+
+/* AllocTestWorkload: random slots of this thread's share of the array toggled. */
+static void alloc_test(worker *w, int threads) {
+    const params *p = w->p;
+    long slots = p->slots / threads > 0 ? p->slots / threads : 1;
+    splitmix64 r = {ALLOC_TEST_SEED + (uint64_t) w->index};
+    int *table = malloc(sizeof(int) * ALLOC_TEST_TABLE);
+    void **handles = calloc((size_t) slots, sizeof(void *));
+    int *sizes = calloc((size_t) slots, sizeof(int));
+    octaves(&r, table, ALLOC_TEST_TABLE, p->min_size, p->max_size);
+    for (long i = 0; i < p->ops; i++) {
+        uint64_t x = sm_next(&r) >> 1;
+        long slot = (long) (x % (uint64_t) slots);
+        if (handles[slot] != NULL) {
+            check_and_free(handles[slot], sizes[slot], w);
+            handles[slot] = NULL;
+        } else {
+            int size = table[(x >> 40) & (ALLOC_TEST_TABLE - 1)];
+            sizes[slot] = size;
+            handles[slot] = malloc_filled(size, w);
+            touch(handles[slot], size);
+        }
+    }
+    for (long slot = 0; slot < slots; slot++) {
+        if (handles[slot] != NULL) check_and_free(handles[slot], sizes[slot], w);
+    }
+    free(sizes);
+    free(handles);
+    free(table);
+}
+
+static int worker_threads;
+
 static void *run_worker(void *arg) {
     worker *w = arg;
-    if (strcmp(w->workload, "pairs") == 0) pairs(w); else batch(w);
+    if (strcmp(w->workload, "pairs") == 0) pairs(w);
+    else if (strcmp(w->workload, "batch") == 0) batch(w);
+    else if (strcmp(w->workload, "glibc-simple") == 0) glibc_simple(w);
+    else alloc_test(w, worker_threads);
     return NULL;
 }
 
@@ -194,8 +282,9 @@ static long param(int argc, char **argv, const char *name, long fallback) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4 || (strcmp(argv[1], "pairs") != 0 && strcmp(argv[1], "batch") != 0)) {
-        fprintf(stderr, "usage: %s pairs|batch THREADS REPS [name=value ...]\n", argv[0]);
+    if (argc < 4 || (strcmp(argv[1], "pairs") != 0 && strcmp(argv[1], "batch") != 0
+                     && strcmp(argv[1], "glibc-simple") != 0 && strcmp(argv[1], "alloc-test") != 0)) {
+        fprintf(stderr, "usage: %s pairs|batch|glibc-simple|alloc-test THREADS REPS [name=value ...]\n", argv[0]);
         return 2;
     }
     const char *workload = argv[1];
@@ -204,14 +293,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "floor: THREADS must be 1-1024 and REPS at least 1\n");
         return 2;
     }
+    int allocTest = strcmp(workload, "alloc-test") == 0, glibcSimple = strcmp(workload, "glibc-simple") == 0;
     params p = {param(argc, argv, "ops", 3000000), param(argc, argv, "rounds", 300),
-                param(argc, argv, "blocks", 10000), param(argc, argv, "minSize", 16),
-                param(argc, argv, "maxSize", strcmp(workload, "pairs") == 0 ? 32768 : 1024)};
-    if (p.min_size < 1 || p.max_size < p.min_size || p.blocks < 1) {
-        fprintf(stderr, "floor: need 1 <= minSize <= maxSize and blocks >= 1\n");
+                param(argc, argv, "blocks", 10000), param(argc, argv, "minSize", allocTest ? 8 : 16),
+                param(argc, argv, "maxSize", strcmp(workload, "pairs") == 0 ? 32768 : 1024),
+                param(argc, argv, "iterations", 200000), param(argc, argv, "slots", 1 << 18)};
+    if (p.min_size < 1 || p.max_size < p.min_size || p.blocks < 1 || p.iterations < 1 || p.slots < 1) {
+        fprintf(stderr, "floor: need 1 <= minSize <= maxSize, and blocks, iterations, slots >= 1\n");
         return 2;
     }
-    long operations = (strcmp(workload, "pairs") == 0 ? p.ops : p.rounds * p.blocks) * threads;
+    worker_threads = threads;
+    long perSize = 0; /* glibc-simple: blocks per size and phase, as GlibcSimpleWorkload counts them */
+    for (long n = 25; n <= 1600; n *= 4) perSize += (p.iterations / n > 0 ? p.iterations / n : 1) * n;
+    long operations = (strcmp(workload, "pairs") == 0 || allocTest ? p.ops
+                       : glibcSimple ? 9 * perSize : p.rounds * p.blocks) * threads;
     long idle = status_kb("VmRSS:");
     reset_peak();
     worker total = {0};

@@ -7,11 +7,12 @@ import java.util.Optional;
 
 /**
  * The no-JVM floor: {@code bench/native/floor.c} built by {@code scripts/bench} once per C allocator into the
- * native build folder, running the pairs and batch workloads with the same sizes and orders as the Java ones.
+ * native build folder, running the pairs, batch, glibc-simple and alloc-test workloads with the same sizes and
+ * orders as the Java ones.
  */
 public final class NativeFloor {
     /** The workloads floor.c implements. */
-    public static final List<String> WORKLOADS = List.of("pairs", "batch");
+    public static final List<String> WORKLOADS = List.of("pairs", "batch", "glibc-simple", "alloc-test");
     /** Peer names and the binary each one runs. */
     public static final List<String> PEERS = List.of("c-glibc", "c-mimalloc", "c-jemalloc");
 

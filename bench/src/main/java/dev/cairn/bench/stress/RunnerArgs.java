@@ -181,7 +181,7 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
     }
 
     /**
-     * At least one chosen (workload, peer) must be a cell: the C floors run pairs and batch only, so
+     * At least one chosen (workload, peer) must be a cell: the C floors run only some workloads, so
      * {@code --workload larson --peer c-glibc} would otherwise run nothing, print no table and exit 0.
      */
     private static void checkSomethingRuns(List<Workload> workloads, List<String> peers) throws UsageException {
@@ -189,7 +189,7 @@ public record RunnerArgs(ParamSpec.Preset preset, List<Workload> workloads, List
         boolean floorWorkload = workloads.stream().anyMatch(w -> NativeFloor.WORKLOADS.contains(w.name()));
         if (!jvmPeer && !floorWorkload) {
             throw new UsageException("nothing to run: the C floors (" + String.join(", ", peers) + ") run only "
-                    + String.join(" and ", NativeFloor.WORKLOADS) + "; add a JVM peer or one of those workloads");
+                    + String.join(", ", NativeFloor.WORKLOADS) + "; add a JVM peer or one of those workloads");
         }
     }
 

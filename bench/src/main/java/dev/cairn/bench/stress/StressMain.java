@@ -71,7 +71,7 @@ public final class StressMain {
         }
         for (String p : NativeFloor.PEERS) {
             out.append("  ").append(p).append(": bench/native/floor.c against ").append(p.substring(2))
-                    .append(", no JVM (pairs and batch only)")
+                    .append(", no JVM (" + String.join(", ", NativeFloor.WORKLOADS) + " only)")
                     .append(NativeFloor.unavailableReason(args.nativeDir(), p).map(r -> " (unavailable: " + r + ")")
                             .orElse(""))
                     .append('\n');

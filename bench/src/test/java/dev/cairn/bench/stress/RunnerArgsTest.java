@@ -109,7 +109,7 @@ class RunnerArgsTest {
         // a trailing or lone comma used to be dropped by split: "--peer ," ran no cell and exited 0
         "--peer , | --peer has an empty name in ','",
         "--workload pairs, | --workload has an empty name in 'pairs,'",
-        // the C floors run pairs and batch only: this pair used to run nothing and exit 0
+        // the C floors run some workloads only: this pair used to run nothing and exit 0
         "--workload larson --peer c-glibc,c-mimalloc | nothing to run: the C floors (c-glibc, c-mimalloc) run only",
         // used to pass here and then fail in every batch child JVM
         "--workload batch --param minSize=2000 | workload batch: maxSize 1024 is below minSize 2000",

@@ -17,12 +17,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The C floor does the same work as the Java workloads: built here with gcc (skipped without it), it must request
- * exactly as many blocks and bytes as PairsWorkload and BatchWorkload do with the same parameters.
+ * exactly as many blocks and bytes as PairsWorkload, BatchWorkload, GlibcSimpleWorkload and AllocTestWorkload do
+ * with the same parameters.
  */
 class NativeFloorParityTest {
 
     @ParameterizedTest
-    @CsvSource({"pairs, 2, ops=5000", "batch, 2, rounds=3"})
+    @CsvSource({"pairs, 2, ops=5000", "batch, 2, rounds=3", "glibc-simple, 2, iterations=2000",
+            "alloc-test, 2, ops=5000", "alloc-test, 3, ops=7000"})
     void requestsTheSameBlocksAndBytesAsJava(String name, int threads, String override, @TempDir Path dir)
             throws Exception {
         Path binary = dir.resolve("floor");
