@@ -2,6 +2,7 @@ package dev.cairn.alloc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.segments.raw.Raw;
 import java.util.ArrayList;
@@ -62,14 +63,18 @@ class SharedHeapFreesTest {
 
     /**
      * Round after round, two virtual threads and a platform thread free the same blocks at once, in different
-     * orders: each block is freed exactly once, every other attempt is refused, and the heaps stay valid. Some
-     * attempts take the heap's lock, others lose the tryLock and free remotely, so both paths race each other.
+     * orders. Some attempts take the heap's lock and free as the owner, others lose the tryLock and free remotely,
+     * so both paths race each other. As for a platform thread's own blocks (docs/design/allocator.md, "Raced double
+     * frees"), an owner's free and a remote free at the same instant may both return normally; every other attempt
+     * is refused, and either way each block ends free once: the heaps stay valid with nothing in use, and blocks
+     * allocated afterwards are all distinct.
      */
     @ParameterizedTest(name = "rounds {0}")
-    @ValueSource(ints = {300})
-    void racingFreesOfTheSameBlockSucceedOnce(int rounds) throws Exception {
+    @ValueSource(ints = {2000})
+    void racingFreesOfTheSameBlockLeaveItFreeOnce(int rounds) throws Exception {
         long seed = System.nanoTime();
         SplittableRandom random = new SplittableRandom(seed);
+        long bothPassed = 0;
         try (Allocator allocator = Allocator.create()) {
             for (int round = 0; round < rounds; round++) {
                 int count = 64;
@@ -109,13 +114,27 @@ class SharedHeapFreesTest {
                 for (Thread freer : freers) {
                     freer.join();
                 }
-                assertNull(failure.get(), "seed " + seed + ", round " + round);
-                assertEquals(count, freed.get(), "seed " + seed + ", round " + round + ": each block freed once");
-                assertEquals(2 * count, refused.get(), "seed " + seed + ", round " + round);
+                String where = "seed " + seed + ", round " + round;
+                assertNull(failure.get(), where);
+                assertEquals(3 * count, freed.get() + refused.get(), where);
+                assertTrue(freed.get() >= count, where + ": every block freed");
+                bothPassed += freed.get() - count;
                 allocator.collect(true); // remote frees count as in use until collected
                 allocator.validate();
-                assertEquals(0, allocator.stats().blocksInUse(), "seed " + seed + ", round " + round);
+                assertEquals(0, allocator.stats().blocksInUse(), where);
+                java.util.Set<Long> again = new java.util.HashSet<>();
+                Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < count; i++) {
+                        again.add(allocator.malloc(16 + (i * 8) % 512));
+                    }
+                }).join();
+                assertEquals(count, again.size(), where + ": a block handed out twice");
+                for (long block : again) {
+                    allocator.free(block);
+                }
             }
+            System.out.println("racing frees: " + bothPassed + " blocks whose two frees both returned normally, "
+                    + "seed " + seed);
             // still serves and frees after the races
             Thread.ofVirtual().start(() -> allocator.free(allocator.malloc(100))).join();
             allocator.collect(true);
