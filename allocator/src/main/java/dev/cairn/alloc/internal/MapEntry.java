@@ -9,8 +9,9 @@ package dev.cairn.alloc.internal;
  * {@code base >>> shift} (never 0: no segment starts at address 0, so no entry is {@code AddressMap.NOT_OURS}); bits
  * {@code [47 - shift, 64)}, at least 39 of them, hold the owner: the owning thread's id, or 0 for a segment no single
  * thread owns for sure (abandoned, a shared arena's, every huge segment: any thread may free a huge block and release
- * its segment) and for a thread id too large to fit. Thread ids start at 1, so 0 is nobody's. The owner field's top
- * bit set names one of the virtual threads' heaps ({@code SharedHeap}) by its heap id instead.
+ * its segment) and for a thread id too large to fit below the field's top bit (2^38 and up with the smallest
+ * segments). Thread ids start at 1, so 0 is nobody's. The owner field's top bit set names one of the virtual threads'
+ * heaps ({@code SharedHeap}) by its heap id instead.
  *
  * <p>The invariant a free relies on: an entry names thread T only while T owns the segment, and only T writes an
  * entry naming T or moves a segment away from T while T is alive ({@code SegmentStore.newSegment}, adoption,
