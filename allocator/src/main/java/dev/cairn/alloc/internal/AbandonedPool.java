@@ -125,7 +125,7 @@ final class AbandonedPool {
      * pooled. The caller has already stopped every free of its own from taking the local path.
      */
     void abandon(long segment) {
-        store.setOwner(segment, NO_OWNER, -1);
+        store.setOwner(segment, NO_OWNER);
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
         Raw.putLong(segment + SEG_LAST_FREER, NO_FREER);
@@ -325,7 +325,7 @@ final class AbandonedPool {
      */
     boolean adopt(long segment, int heapId, long ownerTid) {
         Raw.putInt(segment + SEG_HEAP_ID, heapId);
-        store.setOwner(segment, ownerTid, heapId);
+        store.setOwner(segment, ownerTid);
         if (settle(segment, false, false) == null) {
             released.increment();
             store.release(segment);

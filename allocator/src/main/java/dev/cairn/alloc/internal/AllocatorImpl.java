@@ -412,23 +412,12 @@ public final class AllocatorImpl implements Allocator {
             long me = Thread.currentThread().threadId();
             long entry = map.lookup(address);
             int check = OWNED;
-            HeapImpl held = null;
-            long owner = MapEntry.owner(entry, shift);
-            if (owner != me) {
-                // A virtual threads' heap's segment: whoever holds the heap's lock owns it (see MapEntry), so a free
-                // that gets the lock, and finds the entry unchanged under it, frees as the owner.
-                held = lockSharedHeap(owner);
-                if (held != null && map.lookup(address) != entry) {
-                    held.lock.unlock();
-                    held = null;
-                }
-                if (held == null) {
-                    // Not the caller's own segment (another thread's, abandoned, huge, stale, foreign, a busy shared
-                    // heap's): another thread may unmap it while the proof reads it, so the proof is a check in
-                    // flight, and the address is looked up again after the mark (see SegmentStore).
-                    check = store.enterCheck();
-                    entry = map.lookup(address);
-                }
+            if (MapEntry.owner(entry, shift) != me) {
+                // Not the caller's own segment (another thread's, abandoned, huge, stale, foreign): another thread
+                // may unmap it while the proof reads it, so the proof is a check in flight, and the address is
+                // looked up again after the mark (see SegmentStore).
+                check = store.enterCheck();
+                entry = map.lookup(address);
             }
             long page;
             boolean local;
@@ -476,9 +465,6 @@ public final class AllocatorImpl implements Allocator {
                         throw refusal(Errors.remotelyFreed("free", address));
                     }
                     Raw.putLong(word, live & ~bit);
-                    if (held != null) {
-                        freeLocal(page, address); // as the heap's owner, before the finally lets its lock go
-                    }
                 } else {
                     if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
                         throw refusal(Errors.remotelyFreed("free", address));
@@ -498,11 +484,9 @@ public final class AllocatorImpl implements Allocator {
                 // block's release, an abandoned segment's sweep.
                 if (check != OWNED) {
                     store.exitCheck(check);
-                } else if (held != null) {
-                    held.lock.unlock(); // after its free above, or its refusal
                 }
             }
-            if (local && held == null) {
+            if (local) {
                 freeLocal(page, address);
             } else if (sweep == RELEASE_HUGE) {
                 releaseHugeRemotely(page); // the winner of the OR above: no other thread gives this segment back
@@ -947,22 +931,6 @@ public final class AllocatorImpl implements Allocator {
         if ((short) (state >>> 32) != 0 || (used == 0 && (short) (state >>> 48) == 0)) {
             freeLocalSlow(page);
         }
-    }
-
-    /**
-     * Checked free: the virtual threads' heap a map entry's owner names, locked, or null (the entry names no such
-     * heap, or the heap is busy: only {@code tryLock}, a free never waits). Whoever holds a shared heap's lock is its
-     * owner, so a free that takes it frees like the owner: a push on the page's local list, without the check in
-     * flight, the atomic on the remote bit and the push on the cross-thread list, and without leaving the heap a
-     * collection to do. The caller looks the entry up again under the lock.
-     */
-    private HeapImpl lockSharedHeap(long owner) {
-        int heapId = MapEntry.sharedHeap(owner, shift);
-        if (heapId < 0) {
-            return null;
-        }
-        HeapImpl heap = registry.byId(heapId);
-        return heap != null && heap.lock != null && heap.lock.tryLock() ? heap : null;
     }
 
     private void freeLocalSlow(long page) {

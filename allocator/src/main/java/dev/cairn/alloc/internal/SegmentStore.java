@@ -462,8 +462,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_FIRST_PAGE, firstPage);
         Raw.putInt(base + SEG_NEXT_FREE_HINT, Raw.getInt(base + SEG_FIRST_PAGE));
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
-        register(segment, ownerTid == SHARED_OWNER && !arena
-                ? MapEntry.ofSharedHeap(base, heapId, shift) : MapEntry.of(base, ownerTid, shift));
+        register(segment, ownerTid);
         return base;
     }
 
@@ -536,8 +535,7 @@ final class SegmentStore {
         Raw.putShort(page + FLAGS, (short) FLAG_HUGE);
         Raw.putLong(page + BLOCKS_BYTES, blockSize);
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
-        // any thread may free the block and release the segment: see MapEntry
-        register(segment, MapEntry.of(segment.base(), NO_OWNER, shift));
+        register(segment, NO_OWNER); // any thread may free the block and release the segment: see MapEntry
         return base;
     }
 
@@ -828,22 +826,19 @@ final class SegmentStore {
         return cached;
     }
 
-    private void register(Segment segment, long entry) {
+    private void register(Segment segment, long ownerTid) {
         live.put(key(segment.base()), segment);
-        map.insert(segment.base(), segment.size(), entry);
+        map.insert(segment.base(), segment.size(), MapEntry.of(segment.base(), ownerTid, shift));
     }
 
     /**
-     * Moves the normal segment at {@code base} to heap {@code heapId} on thread {@code ownerTid}
-     * ({@link SegmentLayout#SHARED_OWNER}: a virtual threads' heap; {@link SegmentLayout#NO_OWNER} when abandoned,
-     * with any heap id): its header, then its map entry, which a checked free of the new owner trusts (see
-     * MapEntry). Called by the thread that takes the segment, or by the one that gives it up. Arena heaps never
-     * adopt.
+     * Moves the normal segment at {@code base} to the thread {@code ownerTid} ({@link SegmentLayout#NO_OWNER} when
+     * abandoned): its header, then its map entry, which a checked free of the new owner trusts (see MapEntry). Called
+     * by the thread that takes the segment, or by the one that gives it up.
      */
-    void setOwner(long base, long ownerTid, int heapId) {
+    void setOwner(long base, long ownerTid) {
         Raw.putLongVolatile(base + SEG_OWNER_TID, ownerTid);
-        map.replace(base, segmentSize, ownerTid == SHARED_OWNER
-                ? MapEntry.ofSharedHeap(base, heapId, shift) : MapEntry.of(base, ownerTid, shift));
+        map.replace(base, segmentSize, MapEntry.of(base, ownerTid, shift));
     }
 
     /** The base of the segment holding {@code address}, or {@code AddressMap.NOT_OURS} (0). */

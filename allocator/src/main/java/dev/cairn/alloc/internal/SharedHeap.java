@@ -6,9 +6,8 @@ import dev.cairn.alloc.Heap;
  * The heap virtual threads see: a handful of shared {@link HeapImpl}s, one of which is locked for the length of each
  * call. A call tries the heaps in turn with {@code tryLock}, starting at the one its thread id maps to, and only
  * blocks (on the first one it tried) when all are taken. A virtual thread is not preempted inside a call, so with
- * about two heaps per carrier a try almost always succeeds. Frees need no heap of their own: a checked free takes
- * the lock of the block's heap when it is free and frees as its owner, else it is a remote push
- * ({@code AllocatorImpl.lockSharedHeap}).
+ * about two heaps per carrier a try almost always succeeds. Frees need no heap at all: they are remote pushes (a
+ * free that took the block's heap's lock and freed as its owner was tried: docs/benchmarks.md says why it went).
  *
  * <p>{@link #release()} does nothing: nothing is held between calls. Heaps are created on first use and live as
  * long as the allocator.
@@ -89,7 +88,7 @@ final class SharedHeap implements Heap {
     /** Locks and returns one of the shared heaps. */
     private HeapImpl acquire() {
         // Each virtual thread starts at a heap of its own (ids are handed out in sequence, so the threads spread
-        // evenly): its blocks tend to share pages, and its own frees find the heap they come back to free.
+        // evenly): its blocks share pages, and concurrent threads do not pull each other's heaps' lines.
         int start = (int) Long.remainderUnsigned(Thread.currentThread().threadId(), heaps.length());
         for (int n = 0; n < heaps.length(); n++) {
             HeapImpl heap = heap((start + n) % heaps.length());

@@ -13,9 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The map's entries: base and owner decode to what was encoded, for every segment size; and the owner an entry names
- * follows the segment (the thread that made it, nobody once abandoned, the adopter, nobody for a huge segment, the
- * virtual threads' heap that made it), which is what lets a checked free of the owner (or of the holder of that
- * heap's lock) skip the check in flight.
+ * follows the segment (the thread that made it, nobody once abandoned, the adopter, nobody for a huge segment), which
+ * is what lets a checked free of the owner skip the check in flight.
  */
 class MapEntryTest {
 
@@ -24,8 +23,7 @@ class MapEntryTest {
         long seed = System.nanoTime();
         SplittableRandom random = new SplittableRandom(seed);
         for (int shift = 22; shift <= 28; shift++) {
-            long ownerLimit = 1L << (16 + shift); // the owner field's top bit is the shared heaps'
-            int sharedHeap = random.nextInt(1 << 20);
+            long ownerLimit = 1L << (17 + shift);
             for (int i = 0; i < 10_000; i++) {
                 long base = (1 + random.nextLong((1L << (47 - shift)) - 1)) << shift;
                 long tid = switch (i % 4) {
@@ -40,17 +38,11 @@ class MapEntryTest {
                 assertNotEquals(0, entry, where);
                 assertEquals(base, MapEntry.base(entry, shift), where);
                 assertEquals(tid < ownerLimit ? tid : 0, MapEntry.owner(entry, shift), where);
-                assertEquals(-1, MapEntry.sharedHeap(MapEntry.owner(entry, shift), shift), where + ": a thread's");
-                long shared = MapEntry.ofSharedHeap(base, sharedHeap, shift);
-                assertEquals(base, MapEntry.base(shared, shift), where);
-                assertEquals(sharedHeap, MapEntry.sharedHeap(MapEntry.owner(shared, shift), shift), where);
-                assertTrue(MapEntry.owner(shared, shift) >= ownerLimit, where + ": no thread id names a shared heap");
                 assertEquals(0, MapEntry.owner(MapEntry.of(base, SegmentLayout.NO_OWNER, shift), shift));
                 assertEquals(0, MapEntry.owner(MapEntry.of(base, SegmentLayout.SHARED_OWNER, shift), shift));
             }
         }
         assertEquals(0, MapEntry.owner(0, 25)); // NOT_OURS names nobody
-        assertEquals(-1, MapEntry.sharedHeap(MapEntry.owner(0, 25), 25));
     }
 
     @Test
@@ -86,17 +78,6 @@ class MapEntryTest {
             adopter.join();
             assertNull(failure.get());
             assertFalse(allocator.pool().contains(segment), "the adopter took the segment");
-            long[] virtualBlock = new long[1];
-            Thread.ofVirtual().uncaughtExceptionHandler((t, e) -> failure.set(e)).start(() -> {
-                virtualBlock[0] = allocator.malloc(48);
-            }).join();
-            assertNull(failure.get());
-            int named = MapEntry.sharedHeap(ownerOf(store, virtualBlock[0]), store.shift());
-            assertTrue(named >= 0, "a virtual threads' heap's segment names that heap");
-            assertEquals(HeapImpl.Role.SHARED, allocator.registry().byId(named).role());
-            assertEquals(named, dev.cairn.segments.raw.Raw.getInt(store.segmentOf(virtualBlock[0])
-                    + SegmentLayout.SEG_HEAP_ID));
-            allocator.free(virtualBlock[0]);
             allocator.free(huge.get());
             allocator.validate();
             assertEquals(0, created.stats().blocksInUse());
