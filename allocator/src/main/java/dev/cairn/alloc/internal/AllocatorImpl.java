@@ -461,10 +461,22 @@ public final class AllocatorImpl implements Allocator {
                         if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) {
                             throw refusal(Errors.remotelyFreed("free", address));
                         }
-                    } else if ((Raw.getLong(remoteWord) & bit) != 0) {
-                        throw refusal(Errors.remotelyFreed("free", address));
+                        Raw.putLong(word, live & ~bit);
+                    } else {
+                        if ((Raw.getLong(remoteWord) & bit) != 0) {
+                            throw refusal(Errors.remotelyFreed("free", address));
+                        }
+                        Raw.putLong(word, live & ~bit);
+                        // Dekker's pattern with a claimant's OR and its second read of the live bit (a remote free,
+                        // a pending mark): either this read sees the claim, or the claimant sees the block freed and
+                        // withdraws. Seen, the claim stands (or both are refused): the block stays as it was, and
+                        // is never pushed on two lists at once (Pages, "Raced double frees").
+                        java.lang.invoke.VarHandle.fullFence();
+                        if ((Raw.getLongVolatile(remoteWord) & bit) != 0) {
+                            Raw.putLong(word, live);
+                            throw refusal(Errors.remotelyFreed("free", address));
+                        }
                     }
-                    Raw.putLong(word, live & ~bit);
                 } else {
                     if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
                         throw refusal(Errors.remotelyFreed("free", address));

@@ -20,13 +20,16 @@ import dev.cairn.segments.raw.Raw;
  * is refused); the owner clears it with an atomic AND when it collects the block. {@code freeDelayed} sets it too,
  * while the block waits for its readers (pending: live, on no list).
  *
- * <p>Raced double frees (docs/design/allocator.md, section 5). The owner's check and clear are plain, so its free
- * and another thread's claim (remote bit) on the same block at the same instant can both pass. The claimant reads
- * the live bit again after its OR and withdraws if the block was freed; otherwise both stand, and the owner resolves
- * it: {@link #splice} (and the owner's end of a pending free) leaves out a block whose live bit is already clear, for
- * it is on a local list already; malloc sets aside a popped block whose remote bit is set ({@code HeapImpl.deferred})
- * until the claim ends; {@link #mayUnformat} keeps a page with a claim from being given up; and a page given up is
- * formatted again only after a grace ({@code GRACE}), as the claimant's writes happen inside its check in flight.
+ * <p>Raced double frees (docs/design/allocator.md, section 5). The owner's check and clear are plain; after the
+ * clear it fences and reads the remote bit again, and a claimant (remote bit) reads the live bit again after its OR:
+ * Dekker's pattern, so of the owner's free and another thread's claim on the same block at most one stands (the
+ * owner that sees a claim puts the live bit back and refuses; the claimant that sees the block freed withdraws; when
+ * both see each other both are refused and the block stays allocated). Both pushing the block would write its one
+ * link word twice and cut one of the two lists. What the owner still resolves: a claim it meets later (the owner's
+ * end of a pending free, and {@link #splice}, leave out a block whose live bit is already clear); malloc sets aside
+ * a popped block whose remote bit is set ({@code HeapImpl.deferred}) until the claim ends; {@link #mayUnformat} keeps
+ * a page with a claim from being given up; and a page given up is formatted again only after a grace
+ * ({@code GRACE}), as the claimant's writes happen inside its check in flight.
  */
 final class Pages {
 

@@ -11,13 +11,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Reproduces the known gap in checked mode's raced double frees (docs/design/allocator.md, section 5, "Known gap"):
- * round after round, one platform thread allocates 64 blocks, then it and two other platform threads free all of
- * them at once, in different orders; after each round {@code collect(true)} and {@code validate()} must pass and
- * nothing may be in use. When the owner's free and another thread's free of one block both pass their checks, both
- * push the block and both write its one link word, and one of the two lists then runs into the other's chain.
- * Compiled code rarely hits the window; run with {@code -Xint}, which widens the owner's window between its check and
- * its push, to see it within a few thousand rounds. Prints the first failing round and exits 1, or "ok".
+ * A probe of checked mode's raced double frees (docs/design/allocator.md, section 5): round after round, one platform
+ * thread allocates 64 blocks, then it and two other platform threads free all of them at once, in different orders;
+ * after each round {@code collect(true)} and {@code validate()} must pass, nothing may be in use and no block may be
+ * handed out twice. Before the fifteenth session's fix the owner's free and another thread's free of one block could
+ * both pass their checks; both then pushed the block and wrote its one link word, and one of the two lists ran into
+ * the other's chain: this probe failed within a few hundred to a few thousand rounds. {@code -Xint} widens the
+ * owner's window between its check and its push. Prints the first failing round and exits 1, or "ok".
  *
  * <pre>java -Xint --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar
  *     dev.cairn.bench.alloc.RacedFreeProbe [rounds]</pre>
