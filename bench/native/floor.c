@@ -55,7 +55,7 @@ typedef struct {
 typedef struct {
     const params *p;
     const char *workload;
-    int index;
+    int index, threads;
     uint64_t mallocs, frees, checksum, bytes;
 } worker;
 
@@ -178,7 +178,7 @@ static void *glibc_simple_second(void *arg) {
 /* On the worker, on a fresh thread it starts and joins, and on the worker again. */
 static void glibc_simple(worker *w) {
     glibc_simple_sizes(w);
-    worker second = {.p = w->p, .workload = w->workload, .index = w->index};
+    worker second = {.p = w->p, .workload = w->workload, .index = w->index, .threads = w->threads};
     pthread_t id;
     pthread_create(&id, NULL, glibc_simple_second, &second);
     pthread_join(id, NULL);
@@ -190,9 +190,9 @@ static void glibc_simple(worker *w) {
 }
 
 /* AllocTestWorkload: random slots of this thread's share of the array toggled. */
-static void alloc_test(worker *w, int threads) {
+static void alloc_test(worker *w) {
     const params *p = w->p;
-    long slots = p->slots / threads > 0 ? p->slots / threads : 1;
+    long slots = p->slots / w->threads > 0 ? p->slots / w->threads : 1;
     splitmix64 r = {ALLOC_TEST_SEED + (uint64_t) w->index};
     int *table = malloc(sizeof(int) * ALLOC_TEST_TABLE);
     void **handles = calloc((size_t) slots, sizeof(void *));
@@ -219,14 +219,12 @@ static void alloc_test(worker *w, int threads) {
     free(table);
 }
 
-static int worker_threads;
-
 static void *run_worker(void *arg) {
     worker *w = arg;
     if (strcmp(w->workload, "pairs") == 0) pairs(w);
     else if (strcmp(w->workload, "batch") == 0) batch(w);
     else if (strcmp(w->workload, "glibc-simple") == 0) glibc_simple(w);
-    else alloc_test(w, worker_threads);
+    else alloc_test(w);
     return NULL;
 }
 
@@ -259,7 +257,7 @@ static uint64_t repetition(const char *workload, const params *p, int threads, w
     worker workers[threads];
     uint64_t start = now_ns();
     for (int i = 0; i < threads; i++) {
-        workers[i] = (worker) {.p = p, .workload = workload, .index = i};
+        workers[i] = (worker) {.p = p, .workload = workload, .index = i, .threads = threads};
         pthread_create(&ids[i], NULL, run_worker, &workers[i]);
     }
     for (int i = 0; i < threads; i++) pthread_join(ids[i], NULL);
@@ -302,7 +300,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "floor: need 1 <= minSize <= maxSize, and blocks, iterations, slots >= 1\n");
         return 2;
     }
-    worker_threads = threads;
     long perSize = 0; /* glibc-simple: blocks per size and phase, as GlibcSimpleWorkload counts them */
     for (long n = 25; n <= 1600; n *= 4) perSize += (p.iterations / n > 0 ? p.iterations / n : 1) * n;
     long operations = (strcmp(workload, "pairs") == 0 || allocTest ? p.ops
