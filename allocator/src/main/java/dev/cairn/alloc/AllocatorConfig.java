@@ -10,7 +10,8 @@ import java.util.Objects;
  * {@code cairn.hugePages} (OFF/TRANSPARENT/EXPLICIT), {@code cairn.commitLimit} (bytes, 0 = none),
  * {@code cairn.freeFill} (a byte value 0-255 written over freed blocks, -1 = off), {@code cairn.sampleRate}
  * (0 = off, 1 = strict: every allocation, N = about one in N), {@code cairn.dumpOnClose} (a file to write a heap dump
- * to when the allocator closes; {@code {id}} in it becomes the allocator's domain id).
+ * to when the allocator closes; {@code {id}} in it becomes the allocator's domain id), {@code cairn.pagePool}
+ * (true/false).
  *
  * @param segmentSize power of two, 4 MiB to 256 MiB
  * @param checked validate every caller address (the default); unchecked mode is unsafe
@@ -24,9 +25,14 @@ import java.util.Objects;
  * @param sampleRate allocation-site sampling: 0 off (the default), 1 records every allocation (strict, for tests),
  *                   N records the Java stack of about one allocation in N (see {@link #DEFAULT_SAMPLE_RATE})
  * @param dumpOnClose file a heap dump is written to on {@code close()} ({@code {id}} becomes the domain id), or null
+ * @param pagePool thread heaps give full pages beyond two per size class to a pool that other heaps adopt from once
+ *     other threads have freed into them, so a thread that filled pages and then went idle without releasing its
+ *     heap does not keep the room other threads free in them (larson with its main thread idle: peak 1.4x the live
+ *     data instead of 2.3x). Off by default: it costs producer/consumer pairs about a fifth of their time
+ *     (docs/benchmarks.md, "The page pool")
  */
 public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeDelay, SegmentConfig.HugePages hugePages,
-        long commitLimit, int freeFill, int sampleRate, String dumpOnClose) {
+        long commitLimit, int freeFill, int sampleRate, String dumpOnClose, boolean pagePool) {
 
     public static final Duration DEFAULT_PURGE_DELAY = Duration.ofMillis(10);
     /** The sampling rate {@link Builder#sampling(boolean) sampling(true)} picks: one allocation in 1,000. */
@@ -82,7 +88,8 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
 
     public Builder toBuilder() {
         return new Builder().segmentSize(segmentSize).checked(checked).purgeDelay(purgeDelay).hugePages(hugePages)
-                .commitLimit(commitLimit).freeFill(freeFill).sampleRate(sampleRate).dumpOnClose(dumpOnClose);
+                .commitLimit(commitLimit).freeFill(freeFill).sampleRate(sampleRate).dumpOnClose(dumpOnClose)
+                .pagePool(pagePool);
     }
 
     /**
@@ -128,6 +135,9 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             int rate = intProperty("cairn.sampleRate", value);
             inRange(builder, "cairn.sampleRate", value, b -> b.sampleRate(rate));
         }
+        if ((value = System.getProperty("cairn.pagePool")) != null) {
+            builder.pagePool(booleanProperty("cairn.pagePool", value));
+        }
         if ((value = System.getProperty("cairn.dumpOnClose")) != null && !value.isBlank()) {
             String path = value.trim();
             inRange(builder, "cairn.dumpOnClose", value, b -> b.dumpOnClose(path));
@@ -154,7 +164,7 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
 
     private static final java.util.Set<String> PROPERTIES = java.util.Set.of("cairn.segmentSize", "cairn.checked",
             "cairn.purgeDelayMillis", "cairn.hugePages", "cairn.commitLimit", "cairn.freeFill", "cairn.sampleRate",
-            "cairn.dumpOnClose");
+            "cairn.dumpOnClose", "cairn.pagePool");
 
     private static void refuseUnknownProperties() {
         for (String name : System.getProperties().stringPropertyNames()) {
@@ -209,6 +219,7 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
         private int freeFill = -1;
         private int sampleRate;
         private String dumpOnClose;
+        private boolean pagePool;
 
         private Builder() {
         }
@@ -265,9 +276,15 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             return this;
         }
 
+        /** Full pages beyond two per size class go to the page pool (see {@link AllocatorConfig#pagePool}). */
+        public Builder pagePool(boolean on) {
+            this.pagePool = on;
+            return this;
+        }
+
         public AllocatorConfig build() {
             return new AllocatorConfig(segmentSize, checked, purgeDelay, hugePages, commitLimit, freeFill, sampleRate,
-                    dumpOnClose);
+                    dumpOnClose, pagePool);
         }
     }
 }

@@ -33,6 +33,26 @@ class AllocatorConfigTest {
     }
 
     @Test
+    void thePagePoolIsOffByDefaultAndTakesItsProperty() {
+        assertFalse(AllocatorConfig.defaults().pagePool());
+        System.setProperty("cairn.pagePool", "true");
+        try {
+            assertTrue(AllocatorConfig.fromSystemProperties().pagePool());
+            assertTrue(AllocatorConfig.fromSystemProperties().toBuilder().build().pagePool());
+        } finally {
+            System.clearProperty("cairn.pagePool");
+        }
+        System.setProperty("cairn.pagePool", "on");
+        try {
+            IllegalArgumentException thrown = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, AllocatorConfig::fromSystemProperties);
+            assertTrue(thrown.getMessage().contains("cairn.pagePool"), thrown.getMessage());
+        } finally {
+            System.clearProperty("cairn.pagePool");
+        }
+    }
+
+    @Test
     void aPurgeDelayTooLongForNanosecondsIsRefused() {
         // it used to be accepted, and Allocator.create then failed with an ArithmeticException (long overflow)
         Throwable thrown = assertThrows(IllegalArgumentException.class,

@@ -83,6 +83,7 @@ final class AbandonedPool {
     private static final int KINDS = Kind.values().length;
 
     private final SegmentStore store;
+    private final PagePool pagePool;
     private final long sweepIntervalNanos;
     /** How long a newly abandoned segment waits for the thread that frees into it before others may adopt it. */
     private final long reserveNanos;
@@ -109,8 +110,10 @@ final class AbandonedPool {
     /** Remote frees collected while segments changed hands (abandon, sweep, adopt). */
     private final LongAdder collectedRemote = new LongAdder();
 
-    AbandonedPool(SegmentStore store, long purgeDelayNanos, java.util.function.LongPredicate mayAdopt) {
+    AbandonedPool(SegmentStore store, PagePool pagePool, long purgeDelayNanos,
+            java.util.function.LongPredicate mayAdopt) {
         this.store = store;
+        this.pagePool = pagePool;
         this.mayAdopt = mayAdopt;
         this.purgeDelayNanos = purgeDelayNanos;
         this.sweepIntervalNanos = Math.max(purgeDelayNanos, 1_000_000);
@@ -125,22 +128,23 @@ final class AbandonedPool {
      * pooled. The caller has already stopped every free of its own from taking the local path.
      */
     void abandon(long segment) {
+        long from = Raw.getLong(segment + SEG_OWNER_TID);
         store.setOwner(segment, NO_OWNER);
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
         Raw.putLong(segment + SEG_LAST_FREER, NO_FREER);
         abandoned.increment();
-        settleAndPark(segment, false);
+        settleAndPark(segment, false, from);
     }
 
     /**
      * Settles a held segment with its lists tagged, then releases or pools it; {@code purgeAll} purges its unused
      * pages now instead of at their deadlines.
      */
-    private void settleAndPark(long segment, boolean purgeAll) {
+    private void settleAndPark(long segment, boolean purgeAll, long fromTid) {
         for (int attempt = 0; ; attempt++) {
             long freesBefore = Raw.getLongVolatile(segment + SEG_ABANDONED_FREES);
-            Entry entry = settle(segment, true, purgeAll);
+            Entry entry = settle(segment, true, purgeAll, attempt == 0 ? fromTid : NO_OWNER);
             if (entry == null) {
                 released.increment();
                 store.release(segment);
@@ -172,7 +176,9 @@ final class AbandonedPool {
      * by page first cost a thread that reaps a dead heap about 20 {@code madvise} calls per segment:
      * docs/benchmarks.md, "What a new thread pays").
      */
-    private Entry settle(long segment, boolean tagged, boolean purgeAll) {
+    private Entry settle(long segment, boolean tagged, boolean purgeAll, long fromTid) {
+        long newOwner = Raw.getLong(segment + SEG_OWNER_TID);
+        int newHeap = Raw.getInt(segment + SEG_HEAP_ID);
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         int usedPages = Raw.getInt(segment + SEG_USED_PAGES);
         long live = 0;
@@ -199,11 +205,15 @@ final class AbandonedPool {
                 }
                 continue;
             }
+            long pageOwner = Raw.getLong(page + PAGE_OWNER);
+            if (pageOwner != fromTid && (!isPooled(pageOwner) || !pagePool.reclaim(page))) {
+                continue; // another heap's page (PagePool): it keeps the segment, and comes back through the pool
+            }
             int collected = Pages.collectExclusive(page, tagged);
             if (collected != 0) {
                 collectedRemote.add(collected);
                 remoteFrees += collected;
-                long pageFreer = Raw.getLong(page + LAST_FREER);
+                long pageFreer = Raw.getInt(page + LAST_FREER); // a thread id's low 32 bits: ids stay below
                 if (pageFreer == freer) {
                     votes += collected;
                 } else if (votes <= collected) {
@@ -234,6 +244,8 @@ final class AbandonedPool {
                 if (Pages.hasRoom(page)) {
                     binsWithRoom |= 1L << Raw.getInt(page + BIN);
                 }
+                Raw.putInt(page + PAGE_HEAP, newHeap);
+                Raw.putLongRelease(page + PAGE_OWNER, newOwner);
             }
         }
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);
@@ -326,7 +338,7 @@ final class AbandonedPool {
     boolean adopt(long segment, int heapId, long ownerTid) {
         Raw.putInt(segment + SEG_HEAP_ID, heapId);
         store.setOwner(segment, ownerTid);
-        if (settle(segment, false, false) == null) {
+        if (settle(segment, false, false, NO_OWNER) == null) {
             released.increment();
             store.release(segment);
             return false;
@@ -352,7 +364,7 @@ final class AbandonedPool {
         } finally {
             lock.unlock();
         }
-        settleAndPark(base, false);
+        settleAndPark(base, false, NO_OWNER);
     }
 
     /** A pool-wide sweep, at most once per sweep interval (from the abandoned-free path). */
@@ -396,7 +408,7 @@ final class AbandonedPool {
             lock.unlock();
         }
         for (long segment : held) {
-            settleAndPark(segment, false);
+            settleAndPark(segment, false, NO_OWNER);
         }
     }
 
@@ -426,7 +438,7 @@ final class AbandonedPool {
                 lock.unlock();
             }
             for (long segment : held) {
-                settleAndPark(segment, purgeAll);
+                settleAndPark(segment, purgeAll, NO_OWNER);
             }
         } finally {
             sweeping.set(false);

@@ -57,6 +57,7 @@ public final class AllocatorImpl implements Allocator {
     private final Arena segmentScope = Arena.ofShared();
     private final long emptyPage;
     private final AbandonedPool pool;
+    private final PagePool pagePool;
     private final HeapRegistry registry;
     /**
      * Huge segments whose heap has ended: released by whichever thread frees their block. A huge segment is in
@@ -104,7 +105,8 @@ public final class AllocatorImpl implements Allocator {
         this.maxPages = store.segmentSize() >>> Kind.SMALL.pageShift;
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
-        this.pool = new AbandonedPool(store, config.purgeDelay().toNanos(), this::mayAdopt);
+        this.pagePool = new PagePool(store.segmentSize(), this::busyHeap);
+        this.pool = new AbandonedPool(store, pagePool, config.purgeDelay().toNanos(), this::mayAdopt);
         this.registry = new HeapRegistry(this);
         this.delayed = new DelayedFrees(this);
         this.sites = config.sampleRate() > 0 ? new SiteSampler(config.sampleRate()) : null;
@@ -141,6 +143,16 @@ public final class AllocatorImpl implements Allocator {
     private boolean mayAdopt(long tid) {
         HeapImpl heap = registry.batchHeap(tid);
         return heap == null || heap.slowPathCalls != 0; // read racily: a hint
+    }
+
+    /** Whether heap {@code id} is live and ran its slow path since {@code since} (PagePool.take). */
+    private boolean busyHeap(int id, long since) {
+        HeapImpl heap = registry.byId(id);
+        return heap != null && !heap.closed && heap.lastSlowPath - since > 0;
+    }
+
+    PagePool pagePool() {
+        return pagePool;
     }
 
     AbandonedPool pool() {
@@ -421,6 +433,7 @@ public final class AllocatorImpl implements Allocator {
             }
             long page;
             boolean local;
+            long pageOwner = 0;
             int sweep = NO_SWEEP;
             try {
                 long segment = MapEntry.base(entry, shift);
@@ -451,8 +464,9 @@ public final class AllocatorImpl implements Allocator {
                     throw refusal(Errors.notLive("free", address));
                 }
                 long remoteWord = word + 8;
-                // The entry names owners of normal segments only; a huge block's owner is in its header.
-                local = check == OWNED || Raw.getLong(segment + SEG_OWNER_TID) == me;
+                // The page's owner, which is not always the segment's (PagePool).
+                pageOwner = Raw.getLong(page + PAGE_OWNER);
+                local = pageOwner == me;
                 if (local) {
                     if (check != OWNED && Raw.getInt(page + BIN) < 0) {
                         // A huge block: claimed with the atomic a remote free takes, so of an owner's and another
@@ -490,6 +504,9 @@ public final class AllocatorImpl implements Allocator {
                     // Inside the mark: a page or segment that takes a new layout waits for it (a grace), so a push
                     // that lost a race with the owner's free of the same block never lands in one.
                     sweep = Raw.getInt(page + BIN) >= 0 ? pushRemote(page, address, me) : RELEASE_HUGE;
+                    if (sweep == NO_SWEEP && (pageOwner == pooledBy(me) || pageOwner == PAGE_POOLED)) {
+                        sweep = RECLAIM_PAGE;
+                    }
                 }
             } finally {
                 // Before what may give a segment back, which would wait for this mark: the owner's free, a huge
@@ -601,7 +618,7 @@ public final class AllocatorImpl implements Allocator {
         if (heap != null && !heap.closed) {
             return heap;
         }
-        heap = Raw.getLong(segment + SEG_OWNER_TID) == me ? registry.byId(Raw.getInt(segment + SEG_HEAP_ID)) : null;
+        heap = Raw.getLong(page + PAGE_OWNER) == me ? registry.byId(Raw.getInt(page + PAGE_HEAP)) : null;
         // Batches live in the thread's tag-0 heap, which collect() hands over. The id names another heap when it
         // is a huge block's whose heap ended (ids are reused: see HeapRegistry), or the block's tag is not 0.
         if (heap == null || heap.batchTid != me) {
@@ -661,7 +678,7 @@ public final class AllocatorImpl implements Allocator {
                 long address = addresses[i];
                 forgetSample(address);
                 long page = pageOf(address);
-                if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) != me) {
+                if (Raw.getLong(page + PAGE_OWNER) != me) {
                     freeRemote(page, address, me); // checked: the remote bit is already set, as a remote free sets it
                     continue;
                 }
@@ -769,9 +786,8 @@ public final class AllocatorImpl implements Allocator {
     private void releasePendingGuarded(long address) {
         forgetSample(address);
         long page = pageOf(address);
-        long segment = page & segmentMask;
         long me = Thread.currentThread().threadId();
-        if (Raw.getLong(segment + SEG_OWNER_TID) == me) {
+        if (Raw.getLong(page + PAGE_OWNER) == me) {
             if (checked) {
                 long index = Pages.blockIndex(page, address);
                 long word = liveWord(Raw.getLong(page + LIVE_MAP), index);
@@ -924,10 +940,11 @@ public final class AllocatorImpl implements Allocator {
     private void freeUnchecked(long address) {
         long page = pageOf(address);
         long me = Thread.currentThread().threadId();
-        if (Raw.getLong((page & segmentMask) + SEG_OWNER_TID) == me) {
+        long pageOwner = Raw.getLong(page + PAGE_OWNER);
+        if (pageOwner == me) {
             freeLocal(page, address);
         } else {
-            freeRemote(page, address, me);
+            freeRemote(page, address, me, pageOwner);
         }
     }
 
@@ -959,11 +976,19 @@ public final class AllocatorImpl implements Allocator {
     }
 
     private void freeRemote(long page, long address, long me) {
+        freeRemote(page, address, me, 0);
+    }
+
+    /** {@link #freeRemote} with the page's owner as read before the push ({@code PAGE_OWNER}; 0 when not read). */
+    private void freeRemote(long page, long address, long me, long pageOwner) {
         if (Raw.getInt(page + BIN) < 0) { // huge (FLAGS would be the same test, on the line the owner writes)
             releaseHugeRemotely(page);
             return;
         }
         int sweep = pushRemote(page, address, me);
+        if (sweep == NO_SWEEP && (pageOwner == pooledBy(me) || pageOwner == PAGE_POOLED)) {
+            sweep = RECLAIM_PAGE;
+        }
         if (sweep != NO_SWEEP) {
             sweepAbandoned(page, sweep);
         }
@@ -975,6 +1000,11 @@ public final class AllocatorImpl implements Allocator {
     private static final int SWEEP_ALL = 2;
     /** Not {@link #pushRemote}'s: the checked free's note that its block is huge and its segment goes back. */
     private static final int RELEASE_HUGE = 3;
+    /**
+     * Not {@link #pushRemote}'s: the block went to a pooled page that the freeing thread gave, or whose heap ended:
+     * the thread's heap takes the page back ({@link #reclaimOnFree}), and collects the block with the rest.
+     */
+    private static final int RECLAIM_PAGE = 4;
 
     /**
      * Pushes a block of a normal page onto the page's cross-thread list; returns whether an abandoned segment needs a
@@ -985,8 +1015,8 @@ public final class AllocatorImpl implements Allocator {
         if (freeFill >= 0) {
             fillFreed(page, address);
         }
-        if (Raw.getLong(page + LAST_FREER) != me) { // the line the push below takes anyway; mostly unchanged
-            Raw.putLong(page + LAST_FREER, me);
+        if (Raw.getInt(page + LAST_FREER) != (int) me) { // the line the push below takes anyway; mostly unchanged
+            Raw.putInt(page + LAST_FREER, (int) me);
         }
         long head;
         do {
@@ -1030,7 +1060,9 @@ public final class AllocatorImpl implements Allocator {
             return; // closed: nothing to sweep any more
         }
         try {
-            if (sweep == SWEEP_SEGMENT) {
+            if (sweep == RECLAIM_PAGE) {
+                reclaimOnFree(page);
+            } else if (sweep == SWEEP_SEGMENT) {
                 pool.trySweep(page & segmentMask);
             } else {
                 pool.maybeSweepAll(); // reads the clock: not on every abandoned free
@@ -1067,8 +1099,37 @@ public final class AllocatorImpl implements Allocator {
         }
     }
 
+    /**
+     * After a free pushed a block onto a pooled page that the calling thread gave, or whose heap ended: the thread's
+     * heap takes the page back (PagePool), with the block, which it collects with the rest. mimalloc 3 reclaims on
+     * free too: a thread that still frees into its pages keeps them, and an ended heap's pages go to the thread that
+     * took over its work (larson's successor), which frees into them. Decided after the push, from the owner read
+     * before it: written as a choice inside {@code free} (a call there), it cost xmalloc a fifth of its time.
+     */
+    private void reclaimOnFree(long page) {
+        HeapImpl heap = pagePool.reclaimForFreer(page, this::reclaimingHeap);
+        if (heap != null) {
+            heap.reclaimedByFree(page);
+        }
+    }
+
+    /**
+     * The calling thread's heap that takes back a pooled page: the giver's, when it is this thread's (ids are reused,
+     * hence the thread check), or for an ended heap's page the thread's heap of the page's tag; null when none.
+     * Called under the page pool's lock, with the page pooled (so mapped).
+     */
+    private HeapImpl reclaimingHeap(long page) {
+        long me = Thread.currentThread().threadId();
+        long owner = Raw.getLong(page + PAGE_OWNER);
+        HeapImpl heap = owner == pooledBy(me) ? registry.byId(Raw.getInt(page + PAGE_HEAP))
+                : owner == PAGE_POOLED ? registry.existingThreadHeap(Raw.getInt((page & segmentMask) + SEG_TAG)) : null;
+        return heap != null && heap.ownerTid() == me && !heap.closed && heap.role() == HeapImpl.Role.THREAD
+                ? heap : null;
+    }
+
+    /** The heap that owns {@code page}: called by that heap's thread (ids are reused: see HeapRegistry). */
     private HeapImpl heapOf(long page) {
-        return registry.byId(Raw.getInt((page & segmentMask) + SEG_HEAP_ID));
+        return registry.byId(Raw.getInt(page + PAGE_HEAP));
     }
 
     static long blockSizeOf(long page) {

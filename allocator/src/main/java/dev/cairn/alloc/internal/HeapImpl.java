@@ -61,6 +61,7 @@ public final class HeapImpl implements Heap {
     private final AllocatorImpl allocator;
     private final SegmentStore store;
     private final AbandonedPool pool;
+    private final PagePool pagePool;
     private final boolean checked;
     private final int id;
     private final long ownerTid;
@@ -97,6 +98,14 @@ public final class HeapImpl implements Heap {
      * longest to free into sit at the back, where {@link #reviveFullPage} starts.
      */
     private final long[] fullTail = new long[SizeClasses.BIN_COUNT];
+    /**
+     * Per bin, until when (nanoTime) full pages stay in the full queue instead of going to the page pool: set when
+     * this heap's thread takes one back by freeing into it ({@link #reclaimedByFree}).
+     */
+    private final long[] keepFullUntil = new long[SizeClasses.BIN_COUNT];
+    private final long keepFullNanos;
+    /** A thread heap of an allocator configured with the page pool ({@code AllocatorConfig.pagePool}). */
+    private final boolean givesFullPages;
     /** Normal segments this heap owns, per kind (slow path). */
     private final List<List<Long>> segments = new ArrayList<>();
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
@@ -139,6 +148,7 @@ public final class HeapImpl implements Heap {
         this.tag = tag;
         this.store = allocator.store();
         this.pool = allocator.pool();
+        this.pagePool = allocator.pagePool();
         this.checked = allocator.checked();
         this.id = id;
         this.role = role;
@@ -151,6 +161,9 @@ public final class HeapImpl implements Heap {
         this.segmentSize = store.segmentSize();
         this.segmentMask = -segmentSize;
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
+        this.keepFullNanos = Math.max(purgeDelayNanos, 1_000_000);
+        this.givesFullPages = role == Role.THREAD && allocator.config().pagePool();
+        java.util.Arrays.fill(keepFullUntil, System.nanoTime());
         this.retired = new RetiredPages(store, purgeDelayNanos);
         this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
@@ -519,6 +532,12 @@ public final class HeapImpl implements Heap {
     /** A page of {@code bin} with a free block at the head of its free list, made current for the bin. */
     private long findPage(int bin) {
         long page = scanQueue(bin);
+        // The page pool before the full pages kept: its oldest pages have had the longest to be freed into, and
+        // the kept ones are the last to fill (revived with a free or two, each would send the malloc after next to
+        // the slow path again: xmalloc's producer took one every 17 mallocs that way).
+        if (page == 0 && !role.arena() && pagePool.mayHave(tag, bin)) {
+            page = adoptPooledPage(bin);
+        }
         if (page == 0) {
             page = reviveFullPage(bin);
         }
@@ -546,6 +565,64 @@ public final class HeapImpl implements Heap {
             page = next;
         }
         return 0;
+    }
+
+    /**
+     * A page of {@code bin} from the page pool that other threads have freed into, collected and ready (the caller
+     * makes it current); or 0. A page that turns out to have no room after all joins the full queue.
+     */
+    private long adoptPooledPage(int bin) {
+        long page = pagePool.take(tag, bin, ownerTid, id);
+        if (page == 0) {
+            return 0;
+        }
+        remoteFreesCollected += Pages.collect(page);
+        if (Pages.hasFree(page) || Pages.extend(page)) {
+            return page;
+        }
+        pushFull(bin, page);
+        Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
+        return 0;
+    }
+
+    /**
+     * A free by this heap's thread into a page it gave to the page pool: the page comes back into its queue (the
+     * pool has already made this heap its owner), and the free that follows is local.
+     */
+    void reclaimedByFree(long page) {
+        int bin = Raw.getInt(page + BIN);
+        // The block just freed (this thread's own, not counted as a remote free) and what others freed meanwhile.
+        remoteFreesCollected += Math.max(0, Pages.collect(page) - 1);
+        enqueueAtEnd(bin, page);
+        // This thread still frees into its full pages of the bin: it keeps them for a while (a page given up and
+        // taken back on every refill cost the pool's lock twice per page; larson: once per ten mallocs).
+        keepFullUntil[bin] = System.nanoTime() + keepFullNanos;
+    }
+
+    /**
+     * Takes back the pages of its own segments it gave to the page pool that other threads have freed into since
+     * ({@code all}: every one): collected, then retired when nothing in them is in use ({@code force}: also the one a
+     * bin keeps), queued when they have room, else back in the full queue.
+     */
+    private void takeBackPooledPages(boolean all, boolean force) {
+        for (long page : pagePool.reclaimOwn(id, ownerTid, all)) {
+            int bin = Raw.getInt(page + BIN);
+            remoteFreesCollected += Pages.collect(page);
+            if (Pages.hasRoom(page)) {
+                enqueueAtEnd(bin, page);
+                if (Raw.getInt(page + USED) == 0) {
+                    retire(bin, page, force);
+                }
+            } else {
+                pushFull(bin, page);
+                Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
+            }
+        }
+    }
+
+    /** Whether {@code page} lies in a segment of this heap's (else it was adopted from the page pool). */
+    private boolean ownSegment(long page) {
+        return Raw.getInt((page & segmentMask) + SEG_HEAP_ID) == id;
     }
 
     private static Kind kindOf(int bin) {
@@ -596,7 +673,13 @@ public final class HeapImpl implements Heap {
                 }
                 continue;
             }
+            if (Raw.getLong(page + PAGE_OWNER) != ownerTid) {
+                continue; // another heap's page, or a pooled one (PagePool): not part of the adoption
+            }
             int bin = Raw.getInt(page + BIN);
+            if (Raw.getLong(page + PREV) != 0 || queue[bin] == page || fullQueue[bin] == page) {
+                continue; // adopted from the page pool before its segment: queued already
+            }
             if (Pages.hasRoom(page)) {
                 enqueueAtEnd(bin, page);
             } else {
@@ -674,7 +757,7 @@ public final class HeapImpl implements Heap {
         if (checked) {
             store.awaitGrace(Raw.getLong(descriptor(segment, index) + GRACE)); // see Pages, "Raced double frees"
         }
-        long page = Pages.format(segment, index, bin, blockSize, kind.pageShift, checked);
+        long page = Pages.format(segment, index, bin, blockSize, kind.pageShift, checked, ownerTid, id);
         Raw.putInt(segment + SEG_USED_PAGES, Raw.getInt(segment + SEG_USED_PAGES) + 1);
         return page;
     }
@@ -745,6 +828,16 @@ public final class HeapImpl implements Heap {
 
     /** Gives an empty page back to its segment, unless it is the only page of its bin and {@code force} is off. */
     private void retire(int bin, long page, boolean force) {
+        if (!ownSegment(page)) {
+            // Adopted from the page pool: its slot is its segment owner's to give back. Kept as a page with room,
+            // or, forced (collect), given back to the pool, where that owner or its segment's holder takes it.
+            if (force) {
+                queueUnlink(bin, page);
+                setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
+                pagePool.give(page, 0, 0);
+            }
+            return;
+        }
         if (!force && queue[bin] == page && Raw.getLong(page + NEXT) == 0) {
             // Keep the bin's only page: a malloc/free ping-pong must not format a page each time. Until another
             // page joins the queue (pushFront clears this), emptying it again skips the slow path altogether.
@@ -856,6 +949,9 @@ public final class HeapImpl implements Heap {
                 }
             }
         }
+        if (role == Role.THREAD) {
+            takeBackPooledPages(force, force);
+        }
         purgeExpired(true);
     }
 
@@ -870,6 +966,9 @@ public final class HeapImpl implements Heap {
      * periodically for the same reason.
      */
     private void collectRemoteFrees() {
+        if (role == Role.THREAD) {
+            takeBackPooledPages(false, false);
+        }
         for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
             for (long page = fullQueue[bin], next; page != 0; page = next) {
                 next = Raw.getLong(page + NEXT);
@@ -947,6 +1046,7 @@ public final class HeapImpl implements Heap {
     private void abandonAllLocked() {
         closed = true;
         returnDeferred(true);
+        giveForeignPages();
         // Retired pages keep their PURGE_PENDING flag and deadline: the pool purges them once it has passed if their
         // segment stays pooled, or the segment's release purges them with it (see AbandonedPool.settle).
         retired.clear();
@@ -964,6 +1064,25 @@ public final class HeapImpl implements Heap {
         java.util.Arrays.fill(queueTail, 0);
         java.util.Arrays.fill(fullQueue, 0);
         java.util.Arrays.fill(fullTail, 0);
+    }
+
+    /** Gives the pages it adopted from the page pool back to it: their segments are others' (the heap ends). */
+    private void giveForeignPages() {
+        for (long[] heads : new long[][] {queue, fullQueue}) {
+            for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
+                for (long page = heads[bin], next; page != 0; page = next) {
+                    next = Raw.getLong(page + NEXT);
+                    if (!ownSegment(page)) {
+                        if (heads == queue) {
+                            queueUnlink(bin, page);
+                        } else {
+                            leaveFull(bin, page);
+                        }
+                        pagePool.give(page, 0, 0);
+                    }
+                }
+            }
+        }
     }
 
     /** Normal segments this heap owns now (validation, dumps). */
@@ -989,11 +1108,37 @@ public final class HeapImpl implements Heap {
 
     private void moveToFull(int bin, long page) {
         queueUnlink(bin, page);
-        pushFull(bin, page);
-        Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
-        if (queue[bin] == 0) {
-            setDirect(bin, emptyPage);
+        if (poolsFullPages() && lastSlowPath - keepFullUntil[bin] > 0 && keepsFullPages(bin)) {
+            // PagePool.FULL_RETAIN (2) full pages of the bin kept already: this one goes to the page pool, where a
+            // heap that needs room adopts it once other threads have freed into it (this one would only take it
+            // back through a slow path; an idle thread never would).
+            pagePool.give(page, id, ownerTid);
+            // Never left in the direct table: the page's lists are its next owner's from now on.
+            setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
+        } else {
+            pushFull(bin, page);
+            Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
+            if (queue[bin] == 0) {
+                setDirect(bin, emptyPage);
+            }
         }
+    }
+
+    /** Whether the bin's full queue holds {@link PagePool#FULL_RETAIN} pages already. */
+    private boolean keepsFullPages(int bin) {
+        long page = fullQueue[bin];
+        for (int n = 1; n < PagePool.FULL_RETAIN && page != 0; n++) {
+            page = Raw.getLong(page + NEXT);
+        }
+        return page != 0;
+    }
+
+    /**
+     * Whether this heap gives full pages beyond the ones it keeps to the page pool: thread heaps, and not while a
+     * block is set aside (deferred lists name pages; they are almost always empty).
+     */
+    private boolean poolsFullPages() {
+        return givesFullPages && deferredPairs == 0;
     }
 
     /** A full page with free blocks again, made the bin's current page. */

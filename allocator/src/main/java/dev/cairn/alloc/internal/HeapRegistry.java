@@ -116,6 +116,15 @@ final class HeapRegistry {
         return heap != null ? heap : threadHeap.get();
     }
 
+    /** The calling platform thread's heap of {@code tag} if it has one (none is made), else null. */
+    HeapImpl existingThreadHeap(int tag) {
+        if (tag == 0) {
+            return threadHeap();
+        }
+        HeapImpl[] tagged = taggedHeaps.get();
+        return tagged == null ? null : tagged[tag];
+    }
+
     /** The calling thread's heap: created on a platform thread's first use; the shared view on a virtual thread. */
     Heap currentHeap() {
         HeapImpl heap = threadHeap();

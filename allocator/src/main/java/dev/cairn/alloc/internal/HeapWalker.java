@@ -88,8 +88,10 @@ final class HeapWalker {
                 return;
             }
             // a huge segment keeps the id of the heap that ended without it: no heap owns it now
-            int heapId = allocator.isOrphanHuge(segment) ? 0 : Raw.getInt(segment + SEG_HEAP_ID);
+            boolean orphan = allocator.isOrphanHuge(segment);
             forEachPage(segment, page -> {
+                // the page's own heap: another heap may have adopted it from the page pool (0: pooled, or nobody's)
+                int heapId = orphan ? 0 : Raw.getInt(page + PAGE_HEAP);
                 if (!stop[0] && !visitPage(segment, page, heapId, visitor)) {
                     stop[0] = true;
                 }
@@ -161,6 +163,7 @@ final class HeapWalker {
         }
         int[] pooled = {0};
         long[] pending = {0};
+        int[] pooledPages = {0};
         allocator.store().forEachSegment(segment -> {
             if (!allocator.store().cookieMatches(segment)) {
                 throw violation(segment, "segment header cookie does not match");
@@ -172,7 +175,8 @@ final class HeapWalker {
             forEachPage(segment, page -> {
                 if ((Raw.getShort(page + FLAGS) & FLAG_HUGE) == 0) {
                     usedPages[0]++;
-                    pending[0] += validatePage(allocator, page, ownerOf.get(segment));
+                    pending[0] += validatePage(allocator, page, validatePageOwner(allocator, segment, page,
+                            ownerOf.get(segment), pooledPages));
                 } else if (allocator.checked() && (Raw.getLong(Raw.getLong(page + LIVE_MAP) + 8) & 1) != 0) {
                     pending[0]++; // a huge block whose delayed free is pending
                 }
@@ -187,6 +191,10 @@ final class HeapWalker {
             throw new IllegalStateException("heap invariant violated: " + pending[0] + " blocks are marked pending"
                     + " (delayed free) but " + allocator.delayedPending() + " delayed frees are outstanding");
         }
+        if (pooledPages[0] != allocator.pagePool().size()) {
+            throw new IllegalStateException("heap invariant violated: the page pool holds "
+                    + allocator.pagePool().size() + " pages but " + pooledPages[0] + " pages are marked pooled");
+        }
         if (pooled[0] != allocator.pool().size()) {
             throw new IllegalStateException("heap invariant violated: the abandoned pool holds "
                     + allocator.pool().size() + " segments but " + pooled[0] + " live segments are abandoned");
@@ -200,6 +208,18 @@ final class HeapWalker {
                             + " does not end at its recorded tail");
                 }
             }
+            heap.forEachQueuedPage((bin, page) -> {
+                if (Raw.getLong(page + PAGE_OWNER) != heap.ownerTid() || Raw.getInt(page + PAGE_HEAP) != heap.id()) {
+                    throw violation(page, "page in a queue of heap " + heap.id() + " is owned by heap "
+                            + Raw.getInt(page + PAGE_HEAP) + " on thread " + Raw.getLong(page + PAGE_OWNER));
+                }
+            }, false);
+            heap.forEachQueuedPage((bin, page) -> {
+                if (Raw.getLong(page + PAGE_OWNER) != heap.ownerTid() || Raw.getInt(page + PAGE_HEAP) != heap.id()) {
+                    throw violation(page, "page in the full queue of heap " + heap.id() + " is owned by heap "
+                            + Raw.getInt(page + PAGE_HEAP) + " on thread " + Raw.getLong(page + PAGE_OWNER));
+                }
+            }, true);
             heap.forEachQueuedPage((bin, page) -> {
                 if (Raw.getInt(page + BIN) != bin || (Raw.getShort(page + FLAGS) & FLAG_IN_FULL) != 0) {
                     throw violation(page, "page in the queue of bin " + bin + " has bin " + Raw.getInt(page + BIN)
@@ -245,13 +265,49 @@ final class HeapWalker {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         for (int index = 0; index < count; index++) {
             long page = descriptor(segment, index);
-            if (Raw.getInt(page + BLOCK_SIZE) != 0
+            // only the segment's own pages: one in the page pool or adopted from it is never tagged
+            if (Raw.getInt(page + BLOCK_SIZE) != 0 && Raw.getLong(page + PAGE_OWNER) == ownerTid
                     && ((Raw.getLongVolatile(page + XTHREAD_FREE) & ABANDONED_TAG) != 0) != abandoned) {
                 throw violation(page, "page's cross-thread list is " + (abandoned ? "untagged" : "tagged")
                         + " but its segment is " + (abandoned ? "abandoned" : "owned"));
             }
         }
         return abandoned;
+    }
+
+    /**
+     * Checks who owns a page of a normal segment: its segment's heap ({@code lister}, or nobody when the segment is
+     * abandoned), the page pool (then it is in it, untagged), or a live heap that adopted it from there. Returns the
+     * owning heap (null when none), counting pooled pages in {@code pooledPages}.
+     */
+    private static HeapImpl validatePageOwner(AllocatorImpl allocator, long segment, long page, HeapImpl lister,
+            int[] pooledPages) {
+        long owner = Raw.getLong(page + PAGE_OWNER);
+        int heapId = Raw.getInt(page + PAGE_HEAP);
+        if (isPooled(owner)) {
+            if (!allocator.pagePool().contains(page) || (Raw.getLongVolatile(page + XTHREAD_FREE) & ABANDONED_TAG) != 0) {
+                throw violation(page, "pooled page is " + (allocator.pagePool().contains(page) ? "tagged"
+                        : "not in the page pool"));
+            }
+            pooledPages[0]++;
+            return null;
+        }
+        if (allocator.pagePool().contains(page)) {
+            throw violation(page, "page in the page pool is owned by thread " + owner);
+        }
+        if (lister != null && owner == lister.ownerTid() && heapId == lister.id()) {
+            return lister;
+        }
+        if (lister == null && owner == NO_OWNER && heapId == 0) {
+            return null; // abandoned with its segment
+        }
+        HeapImpl adopter = allocator.heapById(heapId);
+        if (adopter == null || adopter.ownerTid() != owner || adopter.role().arena()) {
+            throw violation(page, "page owned by heap " + heapId + " on thread " + owner + ", which is not "
+                    + (lister == null ? "nobody (its segment is abandoned)" : "its segment's heap " + lister.id())
+                    + " nor a live heap that adopted it");
+        }
+        return adopter;
     }
 
     /** Checks one page; returns the number of its blocks whose delayed free is pending (checked mode). */

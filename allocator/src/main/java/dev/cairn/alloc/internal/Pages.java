@@ -39,8 +39,12 @@ final class Pages {
     private Pages() {
     }
 
-    /** Formats page {@code index} of {@code segment} for blocks of {@code bin}; returns its descriptor. */
-    static long format(long segment, int index, int bin, long blockSize, int pageShift, boolean checked) {
+    /**
+     * Formats page {@code index} of {@code segment} for blocks of {@code bin}, owned by heap {@code heapId} on thread
+     * {@code ownerTid}; returns its descriptor.
+     */
+    static long format(long segment, int index, int bin, long blockSize, int pageShift, boolean checked,
+            long ownerTid, int heapId) {
         long page = descriptor(segment, index);
         long areaStart = segment + ((long) index << pageShift);
         long areaEnd = areaStart + (1L << pageShift);
@@ -66,6 +70,8 @@ final class Pages {
         Raw.putInt(page + BIN, bin);
         Raw.putShort(page + FLAGS, (short) 0);
         Raw.putShort(page + RETAIN, (short) 0);
+        Raw.putInt(page + PAGE_HEAP, heapId);
+        Raw.putLong(page + PAGE_OWNER, ownerTid);
         if (checked) {
             long maps = start + reserved * blockSize;
             Raw.fill(maps, bitmapBytes(reserved), (byte) 0);

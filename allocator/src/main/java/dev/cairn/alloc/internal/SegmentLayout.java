@@ -118,6 +118,8 @@ final class SegmentLayout {
     /** short: 1 while the page is its bin's only queued page: emptying it then needs no slow path (owner only). */
     static final long RETAIN = 22;
     static final long CAPACITY = 24;        // int: blocks carved into lists so far
+    /** int: the heap that owns the page ({@code PAGE_OWNER}'s heap); 0 for none (pooled page or segment). */
+    static final long PAGE_HEAP = 28;
     static final long NEXT = 32;            // long: next page in its heap queue (owner only)
     static final long PREV = 40;            // long: previous page in its heap queue (owner only)
     static final long PURGE_DEADLINE = 48;  // long: nanoTime after which an unused page's memory is purged
@@ -135,8 +137,19 @@ final class SegmentLayout {
     static final long BLOCK_SIZE = 104;     // int (huge blocks: capped at Integer.MAX_VALUE; BLOCKS_BYTES is exact)
     static final long RESERVED = 108;       // int: blocks that fit
     static final long BIN = 112;            // int: the size class; -1 for a huge block's page
-    /** long: the thread whose remote free last landed on the page (a hint; plain store before the push). */
-    static final long LAST_FREER = 120;
+    /**
+     * int: the low 32 bits of the id of the thread whose remote free last landed on the page (a hint for the
+     * abandoned pool's choice of adopter; plain store before the push).
+     */
+    static final long LAST_FREER = 116;
+    /**
+     * long: the thread of the heap that owns the page, which alone touches its lists, counters and live bits (the
+     * first line above): the heap's thread, {@link #SHARED_OWNER} for a shared heap, {@link #NO_OWNER} in an abandoned
+     * segment, {@link #pooledBy} the thread that gave it in the page pool. Usually the segment's owner; a page another heap adopted from
+     * the page pool ({@code PagePool}) has another. Written by whoever moves the page (its owner, or the holder of
+     * the page pool's lock or of its abandoned segment), read by every free to choose the local or the remote path.
+     */
+    static final long PAGE_OWNER = 120;
     static final long DESCRIPTOR_SIZE = 128;
 
     static final int FLAG_IN_FULL = 1;
@@ -156,6 +169,25 @@ final class SegmentLayout {
     static final long NO_OWNER = 0;
     /** {@code SEG_OWNER_TID} of a shared (virtual-thread) heap's segments: no thread has it, frees are remote. */
     static final long SHARED_OWNER = -1;
+    /**
+     * {@code PAGE_OWNER} of a page in the page pool whose heap ended; {@link #pooledBy} for one a live heap gave. No
+     * heap owns it: every free of it is a remote push, except one by the giver's thread (or, for this value, by a
+     * thread with a heap of its tag), which takes it back (PagePool).
+     */
+    static final long PAGE_POOLED = -2;
+
+    /**
+     * {@code PAGE_OWNER} of a page the thread {@code tid} gave to the page pool: below {@link #PAGE_POOLED}, so a free
+     * tells its own pooled pages from others' with one compare (thread ids are positive).
+     */
+    static long pooledBy(long tid) {
+        return PAGE_POOLED - tid;
+    }
+
+    /** Whether a {@code PAGE_OWNER} value says the page is in the page pool. */
+    static boolean isPooled(long owner) {
+        return owner <= PAGE_POOLED;
+    }
 
     enum Kind {
         SMALL(16, SizeClasses.SMALL_MAX),

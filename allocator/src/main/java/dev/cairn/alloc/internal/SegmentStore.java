@@ -533,6 +533,8 @@ final class SegmentStore {
         Raw.putInt(page + USED, 1);
         Raw.putInt(page + BIN, -1);
         Raw.putShort(page + FLAGS, (short) FLAG_HUGE);
+        Raw.putInt(page + PAGE_HEAP, heapId);
+        Raw.putLong(page + PAGE_OWNER, ownerTid);
         Raw.putLong(page + BLOCKS_BYTES, blockSize);
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
         register(segment, NO_OWNER); // any thread may free the block and release the segment: see MapEntry

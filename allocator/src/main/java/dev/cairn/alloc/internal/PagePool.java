@@ -1,0 +1,288 @@
+package dev.cairn.alloc.internal;
+
+import static dev.cairn.alloc.internal.SegmentLayout.*;
+
+import dev.cairn.alloc.internal.size.SizeClasses;
+import dev.cairn.segments.raw.Raw;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The allocator's pool of single pages that no heap owns: full pages a thread heap gave up (beyond
+ * {@link #FULL_RETAIN} per size class) and pages of other heaps' segments that an ending heap had adopted. A heap that
+ * needs room in a size class adopts one whose blocks other threads have freed since, before it carves a page of its
+ * own: mimalloc 3's page abandonment, on top of the segment-wide pool ({@link AbandonedPool}).
+ *
+ * <h2>Why</h2>
+ * A page's blocks are reused only by its owner. A thread that filled pages and then went idle without releasing its
+ * heap (larson's main thread fills every slot, then only joins; a loader that builds a structure and waits) left the
+ * blocks the workers free on cross-thread lists nobody collected, while the workers carved pages of their own: 2.3x
+ * the live data (docs/benchmarks.md, "The allocator's own footprint"). Its full pages are here instead, and the
+ * workers adopt them as they need room.
+ *
+ * <h2>Ownership</h2>
+ * A page's owner is in its descriptor ({@code PAGE_OWNER}, {@code PAGE_HEAP}), and only the owner touches its lists,
+ * counters, queue links and live bits. Page slots (format, retire, purge, {@code SEG_USED_PAGES}) stay the segment
+ * owner's: a heap never retires a page of another's segment (it keeps it, or gives it to this pool), and a segment
+ * is released only when no page of it holds a size class, so a page lent out keeps its segment. States of a page
+ * held here: {@code PAGE_OWNER} is pooled ({@link SegmentLayout#isPooled}: the giver's thread, or none), it is in {@link #pages}, and its cross-thread
+ * list is untagged (remote frees push as usual). It leaves under {@link #lock} only, by {@link #take} (a heap adopts
+ * it) or {@link #reclaim} (its segment's holder takes it back while abandoning, sweeping or adopting the segment:
+ * {@code AbandonedPool.settle}), and whoever removes it writes its new owner under the lock, which also orders the
+ * previous owner's plain writes before the next one's reads.
+ */
+final class PagePool {
+
+    /** Full pages of one size class a thread heap keeps before it gives the next one to the pool (mimalloc 3: 2). */
+    static final int FULL_RETAIN = 2;
+    /**
+     * Pages of one giver {@link #take} looks at, oldest first, for one with room: each look reads a line other
+     * threads' frees are writing.
+     */
+    private static final int TAKE_SCAN = 4;
+
+    /** Where a pooled page is filed: its (tag, bin) slot and the heap that gave it (0: one that ended). */
+    private record Filed(int slot, int giver) {
+    }
+
+    private final long segmentMask;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Per (tag, bin): the pooled pages of each giver, oldest first (guarded by {@link #lock}). */
+    private final LinkedHashMap<Integer, LinkedHashSet<Long>>[] pages;
+    /** Where each pooled page is filed (guarded by {@link #lock}): lookups that must not read the page first. */
+    private final HashMap<Long, Filed> filed = new HashMap<>();
+    /** Pages per slot, readable without the lock (a hint for the allocation slow path). */
+    private final AtomicIntegerArray counts;
+    private final LongAdder given = new LongAdder();
+    private final LongAdder adopted = new LongAdder();
+    private final LongAdder reclaimedOnFree = new LongAdder();
+    /** Whether the heap of this id is live and ran its slow path since the given nanoTime (see {@link #take}). */
+    private final BusyHeap busy;
+
+    /** See {@link #busy}. */
+    interface BusyHeap {
+        boolean ranSince(int heapId, long since);
+    }
+
+    @SuppressWarnings("unchecked")
+    PagePool(long segmentSize, BusyHeap busy) {
+        this.segmentMask = -segmentSize;
+        this.busy = busy;
+        int slots = dev.cairn.alloc.Allocator.HEAP_TAGS * SizeClasses.BIN_COUNT;
+        this.pages = new LinkedHashMap[slots];
+        for (int i = 0; i < slots; i++) {
+            pages[i] = new LinkedHashMap<>();
+        }
+        this.counts = new AtomicIntegerArray(slots);
+    }
+
+    private static int slot(int tag, int bin) {
+        return tag * SizeClasses.BIN_COUNT + bin;
+    }
+
+    private int slotOf(long page) {
+        return slot(Raw.getInt((page & segmentMask) + SEG_TAG), Raw.getInt(page + BIN));
+    }
+
+    /** Whether a page of {@code bin} and {@code tag} may be pooled (a racy hint). */
+    boolean mayHave(int tag, int bin) {
+        return counts.get(slot(tag, bin)) != 0;
+    }
+
+    /**
+     * Takes {@code page} from its owner, heap {@code heapId} on thread {@code giverTid} (both 0: a heap that ends and
+     * hands over pages of others' segments), which has unlinked it from its queues and keeps no note of it. The page
+     * keeps the id in {@code PAGE_HEAP} while pooled: a free by that heap's thread takes it back
+     * ({@link #reclaimForFreer}).
+     */
+    void give(long page, int heapId, long giverTid) {
+        Raw.putShort(page + FLAGS, (short) 0);
+        Raw.putShort(page + RETAIN, (short) 0);
+        int slot = slotOf(page);
+        lock.lock();
+        try {
+            Raw.putInt(page + PAGE_HEAP, heapId);
+            Raw.putLong(page + PAGE_OWNER, pooledBy(giverTid)); // giverTid 0: PAGE_POOLED, an ended heap's
+            pages[slot].computeIfAbsent(heapId, id -> new LinkedHashSet<>()).add(page);
+            filed.put(page, new Filed(slot, heapId));
+            counts.incrementAndGet(slot);
+        } finally {
+            lock.unlock();
+        }
+        given.increment();
+    }
+
+    private void removeLocked(long page, Filed where) {
+        LinkedHashSet<Long> set = pages[where.slot()].get(where.giver());
+        set.remove(page);
+        if (set.isEmpty()) {
+            pages[where.slot()].remove(where.giver());
+        }
+        filed.remove(page);
+        counts.decrementAndGet(where.slot());
+    }
+
+    /**
+     * A pooled page of {@code bin} and {@code tag} with room (other threads freed into it since it was given up, or
+     * it has blocks never handed out), now owned by heap {@code heapId} on {@code ownerTid}; or 0. The taker's own
+     * pages first, then those of heaps that ended or are idle (no slow path for a millisecond: larson's main thread
+     * after its fill). A busy heap's pages are left to it: xmalloc's producers took each other's, and every page moved
+     * between cores twice per use. The caller collects the page's cross-thread list.
+     */
+    long take(int tag, int bin, long ownerTid, int heapId) {
+        int slot = slot(tag, bin);
+        lock.lock();
+        try {
+            LinkedHashMap<Integer, LinkedHashSet<Long>> givers = pages[slot];
+            long chosen = withRoom(givers.get(heapId));
+            if (chosen == 0) {
+                long idleSince = System.nanoTime() - 1_000_000;
+                for (var entry : givers.entrySet()) {
+                    int giver = entry.getKey();
+                    if (giver != heapId && (giver == 0 || !busy.ranSince(giver, idleSince))) {
+                        chosen = withRoom(entry.getValue());
+                        if (chosen != 0) {
+                            break;
+                        }
+                    }
+                }
+            }
+            if (chosen == 0) {
+                return 0;
+            }
+            removeLocked(chosen, filed.get(chosen));
+            Raw.putInt(chosen + PAGE_HEAP, heapId);
+            Raw.putLong(chosen + PAGE_OWNER, ownerTid);
+            adopted.increment();
+            return chosen;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The oldest of the first {@link #TAKE_SCAN} pages of {@code set} that has room, or 0. */
+    private static long withRoom(LinkedHashSet<Long> set) {
+        if (set == null) {
+            return 0;
+        }
+        int scanned = 0;
+        for (Iterator<Long> it = set.iterator(); it.hasNext() && scanned++ < TAKE_SCAN; ) {
+            long page = it.next();
+            if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0 || Raw.getInt(page + USED) < Raw.getInt(page + RESERVED)) {
+                return page;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Takes a pooled page back for the holder of its segment (AbandonedPool.settle), which writes its new owner;
+     * false when it is no longer pooled (a heap adopted it meanwhile).
+     */
+    boolean reclaim(long page) {
+        lock.lock();
+        try {
+            Filed where = filed.get(page);
+            if (where == null) {
+                return false;
+            }
+            removeLocked(page, where);
+            Raw.putLong(page + PAGE_OWNER, NO_OWNER);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Gives a pooled page to the heap {@code taker} names for it (the freeing thread's: AllocatorImpl.reclaimOnFree),
+     * which is then its owner; returns that heap, or null when the page is not pooled (any more) or {@code taker}
+     * names none. The page is looked up in {@link #filed} before it is read: the caller's block no longer pins it, so
+     * a page that left the pool may be gone.
+     */
+    HeapImpl reclaimForFreer(long page, java.util.function.LongFunction<HeapImpl> taker) {
+        lock.lock();
+        try {
+            Filed where = filed.get(page);
+            if (where == null) {
+                return null;
+            }
+            HeapImpl heap = taker.apply(page);
+            if (heap == null) {
+                return null;
+            }
+            removeLocked(page, where);
+            Raw.putInt(page + PAGE_HEAP, heap.id());
+            Raw.putLong(page + PAGE_OWNER, heap.ownerTid());
+            reclaimedOnFree.increment();
+            return heap;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes back, for the thread heap {@code heapId} on {@code ownerTid}, the pooled pages of its own segments that
+     * other threads have freed into since (all of them with {@code all}): its collections ({@code collect}, and its
+     * slow path's periodic one) see what other threads freed into its pages, pooled or not, and give back the
+     * drained ones. Returns them; the caller collects and queues or retires them.
+     */
+    long[] reclaimOwn(int heapId, long ownerTid, boolean all) {
+        long[] found = new long[0];
+        lock.lock();
+        try {
+            for (long page : filed.keySet().toArray(new Long[0])) {
+                if (Raw.getInt((page & segmentMask) + SEG_HEAP_ID) == heapId
+                        && (all || Raw.getLongVolatile(page + XTHREAD_FREE) != 0)) {
+                    removeLocked(page, filed.get(page));
+                    Raw.putInt(page + PAGE_HEAP, heapId);
+                    Raw.putLong(page + PAGE_OWNER, ownerTid);
+                    found = java.util.Arrays.copyOf(found, found.length + 1);
+                    found[found.length - 1] = page;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return found;
+    }
+
+    /** Whether {@code page} is pooled here (validation). */
+    boolean contains(long page) {
+        lock.lock();
+        try {
+            return filed.containsKey(page);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Pages pooled now (validation, stats). */
+    int size() {
+        lock.lock();
+        try {
+            return filed.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Pages given to the pool and adopted from it so far. */
+    long given() {
+        return given.sum();
+    }
+
+    long adopted() {
+        return adopted.sum();
+    }
+
+    /** Pages taken back by a free of the heap that gave them, or of a successor (see reclaimForFreer). */
+    long reclaimedOnFree() {
+        return reclaimedOnFree.sum();
+    }
+}

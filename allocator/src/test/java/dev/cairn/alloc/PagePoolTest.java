@@ -1,0 +1,235 @@
+package dev.cairn.alloc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.segments.raw.Raw;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The page pool (internal.PagePool): a thread heap gives full pages beyond two per size class to the allocator's
+ * pool, and a heap that needs room adopts one that other threads have freed into, so the blocks an idle thread's
+ * pages get back are reused by the threads that are still working (larson's main thread fills every slot and then
+ * only waits). It is off by default ({@code AllocatorConfig.pagePool}); the first test fails without it.
+ */
+class PagePoolTest {
+
+    private static final long MiB = 1 << 20;
+
+    /**
+     * A thread fills 16 MiB of blocks and then waits without releasing its heap; a worker frees every one of them
+     * and allocates as much again, three times over. Without the pool the worker mapped 16 MiB of pages of its own
+     * each time while the idle thread's pages held the freed blocks; with it, the worker reuses them. Contents are
+     * checked, the heap validated with the filler still idle, and the walk sees exactly the worker's blocks.
+     */
+    @ParameterizedTest(name = "checked {0}")
+    @ValueSource(booleans = {true, false})
+    void aWorkerReusesThePagesAnIdleThreadFilled(boolean checked) throws Exception {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).pagePool(true).build())) {
+            int count = 32 * 1024;
+            long[] blocks = new long[count];
+            int[] sizes = new int[count];
+            CountDownLatch filled = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread filler = Thread.ofPlatform().start(() -> {
+                try {
+                    SplittableRandom random = new SplittableRandom(1);
+                    for (int i = 0; i < count; i++) {
+                        sizes[i] = 16 + random.nextInt(1009);
+                        blocks[i] = allocator.malloc(sizes[i]);
+                        Raw.putByte(blocks[i] + sizes[i] - 1, (byte) i);
+                    }
+                    filled.countDown();
+                    done.await(); // idle, heap kept: no slow path from here on
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            filled.await();
+            long fillBytes = allocator.stats().allocatedBytes();
+            Thread.sleep(20); // the filler is idle now (no slow path for more than the purge delay)
+            Thread worker = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int round = 0; round < 3; round++) {
+                        for (int i = 0; i < count; i++) {
+                            assertEquals((byte) (i + round), Raw.getByte(blocks[i] + sizes[i] - 1), "block " + i);
+                            allocator.free(blocks[i]);
+                            blocks[i] = allocator.malloc(sizes[i]);
+                            Raw.putByte(blocks[i] + sizes[i] - 1, (byte) (i + round + 1));
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            worker.join();
+            assertNull(failure.get());
+            AllocatorStats stats = allocator.stats();
+            allocator.validate();
+            // The live data never grew; the worker's own pages would have doubled the footprint each round.
+            assertTrue(stats.peakCommittedBytes() < 1.6 * fillBytes + 4 * MiB, "peak committed "
+                    + stats.peakCommittedBytes() / MiB + " MiB for " + fillBytes / MiB + " MiB of live data");
+            Set<Long> walked = new HashSet<>();
+            allocator.visitBlocks((address, usable, sizeClass, heapId) -> walked.add(address));
+            Set<Long> live = new HashSet<>();
+            for (long block : blocks) {
+                live.add(block);
+            }
+            assertEquals(live, walked, "the walk sees exactly the live blocks");
+            done.countDown();
+            filler.join();
+            for (long block : blocks) {
+                allocator.free(block);
+            }
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    /**
+     * A thread that gave full pages to the pool and then frees into them takes them back (reclaim on free): its own
+     * blocks end on its own lists, and after freeing everything and {@code collect(true)} nothing stays committed.
+     */
+    @ParameterizedTest(name = "checked {0}")
+    @ValueSource(booleans = {true, false})
+    void aThreadThatFreesIntoItsPooledPagesTakesThemBack(boolean checked) {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).pagePool(true).build())) {
+            allocator.collect(true);
+            long before = allocator.stats().committedBytes();
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 20_000; i++) { // 64 B: about 20 full pages, most of them pooled
+                long block = allocator.malloc(64);
+                Raw.putLong(block, i);
+                blocks.add(block);
+            }
+            allocator.validate();
+            for (int i = 0; i < blocks.size(); i += 2) {
+                allocator.free(blocks.get(i));
+            }
+            allocator.validate();
+            for (int i = 0; i < 10_000; i++) { // refills the pages taken back, and maps nothing new
+                blocks.set(2 * i, allocator.malloc(64));
+            }
+            allocator.validate();
+            for (int i = 1; i < blocks.size(); i += 2) {
+                assertEquals(i, Raw.getLong(blocks.get(i)), "block " + i);
+            }
+            for (long block : blocks) {
+                allocator.free(block);
+            }
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+            assertTrue(allocator.stats().committedBytes() <= before + MiB, "committed "
+                    + allocator.stats().committedBytes() + " after everything was freed, " + before + " before");
+        }
+    }
+
+    /**
+     * Rounds in which threads fill pages, hand their blocks to each other, free them, die and are replaced, while
+     * others adopt, give and take back pages: pooled pages change hands through every path (give, take, reclaim on
+     * free, a dying heap's hand-over, a segment's abandonment and adoption) at once. Every block is checked by
+     * content, freed once, and the heap validates after each round.
+     */
+    @ParameterizedTest(name = "rounds {0}")
+    @ValueSource(ints = {30})
+    void pagesChangeHandsUnderRacesAndChurn(int rounds) throws Exception {
+        long seed = System.nanoTime();
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(true).build())) {
+            Map<Long, Long> handedOver = new HashMap<>(); // block -> stamp, from the threads of the last round
+            for (int round = 0; round < rounds; round++) {
+                int threads = 3;
+                List<Map<Long, Long>> outs = new ArrayList<>();
+                List<Map<Long, Long>> ins = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    outs.add(new HashMap<>());
+                    ins.add(new HashMap<>());
+                }
+                int t0 = 0;
+                for (Map.Entry<Long, Long> e : handedOver.entrySet()) {
+                    ins.get(t0++ % threads).put(e.getKey(), e.getValue());
+                }
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                CountDownLatch start = new CountDownLatch(1);
+                List<Thread> workers = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    Map<Long, Long> in = ins.get(t);
+                    Map<Long, Long> out = outs.get(t);
+                    SplittableRandom random = new SplittableRandom(seed + 31L * round + t);
+                    workers.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            start.await();
+                            List<Long> mine = new ArrayList<>();
+                            for (Map.Entry<Long, Long> e : in.entrySet()) {
+                                if (Raw.getLong(e.getKey()) != e.getValue()) {
+                                    throw new AssertionError("block " + Long.toHexString(e.getKey()) + " changed");
+                                }
+                                allocator.free(e.getKey()); // another thread's block: its page may be pooled
+                            }
+                            for (int i = 0; i < 6_000; i++) {
+                                long block = allocator.malloc(16 + random.nextInt(200));
+                                long stamp = random.nextLong();
+                                Raw.putLong(block, stamp);
+                                if (random.nextInt(3) == 0) {
+                                    out.put(block, stamp);
+                                } else {
+                                    mine.add(block);
+                                    Raw.putLong(block, block);
+                                }
+                                if (!mine.isEmpty() && random.nextInt(4) == 0) {
+                                    long victim = mine.remove(random.nextInt(mine.size()));
+                                    if (Raw.getLong(victim) != victim) {
+                                        throw new AssertionError("own block changed");
+                                    }
+                                    allocator.free(victim);
+                                }
+                            }
+                            for (long block : mine) {
+                                allocator.free(block);
+                            }
+                            if (random.nextBoolean()) {
+                                allocator.releaseCurrentThread(); // else its heap is reaped after it dies
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }));
+                }
+                start.countDown();
+                for (Thread worker : workers) {
+                    worker.join();
+                }
+                assertNull(failure.get(), "seed " + seed + ", round " + round);
+                handedOver.clear();
+                for (Map<Long, Long> out : outs) {
+                    handedOver.putAll(out);
+                }
+                allocator.collect(false); // reaps the dead threads' heaps
+                allocator.validate();
+                Set<Long> walked = new HashSet<>();
+                allocator.visitBlocks((address, usable, sizeClass, heapId) -> walked.add(address));
+                assertEquals(handedOver.keySet(), walked, "seed " + seed + ", round " + round);
+            }
+            for (long block : handedOver.keySet()) {
+                allocator.free(block);
+            }
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+            System.out.println("page pool races: " + rounds + " rounds, seed " + seed);
+        }
+    }
+}
