@@ -28,6 +28,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ol>
  * Remote frees need no state: they only push onto {@code XTHREAD_FREE} with a CAS, whatever the state.
  *
+ * <p>These are the states of the segment's own pages. With the page pool ({@link PagePool}) a page of the segment
+ * may belong to another heap or to that pool ({@code PAGE_OWNER}): {@code settle} leaves it alone (its segment stays
+ * mapped while it holds a size class), and takes a pooled one back into the segment.
+ *
  * <h2>The tag</h2>
  * While a segment is pooled, every page's {@code XTHREAD_FREE} carries {@link SegmentLayout#ABANDONED_TAG}. The
  * holder sets or clears it with the same swap that takes the page's remote list ({@link Pages#collectExclusive}), so
