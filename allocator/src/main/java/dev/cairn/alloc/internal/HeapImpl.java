@@ -586,8 +586,9 @@ public final class HeapImpl implements Heap {
     }
 
     /**
-     * A free by this heap's thread into a page it gave to the page pool: the page comes back into its queue (the
-     * pool has already made this heap its owner), and the free that follows is local.
+     * This heap's thread freed a block into a page it gave to the page pool (or one whose heap ended), and the pool
+     * has made this heap its owner (AllocatorImpl.reclaimOnFree): the page joins its queue, with the block (pushed
+     * onto the cross-thread list before the page came back) collected at once.
      */
     void reclaimedByFree(long page) {
         int bin = Raw.getInt(page + BIN);

@@ -31,10 +31,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * owner's: a heap never retires a page of another's segment (it keeps it, or gives it to this pool), and a segment
  * is released only when no page of it holds a size class, so a page lent out keeps its segment. States of a page
  * held here: {@code PAGE_OWNER} is pooled ({@link SegmentLayout#isPooled}: the giver's thread, or none), it is in {@link #pages}, and its cross-thread
- * list is untagged (remote frees push as usual). It leaves under {@link #lock} only, by {@link #take} (a heap adopts
- * it) or {@link #reclaim} (its segment's holder takes it back while abandoning, sweeping or adopting the segment:
- * {@code AbandonedPool.settle}), and whoever removes it writes its new owner under the lock, which also orders the
- * previous owner's plain writes before the next one's reads.
+ * list is untagged (remote frees push as usual). It leaves under {@link #lock} only: by {@link #take} (a heap adopts
+ * it), {@link #reclaimForFreer} (the thread that gave it frees into it), {@link #reclaimOwn} (its segment's owner
+ * collects) or {@link #reclaim} (its segment's holder takes it back while abandoning, sweeping or adopting the
+ * segment: {@code AbandonedPool.settle}); whoever removes it writes its new owner under the lock, which also orders
+ * the previous owner's plain writes before the next one's reads.
  */
 final class PagePool {
 
