@@ -106,6 +106,8 @@ public final class HeapImpl implements Heap {
     private final long keepFullNanos;
     /** A thread heap of an allocator configured with the page pool ({@code AllocatorConfig.pagePool}). */
     private final boolean givesFullPages;
+    /** Whether the allocator has the page pool on: off, no page is ever given, so none is taken back either. */
+    private final boolean pagePoolOn;
     /** Normal segments this heap owns, per kind (slow path). */
     private final List<List<Long>> segments = new ArrayList<>();
     final Set<Long> hugeSegments = ConcurrentHashMap.newKeySet();
@@ -162,7 +164,8 @@ public final class HeapImpl implements Heap {
         this.segmentMask = -segmentSize;
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
         this.keepFullNanos = Math.max(purgeDelayNanos, 1_000_000);
-        this.givesFullPages = role == Role.THREAD && allocator.config().pagePool();
+        this.pagePoolOn = allocator.config().pagePool();
+        this.givesFullPages = role == Role.THREAD && pagePoolOn;
         java.util.Arrays.fill(keepFullUntil, System.nanoTime());
         this.retired = new RetiredPages(store, purgeDelayNanos);
         this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
@@ -606,6 +609,9 @@ public final class HeapImpl implements Heap {
      * bin keeps), queued when they have room, else back in the full queue.
      */
     private void takeBackPooledPages(boolean all, boolean force) {
+        if (!pagePoolOn) {
+            return; // nothing is ever pooled: no lock taken on every collection
+        }
         for (long page : pagePool.reclaimOwn(id, ownerTid, all)) {
             int bin = Raw.getInt(page + BIN);
             remoteFreesCollected += Pages.collect(page);

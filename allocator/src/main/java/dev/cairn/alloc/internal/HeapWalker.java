@@ -91,7 +91,7 @@ final class HeapWalker {
             boolean orphan = allocator.isOrphanHuge(segment);
             forEachPage(segment, page -> {
                 // the page's own heap: another heap may have adopted it from the page pool (0: pooled, or nobody's)
-                int heapId = orphan ? 0 : Raw.getInt(page + PAGE_HEAP);
+                int heapId = orphan || isPooled(Raw.getLong(page + PAGE_OWNER)) ? 0 : Raw.getInt(page + PAGE_HEAP);
                 if (!stop[0] && !visitPage(segment, page, heapId, visitor)) {
                     stop[0] = true;
                 }
@@ -208,18 +208,15 @@ final class HeapWalker {
                             + " does not end at its recorded tail");
                 }
             }
-            heap.forEachQueuedPage((bin, page) -> {
-                if (Raw.getLong(page + PAGE_OWNER) != heap.ownerTid() || Raw.getInt(page + PAGE_HEAP) != heap.id()) {
-                    throw violation(page, "page in a queue of heap " + heap.id() + " is owned by heap "
-                            + Raw.getInt(page + PAGE_HEAP) + " on thread " + Raw.getLong(page + PAGE_OWNER));
-                }
-            }, false);
-            heap.forEachQueuedPage((bin, page) -> {
-                if (Raw.getLong(page + PAGE_OWNER) != heap.ownerTid() || Raw.getInt(page + PAGE_HEAP) != heap.id()) {
-                    throw violation(page, "page in the full queue of heap " + heap.id() + " is owned by heap "
-                            + Raw.getInt(page + PAGE_HEAP) + " on thread " + Raw.getLong(page + PAGE_OWNER));
-                }
-            }, true);
+            for (boolean full : new boolean[] {false, true}) {
+                heap.forEachQueuedPage((bin, page) -> {
+                    if (Raw.getLong(page + PAGE_OWNER) != heap.ownerTid() || Raw.getInt(page + PAGE_HEAP) != heap.id()) {
+                        throw violation(page, "page in " + (full ? "the full queue" : "a queue") + " of heap "
+                                + heap.id() + " is owned by heap " + Raw.getInt(page + PAGE_HEAP) + " on thread "
+                                + Raw.getLong(page + PAGE_OWNER));
+                    }
+                }, full);
+            }
             heap.forEachQueuedPage((bin, page) -> {
                 if (Raw.getInt(page + BIN) != bin || (Raw.getShort(page + FLAGS) & FLAG_IN_FULL) != 0) {
                     throw violation(page, "page in the queue of bin " + bin + " has bin " + Raw.getInt(page + BIN)

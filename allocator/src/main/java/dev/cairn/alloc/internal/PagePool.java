@@ -4,10 +4,12 @@ import static dev.cairn.alloc.internal.SegmentLayout.*;
 
 import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.segments.raw.Raw;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -233,8 +235,8 @@ final class PagePool {
      * slow path's periodic one) see what other threads freed into its pages, pooled or not, and give back the
      * drained ones. Returns them; the caller collects and queues or retires them.
      */
-    long[] reclaimOwn(int heapId, long ownerTid, boolean all) {
-        long[] found = new long[0];
+    List<Long> reclaimOwn(int heapId, long ownerTid, boolean all) {
+        List<Long> found = new ArrayList<>();
         lock.lock();
         try {
             for (long page : filed.keySet().toArray(new Long[0])) {
@@ -243,8 +245,7 @@ final class PagePool {
                     removeLocked(page, filed.get(page));
                     Raw.putInt(page + PAGE_HEAP, heapId);
                     Raw.putLong(page + PAGE_OWNER, ownerTid);
-                    found = java.util.Arrays.copyOf(found, found.length + 1);
-                    found[found.length - 1] = page;
+                    found.add(page);
                 }
             }
         } finally {
