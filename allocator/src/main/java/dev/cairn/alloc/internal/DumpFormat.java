@@ -18,7 +18,7 @@ final class DumpFormat {
 
     static final byte[] MAGIC = {'C', 'A', 'I', 'R', 'N', 'D', 'M', 'P'};
     static final int MAJOR = 1;
-    static final int MINOR = 1;
+    static final int MINOR = 2;
     static final int DUMP_HEADER_SIZE = 96;
     /** Header bytes covered by the header checksum, which follows them. */
     static final int HEADER_CRC_OFFSET = 92;
@@ -46,9 +46,9 @@ final class DumpFormat {
     static final int SAMPLES = 8;
     static final int CONTENTS = 9;
 
-    // ---- fixed record sizes (version 1.0) ----
+    // ---- fixed record sizes (version 1.0; pages 64 bytes until 1.2 appended the owner) ----
     static final int SEGMENT_FIXED = 72;
-    static final int PAGE_FIXED = 64;
+    static final int PAGE_FIXED = 72;
     static final int HEAP_FIXED = 40;
     static final int SAMPLE_FIXED = 24;
 
@@ -61,6 +61,14 @@ final class DumpFormat {
     static final int QUEUE_NONE = 0;
     static final int QUEUE_BIN = 1;
     static final int QUEUE_FULL = 2;
+
+    // ---- page record: owner byte (1.2) ----
+    /** The page belongs to its segment's heap, or to nobody with it (an abandoned segment, an orphan huge block). */
+    static final int PAGE_OWNER_SEGMENT = 0;
+    /** Another heap adopted the page from the page pool ({@code AllocatorConfig.pagePool}). */
+    static final int PAGE_OWNER_LENT = 1;
+    /** The page is in the page pool: no heap owns it. */
+    static final int PAGE_OWNER_POOLED = 2;
 
     /** Heap record flags. */
     static final int HEAP_CLOSED = 1;

@@ -360,6 +360,21 @@ final class HeapDumper {
                 .u16(p.flags).u8(queues.getOrDefault(queueKey(page), QUEUE_NONE)).u8(p.listErrors)
                 .u32(p.capacity).u32(p.reserved).u32(p.used)
                 .u32(p.free).u32(p.local).u32(p.xthread).u32(p.mismatches).u32(p.live.length);
+        // 64 (1.2): the page's owner, which the page pool lets differ from its segment's
+        long segment = page & -store.segmentSize();
+        int ownerKind;
+        int ownerHeap;
+        if (isPooled(p.ownerTid)) {
+            ownerKind = PAGE_OWNER_POOLED;
+            ownerHeap = 0;
+        } else if (p.ownerTid == NO_OWNER || (p.bin < 0 && allocator.isOrphanHuge(segment))) {
+            ownerKind = PAGE_OWNER_SEGMENT; // nobody's, with its segment (abandoned, or an orphan huge block)
+            ownerHeap = 0;
+        } else {
+            ownerHeap = p.ownerHeap;
+            ownerKind = ownerHeap == Raw.getInt(segment + SEG_HEAP_ID) ? PAGE_OWNER_SEGMENT : PAGE_OWNER_LENT;
+        }
+        out.u32(ownerHeap).u8(ownerKind).u8(0).u16(0);
         for (long word : p.live) {
             out.u64(word);
         }

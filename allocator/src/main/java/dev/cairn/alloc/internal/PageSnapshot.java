@@ -27,6 +27,9 @@ final class PageSnapshot {
     final int capacity;
     final int used;
     final long[] live;
+    /** The page's own heap ({@code PAGE_HEAP}) and thread ({@code PAGE_OWNER}), read with the other fields. */
+    final int ownerHeap;
+    final long ownerTid;
     int free;
     int local;
     int xthread;
@@ -43,6 +46,8 @@ final class PageSnapshot {
         this.reserved = Raw.getInt(page + RESERVED);
         this.capacity = Math.max(0, Math.min(Raw.getInt(page + CAPACITY), reserved));
         this.used = Raw.getInt(page + USED);
+        this.ownerHeap = Raw.getInt(page + PAGE_HEAP);
+        this.ownerTid = Raw.getLong(page + PAGE_OWNER);
         this.live = new long[(capacity + 63) >>> 6];
         for (int word = 0; word < live.length; word++) {
             live[word] = carvedMask(word);

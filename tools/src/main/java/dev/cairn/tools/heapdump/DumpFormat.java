@@ -34,6 +34,8 @@ public final class DumpFormat {
 
     static final int SEGMENT_FIXED = 72;
     static final int PAGE_FIXED = 64;
+    /** A page record's fixed part with its owner (since 1.2). */
+    static final int PAGE_OWNER_FIXED = 72;
     static final int HEAP_FIXED = 40;
     static final int SAMPLE_FIXED = 24;
     static final int OBJECTS_HEAD = 16;
@@ -49,6 +51,11 @@ public final class DumpFormat {
     public static final int PAGE_HUGE = 2;
     public static final int PAGE_PURGE_PENDING = 4;
     public static final int PAGE_RETAINED = 0x100;
+
+    /** Page owner byte (1.2; older dumps read as {@link #OWNER_SEGMENT}). */
+    public static final int OWNER_SEGMENT = 0;
+    public static final int OWNER_LENT = 1;
+    public static final int OWNER_POOLED = 2;
 
     /** Page queue byte. */
     public static final int QUEUE_NONE = 0;

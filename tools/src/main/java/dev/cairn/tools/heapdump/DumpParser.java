@@ -276,12 +276,29 @@ final class DumpParser {
         int xthread = in.u32();
         int mismatches = in.u32();
         int words = in.u32();
-        in.skip(fixed - PAGE_FIXED);
+        int ownerHeap = -1; // before 1.2: the segment's heap (below)
+        int ownerKind = OWNER_SEGMENT;
+        if (fixed >= PAGE_OWNER_FIXED) {
+            ownerHeap = in.u32();
+            ownerKind = in.u8();
+            in.skip(3);
+            in.skip(fixed - PAGE_OWNER_FIXED);
+        } else {
+            in.skip(fixed - PAGE_FIXED);
+        }
         if (segment < 0 || segment >= dump.segments.size()) {
             throw in.error(at, "page refers to segment " + Integer.toUnsignedString(segment) + " of "
                     + dump.segments.size());
         }
         SegmentInfo owner = dump.segments.get(segment);
+        if (ownerKind > OWNER_POOLED || (ownerKind == OWNER_POOLED && ownerHeap != 0)
+                || (ownerKind == OWNER_LENT && (ownerHeap == 0 || ownerHeap == owner.heapId()))) {
+            throw in.error(at, "page " + index + " of segment 0x" + Long.toHexString(owner.base()) + ": owner kind "
+                    + ownerKind + " with heap " + Integer.toUnsignedString(ownerHeap) + ": impossible");
+        }
+        if (ownerHeap == -1) {
+            ownerHeap = owner.heapId();
+        }
         if (index < 0 || index >= owner.pageCount()) {
             throw in.error(at, "page index " + Integer.toUnsignedString(index) + " outside the "
                     + owner.pageCount() + " pages of segment 0x" + Long.toHexString(owner.base()));
@@ -310,7 +327,7 @@ final class DumpParser {
             live += Long.bitCount(word);
         }
         return new PageInfo(segment, index, start, blockSize, bin, flags, queue, listErrors, capacity, reserved, used,
-                free, local, xthread, mismatches, live, bitmap, words);
+                free, local, xthread, mismatches, live, bitmap, words, ownerHeap, ownerKind);
     }
 
     private void heaps(DumpCursor in) throws DumpFormatException {

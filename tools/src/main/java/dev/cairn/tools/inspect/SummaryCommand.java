@@ -52,7 +52,8 @@ final class SummaryCommand {
         if (stats.length > CACHED_SEGMENTS) {
             totals.put("cachedSegments", stats[CACHED_SEGMENTS]);
         }
-        totals.put("abandonedPool", dump.abandonedPool().length)
+        totals.put("pooledPages", t.pooledPages).put("lentPages", t.lentPages)
+                .put("abandonedPool", dump.abandonedPool().length)
                 .put("pendingDelayedFrees", dump.delayedFrees().length);
         dump.objects().ifPresent(section -> {
             ObjectTotals objects = new ObjectTotals(section);

@@ -7,8 +7,10 @@ import dev.cairn.tools.inspect.Value.Bytes;
 import java.util.List;
 
 /**
- * {@code threads}: per heap (each belongs to the thread that created it): segments, pages, memory in use. Segments
- * whose heap is not in the dump (abandoned ones, once the allocator abandons) are summed in a last row.
+ * {@code threads}: per heap (each belongs to the thread that created it): segments, pages, memory in use. Pages and
+ * blocks count under the page's own heap (format 1.2: with the page pool, a heap may own pages of another's
+ * segment). Segments whose heap is not in the dump (abandoned ones), pages in the page pool, and the bytes in use no
+ * heap of the dump owns are summed in a last row.
  */
 final class ThreadsCommand {
 
@@ -29,17 +31,15 @@ final class ThreadsCommand {
                     .put("pagesRetired", h.pagesRetired()));
         }
         long orphanSegments = 0;
-        long orphanBytes = 0;
         long abandoned = 0;
         for (SegmentInfo s : dump.segments()) {
             if (!t.heapIndex.containsKey(s.heapId()) || s.abandoned()) {
                 orphanSegments++;
-                orphanBytes += t.segLiveBytes[s.ordinal()];
                 abandoned += s.abandoned() ? 1 : 0;
             }
         }
         report.section("withoutHeap").put("segments", orphanSegments).put("abandoned", abandoned)
-                .put("bytesInUse", new Bytes(orphanBytes));
+                .put("pooledPages", t.pooledPages).put("bytesInUse", new Bytes(t.liveBytesWithoutHeap));
         return report;
     }
 }

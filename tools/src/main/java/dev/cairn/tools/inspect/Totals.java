@@ -57,6 +57,11 @@ final class Totals {
     long metadata;
     long abandonedCommitted;
     long abandonedSegments;
+    /** Pages in the page pool, and pages another heap than their segment's owns (adopted from it). */
+    long pooledPages;
+    long lentPages;
+    /** Live bytes in pages no heap of the dump owns: pooled pages, abandoned segments, orphan huge blocks. */
+    long liveBytesWithoutHeap;
 
     Totals(HeapDump dump) {
         bins = dump.header().binCount() + 1;
@@ -123,8 +128,13 @@ final class Totals {
         segLiveBlocks[segment.ordinal()] += page.liveBlocks();
         segLiveBytes[segment.ordinal()] += page.liveBytes();
         segAreaBytes[segment.ordinal()] += area;
-        Integer heap = heapIndex.get(segment.heapId());
-        if (heap != null) {
+        pooledPages += page.owner() == dev.cairn.tools.heapdump.DumpFormat.OWNER_POOLED ? 1 : 0;
+        lentPages += page.owner() == dev.cairn.tools.heapdump.DumpFormat.OWNER_LENT ? 1 : 0;
+        // the page's own heap: the page pool lets it differ from the segment's
+        Integer heap = segment.abandoned() ? null : heapIndex.get(page.ownerHeap());
+        if (heap == null) {
+            liveBytesWithoutHeap += page.liveBytes();
+        } else {
             heapPages[heap]++;
             heapLiveBlocks[heap] += page.liveBlocks();
             heapLiveBytes[heap] += page.liveBytes();

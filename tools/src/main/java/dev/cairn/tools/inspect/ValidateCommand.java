@@ -52,6 +52,7 @@ final class ValidateCommand {
                 usedPages[segment.ordinal()]++;
             }
             page(page, segment, violations);
+            owner(page, heapIds, violations);
         }
         for (SegmentInfo s : dump.segments()) {
             if (!s.huge() && usedPages[s.ordinal()] != s.usedPages()) {
@@ -105,6 +106,15 @@ final class ValidateCommand {
             if (dump.pageAt(type.address()) != null && section.objectAt(type.address()) == null) {
                 add(out, type.address(), "type '" + type.name() + "' lies in this heap but is not one of its objects");
             }
+        }
+    }
+
+    /** A page's own heap (format 1.2): a lent page's must be in the dump; a pooled page is in no heap's queue. */
+    private static void owner(PageInfo p, Set<Integer> heapIds, List<Report> out) {
+        if (p.owner() == OWNER_LENT && !heapIds.contains(p.ownerHeap())) {
+            add(out, p.start(), "page lent to heap " + p.ownerHeap() + ", which is not in the dump");
+        } else if (p.owner() == OWNER_POOLED && (p.queue() != QUEUE_NONE || p.flag(PAGE_IN_FULL))) {
+            add(out, p.start(), "pooled page is in a heap's " + (p.queue() == QUEUE_BIN ? "queue" : "full queue"));
         }
     }
 

@@ -52,6 +52,43 @@ public final class DumpBytes {
         return at + 8;
     }
 
+    /**
+     * The dump as format 1.1 wrote it: minor version 1, and PAGES records of 64 fixed bytes, without the page owner
+     * that 1.2 appended (checksums fixed).
+     */
+    public static byte[] withoutPageOwners(byte[] dump) {
+        ByteBuffer in = ByteBuffer.wrap(dump).order(ByteOrder.LITTLE_ENDIAN);
+        int body = sectionBody(dump, DumpFormat.PAGES);
+        int count = in.getInt(body);
+        int fixed = in.getInt(body + 4);
+        if (fixed != DumpFormat.PAGE_OWNER_FIXED) {
+            throw new IllegalArgumentException("not a 1.2 page section: fixed size " + fixed);
+        }
+        java.io.ByteArrayOutputStream pages = new java.io.ByteArrayOutputStream();
+        ByteBuffer head = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(count)
+                .putInt(DumpFormat.PAGE_FIXED);
+        pages.write(head.array(), 0, 8);
+        int at = body + 8;
+        for (int i = 0; i < count; i++) {
+            int words = in.getInt(at + 60);
+            pages.write(dump, at, DumpFormat.PAGE_FIXED);
+            pages.write(dump, at + fixed, words * 8);
+            at += fixed + words * 8;
+        }
+        byte[] section = pages.toByteArray();
+        long oldLength = in.getLong(body - 8);
+        byte[] out = new byte[dump.length - (int) oldLength + section.length];
+        System.arraycopy(dump, 0, out, 0, body);
+        System.arraycopy(section, 0, out, body, section.length);
+        System.arraycopy(dump, body + (int) oldLength, out, body + section.length,
+                dump.length - body - (int) oldLength);
+        ByteBuffer result = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        result.putLong(body - 8, section.length);
+        result.putShort(10, (short) 1);
+        fixChecksums(out);
+        return out;
+    }
+
     /** Recomputes the header checksum and every section checksum whose frame still fits in the file. */
     public static void fixChecksums(byte[] dump) {
         ByteBuffer buffer = ByteBuffer.wrap(dump).order(ByteOrder.LITTLE_ENDIAN);

@@ -9,7 +9,6 @@ import dev.cairn.alloc.DumpOptions;
 import dev.cairn.tools.heapdump.HeapDump;
 import dev.cairn.tools.heapdump.PageInfo;
 import dev.cairn.tools.heapdump.Sample;
-import dev.cairn.tools.heapdump.SegmentInfo;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Random allocator states (small, medium, large, huge and aligned blocks; local, remote and delayed frees; arenas
  * left open; threads that release their heap, end unreaped or end and are reaped; virtual threads; collects), each
  * dumped at a quiet moment and held against {@code stats()} and {@code visitBlocks} taken at the same moment: the
- * live blocks, their sizes and heaps, the STATS section, segments, the abandoned pool, pending delayed frees, strict
+ * live blocks, their sizes and heaps (the page's own, with or without the page pool), the STATS section, segments, the abandoned pool, pending delayed frees, strict
  * samples, and every command of the tool (validate finds nothing). The seed is printed; rerun one with
  * {@code -Dcairn.agree.seed=N}, run longer with {@code -Dcairn.agree.rounds=N}.
  */
@@ -47,6 +46,7 @@ class DumpAgreesWithAllocatorTest {
         for (int round = 0, rounds = Integer.getInteger("cairn.agree.rounds", 2); round < rounds; round++) {
             boolean checked = random.nextInt(4) != 0;
             try (Allocator allocator = Allocator.create(AllocatorConfig.builder().strictSampling().checked(checked)
+                    .pagePool(random.nextBoolean())
                     .purgeDelay(java.time.Duration.ofMillis(random.nextInt(3) == 0 ? 0 : 100_000)).build())) {
                 List<Arena> arenas = new ArrayList<>();
                 List<Long> live = new ArrayList<>();
@@ -165,13 +165,12 @@ class DumpAgreesWithAllocatorTest {
             long used = 0;
             long usedBytes = 0;
             for (PageInfo page : dump.pages()) {
-                SegmentInfo segment = dump.segmentOf(page);
                 used += page.used();
                 usedBytes += page.used() * page.blockSize();
                 for (int i = 0; i < page.capacity(); i++) {
                     if (dump.isLive(page, i)) {
                         found.put(page.start() + i * page.blockSize(),
-                                new long[] {page.blockSize(), page.bin(), segment.heapId()});
+                                new long[] {page.blockSize(), page.bin(), page.ownerHeap()});
                         if (contents) {
                             assertEquals(page.blockSize(), dump.contents(page.start() + i * page.blockSize())
                                     .byteSize());
