@@ -33,6 +33,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * peak of its own and is sampled every millisecond. The process RSS is not used: a JVM's RSS carries its heap,
  * JIT and thread stacks, which swamp 20 MiB of live data (see docs/benchmarks.md).
  *
+ * <p>Time: each round's wall time, and the CPU time of its worker threads (each thread's own, read as it ends), so
+ * that the churn overhead can be told from the wait for a new thread to be scheduled.
+ *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar dev.cairn.bench.alloc.LarsonMemory
  *     [peer=cairn-checked|cairn-unchecked|glibc|mimalloc] [threads] [slots] [steps] [generations]
  *     [both|churn|steady] [rounds] [release]</pre>
@@ -52,6 +55,8 @@ public final class LarsonMemory {
 
     private static final int MIN_SIZE = 8;
     private static final int MAX_SIZE = 1000;
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     private LarsonMemory() {
     }
@@ -124,8 +129,15 @@ public final class LarsonMemory {
         double churnMedian = printSummary("churn", churnRounds, perRound);
         double steadyMedian = printSummary("no churn", steadyRounds, perRound);
         if (!churnRounds.isEmpty() && !steadyRounds.isEmpty()) {
-            System.out.printf("  churn / no churn: %.2fx%n", churnMedian / steadyMedian);
+            System.out.printf("  churn / no churn: %.2fx (workers' CPU time: %.2fx)%n", churnMedian / steadyMedian,
+                    median(churnRounds, 2) / median(steadyRounds, 2));
         }
+    }
+
+    private static double median(List<double[]> results, int field) {
+        double[] values = results.stream().mapToDouble(r -> r[field]).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     private static double printSummary(String label, List<double[]> results, boolean ratios) {
@@ -135,13 +147,18 @@ public final class LarsonMemory {
         double[] times = results.stream().mapToDouble(r -> r[0]).sorted().toArray();
         double[] footprints = results.stream().mapToDouble(r -> r[1]).sorted().toArray();
         int n = times.length;
-        double median = n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
-        System.out.printf("  %-9s %8.1f ms (%d rounds, %.1f-%.1f)%s%n", label, median, n, times[0], times[n - 1],
-                ratios ? String.format("  ratio %.2f-%.2f", footprints[0], footprints[n - 1]) : "");
+        double median = median(results, 0);
+        System.out.printf("  %-9s %8.1f ms (%d rounds, %.1f-%.1f)%s  workers' CPU %.1f ms%n", label, median, n,
+                times[0], times[n - 1], ratios ? String.format("  ratio %.2f-%.2f", footprints[0],
+                        footprints[n - 1]) : "", median(results, 2));
         return median;
     }
 
-    /** One round: returns its time (ms) and its peak footprint over peak live data. */
+    /**
+     * One round: returns its time (ms), its peak footprint over peak live data, and the CPU time its workers used
+     * (ms): on a machine with few cores, the time a churn round loses also counts threads waiting to be scheduled
+     * as one generation hands over to the next, which the CPU time leaves out.
+     */
     private static double[] run(Subject subject, boolean churn, int threads, int slots, long steps, int generations,
             boolean release) throws InterruptedException {
         long baseline = subject.footprint();
@@ -171,6 +188,7 @@ public final class LarsonMemory {
                 }
             }
         });
+        AtomicLong workerCpu = new AtomicLong();
         long start = System.nanoTime();
         List<Thread> workers = new ArrayList<>();
         for (Slice slice : slices) {
@@ -179,6 +197,7 @@ public final class LarsonMemory {
                     Thread worker = Thread.ofPlatform().start(() -> {
                         try {
                             slice.replace(steps);
+                            workerCpu.addAndGet(THREADS.getCurrentThreadCpuTime()); // the thread's, from its start
                         } catch (Throwable t) {
                             failure.compareAndSet(null, t);
                         }
@@ -203,14 +222,15 @@ public final class LarsonMemory {
         }
         peakLive.accumulateAndGet(liveBytes(slices), Math::max);
         long peak = (subject.peakFootprint() >= 0 ? subject.peakFootprint() : peakSampled.get()) - baseline;
-        System.out.printf(" %-9s %8.1f ms  peak live %6.1f MiB  peak footprint %6.1f MiB  ratio %.2f%s%n",
+        System.out.printf(" %-9s %8.1f ms  peak live %6.1f MiB  peak footprint %6.1f MiB  ratio %.2f  CPU %.1f ms%s%n",
                 churn ? "churn" : "no churn", elapsed / 1e6, mib(peakLive.get()), mib(peak),
-                peak / (double) peakLive.get(), (subject.peakFootprint() >= 0 ? "" : " (sampled every ms)")
+                peak / (double) peakLive.get(), workerCpu.get() / 1e6,
+                (subject.peakFootprint() >= 0 ? "" : " (sampled every ms)")
                         + (released ? " (main released its heap after the fill)" : ""));
         for (Slice slice : slices) {
             slice.freeAll();
         }
-        return new double[] {elapsed / 1e6, peak / (double) peakLive.get()};
+        return new double[] {elapsed / 1e6, peak / (double) peakLive.get(), workerCpu.get() / 1e6};
     }
 
     private static long liveBytes(Slice[] slices) {
