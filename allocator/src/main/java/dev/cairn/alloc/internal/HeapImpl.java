@@ -104,6 +104,13 @@ public final class HeapImpl implements Heap {
      */
     private final long[] keepFullUntil = new long[SizeClasses.BIN_COUNT];
     /**
+     * See {@link #keepFullUntil}: 100 ms. With the purge delay (10 ms) sh6bench, whose threads free their own runs of
+     * blocks, gave and took back a page every 8 ms per size class (12,800 round trips a run, each through the pool's
+     * lock: 89 -> 122-136 ms with the pool on); with 100 ms, 1,500 and 100-105 ms, and larson's footprint unchanged
+     * (docs/benchmarks.md, "The page pool, seventeenth session").
+     */
+    private static final long KEEP_FULL_NANOS = 100_000_000;
+    /**
      * Per bin, until when (nanoTime) the slow path does not look in the page pool: set when a look found no pooled
      * page with room. A look takes the pool's lock and reads pages other threads' frees write; xmalloc's producers
      * looked in vain on half their slow paths (5,000 of 10,000 looks per run, 7 us each with the lock contended).
@@ -111,7 +118,6 @@ public final class HeapImpl implements Heap {
     private final long[] poolMissUntil = new long[SizeClasses.BIN_COUNT];
     /** See {@link #poolMissUntil}: 100 us (xmalloc, pool on: 37.7 -> 33.2 ms; 32.5 with the pool off). */
     private static final long POOL_MISS_BACKOFF_NANOS = 100_000;
-    private final long keepFullNanos;
     /** A thread heap of an allocator configured with the page pool ({@code AllocatorConfig.pagePool}). */
     private final boolean givesFullPages;
     /** Whether the allocator has the page pool on: off, no page is ever given, so none is taken back either. */
@@ -171,7 +177,6 @@ public final class HeapImpl implements Heap {
         this.segmentSize = store.segmentSize();
         this.segmentMask = -segmentSize;
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
-        this.keepFullNanos = Math.max(purgeDelayNanos, 1_000_000);
         this.pagePoolOn = allocator.config().pagePool();
         this.givesFullPages = role == Role.THREAD && pagePoolOn;
         java.util.Arrays.fill(keepFullUntil, System.nanoTime());
@@ -612,7 +617,7 @@ public final class HeapImpl implements Heap {
         enqueueAtEnd(bin, page);
         // This thread still frees into its full pages of the bin: it keeps them for a while (a page given up and
         // taken back on every refill cost the pool's lock twice per page; larson: once per ten mallocs).
-        keepFullUntil[bin] = System.nanoTime() + keepFullNanos;
+        keepFullUntil[bin] = System.nanoTime() + KEEP_FULL_NANOS;
     }
 
     /**
