@@ -35,15 +35,23 @@ import java.util.List;
  * @param heapsReleased heaps given up by their thread ({@code Heap.release}), cumulative
  * @param deadThreadsDetected heaps whose thread ended without releasing them, found and abandoned, cumulative
  * @param delayedFreesPending blocks passed to {@code freeDelayed} and not yet freed (counted in use until then)
+ * @param pooledPages pages in the page pool now ({@code AllocatorConfig.pagePool}; 0 when it is off): full pages a
+ *     thread heap gave up, and pages of others' segments an ending heap handed on
+ * @param pagesGivenToPool pages given to the page pool, cumulative
+ * @param pagesAdoptedFromPool pooled pages a heap that needed room adopted, cumulative
+ * @param pagesReclaimedOnFree pooled pages taken back by a thread freeing into them (the giver's, or any for an
+ *     ended heap's page), cumulative
  * @param bins per size class, only classes with pages
  */
 public record AllocatorStats(int version, boolean checked, int heapsLive, long liveSegments, long cachedSegments,
         long reservedBytes, long peakReservedBytes, long committedBytes, long peakCommittedBytes, long purgedBytes,
         long allocatedBytes, long blocksInUse, long pages, long remoteFrees, long slowPathCalls,
         long abandonedSegments, long segmentsAbandoned, long segmentsReclaimed, long segmentsReleased,
-        long heapsReleased, long deadThreadsDetected, long delayedFreesPending, List<BinStats> bins) {
+        long heapsReleased, long deadThreadsDetected, long delayedFreesPending, long pooledPages,
+        long pagesGivenToPool, long pagesAdoptedFromPool, long pagesReclaimedOnFree, List<BinStats> bins) {
 
-    public static final int VERSION = 2;
+    /** 3: the page pool's counters. */
+    public static final int VERSION = 3;
 
     public AllocatorStats {
         bins = List.copyOf(bins);
@@ -81,6 +89,10 @@ public record AllocatorStats(int version, boolean checked, int heapsLive, long l
                 .append(",\"heapsReleased\":").append(heapsReleased)
                 .append(",\"deadThreadsDetected\":").append(deadThreadsDetected)
                 .append(",\"delayedFreesPending\":").append(delayedFreesPending)
+                .append(",\"pooledPages\":").append(pooledPages)
+                .append(",\"pagesGivenToPool\":").append(pagesGivenToPool)
+                .append(",\"pagesAdoptedFromPool\":").append(pagesAdoptedFromPool)
+                .append(",\"pagesReclaimedOnFree\":").append(pagesReclaimedOnFree)
                 .append(",\"bins\":[");
         for (int i = 0; i < bins.size(); i++) {
             BinStats bin = bins.get(i);

@@ -78,6 +78,11 @@ class PagePoolTest {
             assertNull(failure.get());
             AllocatorStats stats = allocator.stats();
             allocator.validate();
+            // The stats count the pool's traffic: the filler gave pages, the worker adopted them.
+            assertTrue(stats.pagesGivenToPool() > 0 && stats.pagesAdoptedFromPool() > 0, stats.toJson());
+            assertTrue(stats.pagesAdoptedFromPool() + stats.pagesReclaimedOnFree() + stats.pooledPages()
+                    <= stats.pagesGivenToPool(), "each page given leaves the pool once at most: " + stats.toJson());
+            assertTrue(stats.toJson().contains("\"pagesAdoptedFromPool\":" + stats.pagesAdoptedFromPool()));
             // The live data never grew; the worker's own pages would have doubled the footprint each round.
             assertTrue(stats.peakCommittedBytes() < 1.6 * fillBytes + 4 * MiB, "peak committed "
                     + stats.peakCommittedBytes() / MiB + " MiB for " + fillBytes / MiB + " MiB of live data");
@@ -99,6 +104,21 @@ class PagePoolTest {
         }
     }
 
+    /** With the pool off (the default) nothing is ever pooled, and the stats say so. */
+    @org.junit.jupiter.api.Test
+    void withThePoolOffNothingIsPooled() {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(false).build())) {
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 20_000; i++) {
+                blocks.add(allocator.malloc(64));
+            }
+            blocks.forEach(allocator::free);
+            AllocatorStats stats = allocator.stats();
+            assertEquals(0, stats.pooledPages() + stats.pagesGivenToPool() + stats.pagesAdoptedFromPool()
+                    + stats.pagesReclaimedOnFree(), stats.toJson());
+        }
+    }
+
     /**
      * A thread that gave full pages to the pool and then frees into them takes them back (reclaim on free): its own
      * blocks end on its own lists, and after freeing everything and {@code collect(true)} nothing stays committed.
@@ -116,10 +136,15 @@ class PagePoolTest {
                 blocks.add(block);
             }
             allocator.validate();
+            long pooled = allocator.stats().pooledPages();
+            assertTrue(pooled > 0, "full pages beyond two went to the pool");
             for (int i = 0; i < blocks.size(); i += 2) {
                 allocator.free(blocks.get(i));
             }
             allocator.validate();
+            AllocatorStats afterFrees = allocator.stats();
+            assertEquals(0, afterFrees.pooledPages(), "each pooled page was freed into, and taken back");
+            assertTrue(afterFrees.pagesReclaimedOnFree() >= pooled, afterFrees.toJson());
             for (int i = 0; i < 10_000; i++) { // refills the pages taken back, and maps nothing new
                 blocks.set(2 * i, allocator.malloc(64));
             }

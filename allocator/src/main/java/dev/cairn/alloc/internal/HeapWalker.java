@@ -55,13 +55,15 @@ final class HeapWalker {
         long slowPathCalls = registry.slowPathCalls(); // ended and live heaps in one step: see slowPathCalls
         int heapCount = registry.liveCount();
         AbandonedPool pool = allocator.pool();
+        PagePool pagePool = allocator.pagePool();
         SegmentStats os = store.space().stats();
         return new AllocatorStats(AllocatorStats.VERSION, allocator.checked(), heapCount, store.liveSegments(),
                 store.cachedSegments(), os.reservedBytes(), os.peakReservedBytes(), os.committedBytes(),
                 os.peakCommittedBytes(), os.purgedBytes(), totalBytes, totalBlocks, totalPages,
                 allocator.remoteFrees(), slowPathCalls, pool.size(), pool.abandonedCount(), pool.reclaimedCount(),
                 pool.releasedCount(), registry.heapsReleased(), registry.deadThreadsDetected(),
-                allocator.delayedPending(), bins);
+                allocator.delayedPending(), pagePool.size(), pagePool.given(), pagePool.adopted(),
+                pagePool.reclaimedOnFree(), bins);
     }
 
     /** Runs {@code action} on every page descriptor of {@code segment} that holds a size class or a huge block. */
