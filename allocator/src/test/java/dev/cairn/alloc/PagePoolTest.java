@@ -55,9 +55,11 @@ class PagePoolTest {
                     done.await(); // idle, heap kept: no slow path from here on
                 } catch (Throwable t) {
                     failure.set(t);
+                    filled.countDown();
                 }
             });
             filled.await();
+            assertNull(failure.get(), () -> "the filler failed: " + failure.get());
             long fillBytes = allocator.stats().allocatedBytes();
             Thread.sleep(20); // the filler is idle now (no slow path for more than the purge delay)
             Thread worker = Thread.ofPlatform().start(() -> {
@@ -116,18 +118,22 @@ class PagePoolTest {
             long[] blocks = new long[count];
             CountDownLatch filled = new CountDownLatch(1);
             CountDownLatch done = new CountDownLatch(1);
-            Thread filler = Thread.ofPlatform().start(() -> {
-                for (int i = 0; i < count; i++) {
-                    blocks[i] = allocator.malloc(128);
+            Thread filler = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    for (int i = 0; i < count; i++) {
+                        blocks[i] = allocator.malloc(128);
+                    }
+                } finally {
+                    filled.countDown();
                 }
-                filled.countDown();
                 try {
                     done.await(); // idle with its heap: its pages stay pooled, others' to adopt
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
-            filled.await();
+            assertTrue(filled.await(60, java.util.concurrent.TimeUnit.SECONDS), "the filler finished");
+            assertTrue(blocks[count - 1] != 0, "the filler allocated every block");
             assertTrue(allocator.stats().pagesGivenToPool() > 0, "the filler gave its full pages");
             Thread.sleep(20); // idle past the pool's 1 ms
             List<Thread> workers = new ArrayList<>();

@@ -371,8 +371,11 @@ final class HeapDumper {
             ownerKind = PAGE_OWNER_SEGMENT; // nobody's, with its segment (abandoned, or an orphan huge block)
             ownerHeap = 0;
         } else {
-            ownerHeap = p.ownerHeap;
-            ownerKind = ownerHeap == Raw.getInt(segment + SEG_HEAP_ID) ? PAGE_OWNER_SEGMENT : PAGE_OWNER_LENT;
+            int segmentHeap = Raw.getInt(segment + SEG_HEAP_ID);
+            // Heap 0 with an owner: read across a move (the pool writes the heap, then the owner), in a best-effort
+            // dump only; the segment's heap stands in, as before 1.2.
+            ownerHeap = p.ownerHeap == 0 ? segmentHeap : p.ownerHeap;
+            ownerKind = ownerHeap == segmentHeap ? PAGE_OWNER_SEGMENT : PAGE_OWNER_LENT;
         }
         out.u32(ownerHeap).u8(ownerKind).u8(0).u16(0);
         for (long word : p.live) {

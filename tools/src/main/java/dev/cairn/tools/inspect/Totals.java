@@ -131,7 +131,7 @@ final class Totals {
         pooledPages += page.owner() == dev.cairn.tools.heapdump.DumpFormat.OWNER_POOLED ? 1 : 0;
         lentPages += page.owner() == dev.cairn.tools.heapdump.DumpFormat.OWNER_LENT ? 1 : 0;
         // the page's own heap: the page pool lets it differ from the segment's
-        Integer heap = segment.abandoned() ? null : heapIndex.get(page.ownerHeap());
+        Integer heap = heapIndex.get(page.ownerHeap()); // 0, no heap: pooled, or nobody's with its segment
         if (heap == null) {
             liveBytesWithoutHeap += page.liveBytes();
         } else {

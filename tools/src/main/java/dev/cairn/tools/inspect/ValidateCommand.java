@@ -52,7 +52,7 @@ final class ValidateCommand {
                 usedPages[segment.ordinal()]++;
             }
             page(page, segment, violations);
-            owner(page, heapIds, violations);
+            owner(page, segment, heapIds, violations);
         }
         for (SegmentInfo s : dump.segments()) {
             if (!s.huge() && usedPages[s.ordinal()] != s.usedPages()) {
@@ -109,10 +109,15 @@ final class ValidateCommand {
         }
     }
 
-    /** A page's own heap (format 1.2): a lent page's must be in the dump; a pooled page is in no heap's queue. */
-    private static void owner(PageInfo p, Set<Integer> heapIds, List<Report> out) {
+    /**
+     * A page's own heap (format 1.2): a lent page's is a heap of the dump other than its segment's; a pooled page is
+     * in no heap's queue.
+     */
+    private static void owner(PageInfo p, SegmentInfo s, Set<Integer> heapIds, List<Report> out) {
         if (p.owner() == OWNER_LENT && !heapIds.contains(p.ownerHeap())) {
             add(out, p.start(), "page lent to heap " + p.ownerHeap() + ", which is not in the dump");
+        } else if (p.owner() == OWNER_LENT && p.ownerHeap() == s.heapId()) {
+            add(out, p.start(), "page lent to heap " + p.ownerHeap() + ", which owns its segment");
         } else if (p.owner() == OWNER_POOLED && (p.queue() != QUEUE_NONE || p.flag(PAGE_IN_FULL))) {
             add(out, p.start(), "pooled page is in a heap's " + (p.queue() == QUEUE_BIN ? "queue" : "full queue"));
         }
