@@ -179,8 +179,9 @@ public final class HeapImpl implements Heap {
         this.purgeDelayNanos = allocator.config().purgeDelay().toNanos();
         this.pagePoolOn = allocator.config().pagePool();
         this.givesFullPages = role == Role.THREAD && pagePoolOn;
-        java.util.Arrays.fill(keepFullUntil, System.nanoTime());
-        java.util.Arrays.fill(poolMissUntil, System.nanoTime());
+        long now = System.nanoTime();
+        java.util.Arrays.fill(keepFullUntil, now);
+        java.util.Arrays.fill(poolMissUntil, now);
         this.retired = new RetiredPages(store, purgeDelayNanos);
         this.sampler = allocator.sites() == null ? null : allocator.sites().tap(id);
         java.util.Arrays.fill(direct, emptyPage);
@@ -603,7 +604,6 @@ public final class HeapImpl implements Heap {
             return page;
         }
         pushFull(bin, page);
-        Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
         return 0;
     }
 
@@ -641,7 +641,6 @@ public final class HeapImpl implements Heap {
                 }
             } else {
                 pushFull(bin, page);
-                Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
             }
         }
     }
@@ -710,7 +709,6 @@ public final class HeapImpl implements Heap {
                 enqueueAtEnd(bin, page);
             } else {
                 pushFull(bin, page);
-                Raw.putShort(page + FLAGS, (short) FLAG_IN_FULL);
             }
         }
     }
@@ -1143,7 +1141,6 @@ public final class HeapImpl implements Heap {
             setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);
         } else {
             pushFull(bin, page);
-            Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
             if (queue[bin] == 0) {
                 setDirect(bin, emptyPage);
             }
@@ -1220,7 +1217,9 @@ public final class HeapImpl implements Heap {
         unlink(queue, bin, page);
     }
 
+    /** Pushes {@code page} at the front of the bin's full queue and flags it {@code IN_FULL}. */
     private void pushFull(int bin, long page) {
+        Raw.putShort(page + FLAGS, (short) (Raw.getShort(page + FLAGS) | FLAG_IN_FULL));
         pushFront(fullQueue, bin, page);
         if (Raw.getLong(page + NEXT) == 0) {
             fullTail[bin] = page;
