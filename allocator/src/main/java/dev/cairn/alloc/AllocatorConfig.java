@@ -27,9 +27,9 @@ import java.util.Objects;
  * @param dumpOnClose file a heap dump is written to on {@code close()} ({@code {id}} becomes the domain id), or null
  * @param pagePool thread heaps give full pages beyond two per size class to a pool that other heaps adopt from once
  *     other threads have freed into them, so a thread that filled pages and then went idle without releasing its
- *     heap does not keep the room other threads free in them (larson with its main thread idle: peak 1.4x the live
- *     data instead of 2.3x). Off by default: it costs producer/consumer pairs about a fifth of their time
- *     (docs/benchmarks.md, "The page pool")
+ *     heap does not keep the room other threads free in them (larson with its main thread idle: peak 1.4-1.6x the
+ *     live data instead of 2.3x). On by default; {@code false} keeps every page with the heap that formatted it
+ *     until that heap ends (docs/benchmarks.md, "The page pool on by default")
  */
 public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeDelay, SegmentConfig.HugePages hugePages,
         long commitLimit, int freeFill, int sampleRate, String dumpOnClose, boolean pagePool) {
@@ -219,7 +219,7 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
         private int freeFill = -1;
         private int sampleRate;
         private String dumpOnClose;
-        private boolean pagePool;
+        private boolean pagePool = true;
 
         private Builder() {
         }
@@ -276,7 +276,10 @@ public record AllocatorConfig(long segmentSize, boolean checked, Duration purgeD
             return this;
         }
 
-        /** Full pages beyond two per size class go to the page pool (see {@link AllocatorConfig#pagePool}). */
+        /**
+         * Whether full pages beyond two per size class go to the page pool (on by default; see
+         * {@link AllocatorConfig#pagePool}).
+         */
         public Builder pagePool(boolean on) {
             this.pagePool = on;
             return this;

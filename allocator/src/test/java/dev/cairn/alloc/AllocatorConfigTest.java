@@ -33,12 +33,12 @@ class AllocatorConfigTest {
     }
 
     @Test
-    void thePagePoolIsOffByDefaultAndTakesItsProperty() {
-        assertFalse(AllocatorConfig.defaults().pagePool());
-        System.setProperty("cairn.pagePool", "true");
+    void thePagePoolIsOnByDefaultAndTakesItsProperty() {
+        assertTrue(AllocatorConfig.defaults().pagePool());
+        System.setProperty("cairn.pagePool", "false");
         try {
-            assertTrue(AllocatorConfig.fromSystemProperties().pagePool());
-            assertTrue(AllocatorConfig.fromSystemProperties().toBuilder().build().pagePool());
+            assertFalse(AllocatorConfig.fromSystemProperties().pagePool());
+            assertFalse(AllocatorConfig.fromSystemProperties().toBuilder().build().pagePool());
         } finally {
             System.clearProperty("cairn.pagePool");
         }
