@@ -164,7 +164,72 @@ class PagePoolTest {
         }
     }
 
-    /** With the pool off (the default) nothing is ever pooled, and the stats say so. */
+    /**
+     * A thread fills pages and releases its heap; a new thread adopts the released segment. Its full pages beyond the
+     * two a bin keeps go to the pool as an ended heap's, so a second thread that frees into them takes them, instead
+     * of the adopter holding all of the released heap's room while the second carves pages of its own (larson whose
+     * main thread releases: 1.7x the live data instead of 1.3x). Contents are checked and the heap validated.
+     */
+    @ParameterizedTest(name = "checked {0}")
+    @ValueSource(booleans = {true, false})
+    void aReleasedHeapsFullPagesAreSharedOutByItsAdopter(boolean checked) throws Exception {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).pagePool(true).build())) {
+            int count = 16 * 1024;
+            long[] blocks = new long[count];
+            Thread filler = Thread.ofPlatform().daemon().start(() -> {
+                for (int i = 0; i < count; i++) {
+                    blocks[i] = allocator.malloc(128);
+                    Raw.putLong(blocks[i], i);
+                }
+                allocator.releaseCurrentThread();
+            });
+            filler.join(60_000);
+            assertTrue(!filler.isAlive() && blocks[count - 1] != 0, "the filler allocated every block and released");
+            long givenBefore = allocator.stats().pagesGivenToPool();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread adopter = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    long own = allocator.malloc(128); // a new heap about to map a segment adopts the released one
+                    allocator.free(own);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            adopter.join(60_000);
+            assertNull(failure.get());
+            AllocatorStats adopted = allocator.stats();
+            assertTrue(adopted.segmentsReclaimed() >= 1, adopted.toJson());
+            assertTrue(adopted.pagesGivenToPool() - givenBefore >= 20, "the adopter shared out the full pages: "
+                    + adopted.toJson());
+            Thread freer = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    for (int i = count / 2; i < count; i++) {
+                        assertEquals(i, Raw.getLong(blocks[i]), "block " + i);
+                        allocator.free(blocks[i]);
+                        blocks[i] = allocator.malloc(128);
+                        Raw.putLong(blocks[i], i);
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            freer.join(60_000);
+            assertNull(failure.get());
+            AllocatorStats after = allocator.stats();
+            assertTrue(after.pagesReclaimedOnFree() > adopted.pagesReclaimedOnFree(),
+                    "the freer took the pages it freed into: " + after.toJson());
+            allocator.validate();
+            for (int i = 0; i < count; i++) {
+                assertEquals(i, Raw.getLong(blocks[i]), "block " + i);
+                allocator.free(blocks[i]);
+            }
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    /** With the pool off nothing is ever pooled, and the stats say so. */
     @org.junit.jupiter.api.Test
     void withThePoolOffNothingIsPooled() {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(false).build())) {

@@ -707,6 +707,11 @@ public final class HeapImpl implements Heap {
             }
             if (Pages.hasRoom(page)) {
                 enqueueAtEnd(bin, page);
+            } else if (poolsFullPages() && keepsFullPages(bin)) {
+                // Full pages beyond the ones a bin keeps go to the page pool as an ended heap's (the segment's
+                // last heap ended or released): the first thread to free into one takes it, or a heap that needs
+                // room, so a released heap's room is shared out page by page, not taken whole by this heap.
+                pagePool.give(page, 0, 0);
             } else {
                 pushFull(bin, page);
             }
