@@ -623,9 +623,10 @@ public final class HeapImpl implements Heap {
     }
 
     /**
-     * Takes back the pages of its own segments it gave to the page pool that other threads have freed into since
+     * Takes back the pages of its own segments in the page pool that other threads have freed into since
      * ({@code all}: every one): collected, then retired when nothing in them is in use ({@code force}: also the one a
-     * bin keeps), queued when they have room, else back in the full queue.
+     * bin keeps), queued when they have room, else back in the full queue. Shared heaps too, though they never give a
+     * page: a segment they adopted may have a page lent to a thread heap, which gives it back to the pool when it ends.
      */
     private void takeBackPooledPages(boolean all, boolean force) {
         if (!pagePoolOn) {
@@ -705,12 +706,14 @@ public final class HeapImpl implements Heap {
             if (Raw.getLong(page + PREV) != 0 || queue[bin] == page || fullQueue[bin] == page) {
                 continue; // adopted from the page pool before its segment: queued already
             }
-            if (Pages.hasRoom(page)) {
+            // With the pool, the segment's room is shared out page by page, not taken whole by this heap (the
+            // segment's last heap ended or released): a page another thread frees into, and full pages beyond the
+            // ones a bin keeps, go to the page pool as an ended heap's, where the first thread to free into one
+            // takes it, or a heap that needs room.
+            boolean othersPage = poolsFullPages() && freedIntoByAnother(page);
+            if (Pages.hasRoom(page) && !othersPage) {
                 enqueueAtEnd(bin, page);
-            } else if (poolsFullPages() && keepsFullPages(bin)) {
-                // Full pages beyond the ones a bin keeps go to the page pool as an ended heap's (the segment's
-                // last heap ended or released): the first thread to free into one takes it, or a heap that needs
-                // room, so a released heap's room is shared out page by page, not taken whole by this heap.
+            } else if (poolsFullPages() && (othersPage || keepsFullPages(bin))) {
                 pagePool.give(page, 0, 0);
             } else {
                 pushFull(bin, page);
@@ -978,7 +981,7 @@ public final class HeapImpl implements Heap {
                 }
             }
         }
-        if (role == Role.THREAD) {
+        if (!role.arena()) {
             takeBackPooledPages(force, force);
         }
         purgeExpired(true);
@@ -995,7 +998,7 @@ public final class HeapImpl implements Heap {
      * periodically for the same reason.
      */
     private void collectRemoteFrees() {
-        if (role == Role.THREAD) {
+        if (!role.arena()) {
             takeBackPooledPages(false, false);
         }
         for (int bin = 0; bin < SizeClasses.BIN_COUNT; bin++) {
@@ -1150,6 +1153,15 @@ public final class HeapImpl implements Heap {
                 setDirect(bin, emptyPage);
             }
         }
+    }
+
+    /**
+     * Whether the last remote free into the page (since it was formatted) came from another thread than this heap's:
+     * a hint of who will free into it next.
+     */
+    private boolean freedIntoByAnother(long page) {
+        int freer = Raw.getInt(page + LAST_FREER);
+        return freer != 0 && freer != (int) ownerTid;
     }
 
     /** Whether the bin's full queue holds {@link PagePool#FULL_RETAIN} pages already. */

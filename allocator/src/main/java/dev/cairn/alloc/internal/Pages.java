@@ -72,6 +72,7 @@ final class Pages {
         Raw.putShort(page + RETAIN, (short) 0);
         Raw.putInt(page + PAGE_HEAP, heapId);
         Raw.putLong(page + PAGE_OWNER, ownerTid);
+        Raw.putInt(page + LAST_FREER, 0); // a hint about this format's blocks only
         if (checked) {
             long maps = start + reserved * blockSize;
             Raw.fill(maps, bitmapBytes(reserved), (byte) 0);
