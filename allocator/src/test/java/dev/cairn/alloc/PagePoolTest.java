@@ -175,16 +175,7 @@ class PagePoolTest {
     void aReleasedHeapsFullPagesAreSharedOutByItsAdopter(boolean checked) throws Exception {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).pagePool(true).build())) {
             int count = 16 * 1024;
-            long[] blocks = new long[count];
-            Thread filler = Thread.ofPlatform().daemon().start(() -> {
-                for (int i = 0; i < count; i++) {
-                    blocks[i] = allocator.malloc(128);
-                    Raw.putLong(blocks[i], i);
-                }
-                allocator.releaseCurrentThread();
-            });
-            filler.join(60_000);
-            assertTrue(!filler.isAlive() && blocks[count - 1] != 0, "the filler allocated every block and released");
+            long[] blocks = filledAndReleased(allocator, count);
             long givenBefore = allocator.stats().pagesGivenToPool();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread adopter = Thread.ofPlatform().daemon().start(() -> {
@@ -218,14 +209,7 @@ class PagePoolTest {
             AllocatorStats after = allocator.stats();
             assertTrue(after.pagesReclaimedOnFree() > adopted.pagesReclaimedOnFree(),
                     "the freer took the pages it freed into: " + after.toJson());
-            allocator.validate();
-            for (int i = 0; i < count; i++) {
-                assertEquals(i, Raw.getLong(blocks[i]), "block " + i);
-                allocator.free(blocks[i]);
-            }
-            allocator.collect(true);
-            allocator.validate();
-            assertEquals(0, allocator.stats().blocksInUse());
+            freeAllChecked(allocator, blocks);
         }
     }
 
@@ -239,16 +223,7 @@ class PagePoolTest {
     void pagesAnotherThreadFreesIntoAreNotKeptByTheAdopter() throws Exception {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(true).build())) {
             int count = 16 * 1024;
-            long[] blocks = new long[count];
-            Thread filler = Thread.ofPlatform().daemon().start(() -> {
-                for (int i = 0; i < count; i++) {
-                    blocks[i] = allocator.malloc(128);
-                    Raw.putLong(blocks[i], i);
-                }
-                allocator.releaseCurrentThread();
-            });
-            filler.join(60_000);
-            assertTrue(!filler.isAlive() && blocks[count - 1] != 0, "the filler allocated every block and released");
+            long[] blocks = filledAndReleased(allocator, count);
             Thread freer = Thread.ofPlatform().daemon().start(() -> {
                 for (int i = 0; i < count / 2; i += 4) { // a few blocks of every page of the first half
                     allocator.free(blocks[i]);
@@ -295,18 +270,44 @@ class PagePoolTest {
                 checked.countDown();
             }
             adopter.join(60_000);
-            allocator.validate();
-            for (int i = 0; i < count; i++) {
-                if (blocks[i] != 0) {
-                    assertEquals(i, Raw.getLong(blocks[i]), "block " + i);
-                    allocator.free(blocks[i]);
-                }
-            }
             allocator.free(own[0]);
-            allocator.collect(true);
-            allocator.validate();
-            assertEquals(0, allocator.stats().blocksInUse());
+            freeAllChecked(allocator, blocks);
         }
+    }
+
+    /**
+     * {@code count} blocks of 128 bytes, each holding its index, allocated by a thread that then releases its heap
+     * (its segment goes to the abandoned pool).
+     */
+    private static long[] filledAndReleased(Allocator allocator, int count) throws InterruptedException {
+        long[] blocks = new long[count];
+        Thread filler = Thread.ofPlatform().daemon().start(() -> {
+            for (int i = 0; i < count; i++) {
+                blocks[i] = allocator.malloc(128);
+                Raw.putLong(blocks[i], i);
+            }
+            allocator.releaseCurrentThread();
+        });
+        filler.join(60_000);
+        assertTrue(!filler.isAlive() && blocks[count - 1] != 0, "the filler allocated every block and released");
+        return blocks;
+    }
+
+    /**
+     * Validates, checks and frees every block left (0: freed already), and shows that nothing is in use after a
+     * forced collection.
+     */
+    private static void freeAllChecked(Allocator allocator, long[] blocks) {
+        allocator.validate();
+        for (int i = 0; i < blocks.length; i++) {
+            if (blocks[i] != 0) {
+                assertEquals(i, Raw.getLong(blocks[i]), "block " + i);
+                allocator.free(blocks[i]);
+            }
+        }
+        allocator.collect(true);
+        allocator.validate();
+        assertEquals(0, allocator.stats().blocksInUse());
     }
 
     /** With the pool off nothing is ever pooled, and the stats say so. */

@@ -710,11 +710,11 @@ public final class HeapImpl implements Heap {
             // segment's last heap ended or released): a page another thread frees into, and full pages beyond the
             // ones a bin keeps, go to the page pool as an ended heap's, where the first thread to free into one
             // takes it, or a heap that needs room.
-            boolean othersPage = poolsFullPages() && freedIntoByAnother(page);
-            if (Pages.hasRoom(page) && !othersPage) {
-                enqueueAtEnd(bin, page);
-            } else if (poolsFullPages() && (othersPage || keepsFullPages(bin))) {
+            boolean room = Pages.hasRoom(page);
+            if (poolsFullPages() && (freedIntoByAnother(page) || !room && keepsFullPages(bin))) {
                 pagePool.give(page, 0, 0);
+            } else if (room) {
+                enqueueAtEnd(bin, page);
             } else {
                 pushFull(bin, page);
             }
