@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pages emptied when a segment changes hands (abandoned by a released or dead heap, swept, adopted) keep their memory
- * until the purge delay has passed, as retired pages of a live heap do: an adopter reuses them without faulting them
- * in again. Once the delay has passed they are purged by whoever holds the segment: the pool, from another thread's
- * slow path, or the adopting heap. {@code collect()} purges them at once, and a zero purge delay purges at abandon.
+ * while the segment is pooled for ten purge delays (a live heap's retired pages wait one), so an adopter reuses them
+ * without faulting them in again; an adopter gets one purge delay from the adoption. Once the delay has passed they
+ * are purged by whoever holds the segment: the pool, from another thread's slow path, or the adopting heap.
+ * {@code collect()} purges them at once, and a zero purge delay purges at abandon.
  */
 class AbandonedPurgeTest {
 
@@ -86,18 +87,27 @@ class AbandonedPurgeTest {
     }
 
     @Test
-    void anotherThreadsSlowPathPurgesAPooledSegmentOnceTheDelayHasPassed() throws InterruptedException {
-        try (Allocator allocator = allocator(Duration.ofMillis(50))) {
+    void anotherThreadsSlowPathPurgesAPooledSegmentOnceTenDelaysHavePassed() throws InterruptedException {
+        try (Allocator allocator = allocator(Duration.ofMillis(40))) {
             long own = allocator.malloc(64); // this thread's own segment: its slow paths need not adopt
             long kept = fillFreeAndRelease(allocator);
+            long released = System.nanoTime();
             AllocatorStats pooled = allocator.stats();
             assertEquals(1, pooled.abandonedSegments());
             assertTrue(pooled.committedBytes() >= BLOCKS * BLOCK, "committed " + pooled.committedBytes());
 
-            Thread.sleep(120);
-            long sizes = 0;
+            Thread.sleep(100); // two and a half purge delays: a live heap's retired pages would be purged by now
             List<Long> blocks = new ArrayList<>();
-            for (long size = 2048; size <= 64 * 1024; size += size / 4) { // new size classes: slow paths
+            for (long size = 2048; size <= 8 * 1024; size += size / 4) { // new size classes: slow paths
+                blocks.add(allocator.malloc(size));
+            }
+            if (System.nanoTime() - released < 300_000_000L) { // else this thread stalled: nothing to conclude
+                assertEquals(0, allocator.stats().purgedBytes(), "purged before ten purge delays");
+            }
+
+            Thread.sleep(Math.max(0, 420 - (System.nanoTime() - released) / 1_000_000)); // past ten purge delays
+            long sizes = 0;
+            for (long size = 10 * 1024; size <= 64 * 1024; size += size / 4) { // more new size classes
                 blocks.add(allocator.malloc(size));
                 sizes++;
             }
@@ -154,6 +164,37 @@ class AbandonedPurgeTest {
             assertEquals(1, adopted[0], "the thread adopted the pooled segment");
             assertTrue(adopted[1] >= BLOCKS * BLOCK / 2,
                     "the adopter's slow path purged the pages it left unused: " + adopted[1]);
+            Blocks.check(kept, 24, 7);
+            allocator.free(kept);
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void anAdopterGetsAWholePurgeDelayForPagesThatWaitedInThePool() throws InterruptedException {
+        try (Allocator allocator = allocator(Duration.ofMillis(40))) {
+            long kept = fillFreeAndRelease(allocator);
+            Thread.sleep(100); // the emptied pages' own deadline has passed; the pool's ten delays have not
+            long[] seen = new long[3];
+            OtherThread.run(() -> {
+                long start = System.nanoTime();
+                List<Long> blocks = new ArrayList<>();
+                blocks.add(allocator.malloc(BLOCK)); // no segment of its own: adopts the pooled one
+                for (long size = 2048; size <= 8 * 1024; size += size / 4) { // its slow paths, purges due included
+                    blocks.add(allocator.malloc(size));
+                }
+                AllocatorStats stats = allocator.stats();
+                seen[0] = stats.segmentsReclaimed();
+                seen[1] = stats.purgedBytes();
+                seen[2] = System.nanoTime() - start;
+                for (long block : blocks) {
+                    allocator.free(block);
+                }
+            });
+            assertEquals(1, seen[0], "the thread adopted the pooled segment");
+            if (seen[2] < 30_000_000L) { // else this thread stalled past the adopter's delay: nothing to conclude
+                assertEquals(0, seen[1], "the adopter's slow paths purged pages it had just adopted");
+            }
             Blocks.check(kept, 24, 7);
             allocator.free(kept);
             allocator.validate();

@@ -94,6 +94,8 @@ final class AbandonedPool {
     /** Whether a thread may adopt what it frees into (AllocatorImpl.mayAdopt): the reservation is kept only for those. */
     private final java.util.function.LongPredicate mayAdopt;
     private final long purgeDelayNanos;
+    /** How much longer than a heap a pooled segment keeps an unused page committed (see {@link #settle}). */
+    private final long pooledGraceNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /**
      * Pooled segments by segment index ({@link SegmentStore#key}; by base, aligned bases would share a few tree bins: see
@@ -120,6 +122,7 @@ final class AbandonedPool {
         this.pagePool = pagePool;
         this.mayAdopt = mayAdopt;
         this.purgeDelayNanos = purgeDelayNanos;
+        this.pooledGraceNanos = store.unownedPurgeDelayNanos() - purgeDelayNanos;
         this.sweepIntervalNanos = Math.max(purgeDelayNanos, 1_000_000);
         this.reserveNanos = sweepIntervalNanos;
     }
@@ -170,12 +173,14 @@ final class AbandonedPool {
      * what is left, or {@code null} when no page is in use any more.
      *
      * <p>Purging: an unused page (emptied here, or retired by the last owner, whose purge queue is dropped when it
-     * gives the segment up) is purged when its deadline has passed, or at once with {@code purgeAll} or a zero purge
-     * delay; otherwise it stays committed, marked {@code FLAG_PURGE_PENDING} with its deadline, for the adopting
-     * heap's purge queue ({@code HeapImpl.enqueueAdopted}) or the pool's own purge ({@link #purgeExpired}). Purging
-     * at once, as first written, cost a fifth to a third of a larson child's page faults (docs/benchmarks.md): a
-     * segment abandoned by a dead thread is adopted within milliseconds by the thread that took over its blocks,
-     * which then faulted the purged pages in again (mimalloc leaves abandoned pages unpurged by default too).
+     * gives the segment up) stays committed, marked {@code FLAG_PURGE_PENDING} with its deadline, while its segment
+     * is pooled, for {@code SegmentStore.UNOWNED_PURGE_MULTIPLIER} (ten) purge delays from the time it was emptied;
+     * then the pool purges it ({@link #purgeExpired}, or whoever settles the segment next). {@code purgeAll} and a
+     * zero purge delay purge at once. An adopter takes the pages still pending with a whole purge delay from now on its own purge queue
+     * ({@code HeapImpl.enqueueAdopted}), where its next fresh pages reuse them. Purging at once, as first written, cost
+     * a fifth to a third of a larson child's page faults; purging after one purge delay still cost larson with churn
+     * a fifth of its time, in {@code madvise} and in faulting the same memory in again for the next generation's pages
+     * (docs/benchmarks.md, "Memory no heap owns is purged after ten purge delays").
      * Nothing is purged page by page when nothing is left: the caller releases the whole segment in one call (page
      * by page first cost a thread that reaps a dead heap about 20 {@code madvise} calls per segment:
      * docs/benchmarks.md, "What a new thread pays").
@@ -200,11 +205,13 @@ final class AbandonedPool {
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
                     long deadline = Raw.getLong(page + PURGE_DEADLINE);
-                    if (purgeNow || deadline - now <= 0) {
+                    if (purgeNow || deadline + pooledGraceNanos - now <= 0) {
                         Raw.putShort(page + FLAGS, (short) 0);
                         toPurge = push(toPurge, purges++, page);
+                    } else if (tagged) {
+                        earliest = earlier(earliest, deadline + pooledGraceNanos);
                     } else {
-                        earliest = earlier(earliest, deadline);
+                        Raw.putLong(page + PURGE_DEADLINE, now + purgeDelayNanos); // the adopter's delay starts now
                     }
                 }
                 continue;
@@ -241,7 +248,7 @@ final class AbandonedPool {
                     long deadline = now + purgeDelayNanos;
                     Raw.putLong(page + PURGE_DEADLINE, deadline);
                     Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
-                    earliest = earlier(earliest, deadline);
+                    earliest = earlier(earliest, deadline + pooledGraceNanos);
                 }
             } else {
                 live += used;
