@@ -11,10 +11,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pages emptied when a segment changes hands (abandoned by a released or dead heap, swept, adopted) keep their memory
- * while the segment is pooled for ten purge delays (a live heap's retired pages wait one), so an adopter reuses them
- * without faulting them in again; an adopter gets one purge delay from the adoption. Once the delay has passed they
- * are purged by whoever holds the segment: the pool, from another thread's slow path, or the adopting heap.
- * {@code collect()} purges them at once, and a zero purge delay purges at abandon.
+ * while the segment is pooled for ten purge delays (a live heap's retired pages wait one), up to the pool's budget of
+ * a quarter segment, so an adopter reuses them without faulting them in again; an adopter gets one purge delay from
+ * the adoption. Once the delay has passed they are purged by whoever holds the segment: the pool, from another
+ * thread's slow path, or the adopting heap. {@code collect()} purges them at once, and a zero purge delay purges at
+ * abandon.
  */
 class AbandonedPurgeTest {
 
@@ -116,6 +117,44 @@ class AbandonedPurgeTest {
                     "still pooled, not adopted: " + Inspect.describeSegments(allocator));
             assertTrue(after.purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
                     "purged by one of " + sizes + " slow paths: " + after.purgedBytes());
+            Blocks.check(kept, 24, 7);
+            for (long block : blocks) {
+                allocator.free(block);
+            }
+            allocator.free(own);
+            allocator.free(kept);
+            allocator.validate();
+        }
+    }
+
+    @Test
+    void pagesBeyondThePoolsBudgetArePurgedAtTheirOwnDeadline() throws InterruptedException {
+        // 4 MiB segments: the pool keeps at most a quarter segment, 1 MiB, past the pages' own deadlines.
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().segmentSize(4L << 20)
+                .purgeDelay(Duration.ofMillis(40)).build())) {
+            long own = allocator.malloc(64); // this thread's own segment: its slow paths need not adopt
+            long kept = fillFreeAndRelease(allocator);
+            long released = System.nanoTime();
+            assertEquals(1, allocator.stats().abandonedSegments());
+
+            Thread.sleep(100); // the pages' own deadlines have passed
+            List<Long> blocks = new ArrayList<>();
+            for (long size = 2048; size <= 8 * 1024; size += size / 4) { // new size classes: slow paths
+                blocks.add(allocator.malloc(size));
+            }
+            long purged = allocator.stats().purgedBytes();
+            assertTrue(purged >= BLOCKS * BLOCK / 4, "the pages past the budget were purged: " + purged);
+            if (System.nanoTime() - released < 300_000_000L) { // else this thread stalled: nothing to conclude
+                assertTrue(purged <= BLOCKS * BLOCK * 3 / 4, "the budget's pages were kept: " + purged + " purged");
+            }
+
+            Thread.sleep(Math.max(0, 420 - (System.nanoTime() - released) / 1_000_000)); // past ten purge delays
+            for (long size = 10 * 1024; size <= 64 * 1024; size += size / 4) { // more new size classes
+                blocks.add(allocator.malloc(size));
+            }
+            assertTrue(allocator.stats().purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
+                    "all purged after ten delays: " + allocator.stats().purgedBytes());
+            assertEquals(1, allocator.stats().abandonedSegments(), "still pooled, not adopted");
             Blocks.check(kept, 24, 7);
             for (long block : blocks) {
                 allocator.free(block);

@@ -73,7 +73,7 @@ final class AbandonedPool {
 
     /** What the pool knows of a pooled segment without reading it (for choosing one to adopt). */
     private record Entry(long base, int kind, int tag, long binsWithRoom, boolean hasUnusedPages,
-                         long purgeDeadline) {
+                         long purgeDeadline, long gracedBytes) {
         /** Index into {@link #pooledByTagKind}. */
         int slot() {
             return AbandonedPool.slot(tag, kind);
@@ -85,6 +85,11 @@ final class AbandonedPool {
     }
 
     private static final int KINDS = Kind.values().length;
+    /**
+     * A pooled segment's unused page stays committed this many purge delays after it was emptied, within the pool's
+     * budget ({@link #settle}, "Purging").
+     */
+    static final int POOLED_PURGE_MULTIPLIER = 10;
 
     private final SegmentStore store;
     private final PagePool pagePool;
@@ -96,6 +101,10 @@ final class AbandonedPool {
     private final long purgeDelayNanos;
     /** How much longer than a heap a pooled segment keeps an unused page committed (see {@link #settle}). */
     private final long pooledGraceNanos;
+    /** The most bytes of unused pages the pool keeps committed past their own deadlines: a quarter segment. */
+    private final long graceBudgetBytes;
+    /** Bytes of unused pages pooled segments keep past their own deadlines ({@link Entry#gracedBytes}, summed). */
+    private volatile long gracedBytes;
     private final ReentrantLock lock = new ReentrantLock();
     /**
      * Pooled segments by segment index ({@link SegmentStore#key}; by base, aligned bases would share a few tree bins: see
@@ -122,7 +131,10 @@ final class AbandonedPool {
         this.pagePool = pagePool;
         this.mayAdopt = mayAdopt;
         this.purgeDelayNanos = purgeDelayNanos;
-        this.pooledGraceNanos = store.unownedPurgeDelayNanos() - purgeDelayNanos;
+        // Past a sixteenth of the range the delay outlasts any run already: no grace, and no overflow.
+        this.pooledGraceNanos = purgeDelayNanos <= Long.MAX_VALUE / 16
+                ? (POOLED_PURGE_MULTIPLIER - 1) * purgeDelayNanos : 0;
+        this.graceBudgetBytes = store.segmentSize() / 4;
         this.sweepIntervalNanos = Math.max(purgeDelayNanos, 1_000_000);
         this.reserveNanos = sweepIntervalNanos;
     }
@@ -141,17 +153,19 @@ final class AbandonedPool {
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
         Raw.putLong(segment + SEG_LAST_FREER, NO_FREER);
         abandoned.increment();
-        settleAndPark(segment, false, from);
+        settleAndPark(segment, false, from, true);
     }
 
     /**
      * Settles a held segment with its lists tagged, then releases or pools it; {@code purgeAll} purges its unused
-     * pages now instead of at their deadlines.
+     * pages now instead of at their deadlines; {@code abandoning}: its heap has just given it up, and the pages that
+     * heap retired may get the pool's grace ({@link #settle}, "Purging").
      */
-    private void settleAndPark(long segment, boolean purgeAll, long fromTid) {
+    private void settleAndPark(long segment, boolean purgeAll, long fromTid, boolean abandoning) {
         for (int attempt = 0; ; attempt++) {
             long freesBefore = Raw.getLongVolatile(segment + SEG_ABANDONED_FREES);
-            Entry entry = settle(segment, true, purgeAll, attempt == 0 ? fromTid : NO_OWNER);
+            boolean first = attempt == 0;
+            Entry entry = settle(segment, true, purgeAll, first ? fromTid : NO_OWNER, first && abandoning);
             if (entry == null) {
                 released.increment();
                 store.release(segment);
@@ -173,19 +187,25 @@ final class AbandonedPool {
      * what is left, or {@code null} when no page is in use any more.
      *
      * <p>Purging: an unused page (emptied here, or retired by the last owner, whose purge queue is dropped when it
-     * gives the segment up) stays committed, marked {@code FLAG_PURGE_PENDING} with its deadline, while its segment
-     * is pooled, for {@code SegmentStore.UNOWNED_PURGE_MULTIPLIER} (ten) purge delays from the time it was emptied;
-     * then the pool purges it ({@link #purgeExpired}, or whoever settles the segment next). {@code purgeAll} and a
-     * zero purge delay purge at once. An adopter takes the pages still pending with a whole purge delay from now on its own purge queue
-     * ({@code HeapImpl.enqueueAdopted}), where its next fresh pages reuse them. Purging at once, as first written, cost
-     * a fifth to a third of a larson child's page faults; purging after one purge delay still cost larson with churn
-     * a fifth of its time, in {@code madvise} and in faulting the same memory in again for the next generation's pages
-     * (docs/benchmarks.md, "Memory no heap owns is purged after ten purge delays").
+     * gives the segment up) stays committed, marked {@code FLAG_PURGE_PENDING} with its deadline (a purge delay after
+     * it was emptied), until the pool purges it ({@link #purgeExpired}, or whoever settles the segment next) or a heap
+     * adopts the segment. {@code purgeAll} and a zero purge delay purge at once. Under thread churn a dead thread's
+     * segment is adopted within milliseconds by the thread that took over its blocks, and pages purged on the way are
+     * faulted in again for the next generation's pages: purging at abandonment, as first written, cost a fifth to a
+     * third of a larson child's page faults, and purging at the pages' deadlines still cost larson with churn a fifth
+     * of its time (docs/benchmarks.md, "Pooled pages kept for ten purge delays, within a budget"). So a pooled
+     * segment's unused page gets a grace, once: its deadline moves to {@link #POOLED_PURGE_MULTIPLIER} purge delays
+     * after it was emptied, granted when its segment is abandoned (the pages its heap retired) or when a settle
+     * empties it, as long as the pool's graced pages stay within {@link #graceBudgetBytes} (so the memory this holds
+     * is bounded by bytes as well as by time; concurrent settles may overshoot by what they grant at once). mimalloc
+     * does not purge an abandoned segment at all until it is reclaimed. An adopter takes the pages still pending onto
+     * its own purge queue ({@code HeapImpl.enqueueAdopted}) with one purge delay from the adoption (graced or not),
+     * where its next fresh pages reuse them.
      * Nothing is purged page by page when nothing is left: the caller releases the whole segment in one call (page
      * by page first cost a thread that reaps a dead heap about 20 {@code madvise} calls per segment:
      * docs/benchmarks.md, "What a new thread pays").
      */
-    private Entry settle(long segment, boolean tagged, boolean purgeAll, long fromTid) {
+    private Entry settle(long segment, boolean tagged, boolean purgeAll, long fromTid, boolean abandoning) {
         long newOwner = Raw.getLong(segment + SEG_OWNER_TID);
         int newHeap = Raw.getInt(segment + SEG_HEAP_ID);
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
@@ -196,6 +216,9 @@ final class AbandonedPool {
         int purges = 0;
         long now = System.nanoTime();
         boolean purgeNow = purgeAll || purgeDelayNanos == 0;
+        long pageSize = 1L << Raw.getInt(segment + SEG_PAGE_SHIFT);
+        long graced = 0; // bytes of this segment's unused pages kept past their own deadline
+        long graceRoom = tagged ? graceBudgetBytes - gracedBytes : 0;
         long earliest = 0;
         long freer = NO_FREER; // the thread that freed most into the pages collected now (a weighted majority vote)
         long votes = 0;
@@ -205,11 +228,18 @@ final class AbandonedPool {
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
                     long deadline = Raw.getLong(page + PURGE_DEADLINE);
-                    if (purgeNow || deadline + pooledGraceNanos - now <= 0) {
+                    if (abandoning && pooledGraceNanos != 0 && !purgeNow && graced + pageSize <= graceRoom) {
+                        deadline += pooledGraceNanos; // the grace: a page its heap retired (see "Purging")
+                        Raw.putLong(page + PURGE_DEADLINE, deadline);
+                    }
+                    if (purgeNow || deadline - now <= 0) {
                         Raw.putShort(page + FLAGS, (short) 0);
                         toPurge = push(toPurge, purges++, page);
                     } else if (tagged) {
-                        earliest = earlier(earliest, deadline + pooledGraceNanos);
+                        earliest = earlier(earliest, deadline);
+                        if (deadline - now > purgeDelayNanos) {
+                            graced += pageSize;
+                        }
                     } else {
                         Raw.putLong(page + PURGE_DEADLINE, now + purgeDelayNanos); // the adopter's delay starts now
                     }
@@ -246,9 +276,13 @@ final class AbandonedPool {
                     toPurge = push(toPurge, purges++, page);
                 } else {
                     long deadline = now + purgeDelayNanos;
+                    if (tagged && pooledGraceNanos != 0 && graced + pageSize <= graceRoom) {
+                        deadline += pooledGraceNanos; // the grace: a page emptied while pooled (see "Purging")
+                        graced += pageSize;
+                    }
                     Raw.putLong(page + PURGE_DEADLINE, deadline);
                     Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
-                    earliest = earlier(earliest, deadline + pooledGraceNanos);
+                    earliest = earlier(earliest, deadline);
                 }
             } else {
                 live += used;
@@ -273,7 +307,7 @@ final class AbandonedPool {
         }
         boolean hasUnused = usedPages < count - Raw.getInt(segment + SEG_FIRST_PAGE);
         return new Entry(segment, Raw.getInt(segment + SEG_KIND), Raw.getInt(segment + SEG_TAG), binsWithRoom,
-                hasUnused, earliest);
+                hasUnused, earliest, graced);
     }
 
     /** The earlier of two deadlines, where 0 is none. */
@@ -349,7 +383,7 @@ final class AbandonedPool {
     boolean adopt(long segment, int heapId, long ownerTid) {
         Raw.putInt(segment + SEG_HEAP_ID, heapId);
         store.setOwner(segment, ownerTid);
-        if (settle(segment, false, false, NO_OWNER) == null) {
+        if (settle(segment, false, false, NO_OWNER, false) == null) {
             released.increment();
             store.release(segment);
             return false;
@@ -375,7 +409,7 @@ final class AbandonedPool {
         } finally {
             lock.unlock();
         }
-        settleAndPark(base, false, NO_OWNER);
+        settleAndPark(base, false, NO_OWNER, false);
     }
 
     /** A pool-wide sweep, at most once per sweep interval (from the abandoned-free path). */
@@ -407,7 +441,7 @@ final class AbandonedPool {
                 Entry entry = it.next();
                 if (entry.purgeDeadline != 0 && entry.purgeDeadline - now <= 0) {
                     it.remove();
-                    pooledByTagKind[entry.slot()]--;
+                    forgetLocked(entry);
                     held.add(entry.base);
                 } else {
                     earliest = earlier(earliest, entry.purgeDeadline);
@@ -419,7 +453,7 @@ final class AbandonedPool {
             lock.unlock();
         }
         for (long segment : held) {
-            settleAndPark(segment, false, NO_OWNER);
+            settleAndPark(segment, false, NO_OWNER, false);
         }
     }
 
@@ -440,7 +474,7 @@ final class AbandonedPool {
                 for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
                     Entry entry = it.next();
                     it.remove();
-                    pooledByTagKind[entry.slot()]--;
+                    forgetLocked(entry);
                     held.add(entry.base);
                 }
                 pooled = 0;
@@ -449,7 +483,7 @@ final class AbandonedPool {
                 lock.unlock();
             }
             for (long segment : held) {
-                settleAndPark(segment, purgeAll, NO_OWNER);
+                settleAndPark(segment, purgeAll, NO_OWNER, false);
             }
         } finally {
             sweeping.set(false);
@@ -505,6 +539,7 @@ final class AbandonedPool {
             entries.clear();
             java.util.Arrays.fill(pooledByTagKind, 0);
             pooled = 0;
+            gracedBytes = 0;
             earliestPurge = 0;
         } finally {
             lock.unlock();
@@ -517,6 +552,7 @@ final class AbandonedPool {
             entries.put(store.key(entry.base), entry);
             pooledByTagKind[entry.slot()]++;
             pooled = entries.size();
+            gracedBytes += entry.gracedBytes;
             earliestPurge = earlier(earliestPurge, entry.purgeDeadline);
         } finally {
             lock.unlock();
@@ -525,7 +561,13 @@ final class AbandonedPool {
 
     private void removeLocked(Entry entry) {
         entries.remove(store.key(entry.base));
-        pooledByTagKind[entry.slot()]--;
+        forgetLocked(entry);
         pooled = entries.size();
+    }
+
+    /** Counts out an entry just removed from {@link #entries} (the caller updates {@link #pooled}). */
+    private void forgetLocked(Entry entry) {
+        pooledByTagKind[entry.slot()]--;
+        gracedBytes -= entry.gracedBytes;
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Released normal segments are unregistered and parked in a small cache before they are unmapped. The cache
  * saves {@code mmap} calls under churn, and it also closes a race: a checked free that looked a segment up just
  * before its release still reads mapped memory, whose cookie (cleared at release) no longer matches, instead of
- * faulting. A cached segment is purged only once ten purge delays have passed ({@link #purgeExpiredCache},
+ * faulting. A cached segment is purged only once the allocator's purge delay has passed ({@link #purgeExpiredCache},
  * from the heaps' slow paths; at once when the delay is zero), so a thread that starts just after another ended
  * takes the segment back resident instead of faulting its metadata and pages in again (docs/benchmarks.md, "What a
  * new thread pays"). Released huge segments: the newest few are kept mapped the same way, purged after the same
@@ -71,15 +71,6 @@ import java.util.concurrent.ConcurrentHashMap;
 final class SegmentStore {
 
     private static final int CACHE_LIMIT = 8;
-    /**
-     * How many purge delays memory that no heap owns keeps its pages committed: a cached segment, and the unused
-     * pages of a segment in the abandoned pool ({@code AbandonedPool.settle}). Under thread churn that memory is
-     * taken again within milliseconds, by the next thread's heap, and purged after one delay it was faulted in again
-     * (larson with churn: a fifth of its time; docs/benchmarks.md, "Memory no heap owns is purged after ten purge
-     * delays"). mimalloc waits as long before it purges memory given back to its arenas (its arena purge
-     * multiplier) and does not purge an abandoned segment at all.
-     */
-    static final int UNOWNED_PURGE_MULTIPLIER = 10;
     /** Slots of checks in flight (a power of two), each on a line of its own: see the class comment. */
     private static final int CHECK_SLOTS = 64;
     private static final int SLOT_SPACING = 16; // longs: 128 bytes
@@ -118,8 +109,6 @@ final class SegmentStore {
     /** Cached segments not purged yet: lets the slow path skip the monitor when there is nothing to purge. */
     private volatile int unpurgedCached;
     private final long purgeDelayNanos;
-    /** {@link #UNOWNED_PURGE_MULTIPLIER} purge delays (one past a sixteenth of the range: no overflow). */
-    private final long unownedPurgeDelayNanos;
 
     /** Set by the allocator's close, once every scope has ended: nothing needs to stay mapped any more. */
     private volatile boolean closing;
@@ -191,8 +180,6 @@ final class SegmentStore {
     SegmentStore(SegmentSpace space, long cookie, long commitLimit, long purgeDelayNanos, boolean checked) {
         this.checked = checked;
         this.purgeDelayNanos = purgeDelayNanos;
-        this.unownedPurgeDelayNanos = purgeDelayNanos <= Long.MAX_VALUE / 16
-                ? UNOWNED_PURGE_MULTIPLIER * purgeDelayNanos : purgeDelayNanos;
         this.space = space;
         this.segmentSize = space.segmentSize();
         this.shift = Long.numberOfTrailingZeros(segmentSize);
@@ -559,11 +546,6 @@ final class SegmentStore {
         commit(segmentAt(base), offset, length);
     }
 
-    /** How long memory no heap owns stays committed (see {@link #UNOWNED_PURGE_MULTIPLIER}). */
-    long unownedPurgeDelayNanos() {
-        return unownedPurgeDelayNanos;
-    }
-
     /** Returns the memory of page {@code page} (a descriptor of {@code segment}) to the OS, metadata excepted. */
     void purgePage(long segment, long page) {
         int pageShift = Raw.getInt(segment + SEG_PAGE_SHIFT);
@@ -619,8 +601,7 @@ final class SegmentStore {
             }
             synchronized (this) {
                 if (exposed || cache.size() < CACHE_LIMIT) {
-                    Cached cached = new Cached(segment, System.nanoTime() + unownedPurgeDelayNanos, exposed,
-                            graceStamp());
+                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, exposed, graceStamp());
                     cached.purged = purgeNow;
                     cache.push(cached);
                     if (!purgeNow) {
