@@ -39,7 +39,10 @@ class ShortLivedThreadsTest {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).build())) {
             long residentStart = Inspect.residentBytes(allocator);
             long rssStart = ProcessMemory.rssBytes();
-            BlockingQueue<long[]> handedOver = new ArrayBlockingQueue<>(64);
+            // At most 16 batches (8 MiB of live blocks) wait for the survivor: the bounds below measure what the
+            // allocator holds, not how far the survivor fell behind (with 64, workers that outran a survivor slowed
+            // by other processes queued up to 32 MiB of live blocks, and resident memory followed).
+            BlockingQueue<long[]> handedOver = new ArrayBlockingQueue<>(16);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicLong survivorChecked = new AtomicLong();
             AtomicLong peakResident = new AtomicLong();
@@ -99,7 +102,7 @@ class ShortLivedThreadsTest {
                     during.deadThreadsDetected());
             // 1,000 threads x 1 MiB would be ~1 GiB committed without reuse; a few segments' worth is the goal.
             assertTrue(during.peakCommittedBytes() < 128 * MIB, "peak committed " + during.peakCommittedBytes());
-            assertTrue(peakResident.get() < 64 * MIB, "peak resident " + peakResident.get());
+            assertTrue(peakResident.get() < 48 * MIB, "peak resident " + peakResident.get());
             assertTrue(during.segmentsReclaimed() > 0, "dead threads' segments were adopted");
             // A death is seen by the next heap creation after it; the last few deaths have none after them.
             assertTrue(during.deadThreadsDetected() >= THREADS - 2 * AT_ONCE - 2, "dead threads detected");
