@@ -19,7 +19,8 @@ import java.util.Map;
  * the JIT has gone quiet (below; so C2 compiles the hot paths now: its compiler arenas take several MiB of native
  * memory, which would otherwise land in the peak); collect the Java heap and let it settle; read the idle RSS and
  * reset the peak; run one unmeasured repetition and then the measured ones; read the peak. So "RSS added" is this
- * workload on this peer, not JVM start-up.
+ * workload on this peer, not JVM start-up. Before the report it prints the process's CPU time and minor faults per
+ * measured repetition ({@link ProcessCost}), for A/B comparisons on a noisy machine.
  *
  * <p>Why the warm-up waits for the JIT: Cairn's own code costs C1 and C2 far more compilation than a peer behind a
  * downcall (every FFM access inlines into hundreds of IR nodes): one larson child spent 2.4 s of compiler CPU with
@@ -84,12 +85,14 @@ public final class ChildMain {
             mallocs += first.mallocs();
             frees += first.frees();
             List<Long> times = new ArrayList<>();
+            ProcessCost before = ProcessCost.now();
             for (int r = 0; r < reps; r++) {
                 WorkloadResult result = workload.run(peer, threads, params);
                 times.add(result.elapsedNanos());
                 mallocs += result.mallocs();
                 frees += result.frees();
             }
+            System.out.println(ProcessCost.line(before, ProcessCost.now(), reps));
             return new ChildReport(times, first.operations(), idle, Math.max(Rss.peakBytes(), idle),
                     Rss.currentBytes(), mallocs, frees);
         }
