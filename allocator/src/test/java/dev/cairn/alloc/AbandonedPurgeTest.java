@@ -50,6 +50,32 @@ class AbandonedPurgeTest {
     }
 
 
+    /** Mallocs one block of each size from {@code from} to {@code to} (new size classes: slow paths) into {@code blocks}. */
+    private static int mallocNewSizeClasses(Allocator allocator, long from, long to, List<Long> blocks) {
+        int sizes = 0;
+        for (long size = from; size <= to; size += size / 4) {
+            blocks.add(allocator.malloc(size));
+            sizes++;
+        }
+        return sizes;
+    }
+
+    /** Sleeps until {@code millis} after {@code since} (a nanoTime), at once if that has passed. */
+    private static void sleepUntil(long since, long millis) throws InterruptedException {
+        Thread.sleep(Math.max(0, millis - (System.nanoTime() - since) / 1_000_000));
+    }
+
+    /** Checks the kept block, frees it, this thread's own block and {@code blocks}, and validates. */
+    private static void freeAllAndValidate(Allocator allocator, long kept, long own, List<Long> blocks) {
+        Blocks.check(kept, 24, 7);
+        for (long block : blocks) {
+            allocator.free(block);
+        }
+        allocator.free(own);
+        allocator.free(kept);
+        allocator.validate();
+    }
+
     @Test
     void pagesEmptiedBeforeAbandonKeepTheirMemoryUntilCollect() throws InterruptedException {
         try (Allocator allocator = allocator(Duration.ofHours(1))) {
@@ -99,31 +125,19 @@ class AbandonedPurgeTest {
 
             Thread.sleep(100); // two and a half purge delays: a live heap's retired pages would be purged by now
             List<Long> blocks = new ArrayList<>();
-            for (long size = 2048; size <= 8 * 1024; size += size / 4) { // new size classes: slow paths
-                blocks.add(allocator.malloc(size));
-            }
+            mallocNewSizeClasses(allocator, 2048, 8 * 1024, blocks);
             if (System.nanoTime() - released < 300_000_000L) { // else this thread stalled: nothing to conclude
                 assertEquals(0, allocator.stats().purgedBytes(), "purged before ten purge delays");
             }
 
-            Thread.sleep(Math.max(0, 420 - (System.nanoTime() - released) / 1_000_000)); // past ten purge delays
-            long sizes = 0;
-            for (long size = 10 * 1024; size <= 64 * 1024; size += size / 4) { // more new size classes
-                blocks.add(allocator.malloc(size));
-                sizes++;
-            }
+            sleepUntil(released, 420); // past ten purge delays
+            int sizes = mallocNewSizeClasses(allocator, 10 * 1024, 64 * 1024, blocks);
             AllocatorStats after = allocator.stats();
             assertEquals(1, after.abandonedSegments(),
                     "still pooled, not adopted: " + Inspect.describeSegments(allocator));
             assertTrue(after.purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
                     "purged by one of " + sizes + " slow paths: " + after.purgedBytes());
-            Blocks.check(kept, 24, 7);
-            for (long block : blocks) {
-                allocator.free(block);
-            }
-            allocator.free(own);
-            allocator.free(kept);
-            allocator.validate();
+            freeAllAndValidate(allocator, kept, own, blocks);
         }
     }
 
@@ -139,29 +153,19 @@ class AbandonedPurgeTest {
 
             Thread.sleep(100); // the pages' own deadlines have passed
             List<Long> blocks = new ArrayList<>();
-            for (long size = 2048; size <= 8 * 1024; size += size / 4) { // new size classes: slow paths
-                blocks.add(allocator.malloc(size));
-            }
+            mallocNewSizeClasses(allocator, 2048, 8 * 1024, blocks);
             long purged = allocator.stats().purgedBytes();
             assertTrue(purged >= BLOCKS * BLOCK / 4, "the pages past the budget were purged: " + purged);
             if (System.nanoTime() - released < 300_000_000L) { // else this thread stalled: nothing to conclude
                 assertTrue(purged <= BLOCKS * BLOCK * 3 / 4, "the budget's pages were kept: " + purged + " purged");
             }
 
-            Thread.sleep(Math.max(0, 420 - (System.nanoTime() - released) / 1_000_000)); // past ten purge delays
-            for (long size = 10 * 1024; size <= 64 * 1024; size += size / 4) { // more new size classes
-                blocks.add(allocator.malloc(size));
-            }
+            sleepUntil(released, 420); // past ten purge delays
+            mallocNewSizeClasses(allocator, 10 * 1024, 64 * 1024, blocks);
             assertTrue(allocator.stats().purgedBytes() >= BLOCKS * BLOCK * 3 / 4,
                     "all purged after ten delays: " + allocator.stats().purgedBytes());
             assertEquals(1, allocator.stats().abandonedSegments(), "still pooled, not adopted");
-            Blocks.check(kept, 24, 7);
-            for (long block : blocks) {
-                allocator.free(block);
-            }
-            allocator.free(own);
-            allocator.free(kept);
-            allocator.validate();
+            freeAllAndValidate(allocator, kept, own, blocks);
         }
     }
 
@@ -189,9 +193,7 @@ class AbandonedPurgeTest {
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }
-                for (long size = 2048; size <= 64 * 1024; size += size / 4) { // slow paths of the adopter
-                    blocks.add(allocator.malloc(size));
-                }
+                mallocNewSizeClasses(allocator, 2048, 64 * 1024, blocks); // slow paths of the adopter
                 adopted[1] = allocator.stats().purgedBytes();
                 for (int i = 0; i < blocks.size(); i++) {
                     if (i < BLOCKS / 4) {
@@ -219,9 +221,7 @@ class AbandonedPurgeTest {
                 long start = System.nanoTime();
                 List<Long> blocks = new ArrayList<>();
                 blocks.add(allocator.malloc(BLOCK)); // no segment of its own: adopts the pooled one
-                for (long size = 2048; size <= 8 * 1024; size += size / 4) { // its slow paths, purges due included
-                    blocks.add(allocator.malloc(size));
-                }
+                mallocNewSizeClasses(allocator, 2048, 8 * 1024, blocks); // its slow paths, purges due included
                 AllocatorStats stats = allocator.stats();
                 seen[0] = stats.segmentsReclaimed();
                 seen[1] = stats.purgedBytes();

@@ -89,7 +89,7 @@ final class AbandonedPool {
      * A pooled segment's unused page stays committed this many purge delays after it was emptied, within the pool's
      * budget ({@link #settle}, "Purging").
      */
-    static final int POOLED_PURGE_MULTIPLIER = 10;
+    private static final int POOLED_PURGE_MULTIPLIER = 10;
 
     private final SegmentStore store;
     private final PagePool pagePool;
