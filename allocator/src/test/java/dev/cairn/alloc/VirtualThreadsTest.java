@@ -3,6 +3,11 @@ package dev.cairn.alloc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.cairn.segments.OsThread;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -61,6 +66,42 @@ class VirtualThreadsTest {
             assertTrue(heaps <= 2L * Math.max(carriers, 1) + 1, heaps + " heaps");
             allocator.collect(true);
             assertEquals(0, allocator.stats().blocksInUse());
+            allocator.validate();
+        }
+    }
+
+    /**
+     * Virtual threads run one after another: each allocates from the shared heap of the carrier it runs on, so no more
+     * shared heaps come into use than carriers ran them (a first heap picked by thread id used all of them).
+     */
+    @Test
+    void virtualThreadsOfOneCarrierShareItsHeap() throws Exception {
+        assumeTrue(OsThread.available());
+        try (Allocator allocator = Allocator.create()) {
+            Set<Long> carriers = ConcurrentHashMap.newKeySet();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (int i = 0; i < 200; i++) {
+                int size = 16 + 8 * i;
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        carriers.add(OsThread.currentId());
+                        long block = allocator.heap().malloc(size);
+                        Blocks.fill(block, size, size);
+                        Blocks.check(block, size, size);
+                        allocator.free(block);
+                        carriers.add(OsThread.currentId());
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }).join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            int heaps = allocator.stats().heapsLive();
+            System.out.println("VirtualThreadsTest: 200 virtual threads, one at a time, on " + carriers.size()
+                    + " carriers used " + heaps + " shared heaps");
+            assertTrue(heaps >= 1 && heaps <= carriers.size(), heaps + " heaps for " + carriers.size() + " carriers");
             allocator.validate();
         }
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Each gets a heap of its own on first use, found through a {@link ThreadLocal}: the lock-free fast path. Java has
  * no thread-exit hook, so a heap remembers its thread weakly and the registry reaps heaps whose thread is no longer
  * alive ({@link #reapDead}): when a thread takes its first heap, on any heap's malloc slow path (arenas' excepted) at
- * most once per {@link #REAP_INTERVAL_NANOS}, and on every {@code collect()}. Detection latency is therefore "until
+ * most once per {@link #REAP_INTERVAL_NANOS} (skipped while another thread holds the registry's lock), and on every
+ * {@code collect()}. Detection latency is therefore "until
  * the next of those events in this allocator", about a millisecond while any thread allocates; its cost is one
  * {@code isAlive()} per registered heap per scan, at most one scan per millisecond. A
  * reaped heap abandons its segments exactly as {@code Heap.release()} does, except an arena's: a thread that ended
@@ -32,7 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link SegmentLayout#SHARED_OWNER}, so every free of their blocks is a lock-free remote push.
  *
  * <h2>Locking</h2>
- * Registration, release, reaping and close are serialized on this object (rare events). The heap table is written
+ * Registration, release, reaping and close are serialized on {@link #lock} (rare events). The heap table is written
  * under it (entries with release stores; a copy only to grow) and read without locking by the free slow path.
  *
  * <h2>Heap ids</h2>
@@ -70,13 +71,29 @@ final class HeapRegistry {
     private static final java.lang.invoke.VarHandle ENTRY =
             java.lang.invoke.MethodHandles.arrayElementVarHandle(HeapImpl[].class);
     private int nextId = 1;
-    /** Ids of ended heaps, for reuse (under {@code this}). */
+    /** Ids of ended heaps, for reuse (under {@link #lock}). */
     private int[] freeIds = new int[16];
     private int freeIdCount;
-    /** Virtual threads' heaps by tag; tag 0's made at once, the others on first use (under {@code this}). */
+    /** Virtual threads' heaps by tag; tag 0's made at once, the others on first use (under {@link #lock}). */
     private final SharedHeap[] shared = new SharedHeap[dev.cairn.alloc.Allocator.HEAP_TAGS];
     private final int sharedHeapCount = sharedHeapCount();
+    /**
+     * Serializes registration, release, reaping and close (see "Locking"). A lock rather than this object's monitor so
+     * that the slow path's periodic reap can try it ({@link #maybeReapDead}).
+     */
+    final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private volatile long lastReapNanos = System.nanoTime();
+    private static final java.lang.invoke.VarHandle LAST_REAP;
+
+    static {
+        try {
+            LAST_REAP = java.lang.invoke.MethodHandles.lookup().findVarHandle(HeapRegistry.class, "lastReapNanos",
+                    long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private long deadThreadsDetected;
     private long heapsReleased;
     /** Slow-path calls and collected remote frees of heaps that have ended, so cumulative stats do not go down. */
@@ -215,12 +232,15 @@ final class HeapRegistry {
     SharedHeap shared(int tag) {
         SharedHeap heap = shared[tag];
         if (heap == null) {
-            synchronized (this) {
+            lock.lock();
+            try {
                 heap = shared[tag];
                 if (heap == null) {
                     heap = new SharedHeap(this, tag, sharedHeapCount);
                     shared[tag] = heap;
                 }
+            } finally {
+                lock.unlock();
             }
         }
         return heap;
@@ -230,8 +250,11 @@ final class HeapRegistry {
     void forEachSharedLocked(java.util.function.Consumer<HeapImpl> action) {
         for (int tag = 0; tag < shared.length; tag++) {
             SharedHeap heap;
-            synchronized (this) {
+            lock.lock();
+            try {
                 heap = shared[tag];
+            } finally {
+                lock.unlock();
             }
             if (heap != null) {
                 heap.forEachLocked(action);
@@ -245,58 +268,73 @@ final class HeapRegistry {
      * A new heap of {@code tag} for the calling thread ({@code THREAD}, {@code ARENA}) or the virtual threads
      * ({@code SHARED}).
      */
-    synchronized HeapImpl newHeap(HeapImpl.Role role, int tag) {
-        allocator.checkOpen();
-        int id = freeIdCount > 0 ? freeIds[--freeIdCount] : nextId++;
-        HeapImpl heap = new HeapImpl(allocator, id, role, tag, Thread.currentThread());
-        if (role != HeapImpl.Role.SHARED) {
-            // A new thread is the usual sign that others have ended. Reaped after the heap is made, so that a dead
-            // thread's delayed frees handed to this thread run from the new (thread) heap's slow paths.
-            reapDeadLocked(role == HeapImpl.Role.THREAD ? heap : threadHeap.get());
+    HeapImpl newHeap(HeapImpl.Role role, int tag) {
+        lock.lock();
+        try {
+            allocator.checkOpen();
+            int id = freeIdCount > 0 ? freeIds[--freeIdCount] : nextId++;
+            HeapImpl heap = new HeapImpl(allocator, id, role, tag, Thread.currentThread());
+            if (role != HeapImpl.Role.SHARED) {
+                // A new thread is the usual sign that others have ended. Reaped after the heap is made, so that a dead
+                // thread's delayed frees handed to this thread run from the new (thread) heap's slow paths.
+                reapDeadLocked(role == HeapImpl.Role.THREAD ? heap : threadHeap.get());
+            }
+            if (role == HeapImpl.Role.THREAD && heap.delayedHandle == null) {
+                // The thread's queue may hold batches of delayed frees already: handed over by its previous heap's
+                // release (Heap.release), or by a reap before this heap existed. Its slow paths run them, as the
+                // previous heap's did; without the handle they waited for a collect().
+                heap.delayedHandle = allocator.currentDelayedHandle();
+            }
+            heaps.put(id, heap);
+            if (heap.batchTid >= 0) {
+                BATCH_SLOT.setRelease(batchHeaps, batchSlot(heap.batchTid), heap); // a dead thread's heap may be there
+            }
+            if (id >= table.length) {
+                table = Arrays.copyOf(table, Math.max(2 * table.length, id + 1));
+            }
+            ENTRY.setRelease(table, id, heap);
+            return heap;
+        } finally {
+            lock.unlock();
         }
-        if (role == HeapImpl.Role.THREAD && heap.delayedHandle == null) {
-            // The thread's queue may hold batches of delayed frees already: handed over by its previous heap's
-            // release (Heap.release), or by a reap before this heap existed. Its slow paths run them, as the
-            // previous heap's did; without the handle they waited for a collect().
-            heap.delayedHandle = allocator.currentDelayedHandle();
-        }
-        heaps.put(id, heap);
-        if (heap.batchTid >= 0) {
-            BATCH_SLOT.setRelease(batchHeaps, batchSlot(heap.batchTid), heap); // a dead thread's heap may be there
-        }
-        if (id >= table.length) {
-            table = Arrays.copyOf(table, Math.max(2 * table.length, id + 1));
-        }
-        ENTRY.setRelease(table, id, heap);
-        return heap;
     }
 
     /** {@code Heap.release()} on the owner thread: abandon, forget, and let the next call make a new heap. */
-    synchronized void release(HeapImpl heap) {
-        if (threadHeap.get() == heap) {
-            threadHeap.remove();
+    void release(HeapImpl heap) {
+        lock.lock();
+        try {
+            if (threadHeap.get() == heap) {
+                threadHeap.remove();
+            }
+            HeapImpl[] tagged = taggedHeaps.get();
+            if (tagged != null && tagged[heap.tag()] == heap) {
+                tagged[heap.tag()] = null;
+            }
+            if (closed || !heap.tryEnd()) {
+                return;
+            }
+            allocator.handOverDelayed(heap); // its blocks stay pending until their goal; the heap's thread is here
+            heap.abandonAll();
+            forget(heap);
+            heapsReleased++;
+        } finally {
+            lock.unlock();
         }
-        HeapImpl[] tagged = taggedHeaps.get();
-        if (tagged != null && tagged[heap.tag()] == heap) {
-            tagged[heap.tag()] = null;
-        }
-        if (closed || !heap.tryEnd()) {
-            return;
-        }
-        allocator.handOverDelayed(heap); // its blocks stay pending until their goal; the heap's thread is here
-        heap.abandonAll();
-        forget(heap);
-        heapsReleased++;
     }
 
     /** An arena's close: every segment of its heap goes back at once. */
-    synchronized void destroy(HeapImpl heap) {
-        if (closed || !heap.tryEnd()) {
-            return;
+    void destroy(HeapImpl heap) {
+        lock.lock();
+        try {
+            if (closed || !heap.tryEnd()) {
+                return;
+            }
+            allocator.heapDestroyed(heap); // its samples go with its blocks, before the id can be reused
+            forget(heap);
+            heap.destroy();
+        } finally {
+            lock.unlock();
         }
-        allocator.heapDestroyed(heap); // its samples go with its blocks, before the id can be reused
-        forget(heap);
-        heap.destroy();
     }
 
     /**
@@ -304,22 +342,33 @@ final class HeapRegistry {
      * it did.
      */
     boolean maybeReapDead(long now) {
-        if (now - lastReapNanos < REAP_INTERVAL_NANOS) {
+        long last = lastReapNanos;
+        // One caller per interval wins the CAS, and reaps only if the lock is free: nobody waits for it here. A
+        // virtual thread that waited would park holding its shared heap's lock, and could then wait for a carrier
+        // until another virtual thread ended (4 virtual threads on 2 carriers: 46% of calls found their carrier's
+        // heap held that way, and those rounds ran 2-4x slower). A reap skipped waits for the next interval.
+        if (now - last < REAP_INTERVAL_NANOS || !LAST_REAP.compareAndSet(this, last, now) || !lock.tryLock()) {
             return false;
         }
-        synchronized (this) {
-            // Again under the lock: the threads that saw the interval pass together would each scan in turn.
-            if (closed || now - lastReapNanos < REAP_INTERVAL_NANOS) {
+        try {
+            if (closed) {
                 return false;
             }
             reapDeadLocked(threadHeap.get());
             return true;
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Abandons the segments of every heap whose thread has ended; returns how many heaps were reaped. */
-    synchronized int reapDead() {
-        return closed ? 0 : reapDeadLocked(threadHeap.get());
+    int reapDead() {
+        lock.lock();
+        try {
+            return closed ? 0 : reapDeadLocked(threadHeap.get());
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -355,18 +404,28 @@ final class HeapRegistry {
     }
 
     /** The allocator's close, after closeAll: see {@link #threadHeap}. */
-    synchronized void forgetThreads() {
-        threadHeap.remove();
-        threadHeap = new ThreadLocal<>();
-        taggedHeaps.remove();
-        taggedHeaps = new ThreadLocal<>();
+    void forgetThreads() {
+        lock.lock();
+        try {
+            threadHeap.remove();
+            threadHeap = new ThreadLocal<>();
+            taggedHeaps.remove();
+            taggedHeaps = new ThreadLocal<>();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The allocator's close: every heap is unusable from now on; segments are released by the store. */
-    synchronized void closeAll() {
-        closed = true;
-        for (HeapImpl heap : heaps.values()) {
-            heap.closed = true;
+    void closeAll() {
+        lock.lock();
+        try {
+            closed = true;
+            for (HeapImpl heap : heaps.values()) {
+                heap.closed = true;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -391,12 +450,22 @@ final class HeapRegistry {
         return heaps.size();
     }
 
-    synchronized long deadThreadsDetected() {
-        return deadThreadsDetected;
+    long deadThreadsDetected() {
+        lock.lock();
+        try {
+            return deadThreadsDetected;
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized long heapsReleased() {
-        return heapsReleased;
+    long heapsReleased() {
+        lock.lock();
+        try {
+            return heapsReleased;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -404,20 +473,30 @@ final class HeapRegistry {
      * from any thread's slow path) moves its count from the live heaps to the ended total in {@link #forget}, and a
      * sum read in two steps could miss it, and a cumulative stat go down.
      */
-    synchronized long remoteFreesCollected() {
-        long sum = endedRemoteFrees;
-        for (HeapImpl heap : heaps.values()) {
-            sum += heap.remoteFreesCollected;
+    long remoteFreesCollected() {
+        lock.lock();
+        try {
+            long sum = endedRemoteFrees;
+            for (HeapImpl heap : heaps.values()) {
+                sum += heap.remoteFreesCollected;
+            }
+            return sum;
+        } finally {
+            lock.unlock();
         }
-        return sum;
     }
 
     /** Slow-path calls of every heap, ended or live, in one hold of the monitor (see remoteFreesCollected). */
-    synchronized long slowPathCalls() {
-        long sum = endedSlowPathCalls;
-        for (HeapImpl heap : heaps.values()) {
-            sum += heap.slowPathCalls;
+    long slowPathCalls() {
+        lock.lock();
+        try {
+            long sum = endedSlowPathCalls;
+            for (HeapImpl heap : heaps.values()) {
+                sum += heap.slowPathCalls;
+            }
+            return sum;
+        } finally {
+            lock.unlock();
         }
-        return sum;
     }
 }

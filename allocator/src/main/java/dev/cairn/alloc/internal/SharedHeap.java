@@ -4,9 +4,11 @@ import dev.cairn.alloc.Heap;
 
 /**
  * The heap virtual threads see: a handful of shared {@link HeapImpl}s, one of which is locked for the length of each
- * call. A call tries the heaps in turn with {@code tryLock}, starting at the one its thread id maps to, and only
- * blocks (on the first one it tried) when all are taken. A virtual thread is not preempted inside a call, so with
- * about two heaps per carrier a try almost always succeeds. Frees need no heap at all: they are remote pushes (a
+ * call. A call tries the heaps with {@code tryLock}, starting at the one of the carrier it runs on ({@link CarrierSlots})
+ * and then its spare ({@link #candidate}), and only blocks (on the first one it tried) when all are taken. A virtual
+ * thread is not preempted inside a call, so with about two heaps per carrier a try almost always succeeds. A call must
+ * not park while it holds a heap where it can help it (the slow path's periodic reap only tries its lock): the parked
+ * thread holds the heap until a carrier is free to run it again, which may be when another virtual thread ends. Frees need no heap at all: they are remote pushes (a
  * free that took the block's heap's lock and freed as its owner was tried: docs/benchmarks.md says why it went).
  *
  * <p>{@link #release()} does nothing: nothing is held between calls. Heaps are created on first use and live as
@@ -17,11 +19,13 @@ final class SharedHeap implements Heap {
     private final HeapRegistry registry;
     private final int tag;
     private final java.util.concurrent.atomic.AtomicReferenceArray<HeapImpl> heaps;
+    private final CarrierSlots carrierSlots;
 
     SharedHeap(HeapRegistry registry, int tag, int count) {
         this.registry = registry;
         this.tag = tag;
         this.heaps = new java.util.concurrent.atomic.AtomicReferenceArray<>(count);
+        this.carrierSlots = new CarrierSlots(count);
     }
 
     @Override
@@ -87,11 +91,11 @@ final class SharedHeap implements Heap {
 
     /** Locks and returns one of the shared heaps. */
     private HeapImpl acquire() {
-        // Each virtual thread starts at a heap of its own (ids are handed out in sequence, so the threads spread
-        // evenly): its blocks share pages, and concurrent threads do not pull each other's heaps' lines.
-        int start = (int) Long.remainderUnsigned(Thread.currentThread().threadId(), heaps.length());
+        // The carrier's heap first (CarrierSlots): the virtual threads that run on one carrier share its pages, and
+        // carriers do not pull each other's heaps' lines or contend for their locks.
+        int start = carrierSlots.current();
         for (int n = 0; n < heaps.length(); n++) {
-            HeapImpl heap = heap((start + n) % heaps.length());
+            HeapImpl heap = heap(candidate(start, n));
             if (heap.lock.tryLock()) {
                 return heap;
             }
@@ -99,6 +103,22 @@ final class SharedHeap implements Heap {
         HeapImpl heap = heap(start);
         heap.lock.lock();
         return heap;
+    }
+
+    /**
+     * The {@code n}th heap a call that starts at {@code start} tries: the carrier's, then its spare (half the heaps
+     * on), then the next heap and its spare, and so on. The carrier's heap is busy mostly when a virtual thread parked
+     * inside a call holding it (a slow path that waited for a lock) and waits for a carrier to run again: the carrier's
+     * other virtual threads then use its spare, which no other carrier starts at, instead of contending for the next
+     * carrier's heap (a plain walk: 4 virtual threads on 2 carriers, 46% of calls missed their first heap, and the
+     * rounds where it happened ran 4x slower).
+     */
+    private int candidate(int start, int n) {
+        int count = heaps.length();
+        if ((count & 1) != 0) {
+            return (start + n) % count;
+        }
+        return (start + (n >> 1) + (n & 1) * (count >> 1)) % count;
     }
 
     private HeapImpl heap(int slot) {

@@ -82,6 +82,10 @@ final class Syscalls {
     private static final MethodHandle MINCORE = downcall("mincore",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), true);
     // int getpagesize(void)
+    // pthread_t pthread_self(void): an opaque handle that is a pointer on the platforms Cairn runs on. Critical: it
+    // only reads the thread pointer, so the call skips the switch to the native thread state and back.
+    private static final MethodHandle PTHREAD_SELF = downcall("pthread_self", FunctionDescriptor.of(JAVA_LONG), false,
+            Linker.Option.critical(false));
     private static final MethodHandle GETPAGESIZE = downcall("getpagesize", FunctionDescriptor.of(JAVA_INT), false);
     // char *strerror(int errnum)
     private static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
@@ -150,6 +154,18 @@ final class Syscalls {
     static long membarrier(long cmd) {
         try {
             return (long) require(SYSCALL_3, "syscall").invokeExact(CAPTURE.get(), NR_MEMBARRIER, cmd, 0L, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code pthread_self()} of the OS thread running the caller; 0 where the C library has no such function. */
+    static long pthreadSelf() {
+        if (PTHREAD_SELF == null) {
+            return 0;
+        }
+        try {
+            return (long) PTHREAD_SELF.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
