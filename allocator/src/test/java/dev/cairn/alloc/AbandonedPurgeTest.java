@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * while the segment is pooled for ten purge delays (a live heap's retired pages wait one), up to the pool's budget of
  * a quarter segment, so an adopter reuses them without faulting them in again; an adopter gets one purge delay from
  * the adoption. Once the delay has passed they are purged by whoever holds the segment: the pool, from another
- * thread's slow path, or the adopting heap. {@code collect()} purges them at once, and a zero purge delay purges at
+ * thread's slow path, or the adopting heap (back from more than a delay away, one delay after its return). {@code collect()} purges them at once, and a zero purge delay purges at
  * abandon.
  */
 class AbandonedPurgeTest {
@@ -190,10 +190,15 @@ class AbandonedPurgeTest {
                         "no page committed anew: " + committedPooled + " -> " + reused.committedBytes());
                 try {
                     Thread.sleep(120);
+                    // Back after more than a delay: its first slow path gives the waiting pages a delay from now
+                    // (HeapImpl.purgeExpired), in case it is back to reuse them.
+                    mallocNewSizeClasses(allocator, 2048, 8 * 1024, blocks);
+                    assertEquals(0, allocator.stats().purgedBytes(), "postponed once on return, not purged");
+                    Thread.sleep(120);
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }
-                mallocNewSizeClasses(allocator, 2048, 64 * 1024, blocks); // slow paths of the adopter
+                mallocNewSizeClasses(allocator, 10 * 1024, 64 * 1024, blocks); // slow paths of the adopter
                 adopted[1] = allocator.stats().purgedBytes();
                 for (int i = 0; i < blocks.size(); i++) {
                     if (i < BLOCKS / 4) {

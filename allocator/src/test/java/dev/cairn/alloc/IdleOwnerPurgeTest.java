@@ -104,7 +104,8 @@ class IdleOwnerPurgeTest {
             worker.freed.await();
             long idle = allocator.stats().committedBytes();
             // This thread works in a bin of its own (4 KiB blocks), its slow paths running until the idle thread's
-            // pages went back (16 per purge delay: about 400 ms) or 20 s passed on a machine too slow to tell.
+            // pages went back (once it has been idle for ten purge delays, 16 per delay: about 600 ms) or 20 s
+            // passed on a machine too slow to tell.
             Heap heap = allocator.heap();
             long[] blocks = new long[64];
             long deadline = System.nanoTime() + 20_000_000_000L;

@@ -466,7 +466,7 @@ public final class HeapImpl implements Heap {
             returnDeferred(false);
         }
         if (retired.mayHavePending()) {
-            purgeExpired(false, now);
+            purgeExpired(false, now, now - lastSlowPath > purgeDelayNanos);
         }
         store.purgeExpiredCache(now);
         if (pool.purgeDue(now)) {
@@ -919,8 +919,25 @@ public final class HeapImpl implements Heap {
     }
 
     private void purgeExpired(boolean all, long now) {
+        purgeExpired(all, now, false);
+    }
+
+    /**
+     * {@link #purgeExpired}; with {@code back}, the owner's first slow path after more than a purge delay without one,
+     * every retired page not postponed before gets a whole purge delay from now first. A thread that was away
+     * (descheduled on a host with more runnable threads than cores, blocked, or busy on fast paths) comes back to
+     * allocate, and its first slow path would otherwise purge the very pages its next ones reuse, faulting them in
+     * again (batch and sh6bench with 8 threads on 2 cores: 100,000-500,000 faults a repetition, 5-15x mimalloc's
+     * time; docs/benchmarks.md, "Purges made due by a thread's absence"). Once only per retirement, so a thread whose
+     * slow paths are always more than a delay apart still purges: a page is purged at most two delays after it was
+     * retired, plus the gap to the slow path that finds it due.
+     */
+    private void purgeExpired(boolean all, long now, boolean back) {
         retired.lock();
         try {
+            if (back) {
+                retired.postponeOnce(now + purgeDelayNanos);
+            }
             retired.purgeDue(all, now, Integer.MAX_VALUE);
         } finally {
             retired.unlock();
@@ -937,12 +954,21 @@ public final class HeapImpl implements Heap {
     }
 
     /**
-     * The same for a heap whose owner has run no slow path for a purge delay (it is idle, or busy on fast paths
-     * only), at most {@code limit} pages: the owner of a heap that wakes up waits for at most that many purges.
+     * The same for a heap whose owner has run no slow path for {@link #IDLE_PURGE_DELAYS} purge delays (it is idle, or
+     * busy on fast paths only), at most {@code limit} pages: the owner of a heap that wakes up waits for at most that
+     * many purges.
      */
     int purgeIfIdle(long now, int limit) {
-        return now - lastSlowPath > purgeDelayNanos ? purgeForAnotherThread(false, now, limit) : 0;
+        return now - lastSlowPath > IDLE_PURGE_DELAYS * purgeDelayNanos ? purgeForAnotherThread(false, now, limit) : 0;
     }
+
+    /**
+     * How many purge delays without a slow path make an owner idle to other threads' purges. Not one: on a host with
+     * more runnable threads than cores a thread waits about a purge delay between its time slices, and purged there
+     * its pages came back as faults on its next slice (see {@link #purgeExpired(boolean, long, boolean)}); an owner truly idle keeps its
+     * retired pages this much longer (100 ms with the default delay). mimalloc never purges another thread's pages.
+     */
+    static final int IDLE_PURGE_DELAYS = 10;
 
     private int purgeForAnotherThread(boolean all, long now, int limit) {
         if (role != Role.THREAD || !retired.tryLock()) {

@@ -42,7 +42,9 @@ final class PageSnapshot {
         this.start = Raw.getLong(page + PAGE_START);
         this.blockSize = AllocatorImpl.blockSizeOf(page);
         this.bin = Raw.getInt(page + BIN);
-        this.flags = (Raw.getShort(page + FLAGS) & 0xFF) | (Raw.getShort(page + RETAIN) != 0 ? 0x100 : 0);
+        // The dump's flags (docs/heap-dump-format.md): FLAG_PURGE_POSTPONED is the heap's bookkeeping, not written.
+        this.flags = (Raw.getShort(page + FLAGS) & (FLAG_IN_FULL | FLAG_HUGE | FLAG_PURGE_PENDING))
+                | (Raw.getShort(page + RETAIN) != 0 ? 0x100 : 0);
         this.reserved = Raw.getInt(page + RESERVED);
         this.capacity = Math.max(0, Math.min(Raw.getInt(page + CAPACITY), reserved));
         this.used = Raw.getInt(page + USED);

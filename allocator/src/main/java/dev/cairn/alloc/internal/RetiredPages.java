@@ -16,13 +16,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Purges by another thread. The owner purges its due pages on its slow paths, and an owner that went idle has
  * none: {@code Allocator.collect} from another thread purges for it, and so do other threads' slow paths, a few pages
- * per idle heap once per purge delay ({@code HeapImpl.purgeIfIdle}). {@link #lock} makes that safe. The owner holds
- * it wherever a page of its segments goes between retired and formatted (its retire, a fresh page's take, commit and
- * format, an adoption's enqueue), where it releases or gives up segments, and around every call here; another thread
- * only {@link #tryLock}s it (it never waits for an owner) and purges a queued page only while the page is still
- * unformatted and marked purge-pending. So a page is never purged between its owner's commit and format, nor after
- * it was taken back, and no segment goes away under a purge. Every method but {@link #mayHavePending} is called with
- * the lock held.
+ * per idle heap once per purge delay, once the owner has run no slow path for ten delays
+ * ({@code HeapImpl.purgeIfIdle}). An owner back from more than a delay away first gives its waiting pages a delay
+ * from its return, once per retirement ({@code HeapImpl.purgeExpired}). {@link #lock} makes that safe. The owner
+ * holds it wherever a page of its segments goes between retired and formatted (its retire, a fresh page's take,
+ * commit and format, an adoption's enqueue), where it releases or gives up segments, and around every call here;
+ * another thread only {@link #tryLock}s it (it never waits for an owner) and purges a queued page only while the page
+ * is still unformatted and marked purge-pending. So a page is never purged between its owner's commit and format, nor
+ * after it was taken back, and no segment goes away under a purge. Every method but {@link #mayHavePending} is called
+ * with the lock held.
  */
 final class RetiredPages {
 
@@ -87,6 +89,24 @@ final class RetiredPages {
             }
         }
         return 0;
+    }
+
+    /**
+     * Gives every page still waiting that was not postponed before a deadline of at least {@code deadline}, and marks
+     * it postponed: the owner is back from longer than the delay away ({@code HeapImpl.purgeExpired}). The queue stays
+     * in deadline order but for pages postponed at an earlier return, which are older and keep an earlier deadline
+     * behind a later one: purged at most a delay late.
+     */
+    void postponeOnce(long deadline) {
+        for (long page : pending) {
+            int flags = Raw.getShort(page + FLAGS);
+            if (Raw.getInt(page + BLOCK_SIZE) == 0 && flags == FLAG_PURGE_PENDING) { // still retired, not postponed
+                Raw.putShort(page + FLAGS, (short) (FLAG_PURGE_PENDING | FLAG_PURGE_POSTPONED));
+                if (Raw.getLong(page + PURGE_DEADLINE) - deadline < 0) {
+                    Raw.putLong(page + PURGE_DEADLINE, deadline);
+                }
+            }
+        }
     }
 
     /** Forgets the pages of a segment going away ({@code [segment, end)}). */

@@ -155,6 +155,8 @@ final class SegmentLayout {
     static final int FLAG_IN_FULL = 1;
     static final int FLAG_HUGE = 2;
     static final int FLAG_PURGE_PENDING = 4;
+    /** With {@link #FLAG_PURGE_PENDING}: the deadline was moved once already (RetiredPages.postponeOnce). */
+    static final int FLAG_PURGE_POSTPONED = 8;
 
     static final int RECIPROCAL_SHIFT = 40;
 
