@@ -466,7 +466,7 @@ public final class HeapImpl implements Heap {
             returnDeferred(false);
         }
         if (retired.mayHavePending()) {
-            purgeExpired(false, now, now - lastSlowPath > purgeDelayNanos);
+            purgeExpired(false, now, now - lastSlowPath > purgeDelayNanos / 2);
         }
         store.purgeExpiredCache(now);
         if (pool.purgeDue(now)) {
@@ -923,14 +923,16 @@ public final class HeapImpl implements Heap {
     }
 
     /**
-     * {@link #purgeExpired}; with {@code back}, the owner's first slow path after more than a purge delay without one,
-     * every retired page not postponed before gets a whole purge delay from now first. A thread that was away
+     * {@link #purgeExpired}; with {@code back}, the owner's first slow path after more than half a purge delay without
+     * one, every retired page not postponed before gets a whole purge delay from now first. A thread that was away
      * (descheduled on a host with more runnable threads than cores, blocked, or busy on fast paths) comes back to
      * allocate, and its first slow path would otherwise purge the very pages its next ones reuse, faulting them in
      * again (batch and sh6bench with 8 threads on 2 cores: 100,000-500,000 faults a repetition, 5-15x mimalloc's
-     * time; docs/benchmarks.md, "Purges made due by a thread's absence"). Once only per retirement, so a thread whose
-     * slow paths are always more than a delay apart still purges: a page is purged at most two delays after it was
-     * retired, plus the gap to the slow path that finds it due.
+     * time; docs/benchmarks.md, "Purges made due by a thread's absence"). Half a delay, not one: a page retired a
+     * little before the thread was descheduled is due soon after it is back (batch, 8 threads: 16,900-26,000 faults a
+     * repetition with one delay, 13,800-15,700 with half). Once only per retirement, so a thread whose slow paths are
+     * always further apart still purges: a page is purged at most two delays after it was retired, plus the gap to
+     * the slow path that finds it due.
      */
     private void purgeExpired(boolean all, long now, boolean back) {
         retired.lock();

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Purges by another thread. The owner purges its due pages on its slow paths, and an owner that went idle has
  * none: {@code Allocator.collect} from another thread purges for it, and so do other threads' slow paths, a few pages
  * per idle heap once per purge delay, once the owner has run no slow path for ten delays
- * ({@code HeapImpl.purgeIfIdle}). An owner back from more than a delay away first gives its waiting pages a delay
+ * ({@code HeapImpl.purgeIfIdle}). An owner back from more than half a delay away first gives its waiting pages a delay
  * from its return, once per retirement ({@code HeapImpl.purgeExpired}). {@link #lock} makes that safe. The owner
  * holds it wherever a page of its segments goes between retired and formatted (its retire, a fresh page's take,
  * commit and format, an adoption's enqueue), where it releases or gives up segments, and around every call here;
@@ -93,7 +93,7 @@ final class RetiredPages {
 
     /**
      * Gives every page still waiting that was not postponed before a deadline of at least {@code deadline}, and marks
-     * it postponed: the owner is back from longer than the delay away ({@code HeapImpl.purgeExpired}). The queue stays
+     * it postponed: the owner is back from more than half a delay away ({@code HeapImpl.purgeExpired}). The queue stays
      * in deadline order but for pages postponed at an earlier return, which are older and keep an earlier deadline
      * behind a later one: purged at most a delay late.
      */
