@@ -243,9 +243,9 @@ public final class AllocatorImpl implements Allocator {
 
     /**
      * From a thread heap's slow path (inside its close guard): once per purge delay for the whole allocator, purges up
-     * to {@link #IDLE_PURGE_PAGES} due retired pages of each thread heap whose owner has run no slow path for a purge
-     * delay (RetiredPages, "Purges by another thread"). Without it an idle thread's retired pages stayed committed until
-     * a {@code collect()}.
+     * to {@link #IDLE_PURGE_PAGES} due retired pages of each thread heap whose owner has run no slow path for
+     * {@code HeapImpl.IDLE_PURGE_DELAYS} purge delays (RetiredPages, "Purges by another thread"). Without it an idle
+     * thread's retired pages stayed committed until a {@code collect()}.
      */
     void purgeIdleHeaps(long now) {
         long last = lastIdlePurge.get();
