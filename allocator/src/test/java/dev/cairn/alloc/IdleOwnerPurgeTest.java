@@ -84,7 +84,9 @@ class IdleOwnerPurgeTest {
             IdleWorker worker = new IdleWorker(allocator);
             worker.freed.await();
             long before = allocator.stats().committedBytes();
-            Thread.sleep(100); // well past the purge delay
+            // Past ten purge delays: a burst of retirements holds its segment's pages at most that long (RetiredPages,
+            // "A busy segment's pages wait"; some 330 retirements would hold them 33 delays without that bound).
+            Thread.sleep(300);
             assertEquals(before, allocator.stats().committedBytes(), "the idle thread's pages purged themselves");
             allocator.collect(false); // only what is due: all of it by now
             long after = allocator.stats().committedBytes();

@@ -73,9 +73,11 @@ class ReturningOwnerPurgeTest {
             OtherThread.run(() -> {
                 Heap heap = allocator.heap();
                 checkAndFreeAll(heap, mallocAll(heap, 3), 3);
-                long[] probes = new long[4];
+                long[] probes = new long[6];
                 // One slow path every 150 ms (a block of a size class not used yet): the first after the absence
-                // postpones, a later one finds the pages due again and purges them.
+                // postpones, a later one finds the pages due again, and their segment quiet, and purges them (the
+                // burst of retirements holds them for up to ten delays: RetiredPages, "A busy segment's pages
+                // wait").
                 for (int i = 0; i < probes.length && allocator.stats().purgedBytes() == 0; i++) {
                     sleep(150);
                     probes[i] = heap.malloc(2048L << i);

@@ -25,11 +25,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * is still unformatted and marked purge-pending. So a page is never purged between its owner's commit and format, nor
  * after it was taken back, and no segment goes away under a purge. Every method but {@link #mayHavePending} is called
  * with the lock held.
+ *
+ * <p>A busy segment's pages wait. A page is purged once its own deadline (a delay after its retirement) has passed
+ * <em>and</em> its segment has gone quiet: each segment keeps a gate ({@code SEG_PURGE_GATE}) that a retirement sets a
+ * delay ahead when the segment was quiet (no gate, or one passed more than a tenth of a delay ago), a tenth of a delay
+ * ahead when the gate passed only just now, and otherwise moves a tenth of a delay later, to at most
+ * {@value #GATE_MAX_DELAYS} delays after that retirement. A segment that retires a page at least every tenth of a
+ * delay keeps its retired pages committed while it does: they are the pages its next fresh pages reuse. Per-page
+ * deadlines alone purged them in the middle of the churn and faulted them in again a moment later (rptest, batch and
+ * sh6bench with 8 threads on 2 cores: 20-35% of the faults and of the time; docs/benchmarks.md, "A busy segment's
+ * pages wait"). mimalloc's segments extend their purge time in the same way ({@code purge_extend_delay}). A page
+ * whose deadline passed while its segment's gate is ahead goes back to the queue with the gate as its deadline;
+ * {@code all} (collect) ignores gates.
  */
 final class RetiredPages {
 
+    /** How far past a retirement a segment's gate may reach, in purge delays. */
+    static final int GATE_MAX_DELAYS = 10;
+
     private final SegmentStore store;
     private final long purgeDelayNanos;
+    /** A tenth of the purge delay: how much one retirement moves a busy segment's gate. */
+    private final long gateStepNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /** Pages waiting out the purge delay, oldest deadline first (adopted ones are appended: at most a delay late). */
     private final ArrayDeque<Long> pending = new ArrayDeque<>();
@@ -39,6 +56,7 @@ final class RetiredPages {
     RetiredPages(SegmentStore store, long purgeDelayNanos) {
         this.store = store;
         this.purgeDelayNanos = purgeDelayNanos;
+        this.gateStepNanos = purgeDelayNanos / 10;
         for (int k = 0; k < Kind.values().length; k++) {
             recent.add(new ArrayDeque<>());
         }
@@ -67,10 +85,25 @@ final class RetiredPages {
         if (purgeDelayNanos == 0) {
             store.purgePage(segment, page);
         } else {
-            Raw.putLong(page + PURGE_DEADLINE, System.nanoTime() + purgeDelayNanos);
+            long now = System.nanoTime();
+            moveGate(segment, now);
+            Raw.putLong(page + PURGE_DEADLINE, now + purgeDelayNanos);
             Raw.putShort(page + FLAGS, (short) FLAG_PURGE_PENDING);
             pending.add(page);
         }
+    }
+
+    /** A page of {@code segment} retired at {@code now}: moves the segment's gate (class comment). */
+    private void moveGate(long segment, long now) {
+        long gate = Raw.getLong(segment + SEG_PURGE_GATE);
+        if (gate != 0 && gate - now > 0) {
+            gate = Math.min(gate + gateStepNanos, now + GATE_MAX_DELAYS * purgeDelayNanos); // busy: wait longer
+        } else if (gate != 0 && now - gate < gateStepNanos) {
+            gate = now + gateStepNanos; // the gate passed only just now: busy still
+        } else {
+            gate = now + purgeDelayNanos; // quiet until now
+        }
+        Raw.putLong(segment + SEG_PURGE_GATE, gate);
     }
 
     /** An unused page of a segment just adopted, whose purge was pending: this heap's to purge or reuse now. */
@@ -125,6 +158,12 @@ final class RetiredPages {
             }
             pending.poll();
             if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                long gate = Raw.getLong((page & -store.segmentSize()) + SEG_PURGE_GATE);
+                if (!all && gate - now > 0) { // its segment is busy: wait for the gate, behind the pages due sooner
+                    Raw.putLong(page + PURGE_DEADLINE, gate);
+                    pending.add(page);
+                    continue;
+                }
                 Raw.putShort(page + FLAGS, (short) 0);
                 store.purgePage(page & -store.segmentSize(), page);
                 purged++;

@@ -97,6 +97,12 @@ final class SegmentLayout {
      * {@link #SHARED_OWNER}, the owner id a shared heap adopts with, which must not match it).
      */
     static final long MANY_FREERS = -2;
+    /**
+     * long: nanoTime before which no retired page of the segment is purged, though its own deadline has passed: the
+     * segment is still retiring pages, so its pages are still being reused (RetiredPages, "A busy segment's pages
+     * wait"). 0 until the first retirement; written by the owner under its retired pages' lock.
+     */
+    static final long SEG_PURGE_GATE = 104;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----
