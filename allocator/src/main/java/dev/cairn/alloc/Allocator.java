@@ -185,8 +185,8 @@ public sealed interface Allocator extends SegmentAllocator, AutoCloseable permit
      * Returns to the OS what is free now: the calling thread's due delayed frees run; its empty pages (with
      * {@code force}, including blocks other threads freed into its full pages and the one page kept per size class,
      * and the shared heaps of virtual threads) are purged at once; so are other live threads' retired pages whose
-     * purge delay has passed and whose segment has stopped retiring pages (all of them with {@code force}; see
-     * {@link AllocatorConfig#purgeDelay()}), unless their thread is changing them at that moment
+     * purge delay has passed and whose segment has stopped retiring and reusing pages (all of them with
+     * {@code force}; see {@link AllocatorConfig#purgeDelay()}), unless their thread is changing them at that moment
      * (without a {@code collect}, other threads' allocation slow paths purge an idle thread's due pages gradually);
      * heaps of threads that have ended are abandoned; abandoned segments whose blocks have all been freed go back to
      * the OS; cached segments are unmapped.

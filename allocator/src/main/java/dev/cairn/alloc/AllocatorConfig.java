@@ -16,8 +16,9 @@ import java.util.Objects;
  * @param segmentSize power of two, 4 MiB to 256 MiB
  * @param checked validate every caller address (the default); unchecked mode is unsafe
  * @param purgeDelay how long a retired page keeps its memory before it is purged (0 = at once); a page whose segment
- *     is still retiring pages (at least one every tenth of the delay) waits until it stops, at most ten delays after the
- *     segment's last retirement, as mimalloc's segments do: those are the pages its thread is reusing
+ *     is still retiring or reusing pages (at least one every tenth of the delay) waits until it stops, at most ten
+ *     delays after the segment's last retirement or reuse, much as mimalloc's segments do: those are the pages its
+ *     thread is cycling through
  * @param hugePages huge-page policy for segments
  * @param commitLimit most bytes this allocator may have committed (0 = no limit); past it, {@link OutOfMemoryError}.
  *     Released memory kept mapped only so that a stale {@code MemorySegment} of this allocator reads mapped memory

@@ -194,7 +194,9 @@ class AbandonedPurgeTest {
                     // (HeapImpl.purgeExpired), in case it is back to reuse them.
                     mallocNewSizeClasses(allocator, 2048, 8 * 1024, blocks);
                     assertEquals(0, allocator.stats().purgedBytes(), "postponed once on return, not purged");
-                    Thread.sleep(120);
+                    // Past ten delays after its last reuse of a page of the segment: reuses in a burst hold the
+                    // segment's other retired pages that long (RetiredPages, "A busy segment's pages wait").
+                    Thread.sleep(650);
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }

@@ -27,25 +27,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * with the lock held.
  *
  * <p>A busy segment's pages wait. A page is purged once its own deadline (a delay after its retirement) has passed
- * <em>and</em> its segment has gone quiet: each segment keeps a gate ({@code SEG_PURGE_GATE}) that a retirement sets a
- * delay ahead when the segment was quiet (no gate, or one passed more than a tenth of a delay ago), a tenth of a delay
- * ahead when the gate passed only just now, and otherwise moves a tenth of a delay later, to at most
- * {@value #GATE_MAX_DELAYS} delays after that retirement. A segment that retires a page at least every tenth of a
- * delay keeps its retired pages committed while it does: they are the pages its next fresh pages reuse. Per-page
- * deadlines alone purged them in the middle of the churn and faulted them in again a moment later (rptest, batch and
- * sh6bench with 8 threads on 2 cores: 20-35% of the faults and of the time; docs/benchmarks.md, "A busy segment's
- * pages wait"). mimalloc's segments extend their purge time in the same way ({@code purge_extend_delay}). A page
- * whose deadline passed while its segment's gate is ahead goes back to the queue with the gate as its deadline;
- * {@code all} (collect) ignores gates.
+ * <em>and</em> its segment has gone quiet: each segment keeps a gate ({@code SEG_PURGE_GATE}) that a retirement, or
+ * the reuse of one of its retired pages, sets a delay ahead when the segment was quiet (no gate, or one passed more
+ * than a tenth of a delay ago), a tenth of a delay ahead when the gate passed only just now, and otherwise moves a
+ * tenth of a delay later, to at most {@value #GATE_MAX_DELAYS} delays after that event. A segment that retires or
+ * reuses a page at least every tenth of a delay keeps its retired pages committed while it does: they are the pages
+ * its next fresh pages reuse. Per-page deadlines alone purged them in the middle of the churn and faulted them in
+ * again a moment later (rptest, batch and sh6bench with 8 threads on 2 cores: 20-35% of the faults and of the time;
+ * docs/benchmarks.md, "A busy segment's pages wait"). mimalloc's segments extend their purge time in the same way
+ * ({@code purge_extend_delay}), on frees only; reuses count here too because a thread on a fraction of a core retires
+ * too slowly in wall time to keep the gate ahead by retirements alone, though it reuses its pages as fast (rptest, 8
+ * threads: a fifth fewer faults). A page whose deadline passed while its segment's gate is ahead goes back to the
+ * queue with the gate as its deadline; {@code all} (collect) ignores gates.
  */
 final class RetiredPages {
 
-    /** How far past a retirement a segment's gate may reach, in purge delays. */
+    /** How far past a retirement or reuse a segment's gate may reach, in purge delays. */
     static final int GATE_MAX_DELAYS = 10;
 
     private final SegmentStore store;
     private final long purgeDelayNanos;
-    /** A tenth of the purge delay: how much one retirement moves a busy segment's gate. */
+    /** A tenth of the purge delay: how much one retirement or reuse moves a busy segment's gate. */
     private final long gateStepNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /** Pages waiting out the purge delay, oldest deadline first (adopted ones are appended: at most a delay late). */
@@ -93,7 +95,7 @@ final class RetiredPages {
         }
     }
 
-    /** A page of {@code segment} retired at {@code now}: moves the segment's gate (class comment). */
+    /** A page of {@code segment} retired or reused at {@code now}: moves the segment's gate (class comment). */
     private void moveGate(long segment, long now) {
         long gate = Raw.getLong(segment + SEG_PURGE_GATE);
         if (gate != 0 && gate - now > 0) {
@@ -118,6 +120,9 @@ final class RetiredPages {
         while (!pages.isEmpty()) {
             long page = pages.pollLast();
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
+                if (purgeDelayNanos != 0) {
+                    moveGate(page & -store.segmentSize(), System.nanoTime()); // reused: its segment is busy
+                }
                 return page;
             }
         }
