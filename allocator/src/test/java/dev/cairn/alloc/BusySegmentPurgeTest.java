@@ -20,14 +20,6 @@ class BusySegmentPurgeTest {
     private static final long CHURN_BLOCK = 8192; // 8 per page: CHURN_BLOCKS fill two pages of their own bin
     private static final int CHURN_BLOCKS = 16;
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
     @Test
     void retiredPagesOfASegmentThatKeepsRetiringWaitUntilItGoesQuiet() {
         AllocatorConfig config = AllocatorConfig.builder().purgeDelay(Duration.ofMillis(DELAY_MILLIS)).build();
@@ -60,10 +52,10 @@ class BusySegmentPurgeTest {
                         Blocks.check(churn[i], CHURN_BLOCK, round + i);
                         heap.free(churn[i]);
                     }
-                    sleep(1);
+                    OtherThread.sleep(1);
                 }
                 seen[1] = allocator.stats().committedBytes();
-                sleep(15 * DELAY_MILLIS); // quiet now: past ten delays after the last retirement
+                OtherThread.sleep(15 * DELAY_MILLIS); // quiet now: past ten delays after the last retirement
                 allocator.collect(false); // what is due, and gates passed: the burst's pages
                 seen[2] = allocator.stats().committedBytes();
                 seen[3] = allocator.stats().purgedBytes();
@@ -108,10 +100,10 @@ class BusySegmentPurgeTest {
                         Blocks.fill(p, BLOCK, kept.size());
                         kept.add(p);
                     }
-                    sleep(5);
+                    OtherThread.sleep(5);
                 }
                 seen[0] = allocator.stats().purgedBytes();
-                sleep(15 * delayMillis); // quiet now: past ten delays after the last reuse
+                OtherThread.sleep(15 * delayMillis); // quiet now: past ten delays after the last reuse
                 allocator.collect(false);
                 seen[1] = allocator.stats().purgedBytes();
                 seen[2] = kept.size();

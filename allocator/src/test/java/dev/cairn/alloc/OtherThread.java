@@ -21,6 +21,15 @@ final class OtherThread {
         return thrown.get();
     }
 
+    /** {@link Thread#sleep}, for bodies run here: an interrupt fails the test. */
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     static void run(Runnable body) {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread thread = new Thread(() -> {

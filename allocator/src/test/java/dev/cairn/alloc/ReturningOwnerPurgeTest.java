@@ -37,14 +37,6 @@ class ReturningOwnerPurgeTest {
         }
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
     @Test
     void aThreadBackFromAnAbsenceReusesItsRetiredPagesInsteadOfPurgingThem() {
         try (Allocator allocator = allocator(Duration.ofMillis(100))) {
@@ -53,7 +45,7 @@ class ReturningOwnerPurgeTest {
                 Heap heap = allocator.heap();
                 checkAndFreeAll(heap, mallocAll(heap, 1), 1); // about 60 pages retired, waiting out the delay
                 seen[0] = allocator.stats().committedBytes();
-                sleep(250); // away: every retired page is due
+                OtherThread.sleep(250); // away: every retired page is due
                 long[] again = mallocAll(heap, 2);
                 seen[1] = allocator.stats().purgedBytes();
                 seen[2] = allocator.stats().committedBytes();
@@ -79,7 +71,7 @@ class ReturningOwnerPurgeTest {
                 // burst of retirements holds them for up to ten delays: RetiredPages, "A busy segment's pages
                 // wait").
                 for (int i = 0; i < probes.length && allocator.stats().purgedBytes() == 0; i++) {
-                    sleep(150);
+                    OtherThread.sleep(150);
                     probes[i] = heap.malloc(2048L << i);
                     seen[1]++;
                 }

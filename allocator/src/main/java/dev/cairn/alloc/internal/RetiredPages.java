@@ -50,7 +50,10 @@ final class RetiredPages {
     /** A tenth of the purge delay: how much one retirement or reuse moves a busy segment's gate. */
     private final long gateStepNanos;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Pages waiting out the purge delay, oldest deadline first (adopted ones are appended: at most a delay late). */
+    /**
+     * Pages waiting out the purge delay, oldest deadline first (adopted ones are appended: at most a delay late; so
+     * are pages re-queued behind their segment's gate: those after one wait at most until that gate).
+     */
     private final ArrayDeque<Long> pending = new ArrayDeque<>();
     /** Per kind, newest last. */
     private final List<ArrayDeque<Long>> recent = new ArrayList<>();
@@ -95,6 +98,10 @@ final class RetiredPages {
         }
     }
 
+    private long segmentOf(long page) {
+        return page & -store.segmentSize();
+    }
+
     /** A page of {@code segment} retired or reused at {@code now}: moves the segment's gate (class comment). */
     private void moveGate(long segment, long now) {
         long gate = Raw.getLong(segment + SEG_PURGE_GATE);
@@ -114,14 +121,17 @@ final class RetiredPages {
         recent.get(Raw.getInt(segment + SEG_KIND)).add(page);
     }
 
-    /** The newest retired page of {@code kind} still unused, or 0 (pages of released segments were dropped). */
+    /**
+     * The newest retired page of {@code kind} still unused, or 0 (pages of released segments were dropped); taking it
+     * moves its segment's gate.
+     */
     long takeNewest(Kind kind) {
         ArrayDeque<Long> pages = recent.get(kind.ordinal());
         while (!pages.isEmpty()) {
             long page = pages.pollLast();
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if (purgeDelayNanos != 0) {
-                    moveGate(page & -store.segmentSize(), System.nanoTime()); // reused: its segment is busy
+                    moveGate(segmentOf(page), System.nanoTime()); // reused: its segment is busy
                 }
                 return page;
             }
@@ -163,14 +173,14 @@ final class RetiredPages {
             }
             pending.poll();
             if (Raw.getInt(page + BLOCK_SIZE) == 0 && (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
-                long gate = Raw.getLong((page & -store.segmentSize()) + SEG_PURGE_GATE);
+                long gate = Raw.getLong(segmentOf(page) + SEG_PURGE_GATE);
                 if (!all && gate - now > 0) { // its segment is busy: wait for the gate, behind the pages due sooner
                     Raw.putLong(page + PURGE_DEADLINE, gate);
                     pending.add(page);
                     continue;
                 }
                 Raw.putShort(page + FLAGS, (short) 0);
-                store.purgePage(page & -store.segmentSize(), page);
+                store.purgePage(segmentOf(page), page);
                 purged++;
             }
         }
