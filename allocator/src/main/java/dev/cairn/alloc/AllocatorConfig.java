@@ -18,7 +18,9 @@ import java.util.Objects;
  * @param purgeDelay how long a retired page keeps its memory before it is purged (0 = at once); a page whose segment
  *     is still retiring or reusing pages (at least one every tenth of the delay) waits until it stops, at most ten
  *     delays after the segment's last retirement or reuse, much as mimalloc's segments do: those are the pages its
- *     thread is cycling through
+ *     thread is cycling through. A whole segment given back keeps its memory ten delays, as mimalloc's arenas do,
+ *     while such segments hold at most half of what the allocator has committed (past that, one delay), and no longer
+ *     than until the allocator would commit past its peak
  * @param hugePages huge-page policy for segments
  * @param commitLimit most bytes this allocator may have committed (0 = no limit); past it, {@link OutOfMemoryError}.
  *     Released memory kept mapped only so that a stale {@code MemorySegment} of this allocator reads mapped memory

@@ -94,6 +94,9 @@ public sealed interface SegmentSpace extends AutoCloseable permits SegmentSpaceI
     /** True when every commit unit overlapping the range is committed. */
     boolean isCommitted(Segment segment, long offset, long length);
 
+    /** Bytes of the segment's commit units that are committed now (not purged, decommitted or never committed). */
+    long committedBytes(Segment segment);
+
     /** Returns the segment's address space to the OS. Its memory must no longer be touched. */
     void release(Segment segment);
 

@@ -89,6 +89,7 @@ class SegmentSpaceTest {
             assertEquals(always ? SEGMENT : 4 * UNIT, space.stats().peakCommittedBytes());
             assertTrue(space.isCommitted(s, 0, 4 * UNIT));
             assertEquals(always, space.isCommitted(s, 0, 4 * UNIT + page));
+            assertEquals(always ? SEGMENT : 4 * UNIT, space.committedBytes(s), "the segment's own count");
             assertEquals(always ? 5 : 0, space.stats().noOpRequests());
 
             Raw.putLong(s.base() + 4 * UNIT - 8, -1L); // committed memory is writable to its last byte
@@ -116,6 +117,7 @@ class SegmentSpaceTest {
             assertEquals(always ? 0 : 4 * UNIT, space.stats().purgedBytes());
 
             assertEquals(always ? SEGMENT : 0, space.stats().committedBytes(), "purge gives the commit back");
+            assertEquals(always ? SEGMENT : 0, space.committedBytes(s), "the segment's own count too");
             assertEquals(always, space.isCommitted(s, 0, UNIT));
             assertEquals(always ? SEGMENT : 4 * UNIT, space.stats().peakCommittedBytes());
             Raw.putLong(s.base() + UNIT, 7); // purged memory stays accessible: a stale read or write cannot fault

@@ -21,7 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * faulting. A cached segment is purged only once the allocator's purge delay has passed ({@link #purgeExpiredCache},
  * from the heaps' slow paths; at once when the delay is zero), so a thread that starts just after another ended
  * takes the segment back resident instead of faulting its metadata and pages in again (docs/benchmarks.md, "What a
- * new thread pays"). Released huge segments: the newest few are kept mapped the same way, purged after the same
+ * new thread pays"); ten delays, within a budget of committed bytes ({@link #cacheGraceBudget}), because threads that
+ * end together release their segments together and the next ones may be a while coming (docs/benchmarks.md,
+ * "Released segments kept ten purge delays"). The longer wait never raises the allocator's peak of committed bytes: a
+ * commit that would pass the peak purges such segments first ({@link #purgeGracedBelowPeak}). Released huge segments: the newest few are kept mapped the same way, purged after the same
  * delay (at once when bigger than a few segments), and reused by a huge block they fit, so a buffer freed and
  * allocated again does not pay a purge and the page faults after it. {@code collect()} unmaps the whole cache.
  *
@@ -70,7 +73,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class SegmentStore {
 
-    private static final int CACHE_LIMIT = 8;
+    /**
+     * Normal segments the cache keeps, exposed ones aside: a bound on address space (a purged segment holds no RAM).
+     * Enough for every segment a few threads of each kind release at once: rptest's eight threads end holding about
+     * 24 (docs/benchmarks.md, "Released segments kept ten purge delays").
+     */
+    private static final int CACHE_LIMIT = 32;
+    /** How many purge delays a released segment within {@link #cacheGraceBudget} stays resident: mimalloc's arena
+     * purge multiplier. */
+    private static final int CACHE_GRACE_DELAYS = 10;
     /** Slots of checks in flight (a power of two), each on a line of its own: see the class comment. */
     private static final int CHECK_SLOTS = 64;
     private static final int SLOT_SPACING = 16; // longs: 128 bytes
@@ -108,6 +119,11 @@ final class SegmentStore {
     private final ArrayDeque<Cached> cache = new ArrayDeque<>();
     /** Cached segments not purged yet: lets the slow path skip the monitor when there is nothing to purge. */
     private volatile int unpurgedCached;
+    /**
+     * Committed bytes of the cached segments granted {@link #CACHE_GRACE_DELAYS} (Cached.graced, summed); written under
+     * {@code this}, read without it by {@link #commit} to skip {@link #purgeGracedBelowPeak} when there are none.
+     */
+    private volatile long cacheGracedBytes;
     private final long purgeDelayNanos;
 
     /** Set by the allocator's close, once every scope has ended: nothing needs to stay mapped any more. */
@@ -142,15 +158,22 @@ final class SegmentStore {
         final Segment segment;
         final long purgeAt;
         final boolean exposed;
+        /** Its committed bytes when it was granted the longer wait ({@link #cacheGraceBudget}), else 0. */
+        long graced;
         /** The grace its reuse waits for ({@link #graceStamp}): it was in the map until its release. */
         final long grace;
         boolean purged;
 
         Cached(Segment segment, long purgeAt, boolean exposed, long grace) {
+            this(segment, purgeAt, exposed, grace, 0);
+        }
+
+        Cached(Segment segment, long purgeAt, boolean exposed, long grace, long graced) {
             this.segment = segment;
             this.purgeAt = purgeAt;
             this.exposed = exposed;
             this.grace = grace;
+            this.graced = graced;
         }
     }
     /** Walks hold the read side; giving a segment back holds the write side. */
@@ -430,7 +453,7 @@ final class SegmentStore {
         } catch (RuntimeException | OutOfMemoryError e) {
             if (cached != null && cached.exposed) {
                 synchronized (this) {
-                    cached.purged = false; // counted again below, and purged by the next purge pass
+                    cached.purged = false; // counted again below, and purged by the next purge pass (no grace)
                     cache.push(cached);
                     unpurgedCached++;
                 }
@@ -599,9 +622,16 @@ final class SegmentStore {
             if (purgeNow) {
                 space.purge(segment, 0, segmentSize);
             }
+            // Outside the monitor: a walk of the segment's commit units. The store's total includes this segment.
+            long resident = purgeNow || purgeDelayNanos > Long.MAX_VALUE / (2 * CACHE_GRACE_DELAYS)
+                    ? 0 : space.committedBytes(segment);
+            long budget = cacheGraceBudget();
             synchronized (this) {
                 if (exposed || cache.size() < CACHE_LIMIT) {
-                    Cached cached = new Cached(segment, System.nanoTime() + purgeDelayNanos, exposed, graceStamp());
+                    long graced = resident != 0 && cacheGracedBytes + resident <= budget ? resident : 0;
+                    long purgeAt = System.nanoTime() + (graced != 0 ? CACHE_GRACE_DELAYS : 1) * purgeDelayNanos;
+                    Cached cached = new Cached(segment, purgeAt, exposed, graceStamp(), graced);
+                    cacheGracedBytes += graced;
                     cached.purged = purgeNow;
                     cache.push(cached);
                     if (!purgeNow) {
@@ -756,6 +786,7 @@ final class SegmentStore {
             cachedHuge.clear();
             for (java.util.Iterator<Cached> it = cache.iterator(); it.hasNext(); ) {
                 Cached cached = it.next();
+                forgetGrace(cached);
                 if (!cached.exposed || all) {
                     it.remove();
                     unmap.add(cached.segment);
@@ -811,7 +842,52 @@ final class SegmentStore {
             space.purge(cached.segment, 0, cached.segment.size());
             cached.purged = true;
             unpurgedCached--;
+            forgetGrace(cached);
         }
+    }
+
+    /**
+     * The most committed bytes of released segments the cache keeps for {@link #CACHE_GRACE_DELAYS} purge delays
+     * instead of one: half of what the allocator has committed now, and at least a quarter segment. Past it a
+     * released segment is purged after one delay, so what the longer wait holds stays in proportion to what the
+     * allocator holds anyway.
+     */
+    private long cacheGraceBudget() {
+        return Math.max(segmentSize / 4, space.stats().committedBytes() / 2);
+    }
+
+    /**
+     * Keeps the cache's longer wait from raising the allocator's peak of committed bytes: a commit of {@code more}
+     * bytes that would pass the peak first purges graced cached segments, oldest first (the newest are the likeliest
+     * to be taken next), for as many bytes as it would pass it by. A graced segment then holds only memory the
+     * allocator had committed anyway: larson with churn, whose emptied segments were kept while its threads carved
+     * new pages, peaked at up to 1.62x its live data instead of 1.54x (docs/benchmarks.md, "Released segments kept
+     * ten purge delays").
+     */
+    private void purgeGracedBelowPeak(long more) {
+        dev.cairn.segments.SegmentStats stats = space.stats();
+        long over = stats.committedBytes() + more - stats.peakCommittedBytes();
+        if (over <= 0) {
+            return;
+        }
+        synchronized (this) {
+            for (java.util.Iterator<Cached> it = cache.descendingIterator(); over > 0 && it.hasNext(); ) {
+                Cached cached = it.next();
+                if (cached.graced != 0 && !cached.purged) {
+                    over -= cached.graced;
+                    space.purge(cached.segment, 0, cached.segment.size());
+                    cached.purged = true;
+                    unpurgedCached--;
+                    forgetGrace(cached);
+                }
+            }
+        }
+    }
+
+    /** A cached segment leaves the longer wait (purged, taken or unmapped); under the monitor. */
+    private void forgetGrace(Cached cached) {
+        cacheGracedBytes -= cached.graced;
+        cached.graced = 0;
     }
 
     /** Released segments kept mapped for reuse: the cache and the retained exposed huge segments. */
@@ -824,6 +900,7 @@ final class SegmentStore {
         Cached cached = cache.poll();
         if (cached != null && !cached.purged) {
             unpurgedCached--;
+            forgetGrace(cached);
         }
         return cached;
     }
@@ -880,6 +957,9 @@ final class SegmentStore {
         long end = align(offset + length, pageSize);
         if (space.isCommitted(segment, start, end - start)) {
             return;
+        }
+        if (cacheGracedBytes != 0) {
+            purgeGracedBelowPeak(end - start);
         }
         if (commitLimit == 0) {
             space.commit(segment, start, end - start);

@@ -78,7 +78,7 @@ final class CommitMap {
         return next(from, to, -1L);
     }
 
-    /** Recounts the bits; for invariant checks. */
+    /** Recounts the bits: for invariant checks, and for the allocator's cache (SegmentSpace.committedBytes). */
     long countCommitted() {
         long count = 0;
         for (long word : words) {

@@ -202,6 +202,16 @@ public final class SegmentSpaceImpl implements SegmentSpace {
     }
 
     @Override
+    public long committedBytes(Segment segment) {
+        LiveSegment s = enter(segment);
+        try {
+            return bytes(s.commits.countCommitted());
+        } finally {
+            exit(s);
+        }
+    }
+
+    @Override
     public void release(Segment segment) {
         LiveSegment s = enter(segment);
         try {
