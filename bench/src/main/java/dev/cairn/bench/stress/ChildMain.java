@@ -18,7 +18,8 @@ import java.util.Map;
  * code up with the workload's smoke preset, run again and again for at least {@value #WARMUP_MILLIS} ms and until
  * the JIT has gone quiet (below; so C2 compiles the hot paths now: its compiler arenas take several MiB of native
  * memory, which would otherwise land in the peak); collect the Java heap and let it settle; read the idle RSS and
- * reset the peak; run one unmeasured repetition and then the measured ones; read the peak. So "RSS added" is this
+ * reset the peak; run full-size repetitions unmeasured until one adds almost no compilation ({@link
+ * #settleOnFullSize}) and then the measured ones; read the peak. So "RSS added" is this
  * workload on this peer, not JVM start-up. Before the report it prints the process's CPU time and minor faults per
  * measured repetition ({@link ProcessCost}), for A/B comparisons on a noisy machine.
  *
@@ -43,6 +44,11 @@ public final class ChildMain {
     static final long QUIET_WINDOW_MILLIS = 100;
     /** The longest warm-up, whatever the JIT does. */
     static final long MAX_WARMUP_MILLIS = 6_000;
+    /** The most unmeasured full-size repetitions after the warm-up, and the longest time they may take. */
+    static final int MAX_SETTLE_REPS = 20;
+    static final long MAX_SETTLE_MILLIS = 3_000;
+    /** Full-size repetitions in a row that must each add at most {@value #QUIET_COMPILE_MILLIS} ms of compilation. */
+    static final int QUIET_REPS = 3;
 
     private ChildMain() {
     }
@@ -84,6 +90,11 @@ public final class ChildMain {
             WorkloadResult first = workload.run(peer, threads, params); // JIT settles on the full-size loop
             mallocs += first.mallocs();
             frees += first.frees();
+            if (waitForTheJit) {
+                long[] counts = settleOnFullSize(workload, peer, threads, params);
+                mallocs += counts[0];
+                frees += counts[1];
+            }
             List<Long> times = new ArrayList<>();
             ProcessCost before = ProcessCost.now();
             for (int r = 0; r < reps; r++) {
@@ -96,6 +107,37 @@ public final class ChildMain {
             return new ChildReport(times, first.operations(), idle, Math.max(Rss.peakBytes(), idle),
                     Rss.currentBytes(), mallocs, frees);
         }
+    }
+
+    /**
+     * Full-size repetitions, unmeasured, until {@value #QUIET_REPS} in a row each add at most {@value
+     * #QUIET_COMPILE_MILLIS} ms of compilation (C2 compiles in bursts, with quiet repetitions between them), at most
+     * {@value #MAX_SETTLE_REPS} of them, started within {@value #MAX_SETTLE_MILLIS} ms. The smoke preset reaches the
+     * fast paths' compile thresholds but not the slow paths' (a page filled, a segment adopted, a thread's heap
+     * reaped), which a full-size run crosses once per page or thread: without this, C2 compiled them during the
+     * measured repetitions, and Cairn's larson fell from 59 to 13 ms over twelve of them (docs/benchmarks.md).
+     * They run after the idle RSS is read, as the first full-size run does, so their memory is in the peak and "RSS
+     * added" keeps its meaning. Returns the mallocs and frees they made.
+     */
+    private static long[] settleOnFullSize(Workload workload, Peer peer, int threads, Params params)
+            throws InterruptedException {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long[] counts = new long[2];
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return counts;
+        }
+        long start = System.nanoTime();
+        int quietInARow = 0;
+        for (int i = 0; i < MAX_SETTLE_REPS && quietInARow < QUIET_REPS
+                && (System.nanoTime() - start) / 1_000_000 < MAX_SETTLE_MILLIS; i++) {
+            long compiledBefore = jit.getTotalCompilationTime();
+            WorkloadResult result = workload.run(peer, threads, params);
+            counts[0] += result.mallocs();
+            counts[1] += result.frees();
+            boolean quiet = jit.getTotalCompilationTime() - compiledBefore <= QUIET_COMPILE_MILLIS;
+            quietInARow = quiet ? quietInARow + 1 : 0;
+        }
+        return counts;
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.cairn.alloc.Heap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -15,7 +16,9 @@ import java.lang.invoke.MethodHandle;
  * {@code cairn-unchecked} (through {@code Allocator}), {@code cairn-checked-heap}, {@code cairn-unchecked-heap}
  * (through a held {@code Heap}), {@code glibc} (malloc/free through critical FFM downcalls: no thread-state
  * transition, the cheapest call FFM offers), {@code glibc-plain} (the same through default downcalls, as a program
- * that does not ask for {@code Linker.Option.critical} makes them), {@code arena} (one {@code Arena.ofConfined()}
+ * that does not ask for {@code Linker.Option.critical} makes them), {@code mimalloc} ({@code mi_malloc}/{@code mi_free}
+ * from Debian's {@code libmimalloc.so.2}, critical downcalls; not in the benchmarks' default peer lists, since
+ * {@code scripts/jmh} installs nothing: pass it with {@code -p peer=...}), {@code arena} (one {@code Arena.ofConfined()}
  * per allocation; handles index a table of arenas, single-threaded only).
  */
 public interface MallocPeer extends AutoCloseable {
@@ -36,6 +39,7 @@ public interface MallocPeer extends AutoCloseable {
             case "cairn-unchecked-heap" -> new CairnHeapPeer(false);
             case "glibc" -> new GlibcPeer();
             case "glibc-plain" -> new GlibcPlainPeer();
+            case "mimalloc" -> new MimallocPeer();
             case "arena" -> new ArenaPeer();
             default -> throw new IllegalArgumentException("unknown peer: " + name);
         };
@@ -137,6 +141,28 @@ public interface MallocPeer extends AutoCloseable {
         }
     }
 
+    /** mimalloc's {@code mi_malloc} and {@code mi_free} through critical downcalls (the library must be installed). */
+    final class MimallocPeer implements MallocPeer {
+        private static final SymbolLookup LIBRARY =
+                SymbolLookup.libraryLookup(dev.cairn.bench.peer.Peers.MIMALLOC_LIBRARY, Arena.global());
+        private static final MethodHandle MALLOC = Glibc.downcall(LIBRARY, "mi_malloc", Linker.Option.critical(false));
+        private static final MethodHandle FREE = Glibc.downcall(LIBRARY, "mi_free", Linker.Option.critical(false));
+
+        @Override
+        public long malloc(long size) {
+            return Glibc.malloc(MALLOC, size);
+        }
+
+        @Override
+        public void free(long handle) {
+            Glibc.free(FREE, handle);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     /** The glibc peers' downcalls; callers pass static final handles, which stay constants once this is inlined. */
     final class Glibc {
         private static final Linker LINKER = Linker.nativeLinker();
@@ -146,10 +172,15 @@ public interface MallocPeer extends AutoCloseable {
 
         /** {@code malloc} ({@code long -> long}) or {@code free} ({@code long -> void}), with {@code options}. */
         static MethodHandle downcall(String name, Linker.Option... options) {
-            FunctionDescriptor descriptor = name.equals("malloc")
+            return downcall(LINKER.defaultLookup(), name, options);
+        }
+
+        /** As above, from {@code library}: a name ending in {@code malloc} is the allocation, any other the free. */
+        static MethodHandle downcall(SymbolLookup library, String name, Linker.Option... options) {
+            FunctionDescriptor descriptor = name.endsWith("malloc")
                     ? FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG)
                     : FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
-            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor, options);
+            return LINKER.downcallHandle(library.find(name).orElseThrow(), descriptor, options);
         }
 
         static long malloc(MethodHandle malloc, long size) {
