@@ -18,7 +18,7 @@ import java.util.Map;
  * code up with the workload's smoke preset, run again and again for at least {@value #WARMUP_MILLIS} ms and until
  * the JIT has gone quiet (below; so C2 compiles the hot paths now: its compiler arenas take several MiB of native
  * memory, which would otherwise land in the peak); collect the Java heap and let it settle; read the idle RSS and
- * reset the peak; run full-size repetitions unmeasured until one adds almost no compilation ({@link
+ * reset the peak; run full-size repetitions unmeasured until three in a row add almost no compilation ({@link
  * #settleOnFullSize}) and then the measured ones; read the peak. So "RSS added" is this
  * workload on this peer, not JVM start-up. Before the report it prints the process's CPU time and minor faults per
  * measured repetition ({@link ProcessCost}), for A/B comparisons on a noisy machine.

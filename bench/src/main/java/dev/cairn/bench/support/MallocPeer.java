@@ -100,17 +100,17 @@ public interface MallocPeer extends AutoCloseable {
 
     /** glibc's malloc and free, called through the FFM API as a Java program would. */
     final class GlibcPeer implements MallocPeer {
-        private static final MethodHandle MALLOC = Glibc.downcall("malloc", Linker.Option.critical(false));
-        private static final MethodHandle FREE = Glibc.downcall("free", Linker.Option.critical(false));
+        private static final MethodHandle MALLOC = Downcalls.downcall("malloc", Linker.Option.critical(false));
+        private static final MethodHandle FREE = Downcalls.downcall("free", Linker.Option.critical(false));
 
         @Override
         public long malloc(long size) {
-            return Glibc.malloc(MALLOC, size);
+            return Downcalls.malloc(MALLOC, size);
         }
 
         @Override
         public void free(long handle) {
-            Glibc.free(FREE, handle);
+            Downcalls.free(FREE, handle);
         }
 
         @Override
@@ -123,17 +123,17 @@ public interface MallocPeer extends AutoCloseable {
      * Its own class so that its handles are static final constants too, which the JIT inlines through.
      */
     final class GlibcPlainPeer implements MallocPeer {
-        private static final MethodHandle MALLOC = Glibc.downcall("malloc");
-        private static final MethodHandle FREE = Glibc.downcall("free");
+        private static final MethodHandle MALLOC = Downcalls.downcall("malloc");
+        private static final MethodHandle FREE = Downcalls.downcall("free");
 
         @Override
         public long malloc(long size) {
-            return Glibc.malloc(MALLOC, size);
+            return Downcalls.malloc(MALLOC, size);
         }
 
         @Override
         public void free(long handle) {
-            Glibc.free(FREE, handle);
+            Downcalls.free(FREE, handle);
         }
 
         @Override
@@ -143,19 +143,19 @@ public interface MallocPeer extends AutoCloseable {
 
     /** mimalloc's {@code mi_malloc} and {@code mi_free} through critical downcalls (the library must be installed). */
     final class MimallocPeer implements MallocPeer {
-        private static final SymbolLookup LIBRARY =
-                SymbolLookup.libraryLookup(dev.cairn.bench.peer.Peers.MIMALLOC_LIBRARY, Arena.global());
-        private static final MethodHandle MALLOC = Glibc.downcall(LIBRARY, "mi_malloc", Linker.Option.critical(false));
-        private static final MethodHandle FREE = Glibc.downcall(LIBRARY, "mi_free", Linker.Option.critical(false));
+        private static final SymbolLookup LIBRARY = Downcalls.library(dev.cairn.bench.peer.Peers.MIMALLOC_LIBRARY,
+                "libmimalloc2.0");
+        private static final MethodHandle MALLOC = Downcalls.downcall(LIBRARY, "mi_malloc", Linker.Option.critical(false));
+        private static final MethodHandle FREE = Downcalls.downcall(LIBRARY, "mi_free", Linker.Option.critical(false));
 
         @Override
         public long malloc(long size) {
-            return Glibc.malloc(MALLOC, size);
+            return Downcalls.malloc(MALLOC, size);
         }
 
         @Override
         public void free(long handle) {
-            Glibc.free(FREE, handle);
+            Downcalls.free(FREE, handle);
         }
 
         @Override
@@ -163,16 +163,29 @@ public interface MallocPeer extends AutoCloseable {
         }
     }
 
-    /** The glibc peers' downcalls; callers pass static final handles, which stay constants once this is inlined. */
-    final class Glibc {
+    /**
+     * The native peers' downcalls; callers pass static final handles, which stay constants once this is inlined (so
+     * each peer is its own class with its own handles).
+     */
+    final class Downcalls {
         private static final Linker LINKER = Linker.nativeLinker();
 
-        private Glibc() {
+        private Downcalls() {
         }
 
         /** {@code malloc} ({@code long -> long}) or {@code free} ({@code long -> void}), with {@code options}. */
         static MethodHandle downcall(String name, Linker.Option... options) {
             return downcall(LINKER.defaultLookup(), name, options);
+        }
+
+        /** The shared library {@code file}, or an error naming the Debian package that installs it. */
+        static SymbolLookup library(String file, String debianPackage) {
+            try {
+                return SymbolLookup.libraryLookup(file, Arena.global());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(file + " not found: install the Debian package " + debianPackage
+                        + " (scripts/bench installs it when run as root)", e);
+            }
         }
 
         /** As above, from {@code library}: a name ending in {@code malloc} is the allocation, any other the free. */
