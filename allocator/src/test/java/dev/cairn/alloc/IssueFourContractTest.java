@@ -196,7 +196,9 @@ class IssueFourContractTest {
             Map<Long, Integer> owners = new HashMap<>();
             allocator.visitBlocks((address, usable, sizeClass, heapId) -> owners.put(address, heapId) == null);
             assertTrue(survivors.stream().anyMatch(p -> owners.get(p) != 0), "adopted blocks have a heap again");
-            assertTrue(owners.get(mine.get(0)) != 0);
+            // the block in the current page (full pages of a thread that has not freed into them go to the page pool,
+            // whose pages no heap owns)
+            assertTrue(owners.get(mine.get(mine.size() - 1)) != 0);
             assertTrue(adopted.segmentsReclaimed() > abandoned.segmentsReclaimed(), "segments reclaimed");
             assertTrue(adopted.abandonedSegments() < abandoned.abandonedSegments());
             assertEquals(segmentsBefore, adopted.liveSegments(), "the free half was reused, no new segment");

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The page pool (internal.PagePool): a thread heap gives full pages beyond two per size class to the allocator's
  * pool, and a heap that needs room adopts one that other threads have freed into, so the blocks an idle thread's
  * pages get back are reused by the threads that are still working (larson's main thread fills every slot and then
- * only waits). It is off by default ({@code AllocatorConfig.pagePool}); the first test fails without it.
+ * only waits). It is on by default ({@code AllocatorConfig.pagePool}); the first test fails without it.
  */
 class PagePoolTest {
 
@@ -367,6 +367,59 @@ class PagePoolTest {
             assertTrue(allocator.stats().committedBytes() <= before + MiB, "committed "
                     + allocator.stats().committedBytes() + " after everything was freed, " + before + " before");
         }
+    }
+
+    /**
+     * A thread that has never freed into a full page of its own keeps none: every page it fills goes to the pool (a
+     * filler that then idles, as larson's main thread, would otherwise hold two per size class that nobody collects).
+     * Once it has freed into one, a bin keeps two again ({@code PagePool.FULL_RETAIN}). Fails with the two kept from
+     * the start (two pooled pages fewer in the first bin).
+     */
+    @ParameterizedTest(name = "checked {0}")
+    @ValueSource(booleans = {true, false})
+    void aThreadKeepsFullPagesOnlyOnceItFreesIntoThem(boolean checked) {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().checked(checked).pagePool(true).build())) {
+            List<Long> small = fill(allocator, 64, 20_000); // about twenty pages of 64 B blocks
+            long smallPages = binPages(allocator.stats(), 64);
+            assertEquals(smallPages - 1, allocator.stats().pooledPages(),
+                    "every full page pooled, only the current one kept: " + allocator.stats().toJson());
+            allocator.free(small.get(0)); // into a pooled page: taken back, and this thread now frees into its pages
+            long pooledBefore = allocator.stats().pooledPages();
+            List<Long> larger = fill(allocator, 256, 5_000); // about twenty pages of 256 B blocks
+            long largerPages = binPages(allocator.stats(), 256);
+            assertEquals(largerPages - 1 - PagePool_FULL_RETAIN, allocator.stats().pooledPages() - pooledBefore,
+                    "two full pages kept, the rest pooled: " + allocator.stats().toJson());
+            allocator.validate();
+            for (int i = 1; i < small.size(); i++) {
+                assertEquals(i, Raw.getLong(small.get(i)), "block " + i);
+                allocator.free(small.get(i));
+            }
+            for (int i = 0; i < larger.size(); i++) {
+                assertEquals(i, Raw.getLong(larger.get(i)), "block " + i);
+                allocator.free(larger.get(i));
+            }
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    /** {@code PagePool.FULL_RETAIN}: full pages of a size class a thread heap keeps once it frees into them. */
+    private static final int PagePool_FULL_RETAIN = 2;
+
+    private static List<Long> fill(Allocator allocator, int size, int count) {
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long block = allocator.malloc(size);
+            Raw.putLong(block, i);
+            blocks.add(block);
+        }
+        return blocks;
+    }
+
+    private static long binPages(AllocatorStats stats, long blockSize) {
+        return stats.bins().stream().filter(b -> b.blockSize() == blockSize).mapToLong(AllocatorStats.BinStats::pages)
+                .sum();
     }
 
     /**

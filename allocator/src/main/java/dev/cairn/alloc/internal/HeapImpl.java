@@ -111,6 +111,15 @@ public final class HeapImpl implements Heap {
      */
     private static final long KEEP_FULL_NANOS = 100_000_000;
     /**
+     * Whether this heap's thread has freed a block into one of its own full pages, or taken a page it gave back by
+     * freeing into it. Until it has, it keeps no full page ({@link #moveToFull}): the {@link PagePool#FULL_RETAIN}
+     * pages a bin keeps are for the owner's own frees, and a thread that has freed none may only be filling. Larson's
+     * main thread fills every slot and then only joins; the two full pages per size class it kept were freed into
+     * by the workers and never collected: 2.5 MiB beside 19.4 MiB of live data (docs/benchmarks.md, "Full pages kept only
+     * by threads that free into them").
+     */
+    private boolean freesIntoFullPages;
+    /**
      * Per bin, until when (nanoTime) the slow path does not look in the page pool: set when a look found no pooled
      * page with room. A look takes the pool's lock and reads pages other threads' frees write; xmalloc's producers
      * looked in vain on half their slow paths (5,000 of 10,000 looks per run, 7 us each with the lock contended).
@@ -620,6 +629,7 @@ public final class HeapImpl implements Heap {
         // This thread still frees into its full pages of the bin: it keeps them for a while (a page given up and
         // taken back on every refill cost the pool's lock twice per page; larson: once per ten mallocs).
         keepFullUntil[bin] = System.nanoTime() + KEEP_FULL_NANOS;
+        freesIntoFullPages = true;
     }
 
     /**
@@ -843,6 +853,7 @@ public final class HeapImpl implements Heap {
         int flags = Raw.getShort(page + FLAGS);
         int bin = Raw.getInt(page + BIN);
         if ((flags & FLAG_IN_FULL) != 0) {
+            freesIntoFullPages = true;
             long current = queue[bin];
             if (current == 0 || !Pages.hasRoom(current)) {
                 unfull(bin, page); // its one free block serves the next malloc, which would take the slow path anyway
@@ -1168,10 +1179,12 @@ public final class HeapImpl implements Heap {
 
     private void moveToFull(int bin, long page) {
         queueUnlink(bin, page);
-        if (poolsFullPages() && lastSlowPath - keepFullUntil[bin] > 0 && keepsFullPages(bin)) {
-            // PagePool.FULL_RETAIN (2) full pages of the bin kept already: this one goes to the page pool, where a
-            // heap that needs room adopts it once other threads have freed into it (this one would only take it
-            // back through a slow path; an idle thread never would).
+        if (poolsFullPages() && lastSlowPath - keepFullUntil[bin] > 0
+                && (!freesIntoFullPages || keepsFullPages(bin))) {
+            // PagePool.FULL_RETAIN (2) full pages of the bin kept already, or none kept while this thread has never
+            // freed into a full page of its own: this one goes to the page pool, where a heap that needs room adopts
+            // it once other threads have freed into it (this one would only take it back through a slow path; an
+            // idle thread never would).
             pagePool.give(page, id, ownerTid);
             // Never left in the direct table: the page's lists are its next owner's from now on.
             setDirect(bin, queue[bin] == 0 ? emptyPage : queue[bin]);

@@ -16,7 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The allocator's pool of single pages that no heap owns: full pages a thread heap gave up (beyond
- * {@link #FULL_RETAIN} per size class) and pages of other heaps' segments that an ending heap had adopted. A heap that
+ * {@link #FULL_RETAIN} per size class, or all of them while its thread has never freed into a full page of its own)
+ * and pages of other heaps' segments that an ending heap had adopted. A heap that
  * needs room in a size class adopts one whose blocks other threads have freed since, before it carves a page of its
  * own: mimalloc 3's page abandonment, on top of the segment-wide pool ({@link AbandonedPool}).
  *
@@ -41,7 +42,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class PagePool {
 
-    /** Full pages of one size class a thread heap keeps before it gives the next one to the pool (mimalloc 3: 2). */
+    /**
+     * Full pages of one size class a thread heap keeps before it gives the next one to the pool (mimalloc 3: 2), once
+     * its thread has freed into one of its full pages (HeapImpl.freesIntoFullPages; before that, none).
+     */
     static final int FULL_RETAIN = 2;
     /**
      * Pages of one giver {@link #take} looks at, oldest first, for one with room: each look reads a line other
