@@ -404,6 +404,94 @@ class PagePoolTest {
         }
     }
 
+    /**
+     * A heap that takes an idle heap's pooled pages looks past the ones nobody frees into, and takes one it frees into
+     * itself before one another thread frees into. The filler fills, in this order, 40 pages nobody will free into,
+     * 8 that a thread which never allocates frees into, and 8 that the taker frees into, and then idles. The taker's
+     * first look meets 32 pages without room and it carves a page; its next look, past the back-off, starts behind
+     * them and takes one of its own. Fails without the move to the back (the same 32 pages again: a second fresh page)
+     * and without the preference (one of the other freer's pages, which come first).
+     */
+    @org.junit.jupiter.api.Test
+    void aTakerLooksPastPagesWithoutRoomAndPrefersThoseItFreesInto() throws Exception {
+        try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(true).build())) {
+            Map<Long, List<Long>> byPage = new java.util.LinkedHashMap<>(); // 64 KiB page area -> its blocks, in order
+            CountDownLatch filled = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread filler = Thread.ofPlatform().start(() -> {
+                try {
+                    while (byPage.size() < 57) { // 56 full pages and the current one
+                        long block = allocator.malloc(64);
+                        Raw.putLong(block, block);
+                        byPage.computeIfAbsent(block >>> 16, k -> new ArrayList<>()).add(block);
+                    }
+                    filled.countDown();
+                    done.await(); // idle, heap kept
+                } catch (Throwable t) {
+                    failure.set(t);
+                    filled.countDown();
+                }
+            });
+            filled.await();
+            assertNull(failure.get());
+            List<List<Long>> pages = new ArrayList<>(byPage.values());
+            assertEquals(56, allocator.stats().pooledPages(), "the filler never freed: every full page pooled");
+            List<List<Long>> othersPages = pages.subList(40, 48);
+            List<List<Long>> takersPages = pages.subList(48, 56);
+            Thread other = Thread.ofPlatform().start(() -> freeEveryOther(allocator, othersPages)); // never allocates
+            other.join();
+            Set<Long> takersAreas = new HashSet<>();
+            List<Long> taken = new ArrayList<>();
+            Thread taker = Thread.ofPlatform().start(() -> {
+                try {
+                    freeEveryOther(allocator, takersPages);
+                    takersPages.forEach(blocks -> takersAreas.add(blocks.get(0) >>> 16));
+                    Thread.sleep(5); // the filler idle for more than a millisecond
+                    long first = allocator.malloc(64); // looks at 32 pages without room, then carves one
+                    taken.add(first);
+                    Thread.sleep(2); // past the 100 us the bin stays out of the pool after a look in vain
+                    long block;
+                    do { // the carved page runs out: the next slow path looks again
+                        block = allocator.malloc(64);
+                        taken.add(block);
+                    } while (block >>> 16 == first >>> 16);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            taker.join();
+            assertNull(failure.get());
+            long next = taken.get(taken.size() - 1);
+            assertTrue(!byPage.containsKey(taken.get(0) >>> 16), "the first look found no page with room");
+            assertTrue(takersAreas.contains(next >>> 16), "the second look took a page the taker frees into, not "
+                    + (byPage.containsKey(next >>> 16) ? "one of another's" : "a fresh one"));
+            allocator.validate();
+            for (int p = 0; p < pages.size(); p++) {
+                List<Long> blocks = pages.get(p);
+                for (int i = p >= 40 && p < 56 ? 1 : 0; i < blocks.size(); i += p >= 40 && p < 56 ? 2 : 1) {
+                    assertEquals(blocks.get(i), Raw.getLong(blocks.get(i)), "the filler's block, untouched");
+                    allocator.free(blocks.get(i));
+                }
+            }
+            taken.forEach(allocator::free);
+            done.countDown();
+            filler.join();
+            allocator.collect(true);
+            allocator.validate();
+            assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    /** Frees every other block of each page (first, third, ...), leaving those pages with room. */
+    private static void freeEveryOther(Allocator allocator, List<List<Long>> pages) {
+        for (List<Long> blocks : pages) {
+            for (int i = 0; i < blocks.size(); i += 2) {
+                allocator.free(blocks.get(i));
+            }
+        }
+    }
+
     /** {@code PagePool.FULL_RETAIN}: full pages of a size class a thread heap keeps once it frees into them. */
     private static final int PagePool_FULL_RETAIN = 2;
 

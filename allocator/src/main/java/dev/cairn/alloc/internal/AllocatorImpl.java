@@ -105,7 +105,18 @@ public final class AllocatorImpl implements Allocator {
         this.maxPages = store.segmentSize() >>> Kind.SMALL.pageShift;
         // The page every empty direct-table slot points at: its free list is always empty.
         this.emptyPage = metaArena.allocate(DESCRIPTOR_SIZE, 64).address();
-        this.pagePool = new PagePool(store.segmentSize(), this::busyHeap);
+        this.pagePool = new PagePool(store.segmentSize(), new PagePool.BusyHeap() {
+            @Override
+            public boolean ranSince(int heapId, long since) {
+                return busyHeap(heapId, since);
+            }
+
+            @Override
+            public boolean needsPagesSince(int tid, int bin, long since) {
+                HeapImpl heap = registry.batchHeap(tid);
+                return heap != null && heap.neededPagesSince(bin, since);
+            }
+        });
         this.pool = new AbandonedPool(store, pagePool, config.purgeDelay().toNanos(), this::mayAdopt);
         this.registry = new HeapRegistry(this);
         this.delayed = new DelayedFrees(this);

@@ -125,6 +125,12 @@ public final class HeapImpl implements Heap {
      * looked in vain on half their slow paths (5,000 of 10,000 looks per run, 7 us each with the lock contended).
      */
     private final long[] poolMissUntil = new long[SizeClasses.BIN_COUNT];
+    /**
+     * Per bin, when (nanoTime) this heap last looked for a page of the bin ({@link #findPage}). Read racily by other
+     * threads' {@code PagePool.take}: a pooled page this thread frees into is left to it while it still needs pages
+     * of that bin.
+     */
+    private final long[] binSlowPath = new long[SizeClasses.BIN_COUNT];
     /** See {@link #poolMissUntil}: 100 us (xmalloc, pool on: 37.7 -> 33.2 ms; 32.5 with the pool off). */
     private static final long POOL_MISS_BACKOFF_NANOS = 100_000;
     /** A thread heap of an allocator configured with the page pool ({@code AllocatorConfig.pagePool}). */
@@ -558,6 +564,7 @@ public final class HeapImpl implements Heap {
 
     /** A page of {@code bin} with a free block at the head of its free list, made current for the bin. */
     private long findPage(int bin) {
+        binSlowPath[bin] = lastSlowPath;
         long page = scanQueue(bin);
         // The page pool before the full pages kept: its oldest pages have had the longest to be freed into, and
         // the kept ones are the last to fill (revived with a free or two, each would send the malloc after next to
@@ -1203,6 +1210,11 @@ public final class HeapImpl implements Heap {
     private boolean freedIntoByAnother(long page) {
         int freer = Raw.getInt(page + LAST_FREER);
         return freer != 0 && freer != (int) ownerTid;
+    }
+
+    /** Whether this heap looked for a page of {@code bin} since {@code since} (nanoTime; a racy hint). */
+    boolean neededPagesSince(int bin, long since) {
+        return !closed && binSlowPath[bin] - since > 0;
     }
 
     /** Whether the bin's full queue holds {@link PagePool#FULL_RETAIN} pages already. */

@@ -52,6 +52,11 @@ final class PagePool {
      * threads' frees are writing.
      */
     private static final int TAKE_SCAN = 4;
+    /**
+     * Pages of an idle or ended giver {@link #take} looks at: 8 left a quarter of larson's rounds above 1.35x the live
+     * data, 32 one in sixteen (docs/benchmarks.md, "The page pool's take looks further").
+     */
+    private static final int TAKE_LOOK = 32;
 
     /** Where a pooled page is filed: its (tag, bin) slot and the heap that gave it (0: one that ended). */
     private record Filed(int slot, int giver) {
@@ -73,7 +78,14 @@ final class PagePool {
 
     /** See {@link #busy}. */
     interface BusyHeap {
+        /** Whether heap {@code heapId} is live and ran its slow path since {@code since} (nanoTime). */
         boolean ranSince(int heapId, long since);
+
+        /**
+         * Whether the thread of id {@code tid} has a live heap that looked for a page of {@code bin} since
+         * {@code since} (nanoTime).
+         */
+        boolean needsPagesSince(int tid, int bin, long since);
     }
 
     @SuppressWarnings("unchecked")
@@ -140,6 +152,17 @@ final class PagePool {
      * pages first, then those of heaps that ended or are idle (no slow path for a millisecond: larson's main thread
      * after its fill). A busy heap's pages are left to it: xmalloc's producers took each other's, and every page moved
      * between cores twice per use. The caller collects the page's cross-thread list.
+     *
+     * <p>Among an idle or ended heap's pages, the taker prefers one whose last remote free was its own
+     * ({@code LAST_FREER}): its frees there become local, and it reuses the room they make. A page another thread
+     * frees into is left to that thread while it looks for pages of the bin itself (within the last millisecond):
+     * taking it made that thread's frees remote and sent it to carve pages of its own (larson with an idle filler:
+     * the workers' segments held 105-141 pages instead of about 75 in one round of five, 1.5-1.6x the live data;
+     * taking such pages when nothing else had room still gave 1.45-1.52x in the worst rounds). A thread that frees
+     * into a bin and allocates none of it reserves nothing. Up to
+     * {@link #TAKE_LOOK} pages per giver are looked at, and those without room go to the back of the giver's list, so
+     * that the next look starts with pages not seen yet: an idle filler's oldest pages may be ones nobody frees into,
+     * and a look at the first four alone missed the pages behind them.
      */
     long take(int tag, int bin, long ownerTid, int heapId) {
         int slot = slot(tag, bin);
@@ -149,14 +172,22 @@ final class PagePool {
             long chosen = withRoom(givers.get(heapId));
             if (chosen == 0) {
                 long idleSince = System.nanoTime() - 1_000_000;
+                long other = 0; // a page with room that no other thread needing pages of the bin frees into
                 for (var entry : givers.entrySet()) {
                     int giver = entry.getKey();
                     if (giver != heapId && (giver == 0 || !busy.ranSince(giver, idleSince))) {
-                        chosen = withRoom(entry.getValue());
-                        if (chosen != 0) {
+                        long found = lookThrough(entry.getValue(), bin, ownerTid, idleSince);
+                        if (found > 0) {
+                            chosen = found;
                             break;
                         }
+                        if (other == 0 && found < 0) {
+                            other = -found;
+                        }
                     }
+                }
+                if (chosen == 0) {
+                    chosen = other;
                 }
             }
             if (chosen == 0) {
@@ -172,6 +203,47 @@ final class PagePool {
         }
     }
 
+    /**
+     * Looks at the first {@link #TAKE_LOOK} pages of an idle or ended giver's {@code set} for {@link #take}: the first
+     * with room that the taker freed into last, else (negated) the first with room whose last freer is no other
+     * thread that needs pages of the bin now, else 0. Pages without room move to the back of the set.
+     */
+    private long lookThrough(LinkedHashSet<Long> set, int bin, long takerTid, long since) {
+        long chosen = 0;
+        long other = 0;
+        List<Long> roomless = null;
+        int looked = 0;
+        for (Iterator<Long> it = set.iterator(); it.hasNext() && looked++ < TAKE_LOOK; ) {
+            long page = it.next();
+            if (!hasRoom(page)) {
+                if (roomless == null) {
+                    roomless = new ArrayList<>();
+                }
+                roomless.add(page);
+                continue;
+            }
+            int freer = Raw.getInt(page + LAST_FREER);
+            if (freer == (int) takerTid) {
+                chosen = page;
+                break;
+            }
+            if (other == 0 && (freer == 0 || !busy.needsPagesSince(freer, bin, since))) {
+                other = page;
+            }
+        }
+        if (roomless != null) {
+            for (long page : roomless) {
+                set.remove(page);
+                set.add(page);
+            }
+        }
+        return chosen != 0 ? chosen : -other;
+    }
+
+    private static boolean hasRoom(long page) {
+        return Raw.getLongVolatile(page + XTHREAD_FREE) != 0 || Raw.getInt(page + USED) < Raw.getInt(page + RESERVED);
+    }
+
     /** The oldest of the first {@link #TAKE_SCAN} pages of {@code set} that has room, or 0. */
     private static long withRoom(LinkedHashSet<Long> set) {
         if (set == null) {
@@ -180,7 +252,7 @@ final class PagePool {
         int scanned = 0;
         for (Iterator<Long> it = set.iterator(); it.hasNext() && scanned++ < TAKE_SCAN; ) {
             long page = it.next();
-            if (Raw.getLongVolatile(page + XTHREAD_FREE) != 0 || Raw.getInt(page + USED) < Raw.getInt(page + RESERVED)) {
+            if (hasRoom(page)) {
                 return page;
             }
         }
