@@ -58,6 +58,18 @@ final class PagePool {
      */
     private static final int TAKE_LOOK = 32;
 
+    /**
+     * A pooled page (its descriptor's address) as a hash key. Descriptors sit 128 bytes apart in their segment's
+     * header, and {@code Long}'s hash kept those bits low: a segment's pages fell into a few buckets, which
+     * {@code HashMap} turned into trees (5% of the CPU of a larson whose threads each lived 5,000 replacements).
+     */
+    private record PageKey(long page) {
+        @Override
+        public int hashCode() {
+            return (int) ((page * 0x9E3779B97F4A7C15L) >>> 32); // Fibonacci hashing: the high half mixes every bit
+        }
+    }
+
     /** Where a pooled page is filed: its (tag, bin) slot and the heap that gave it (0: one that ended). */
     private record Filed(int slot, int giver) {
     }
@@ -65,9 +77,9 @@ final class PagePool {
     private final long segmentMask;
     private final ReentrantLock lock = new ReentrantLock();
     /** Per (tag, bin): the pooled pages of each giver, oldest first (guarded by {@link #lock}). */
-    private final LinkedHashMap<Integer, LinkedHashSet<Long>>[] pages;
+    private final LinkedHashMap<Integer, LinkedHashSet<PageKey>>[] pages;
     /** Where each pooled page is filed (guarded by {@link #lock}): lookups that must not read the page first. */
-    private final HashMap<Long, Filed> filed = new HashMap<>();
+    private final HashMap<PageKey, Filed> filed = new HashMap<>();
     /** Pages per slot, readable without the lock (a hint for the allocation slow path). */
     private final AtomicIntegerArray counts;
     private final LongAdder given = new LongAdder();
@@ -127,8 +139,9 @@ final class PagePool {
         try {
             Raw.putInt(page + PAGE_HEAP, heapId);
             Raw.putLong(page + PAGE_OWNER, pooledBy(giverTid)); // giverTid 0: PAGE_POOLED, an ended heap's
-            pages[slot].computeIfAbsent(heapId, id -> new LinkedHashSet<>()).add(page);
-            filed.put(page, new Filed(slot, heapId));
+            PageKey key = new PageKey(page);
+            pages[slot].computeIfAbsent(heapId, id -> new LinkedHashSet<>()).add(key);
+            filed.put(key, new Filed(slot, heapId));
             counts.incrementAndGet(slot);
         } finally {
             lock.unlock();
@@ -137,12 +150,13 @@ final class PagePool {
     }
 
     private void removeLocked(long page, Filed where) {
-        LinkedHashSet<Long> set = pages[where.slot()].get(where.giver());
-        set.remove(page);
+        PageKey key = new PageKey(page);
+        LinkedHashSet<PageKey> set = pages[where.slot()].get(where.giver());
+        set.remove(key);
         if (set.isEmpty()) {
             pages[where.slot()].remove(where.giver());
         }
-        filed.remove(page);
+        filed.remove(key);
         counts.decrementAndGet(where.slot());
     }
 
@@ -168,7 +182,7 @@ final class PagePool {
         int slot = slot(tag, bin);
         lock.lock();
         try {
-            LinkedHashMap<Integer, LinkedHashSet<Long>> givers = pages[slot];
+            LinkedHashMap<Integer, LinkedHashSet<PageKey>> givers = pages[slot];
             long chosen = withRoom(givers.get(heapId));
             if (chosen == 0) {
                 long idleSince = System.nanoTime() - 1_000_000;
@@ -193,7 +207,7 @@ final class PagePool {
             if (chosen == 0) {
                 return 0;
             }
-            removeLocked(chosen, filed.get(chosen));
+            removeLocked(chosen, filed.get(new PageKey(chosen)));
             Raw.putInt(chosen + PAGE_HEAP, heapId);
             Raw.putLong(chosen + PAGE_OWNER, ownerTid);
             adopted.increment();
@@ -208,18 +222,19 @@ final class PagePool {
      * with room that the taker freed into last, else (negated) the first with room whose last freer is no other
      * thread that needs pages of the bin now, else 0. Pages without room move to the back of the set.
      */
-    private long lookThrough(LinkedHashSet<Long> set, int bin, long takerTid, long since) {
+    private long lookThrough(LinkedHashSet<PageKey> set, int bin, long takerTid, long since) {
         long chosen = 0;
         long other = 0;
-        List<Long> roomless = null;
+        List<PageKey> roomless = null;
         int looked = 0;
-        for (Iterator<Long> it = set.iterator(); it.hasNext() && looked++ < TAKE_LOOK; ) {
-            long page = it.next();
+        for (Iterator<PageKey> it = set.iterator(); it.hasNext() && looked++ < TAKE_LOOK; ) {
+            PageKey key = it.next();
+            long page = key.page();
             if (!hasRoom(page)) {
                 if (roomless == null) {
                     roomless = new ArrayList<>();
                 }
-                roomless.add(page);
+                roomless.add(key);
                 continue;
             }
             int freer = Raw.getInt(page + LAST_FREER);
@@ -232,9 +247,9 @@ final class PagePool {
             }
         }
         if (roomless != null) {
-            for (long page : roomless) {
-                set.remove(page);
-                set.add(page);
+            for (PageKey key : roomless) {
+                set.remove(key);
+                set.add(key);
             }
         }
         return chosen != 0 ? chosen : -other;
@@ -245,13 +260,13 @@ final class PagePool {
     }
 
     /** The oldest of the first {@link #TAKE_SCAN} pages of {@code set} that has room, or 0. */
-    private static long withRoom(LinkedHashSet<Long> set) {
+    private static long withRoom(LinkedHashSet<PageKey> set) {
         if (set == null) {
             return 0;
         }
         int scanned = 0;
-        for (Iterator<Long> it = set.iterator(); it.hasNext() && scanned++ < TAKE_SCAN; ) {
-            long page = it.next();
+        for (Iterator<PageKey> it = set.iterator(); it.hasNext() && scanned++ < TAKE_SCAN; ) {
+            long page = it.next().page();
             if (hasRoom(page)) {
                 return page;
             }
@@ -266,7 +281,7 @@ final class PagePool {
     boolean reclaim(long page) {
         lock.lock();
         try {
-            Filed where = filed.get(page);
+            Filed where = filed.get(new PageKey(page));
             if (where == null) {
                 return false;
             }
@@ -287,7 +302,7 @@ final class PagePool {
     HeapImpl reclaimForFreer(long page, java.util.function.LongFunction<HeapImpl> taker) {
         lock.lock();
         try {
-            Filed where = filed.get(page);
+            Filed where = filed.get(new PageKey(page));
             if (where == null) {
                 return null;
             }
@@ -315,10 +330,11 @@ final class PagePool {
         List<Long> found = new ArrayList<>();
         lock.lock();
         try {
-            for (long page : filed.keySet().toArray(new Long[0])) {
+            for (PageKey key : filed.keySet().toArray(new PageKey[0])) {
+                long page = key.page();
                 if (Raw.getInt((page & segmentMask) + SEG_HEAP_ID) == heapId
                         && (all || Raw.getLongVolatile(page + XTHREAD_FREE) != 0)) {
-                    removeLocked(page, filed.get(page));
+                    removeLocked(page, filed.get(key));
                     Raw.putInt(page + PAGE_HEAP, heapId);
                     Raw.putLong(page + PAGE_OWNER, ownerTid);
                     found.add(page);
@@ -334,7 +350,7 @@ final class PagePool {
     boolean contains(long page) {
         lock.lock();
         try {
-            return filed.containsKey(page);
+            return filed.containsKey(new PageKey(page));
         } finally {
             lock.unlock();
         }
