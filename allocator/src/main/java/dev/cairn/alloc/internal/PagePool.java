@@ -53,8 +53,8 @@ final class PagePool {
      */
     private static final int TAKE_SCAN = 4;
     /**
-     * Pages of an idle or ended giver {@link #take} looks at: 8 left a quarter of larson's rounds above 1.35x the live
-     * data, 32 one in sixteen (docs/benchmarks.md, "The page pool's take looks further").
+     * Pages of an idle or ended giver {@link #take} looks at: with 8, six of sixteen larson rounds peaked above 1.35x
+     * the live data; with 32, one (docs/benchmarks.md, "The page pool's take looks further").
      */
     private static final int TAKE_LOOK = 32;
 
