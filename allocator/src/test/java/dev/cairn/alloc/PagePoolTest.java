@@ -40,26 +40,16 @@ class PagePoolTest {
             int count = 32 * 1024;
             long[] blocks = new long[count];
             int[] sizes = new int[count];
-            CountDownLatch filled = new CountDownLatch(1);
-            CountDownLatch done = new CountDownLatch(1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread filler = Thread.ofPlatform().start(() -> {
-                try {
-                    SplittableRandom random = new SplittableRandom(1);
-                    for (int i = 0; i < count; i++) {
-                        sizes[i] = 16 + random.nextInt(1009);
-                        blocks[i] = allocator.malloc(sizes[i]);
-                        Raw.putByte(blocks[i] + sizes[i] - 1, (byte) i);
-                    }
-                    filled.countDown();
-                    done.await(); // idle, heap kept: no slow path from here on
-                } catch (Throwable t) {
-                    failure.set(t);
-                    filled.countDown();
+            IdleFiller filler = new IdleFiller(() -> {
+                SplittableRandom random = new SplittableRandom(1);
+                for (int i = 0; i < count; i++) {
+                    sizes[i] = 16 + random.nextInt(1009);
+                    blocks[i] = allocator.malloc(sizes[i]);
+                    Raw.putByte(blocks[i] + sizes[i] - 1, (byte) i);
                 }
             });
-            filled.await();
-            assertNull(failure.get(), () -> "the filler failed: " + failure.get());
+            filler.awaitFilled(); // idle from here on, heap kept: no slow path
+            AtomicReference<Throwable> failure = new AtomicReference<>();
             long fillBytes = allocator.stats().allocatedBytes();
             Thread.sleep(20); // the filler is idle now (no slow path for more than the purge delay)
             Thread worker = Thread.ofPlatform().start(() -> {
@@ -95,8 +85,7 @@ class PagePoolTest {
                 live.add(block);
             }
             assertEquals(live, walked, "the walk sees exactly the live blocks");
-            done.countDown();
-            filler.join();
+            filler.close();
             for (long block : blocks) {
                 allocator.free(block);
             }
@@ -116,23 +105,12 @@ class PagePoolTest {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(true).build())) {
             int count = 16 * 1024;
             long[] blocks = new long[count];
-            CountDownLatch filled = new CountDownLatch(1);
-            CountDownLatch done = new CountDownLatch(1);
-            Thread filler = Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    for (int i = 0; i < count; i++) {
-                        blocks[i] = allocator.malloc(128);
-                    }
-                } finally {
-                    filled.countDown();
-                }
-                try {
-                    done.await(); // idle with its heap: its pages stay pooled, others' to adopt
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            IdleFiller filler = new IdleFiller(() -> {
+                for (int i = 0; i < count; i++) {
+                    blocks[i] = allocator.malloc(128);
                 }
             });
-            assertTrue(filled.await(60, java.util.concurrent.TimeUnit.SECONDS), "the filler finished");
+            filler.awaitFilled(); // idle with its heap from here on: its pages stay pooled, others' to adopt
             assertTrue(blocks[count - 1] != 0, "the filler allocated every block");
             assertTrue(allocator.stats().pagesGivenToPool() > 0, "the filler gave its full pages");
             Thread.sleep(20); // idle past the pool's 1 ms
@@ -152,8 +130,7 @@ class PagePoolTest {
             }
             allocator.validate();
             assertEquals(0, allocator.stats().pagesAdoptedFromPool(), allocator.stats().toJson());
-            done.countDown();
-            filler.join();
+            filler.close();
             for (int i = 0; i < count; i++) {
                 assertEquals(i, Raw.getLong(blocks[i]), "block " + i);
                 allocator.free(blocks[i]);
@@ -416,25 +393,15 @@ class PagePoolTest {
     void aTakerLooksPastPagesWithoutRoomAndPrefersThoseItFreesInto() throws Exception {
         try (Allocator allocator = Allocator.create(AllocatorConfig.builder().pagePool(true).build())) {
             Map<Long, List<Long>> byPage = new java.util.LinkedHashMap<>(); // 64 KiB page area -> its blocks, in order
-            CountDownLatch filled = new CountDownLatch(1);
-            CountDownLatch done = new CountDownLatch(1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread filler = Thread.ofPlatform().start(() -> {
-                try {
-                    while (byPage.size() < 57) { // 56 full pages and the current one
-                        long block = allocator.malloc(64);
-                        Raw.putLong(block, block);
-                        byPage.computeIfAbsent(block >>> 16, k -> new ArrayList<>()).add(block);
-                    }
-                    filled.countDown();
-                    done.await(); // idle, heap kept
-                } catch (Throwable t) {
-                    failure.set(t);
-                    filled.countDown();
+            IdleFiller filler = new IdleFiller(() -> {
+                while (byPage.size() < 57) { // 56 full pages and the current one
+                    long block = allocator.malloc(64);
+                    Raw.putLong(block, block);
+                    byPage.computeIfAbsent(block >>> 16, k -> new ArrayList<>()).add(block);
                 }
             });
-            filled.await();
-            assertNull(failure.get());
+            filler.awaitFilled(); // idle from here on, heap kept
+            AtomicReference<Throwable> failure = new AtomicReference<>();
             List<List<Long>> pages = new ArrayList<>(byPage.values());
             assertEquals(56, allocator.stats().pooledPages(), "the filler never freed: every full page pooled");
             List<List<Long>> othersPages = pages.subList(40, 48);
@@ -475,11 +442,51 @@ class PagePoolTest {
                 }
             }
             taken.forEach(allocator::free);
-            done.countDown();
-            filler.join();
+            filler.close();
             allocator.collect(true);
             allocator.validate();
             assertEquals(0, allocator.stats().blocksInUse());
+        }
+    }
+
+    /**
+     * A platform thread that runs a fill and then idles with its heap kept, running no slow path, until
+     * {@link #close()}: larson's main thread, whose pages the pool lends to the threads that free into them.
+     */
+    private static final class IdleFiller implements AutoCloseable {
+        private final CountDownLatch filled = new CountDownLatch(1);
+        private final CountDownLatch done = new CountDownLatch(1);
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final Thread thread;
+
+        IdleFiller(Runnable fill) {
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    fill.run();
+                } catch (Throwable t) {
+                    failure.set(t);
+                } finally {
+                    filled.countDown();
+                }
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+
+        /** Waits for the fill to end, and fails the test if it threw. */
+        void awaitFilled() throws InterruptedException {
+            assertTrue(filled.await(60, java.util.concurrent.TimeUnit.SECONDS), "the filler finished");
+            assertNull(failure.get(), () -> "the filler failed: " + failure.get());
+        }
+
+        /** Ends the idle thread (its heap is then reaped as a dead thread's). */
+        @Override
+        public void close() throws InterruptedException {
+            done.countDown();
+            thread.join();
         }
     }
 

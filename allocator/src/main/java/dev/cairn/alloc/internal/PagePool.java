@@ -255,6 +255,11 @@ final class PagePool {
         return chosen != 0 ? chosen : -other;
     }
 
+    /**
+     * Whether a pooled page has room a taker would find: blocks other threads freed into it, or blocks never handed
+     * out. Read by a thread that does not own the page, so unlike {@code Pages.hasRoom} (the owner's lists) it looks
+     * only at the cross-thread list and the counters.
+     */
     private static boolean hasRoom(long page) {
         return Raw.getLongVolatile(page + XTHREAD_FREE) != 0 || Raw.getInt(page + USED) < Raw.getInt(page + RESERVED);
     }
