@@ -182,6 +182,22 @@ final class AbandonedPool {
     }
 
     /**
+     * Lowers the segment's {@code SEG_PAGE_END} past the pages at its end that neither hold a size class nor await a
+     * purge (a settle has just given them up or purged them), so that the next walks stop sooner.
+     */
+    private static void lowerPageEnd(long segment, int end) {
+        int first = Raw.getInt(segment + SEG_FIRST_PAGE);
+        while (end > first) {
+            long page = descriptor(segment, end - 1);
+            if (Raw.getInt(page + BLOCK_SIZE) != 0 || (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
+                break;
+            }
+            end--;
+        }
+        Raw.putInt(segment + SEG_PAGE_END, end);
+    }
+
+    /**
      * Collects every page of a held segment (leaving the tag when {@code tagged}, clearing it otherwise), clears the
      * pages' queue links and flags, and unformats the pages with no block in use. Returns the pool entry describing
      * what is left, or {@code null} when no page is in use any more.
@@ -209,6 +225,7 @@ final class AbandonedPool {
         long newOwner = Raw.getLong(segment + SEG_OWNER_TID);
         int newHeap = Raw.getInt(segment + SEG_HEAP_ID);
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        int end = Raw.getInt(segment + SEG_PAGE_END);
         int usedPages = Raw.getInt(segment + SEG_USED_PAGES);
         long live = 0;
         long binsWithRoom = 0;
@@ -223,7 +240,7 @@ final class AbandonedPool {
         long freer = NO_FREER; // the thread that freed most into the pages collected now (a weighted majority vote)
         long votes = 0;
         long remoteFrees = 0;
-        for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
+        for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < end; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
@@ -270,7 +287,7 @@ final class AbandonedPool {
             Raw.putShort(page + RETAIN, (short) 0);
             int used = Raw.getInt(page + USED);
             if (used == 0 && Pages.mayUnformat(page)) { // else a claim is still out: kept for a later sweep
-                Pages.unformat(page, store.graceStamp());
+                Pages.unformat(segment, page, store.graceStamp());
                 usedPages--;
                 if (purgeNow) {
                     toPurge = push(toPurge, purges++, page);
@@ -294,6 +311,7 @@ final class AbandonedPool {
             }
         }
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);
+        lowerPageEnd(segment, end);
         Raw.putLong(segment + SEG_ABANDONED_LIVE, live);
         if (tagged && remoteFrees != 0) {
             // one freer when the vote's winner kept a margin of half of all votes: a clear lead

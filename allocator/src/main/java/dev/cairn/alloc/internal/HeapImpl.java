@@ -707,8 +707,8 @@ public final class HeapImpl implements Heap {
     }
 
     private void enqueueAdoptedLocked(long segment) {
-        int count = Raw.getInt(segment + SEG_PAGE_COUNT);
-        for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < count; index++) {
+        int end = Raw.getInt(segment + SEG_PAGE_END);
+        for (int index = Raw.getInt(segment + SEG_FIRST_PAGE); index < end; index++) {
             long page = descriptor(segment, index);
             if (Raw.getInt(page + BLOCK_SIZE) == 0) {
                 if ((Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0) {
@@ -827,7 +827,7 @@ public final class HeapImpl implements Heap {
         for (int n = 0; n < count - first; n++) {
             int index = first + (hint - first + n) % (count - first);
             if (Raw.getInt(descriptor(segment, index) + BLOCK_SIZE) == 0) {
-                Raw.putInt(segment + SEG_NEXT_FREE_HINT, index + 1 < count ? index + 1 : first);
+                Raw.putInt(segment + SEG_NEXT_FREE_HINT, index); // the pages before it are in use; format moves past
                 return index;
             }
         }
@@ -912,7 +912,7 @@ public final class HeapImpl implements Heap {
         if (deferredPairs != 0) {
             dropDeferred(page);
         }
-        Pages.unformat(page, store.graceStamp());
+        Pages.unformat(segment, page, store.graceStamp());
         pagesRetired++;
         int usedPages = Raw.getInt(segment + SEG_USED_PAGES) - 1;
         Raw.putInt(segment + SEG_USED_PAGES, usedPages);

@@ -262,8 +262,18 @@ final class HeapWalker {
                     + (lister != null ? " but its heap's is " + lister.tag() : ", out of range"));
         }
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
+        int end = Raw.getInt(segment + SEG_PAGE_END);
+        int hint = Raw.getInt(segment + SEG_NEXT_FREE_HINT);
         for (int index = 0; index < count; index++) {
             long page = descriptor(segment, index);
+            if (index >= Raw.getInt(segment + SEG_FIRST_PAGE) && index < hint && Raw.getInt(page + BLOCK_SIZE) == 0) {
+                throw violation(page, "page " + index + " is unused below its segment's page search start " + hint);
+            }
+            if (index >= end && (Raw.getInt(page + BLOCK_SIZE) != 0
+                    || (Raw.getShort(page + FLAGS) & FLAG_PURGE_PENDING) != 0)) {
+                throw violation(page, "page " + index + " is " + (Raw.getInt(page + BLOCK_SIZE) != 0 ? "in use"
+                        : "awaiting its purge") + " past its segment's page end " + end);
+            }
             // only the segment's own pages: one in the page pool or adopted from it is never tagged
             if (Raw.getInt(page + BLOCK_SIZE) != 0 && Raw.getLong(page + PAGE_OWNER) == ownerTid
                     && ((Raw.getLongVolatile(page + XTHREAD_FREE) & ABANDONED_TAG) != 0) != abandoned) {

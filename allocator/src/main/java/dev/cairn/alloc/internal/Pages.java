@@ -46,6 +46,12 @@ final class Pages {
     static long format(long segment, int index, int bin, long blockSize, int pageShift, boolean checked,
             long ownerTid, int heapId) {
         long page = descriptor(segment, index);
+        if (index >= Raw.getInt(segment + SEG_PAGE_END)) {
+            Raw.putInt(segment + SEG_PAGE_END, index + 1);
+        }
+        if (index == Raw.getInt(segment + SEG_NEXT_FREE_HINT)) {
+            Raw.putInt(segment + SEG_NEXT_FREE_HINT, index + 1);
+        }
         long areaStart = segment + ((long) index << pageShift);
         long areaEnd = areaStart + (1L << pageShift);
         long metaEnd = segment + metadataSize(Raw.getInt(segment + SEG_PAGE_COUNT));
@@ -108,10 +114,14 @@ final class Pages {
     }
 
     /**
-     * Marks a page unused: every later checked free into it is refused. {@code grace}: the stamp its next format
-     * waits for (0 in unchecked mode).
+     * Marks a page of {@code segment} unused: every later checked free into it is refused, and the segment's page
+     * search will start no later than it. {@code grace}: the stamp its next format waits for (0 in unchecked mode).
      */
-    static void unformat(long page, long grace) {
+    static void unformat(long segment, long page, long grace) {
+        int index = pageIndex(segment, page);
+        if (index < Raw.getInt(segment + SEG_NEXT_FREE_HINT)) {
+            Raw.putInt(segment + SEG_NEXT_FREE_HINT, index);
+        }
         Raw.putLong(page + GRACE, grace);
         Raw.putLongRelease(page + BLOCKS_BYTES, 0);
         Raw.putInt(page + BLOCK_SIZE, 0);

@@ -50,7 +50,13 @@ final class SegmentLayout {
     static final long SEG_USED_PAGES = 36;  // int: pages holding a size class
     static final long SEG_HEAP_ID = 40;     // int: owning heap
     static final long SEG_FIRST_PAGE = 44;  // int: first page index whose area lies past the metadata
-    static final long SEG_NEXT_FREE_HINT = 48; // int: where the page search resumes
+    /**
+     * int: the lowest page index that may be unused (every page from the first one up to it holds a size class).
+     * Raised by the page search to the page it finds and by formatting that page, lowered when a page is given up:
+     * the search is first-fit, so pages in use stay packed at the start of the segment and {@link #SEG_PAGE_END}
+     * stays low.
+     */
+    static final long SEG_NEXT_FREE_HINT = 48;
     /**
      * int: 1 when the owning heap is an arena's. Written when the segment is formatted; arenas never abandon or
      * adopt segments (an arena whose thread ended with it open is destroyed when reaped), so it holds for the
@@ -103,6 +109,16 @@ final class SegmentLayout {
      * wait"). 0 until the first retirement; written by the owner under its retired pages' lock.
      */
     static final long SEG_PURGE_GATE = 104;
+    /**
+     * int: one past the highest page index formatted since the segment was set up; no page at or past it holds a
+     * size class or awaits its purge. Raised by {@code Pages.format}, lowered by {@code AbandonedPool.settle}, both
+     * by whoever holds the segment's page slots. The walks that run on every thread turnover (settle, an adopter's
+     * enqueue) stop here instead of reading all 512 descriptors of a small segment: 64 KiB of metadata, a fifth of a
+     * settle's time when a slice's segment held 40 pages (docs/benchmarks.md, "Walks that stop at the last page").
+     * Walks that must see a page whatever its state (validation, stats, dumps) read every descriptor, and validation
+     * checks this bound.
+     */
+    static final long SEG_PAGE_END = 112;
     static final long HEADER_SIZE = 128;
 
     // ---- page descriptor ----

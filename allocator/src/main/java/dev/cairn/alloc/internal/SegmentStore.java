@@ -540,6 +540,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_KIND, Kind.HUGE.ordinal());
         Raw.putInt(base + SEG_PAGE_SHIFT, Kind.HUGE.pageShift);
         Raw.putInt(base + SEG_PAGE_COUNT, 1);
+        Raw.putInt(base + SEG_PAGE_END, 1);
         Raw.putInt(base + SEG_USED_PAGES, 1);
         Raw.putInt(base + SEG_HEAP_ID, heapId);
         Raw.putInt(base + SEG_ARENA, arena ? 1 : 0);
