@@ -5,10 +5,7 @@ import static dev.cairn.alloc.internal.SegmentLayout.*;
 import dev.cairn.alloc.internal.size.SizeClasses;
 import dev.cairn.segments.raw.Raw;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -33,8 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * counters, queue links and live bits. Page slots (format, retire, purge, {@code SEG_USED_PAGES}) stay the segment
  * owner's: a heap never retires a page of another's segment (it keeps it, or gives it to this pool), and a segment
  * is released only when no page of it holds a size class, so a page lent out keeps its segment. States of a page
- * held here: {@code PAGE_OWNER} is pooled ({@link SegmentLayout#isPooled}: the giver's thread, or none), it is in {@link #pages}, and its cross-thread
- * list is untagged (remote frees push as usual). It leaves under {@link #lock} only: by {@link #take} (a heap adopts
+ * held here: {@code PAGE_OWNER} is pooled ({@link SegmentLayout#isPooled}: the giver's thread, or none), {@code PAGE_HEAP}
+ * names the heap that gave it (0: one that ended), it is in {@link #pooled} and in its giver's list, and its
+ * cross-thread list is untagged (remote frees push as usual). It leaves under {@link #lock} only: by {@link #take} (a heap adopts
  * it), {@link #reclaimForFreer} (the thread that gave it frees into it), {@link #reclaimOwn} (its segment's owner
  * collects) or {@link #reclaim} (its segment's holder takes it back while abandoning, sweeping or adopting the
  * segment: {@code AbandonedPool.settle}); whoever removes it writes its new owner under the lock, which also orders
@@ -59,27 +57,59 @@ final class PagePool {
     private static final int TAKE_LOOK = 32;
 
     /**
-     * A pooled page (its descriptor's address) as a hash key. Descriptors sit 128 bytes apart in their segment's
-     * header, and {@code Long}'s hash kept those bits low: a segment's pages fell into a few buckets, which
-     * {@code HashMap} turned into trees (5% of the CPU of a larson whose threads each lived 5,000 replacements).
+     * One giver's pooled pages of one (tag, bin), oldest first: a list linked through the pages' own queue links
+     * ({@code NEXT}, {@code PREV}), which no heap uses while the page is pooled (guarded by {@link #lock}). An
+     * object per page (a {@code LinkedHashSet} entry and its key) cost every page handed over and taken back an
+     * allocation and a pointer chase (docs/benchmarks.md, "The page pool without an object per page").
      */
-    private record PageKey(long page) {
-        @Override
-        public int hashCode() {
-            return (int) ((page * 0x9E3779B97F4A7C15L) >>> 32); // Fibonacci hashing: the high half mixes every bit
-        }
-    }
+    private static final class GiverPages {
+        long head;
+        long tail;
 
-    /** Where a pooled page is filed: its (tag, bin) slot and the heap that gave it (0: one that ended). */
-    private record Filed(int slot, int giver) {
+        void append(long page) {
+            Raw.putLong(page + PREV, tail);
+            Raw.putLong(page + NEXT, 0);
+            if (tail != 0) {
+                Raw.putLong(tail + NEXT, page);
+            } else {
+                head = page;
+            }
+            tail = page;
+        }
+
+        /** Unlinks {@code page} and clears its links (the next owner queues it from clean links). */
+        void unlink(long page) {
+            long prev = Raw.getLong(page + PREV);
+            long next = Raw.getLong(page + NEXT);
+            if (prev != 0) {
+                Raw.putLong(prev + NEXT, next);
+            } else {
+                head = next;
+            }
+            if (next != 0) {
+                Raw.putLong(next + PREV, prev);
+            } else {
+                tail = prev;
+            }
+            Raw.putLong(page + NEXT, 0);
+            Raw.putLong(page + PREV, 0);
+        }
+
+        boolean isEmpty() {
+            return head == 0;
+        }
     }
 
     private final long segmentMask;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Per (tag, bin): the pooled pages of each giver, oldest first (guarded by {@link #lock}). */
-    private final LinkedHashMap<Integer, LinkedHashSet<PageKey>>[] pages;
-    /** Where each pooled page is filed (guarded by {@link #lock}): lookups that must not read the page first. */
-    private final HashMap<PageKey, Filed> filed = new HashMap<>();
+    /** Per (tag, bin): the pooled pages of each giver, by giver heap id (guarded by {@link #lock}). */
+    private final LinkedHashMap<Integer, GiverPages>[] pages;
+    /**
+     * Every pooled page (guarded by {@link #lock}): what a caller that may hold a page no longer pooled (so perhaps
+     * unmapped) asks before it reads the page. A page in it is mapped, and its {@code PAGE_HEAP} and {@code BIN} say
+     * where it is filed.
+     */
+    private final PageSet pooled = new PageSet();
     /** Pages per slot, readable without the lock (a hint for the allocation slow path). */
     private final AtomicIntegerArray counts;
     private final LongAdder given = new LongAdder();
@@ -139,9 +169,8 @@ final class PagePool {
         try {
             Raw.putInt(page + PAGE_HEAP, heapId);
             Raw.putLong(page + PAGE_OWNER, pooledBy(giverTid)); // giverTid 0: PAGE_POOLED, an ended heap's
-            PageKey key = new PageKey(page);
-            pages[slot].computeIfAbsent(heapId, id -> new LinkedHashSet<>()).add(key);
-            filed.put(key, new Filed(slot, heapId));
+            pages[slot].computeIfAbsent(heapId, id -> new GiverPages()).append(page);
+            pooled.add(page);
             counts.incrementAndGet(slot);
         } finally {
             lock.unlock();
@@ -149,15 +178,17 @@ final class PagePool {
         given.increment();
     }
 
-    private void removeLocked(long page, Filed where) {
-        PageKey key = new PageKey(page);
-        LinkedHashSet<PageKey> set = pages[where.slot()].get(where.giver());
-        set.remove(key);
-        if (set.isEmpty()) {
-            pages[where.slot()].remove(where.giver());
+    /** Takes a pooled page out of its giver's list and the pool's set (the caller writes its new owner). */
+    private void removeLocked(long page) {
+        int slot = slotOf(page);
+        int giver = Raw.getInt(page + PAGE_HEAP);
+        GiverPages list = pages[slot].get(giver);
+        list.unlink(page);
+        if (list.isEmpty()) {
+            pages[slot].remove(giver);
         }
-        filed.remove(key);
-        counts.decrementAndGet(where.slot());
+        pooled.remove(page);
+        counts.decrementAndGet(slot);
     }
 
     /**
@@ -182,7 +213,7 @@ final class PagePool {
         int slot = slot(tag, bin);
         lock.lock();
         try {
-            LinkedHashMap<Integer, LinkedHashSet<PageKey>> givers = pages[slot];
+            LinkedHashMap<Integer, GiverPages> givers = pages[slot];
             long chosen = withRoom(givers.get(heapId));
             if (chosen == 0) {
                 long idleSince = System.nanoTime() - 1_000_000;
@@ -207,7 +238,7 @@ final class PagePool {
             if (chosen == 0) {
                 return 0;
             }
-            removeLocked(chosen, filed.get(new PageKey(chosen)));
+            removeLocked(chosen);
             Raw.putInt(chosen + PAGE_HEAP, heapId);
             Raw.putLong(chosen + PAGE_OWNER, ownerTid);
             adopted.increment();
@@ -220,21 +251,23 @@ final class PagePool {
     /**
      * Looks at the first {@link #TAKE_LOOK} pages of an idle or ended giver's {@code set} for {@link #take}: the first
      * with room that the taker freed into last, else (negated) the first with room whose last freer is no other
-     * thread that needs pages of the bin now, else 0. Pages without room move to the back of the set.
+     * thread that needs pages of the bin now, else 0. Pages without room move to the back of the list.
      */
-    private long lookThrough(LinkedHashSet<PageKey> set, int bin, long takerTid, long since) {
+    private long lookThrough(GiverPages list, int bin, long takerTid, long since) {
         long chosen = 0;
         long other = 0;
-        List<PageKey> roomless = null;
+        long firstMoved = 0; // a page moved to the back: the look has come round to the pages it has seen
         int looked = 0;
-        for (Iterator<PageKey> it = set.iterator(); it.hasNext() && looked++ < TAKE_LOOK; ) {
-            PageKey key = it.next();
-            long page = key.page();
+        for (long page = list.head, next; page != 0 && page != firstMoved && looked++ < TAKE_LOOK; page = next) {
+            next = Raw.getLong(page + NEXT);
             if (!hasRoom(page)) {
-                if (roomless == null) {
-                    roomless = new ArrayList<>();
+                if (page != list.tail) {
+                    list.unlink(page);
+                    list.append(page);
+                    if (firstMoved == 0) {
+                        firstMoved = page;
+                    }
                 }
-                roomless.add(key);
                 continue;
             }
             int freer = Raw.getInt(page + LAST_FREER);
@@ -244,12 +277,6 @@ final class PagePool {
             }
             if (other == 0 && (freer == 0 || !busy.needsPagesSince(freer, bin, since))) {
                 other = page;
-            }
-        }
-        if (roomless != null) {
-            for (PageKey key : roomless) {
-                set.remove(key);
-                set.add(key);
             }
         }
         return chosen != 0 ? chosen : -other;
@@ -264,14 +291,13 @@ final class PagePool {
         return Raw.getLongVolatile(page + XTHREAD_FREE) != 0 || Raw.getInt(page + USED) < Raw.getInt(page + RESERVED);
     }
 
-    /** The oldest of the first {@link #TAKE_SCAN} pages of {@code set} that has room, or 0. */
-    private static long withRoom(LinkedHashSet<PageKey> set) {
-        if (set == null) {
+    /** The oldest of the first {@link #TAKE_SCAN} pages of {@code list} that has room, or 0. */
+    private static long withRoom(GiverPages list) {
+        if (list == null) {
             return 0;
         }
         int scanned = 0;
-        for (Iterator<PageKey> it = set.iterator(); it.hasNext() && scanned++ < TAKE_SCAN; ) {
-            long page = it.next().page();
+        for (long page = list.head; page != 0 && scanned++ < TAKE_SCAN; page = Raw.getLong(page + NEXT)) {
             if (hasRoom(page)) {
                 return page;
             }
@@ -286,11 +312,10 @@ final class PagePool {
     boolean reclaim(long page) {
         lock.lock();
         try {
-            Filed where = filed.get(new PageKey(page));
-            if (where == null) {
+            if (!pooled.contains(page)) {
                 return false;
             }
-            removeLocked(page, where);
+            removeLocked(page);
             Raw.putLong(page + PAGE_OWNER, NO_OWNER);
             return true;
         } finally {
@@ -301,21 +326,20 @@ final class PagePool {
     /**
      * Gives a pooled page to the heap {@code taker} names for it (the freeing thread's: AllocatorImpl.reclaimOnFree),
      * which is then its owner; returns that heap, or null when the page is not pooled (any more) or {@code taker}
-     * names none. The page is looked up in {@link #filed} before it is read: the caller's block no longer pins it, so
+     * names none. The page is looked up in {@link #pooled} before it is read: the caller's block no longer pins it, so
      * a page that left the pool may be gone.
      */
     HeapImpl reclaimForFreer(long page, java.util.function.LongFunction<HeapImpl> taker) {
         lock.lock();
         try {
-            Filed where = filed.get(new PageKey(page));
-            if (where == null) {
+            if (!pooled.contains(page)) {
                 return null;
             }
             HeapImpl heap = taker.apply(page);
             if (heap == null) {
                 return null;
             }
-            removeLocked(page, where);
+            removeLocked(page);
             Raw.putInt(page + PAGE_HEAP, heap.id());
             Raw.putLong(page + PAGE_OWNER, heap.ownerTid());
             reclaimedOnFree.increment();
@@ -335,11 +359,10 @@ final class PagePool {
         List<Long> found = new ArrayList<>();
         lock.lock();
         try {
-            for (PageKey key : filed.keySet().toArray(new PageKey[0])) {
-                long page = key.page();
+            for (long page : pooled.toArray()) {
                 if (Raw.getInt((page & segmentMask) + SEG_HEAP_ID) == heapId
                         && (all || Raw.getLongVolatile(page + XTHREAD_FREE) != 0)) {
-                    removeLocked(page, filed.get(key));
+                    removeLocked(page);
                     Raw.putInt(page + PAGE_HEAP, heapId);
                     Raw.putLong(page + PAGE_OWNER, ownerTid);
                     found.add(page);
@@ -355,7 +378,7 @@ final class PagePool {
     boolean contains(long page) {
         lock.lock();
         try {
-            return filed.containsKey(new PageKey(page));
+            return pooled.contains(page);
         } finally {
             lock.unlock();
         }
@@ -365,7 +388,7 @@ final class PagePool {
     int size() {
         lock.lock();
         try {
-            return filed.size();
+            return pooled.size();
         } finally {
             lock.unlock();
         }

@@ -2,6 +2,8 @@ package dev.cairn.alloc.internal;
 
 import static dev.cairn.alloc.internal.SegmentLayout.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.segments.raw.Raw;
 import java.lang.foreign.Arena;
@@ -82,6 +84,30 @@ class PagePoolTakeTest {
             long withRoom = pooledPage(segment, 41, 0);
             assertEquals(0, pool.take(0, BIN, TAKER_TID, 5), "the first look sees 32 pages without room");
             assertEquals(withRoom, pool.take(0, BIN, TAKER_TID, 5), "the next starts behind them");
+        }
+    }
+
+    @Test
+    void pagesLeaveFromAnywhereInTheirGiversListAndTheRestKeepTheirOrder() {
+        try (Arena arena = Arena.ofConfined()) {
+            long segment = arena.allocate(SEGMENT_SIZE, SEGMENT_SIZE).fill((byte) 0).address();
+            long[] pages = new long[7];
+            for (int i = 1; i <= 6; i++) {
+                pages[i] = pooledPage(segment, i, 0);
+            }
+            for (int i : new int[] {1, 3, 6}) { // the head, one in the middle, the tail
+                assertTrue(pool.reclaim(pages[i]), "page " + i + " was pooled");
+                assertEquals(0, Raw.getLong(pages[i] + NEXT), "page " + i + " leaves with clean links");
+                assertEquals(0, Raw.getLong(pages[i] + PREV), "page " + i + " leaves with clean links");
+                assertFalse(pool.reclaim(pages[i]), "page " + i + " is no longer pooled");
+            }
+            assertEquals(3, pool.size());
+            for (int i : new int[] {2, 4, 5}) {
+                assertEquals(pages[i], pool.take(0, BIN, TAKER_TID, 5), "oldest first");
+            }
+            assertEquals(0, pool.take(0, BIN, TAKER_TID, 5));
+            assertEquals(0, pool.size());
+            assertFalse(pool.mayHave(0, BIN));
         }
     }
 }
