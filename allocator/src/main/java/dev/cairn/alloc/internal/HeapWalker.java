@@ -193,6 +193,10 @@ final class HeapWalker {
             throw new IllegalStateException("heap invariant violated: " + pending[0] + " blocks are marked pending"
                     + " (delayed free) but " + allocator.delayedPending() + " delayed frees are outstanding");
         }
+        String pagePoolViolation = allocator.pagePool().validate();
+        if (pagePoolViolation != null) {
+            throw new IllegalStateException("heap invariant violated: " + pagePoolViolation);
+        }
         if (pooledPages[0] != allocator.pagePool().size()) {
             throw new IllegalStateException("heap invariant violated: the page pool holds "
                     + allocator.pagePool().size() + " pages but " + pooledPages[0] + " pages are marked pooled");

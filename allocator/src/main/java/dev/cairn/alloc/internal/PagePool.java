@@ -30,12 +30,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * counters, queue links and live bits. Page slots (format, retire, purge, {@code SEG_USED_PAGES}) stay the segment
  * owner's: a heap never retires a page of another's segment (it keeps it, or gives it to this pool), and a segment
  * is released only when no page of it holds a size class, so a page lent out keeps its segment. States of a page
- * held here: {@code PAGE_OWNER} is pooled ({@link SegmentLayout#isPooled}: the giver's thread, or none), {@code PAGE_HEAP}
- * names the heap that gave it (0: one that ended), it is in {@link #pooled} and in its giver's list, and its
- * cross-thread list is untagged (remote frees push as usual). It leaves under {@link #lock} only: by {@link #take} (a heap adopts
- * it), {@link #reclaimForFreer} (the thread that gave it frees into it), {@link #reclaimOwn} (its segment's owner
- * collects) or {@link #reclaim} (its segment's holder takes it back while abandoning, sweeping or adopting the
- * segment: {@code AbandonedPool.settle}); whoever removes it writes its new owner under the lock, which also orders
+ * held here: {@code PAGE_OWNER} is pooled ({@link SegmentLayout#isPooled}: the giver's thread, or none),
+ * {@code PAGE_HEAP} names the heap that gave it (0: one that ended), it is in {@link #pooled} and in its giver's list
+ * (linked through its {@code NEXT} and {@code PREV}), and its cross-thread list is untagged (remote frees push as
+ * usual). It leaves under {@link #lock} only: by {@link #take} (a heap adopts it), {@link #reclaimForFreer} (the
+ * thread that gave it frees into it), {@link #reclaimOwn} (its segment's owner collects) or {@link #reclaim} (its
+ * segment's holder takes it back while abandoning, sweeping or adopting the segment: {@code AbandonedPool.settle});
+ * it leaves with clean links, and whoever removes it writes its new owner under the lock, which also orders
  * the previous owner's plain writes before the next one's reads.
  */
 final class PagePool {
@@ -372,6 +373,59 @@ final class PagePool {
             lock.unlock();
         }
         return found;
+    }
+
+    /**
+     * Checks the pool's own structures (validation): every listed page is in {@link #pooled}, filed under its slot and
+     * giver, marked pooled, and linked both ways; the lists hold every pooled page once; the counts agree. Returns the
+     * first violation, or null.
+     */
+    String validate() {
+        lock.lock();
+        try {
+            int listed = 0;
+            for (int slot = 0; slot < pages.length; slot++) {
+                int inSlot = 0;
+                for (var entry : pages[slot].entrySet()) {
+                    GiverPages list = entry.getValue();
+                    if (list.isEmpty()) {
+                        return "an empty list of giver " + entry.getKey() + " is kept in slot " + slot;
+                    }
+                    long prev = 0;
+                    for (long page = list.head; page != 0; prev = page, page = Raw.getLong(page + NEXT)) {
+                        String where = "pooled page " + Errors.hex(page);
+                        if (!pooled.contains(page)) {
+                            return where + " is listed but not in the pool's set";
+                        }
+                        if (slotOf(page) != slot || Raw.getInt(page + PAGE_HEAP) != entry.getKey()) {
+                            return where + " is listed under slot " + slot + " and giver " + entry.getKey();
+                        }
+                        if (!isPooled(Raw.getLong(page + PAGE_OWNER))) {
+                            return where + " has owner " + Raw.getLong(page + PAGE_OWNER);
+                        }
+                        if (Raw.getLong(page + PREV) != prev) {
+                            return where + " links back to " + Errors.hex(Raw.getLong(page + PREV)) + ", not "
+                                    + Errors.hex(prev);
+                        }
+                        if (++inSlot > pooled.size()) {
+                            return "the list of giver " + entry.getKey() + " in slot " + slot + " is cyclic";
+                        }
+                    }
+                    if (list.tail != prev) {
+                        return "the list of giver " + entry.getKey() + " in slot " + slot + " ends at "
+                                + Errors.hex(prev) + " but names " + Errors.hex(list.tail) + " its tail";
+                    }
+                }
+                if (inSlot != counts.get(slot)) {
+                    return "slot " + slot + " lists " + inSlot + " pages but counts " + counts.get(slot);
+                }
+                listed += inSlot;
+            }
+            return listed == pooled.size() ? null
+                    : "the lists hold " + listed + " pages but the pool's set " + pooled.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Whether {@code page} is pooled here (validation). */

@@ -3,6 +3,8 @@ package dev.cairn.alloc.internal;
 import static dev.cairn.alloc.internal.SegmentLayout.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.segments.raw.Raw;
@@ -108,6 +110,24 @@ class PagePoolTakeTest {
             assertEquals(0, pool.take(0, BIN, TAKER_TID, 5));
             assertEquals(0, pool.size());
             assertFalse(pool.mayHave(0, BIN));
+        }
+    }
+
+    @Test
+    void validationFindsABrokenList() {
+        try (Arena arena = Arena.ofConfined()) {
+            long segment = arena.allocate(SEGMENT_SIZE, SEGMENT_SIZE).fill((byte) 0).address();
+            long first = pooledPage(segment, 1, 0);
+            long second = pooledPage(segment, 2, 0);
+            long third = pooledPage(segment, 3, 0);
+            assertNull(pool.validate(), "a pool as built");
+            Raw.putLong(third + PREV, first);
+            assertTrue(pool.validate().contains("links back to"), pool.validate());
+            Raw.putLong(third + PREV, second);
+            Raw.putLong(third + NEXT, first); // a cycle: found, and the walk ends
+            assertNotNull(pool.validate());
+            Raw.putLong(third + NEXT, 0);
+            assertNull(pool.validate(), "mended");
         }
     }
 }
