@@ -268,9 +268,10 @@ final class HeapWalker {
         int count = Raw.getInt(segment + SEG_PAGE_COUNT);
         int end = Raw.getInt(segment + SEG_PAGE_END);
         int hint = Raw.getInt(segment + SEG_NEXT_FREE_HINT);
+        int first = Raw.getInt(segment + SEG_FIRST_PAGE);
         for (int index = 0; index < count; index++) {
             long page = descriptor(segment, index);
-            if (index >= Raw.getInt(segment + SEG_FIRST_PAGE) && index < hint && Raw.getInt(page + BLOCK_SIZE) == 0) {
+            if (index >= first && index < hint && Raw.getInt(page + BLOCK_SIZE) == 0) {
                 throw violation(page, "page " + index + " is unused below its segment's page search start " + hint);
             }
             if (index >= end && (Raw.getInt(page + BLOCK_SIZE) != 0

@@ -39,18 +39,13 @@ final class PageSet {
         if (2 * (size + 1) > table.length) {
             rehash(table.length * 2);
         }
-        int mask = table.length - 1;
-        for (int i = home(page, mask); ; i = (i + 1) & mask) {
-            long found = table[i];
-            if (found == page) {
-                return false;
-            }
-            if (found == 0) {
-                table[i] = page;
-                size++;
-                return true;
-            }
+        int i = probe(page);
+        if (table[i] == page) {
+            return false;
         }
+        table[i] = page;
+        size++;
+        return true;
     }
 
     /** Removes {@code page}; false when it was not there. */
@@ -90,29 +85,26 @@ final class PageSet {
         if (page == 0) {
             return -1;
         }
+        int i = probe(page);
+        return table[i] == page ? i : -1;
+    }
+
+    /** The slot holding {@code page}, or else the empty slot that ends its probe run (where it would go). */
+    private int probe(long page) {
         int mask = table.length - 1;
-        for (int i = home(page, mask); ; i = (i + 1) & mask) {
-            long found = table[i];
-            if (found == page) {
-                return i;
-            }
-            if (found == 0) {
-                return -1;
-            }
+        int i = home(page, mask);
+        while (table[i] != page && table[i] != 0) {
+            i = (i + 1) & mask;
         }
+        return i;
     }
 
     private void rehash(int capacity) {
         long[] old = table;
         table = new long[capacity];
-        int mask = capacity - 1;
         for (long page : old) {
             if (page != 0) {
-                int i = home(page, mask);
-                while (table[i] != 0) {
-                    i = (i + 1) & mask;
-                }
-                table[i] = page;
+                table[probe(page)] = page;
             }
         }
     }
