@@ -148,7 +148,7 @@ final class AbandonedPool {
      */
     void abandon(long segment) {
         long from = Raw.getLong(segment + SEG_OWNER_TID);
-        store.setOwner(segment, NO_OWNER);
+        store.setOwner(segment, NO_OWNER, 0);
         Raw.putInt(segment + SEG_HEAP_ID, 0);
         Raw.putLong(segment + SEG_ABANDONED_AT, System.nanoTime());
         Raw.putLong(segment + SEG_LAST_FREER, NO_FREER);
@@ -400,7 +400,7 @@ final class AbandonedPool {
      */
     boolean adopt(long segment, int heapId, long ownerTid) {
         Raw.putInt(segment + SEG_HEAP_ID, heapId);
-        store.setOwner(segment, ownerTid);
+        store.setOwner(segment, ownerTid, heapId);
         if (settle(segment, false, false, NO_OWNER, false) == null) {
             released.increment();
             store.release(segment);

@@ -435,12 +435,23 @@ public final class AllocatorImpl implements Allocator {
             long me = Thread.currentThread().threadId();
             long entry = map.lookup(address);
             int check = OWNED;
-            if (MapEntry.owner(entry, shift) != me) {
-                // Not the caller's own segment (another thread's, abandoned, huge, stale, foreign): another thread
-                // may unmap it while the proof reads it, so the proof is a check in flight, and the address is
-                // looked up again after the mark (see SegmentStore).
-                check = store.enterCheck();
-                entry = map.lookup(address);
+            HeapImpl held = null;
+            long entryOwner = MapEntry.owner(entry, shift);
+            if (entryOwner != me) {
+                // A virtual threads' heap's segment: whoever holds the heap's lock owns it (see MapEntry), so a free
+                // that gets the lock, and finds the entry unchanged under it, frees as the owner.
+                held = lockSharedHeap(entryOwner);
+                if (held != null && map.lookup(address) != entry) {
+                    held.lock.unlock();
+                    held = null;
+                }
+                if (held == null) {
+                    // Not the caller's own segment (another thread's, abandoned, huge, stale, foreign, a busy shared
+                    // heap's): another thread may unmap it while the proof reads it, so the proof is a check in
+                    // flight, and the address is looked up again after the mark (see SegmentStore).
+                    check = store.enterCheck();
+                    entry = map.lookup(address);
+                }
             }
             long page;
             boolean local;
@@ -477,7 +488,10 @@ public final class AllocatorImpl implements Allocator {
                 long remoteWord = word + 8;
                 // The page's owner, which is not always the segment's (PagePool).
                 pageOwner = Raw.getLong(page + PAGE_OWNER);
-                local = pageOwner == me;
+                // A held shared heap's page is the holder's; a page of its segment that another heap took from the
+                // page pool is not (PAGE_HEAP tells), and is freed remotely like any other.
+                local = pageOwner == me || held != null && pageOwner == SHARED_OWNER
+                        && Raw.getInt(page + PAGE_HEAP) == held.id();
                 if (local) {
                     if (check != OWNED && Raw.getInt(page + BIN) < 0) {
                         // A huge block: claimed with the atomic a remote free takes, so of an owner's and another
@@ -502,6 +516,9 @@ public final class AllocatorImpl implements Allocator {
                             throw refusal(Errors.remotelyFreed("free", address));
                         }
                     }
+                    if (held != null) {
+                        freeLocal(page, address); // as the heap's owner, before the finally lets its lock go
+                    }
                 } else {
                     if ((Raw.getAndBitwiseOrLong(remoteWord, bit) & bit) != 0) { // partner: RemoteBitClears
                         throw refusal(Errors.remotelyFreed("free", address));
@@ -524,9 +541,11 @@ public final class AllocatorImpl implements Allocator {
                 // block's release, an abandoned segment's sweep.
                 if (check != OWNED) {
                     store.exitCheck(check);
+                } else if (held != null) {
+                    held.lock.unlock(); // after its free above, or its refusal
                 }
             }
-            if (local) {
+            if (local && held == null) {
                 freeLocal(page, address);
             } else if (sweep == RELEASE_HUGE) {
                 releaseHugeRemotely(page); // the winner of the OR above: no other thread gives this segment back
@@ -955,8 +974,26 @@ public final class AllocatorImpl implements Allocator {
         if (pageOwner == me) {
             freeLocal(page, address);
         } else {
+            // A virtual threads' heap's block too: taking the heap's lock to free as its owner, as the checked free
+            // does, cost more than the push (docs/benchmarks.md, "Frees of virtual threads' blocks as the owner").
             freeRemote(page, address, me, pageOwner);
         }
+    }
+
+    /**
+     * Checked free: the virtual threads' heap a map entry's owner names, locked, or null (the entry names no such
+     * heap, or the heap is busy: only {@code tryLock}, a free never waits). Whoever holds a shared heap's lock is its
+     * owner, so a free that takes it frees like the owner: a push on the page's local list, without the check in
+     * flight, the atomic on the remote bit and the push on the cross-thread list, and without leaving the heap a
+     * collection to do. The caller looks the entry up again under the lock.
+     */
+    private HeapImpl lockSharedHeap(long entryOwner) {
+        int heapId = MapEntry.sharedHeap(entryOwner, shift);
+        if (heapId < 0) {
+            return null;
+        }
+        HeapImpl heap = registry.byId(heapId);
+        return heap != null && heap.lock != null && heap.lock.tryLock() ? heap : null;
     }
 
     private void freeLocal(long page, long address) {

@@ -30,7 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A heap per virtual thread would mean a heap (and pages half used) per task: 100,000 tasks, 100,000 heaps. Virtual
  * threads instead share a small set of heaps ({@link SharedHeap}), about two per carrier thread, each taken with a
  * try-lock for the length of one call, like Netty's magazines. Their segments carry
- * {@link SegmentLayout#SHARED_OWNER}, so every free of their blocks is a lock-free remote push.
+ * {@link SegmentLayout#SHARED_OWNER} and their map entries name the heap: a checked free of their blocks takes the
+ * heap's lock if it is free and frees as its owner, else (and every unchecked free) pushes remotely, lock-free.
  *
  * <h2>Locking</h2>
  * Registration, release, reaping and close are serialized on {@link #lock} (rare events). The heap table is written

@@ -192,7 +192,10 @@ final class SegmentLayout {
 
     /** {@code SEG_OWNER_TID} of an abandoned segment: no thread has id 0, so every free of it is remote. */
     static final long NO_OWNER = 0;
-    /** {@code SEG_OWNER_TID} of a shared (virtual-thread) heap's segments: no thread has it, frees are remote. */
+    /**
+     * {@code SEG_OWNER_TID} of a shared (virtual-thread) heap's segments: no thread has it; a free takes the heap's lock
+     * to free as its owner, or pushes remotely when the heap is busy.
+     */
     static final long SHARED_OWNER = -1;
     /**
      * {@code PAGE_OWNER} of a page in the page pool whose heap ended; {@link #pooledBy} for one a live heap gave. No

@@ -485,7 +485,7 @@ final class SegmentStore {
         Raw.putInt(base + SEG_FIRST_PAGE, firstPage);
         Raw.putInt(base + SEG_NEXT_FREE_HINT, Raw.getInt(base + SEG_FIRST_PAGE));
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
-        register(segment, ownerTid);
+        register(segment, entry(base, ownerTid, heapId, arena));
         return base;
     }
 
@@ -561,7 +561,8 @@ final class SegmentStore {
         Raw.putLong(page + PAGE_OWNER, ownerTid);
         Raw.putLong(page + BLOCKS_BYTES, blockSize);
         Raw.putLongRelease(base + SEG_COOKIE, base ^ cookie);
-        register(segment, NO_OWNER); // any thread may free the block and release the segment: see MapEntry
+        // any thread may free the block and release the segment: see MapEntry
+        register(segment, MapEntry.of(segment.base(), NO_OWNER, shift));
         return base;
     }
 
@@ -906,19 +907,30 @@ final class SegmentStore {
         return cached;
     }
 
-    private void register(Segment segment, long ownerTid) {
+    private void register(Segment segment, long entry) {
         live.put(key(segment.base()), segment);
-        map.insert(segment.base(), segment.size(), MapEntry.of(segment.base(), ownerTid, shift));
+        map.insert(segment.base(), segment.size(), entry);
     }
 
     /**
-     * Moves the normal segment at {@code base} to the thread {@code ownerTid} ({@link SegmentLayout#NO_OWNER} when
-     * abandoned): its header, then its map entry, which a checked free of the new owner trusts (see MapEntry). Called
-     * by the thread that takes the segment, or by the one that gives it up.
+     * The map entry of a normal segment of heap {@code heapId} on thread {@code ownerTid}: a virtual threads' heap
+     * ({@link SegmentLayout#SHARED_OWNER}, not an arena's) is named by its id, whose lock makes its holder the owner.
      */
-    void setOwner(long base, long ownerTid) {
+    private long entry(long base, long ownerTid, int heapId, boolean arena) {
+        return ownerTid == SHARED_OWNER && !arena ? MapEntry.ofSharedHeap(base, heapId, shift)
+                : MapEntry.of(base, ownerTid, shift);
+    }
+
+    /**
+     * Moves the normal segment at {@code base} to heap {@code heapId} on thread {@code ownerTid}
+     * ({@link SegmentLayout#SHARED_OWNER}: a virtual threads' heap; {@link SegmentLayout#NO_OWNER} when abandoned,
+     * with any heap id): its header, then its map entry, which a checked free of the new owner trusts (see
+     * MapEntry). Called by the thread that takes the segment, or by the one that gives it up. Arena heaps never
+     * adopt.
+     */
+    void setOwner(long base, long ownerTid, int heapId) {
         Raw.putLongVolatile(base + SEG_OWNER_TID, ownerTid);
-        map.replace(base, segmentSize, MapEntry.of(base, ownerTid, shift));
+        map.replace(base, segmentSize, entry(base, ownerTid, heapId, false));
     }
 
     /** The base of the segment holding {@code address}, or {@code AddressMap.NOT_OURS} (0). */

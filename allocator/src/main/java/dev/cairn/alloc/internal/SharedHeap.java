@@ -8,8 +8,11 @@ import dev.cairn.alloc.Heap;
  * and then its spare ({@link #candidate}), and only blocks (on the first one it tried) when all are taken. A virtual
  * thread is not preempted inside a call, so with about two heaps per carrier a try almost always succeeds. A call must
  * not park while it holds a heap where it can help it (the slow path's periodic reap only tries its lock): the parked
- * thread holds the heap until a carrier is free to run it again, which may be when another virtual thread ends. Frees need no heap at all: they are remote pushes (a
- * free that took the block's heap's lock and freed as its owner was tried: docs/benchmarks.md says why it went).
+ * thread holds the heap until a carrier is free to run it again, which may be when another virtual thread ends.
+ *
+ * <p>Frees need no heap of the caller's: a checked free of a shared heap's block tries that heap's lock and, with it,
+ * frees as its owner; when the heap is busy, and in unchecked mode, it pushes the block remotely
+ * ({@code AllocatorImpl.free}, docs/design/allocator.md).
  *
  * <p>{@link #release()} does nothing: nothing is held between calls. Heaps are created on first use and live as
  * long as the allocator.

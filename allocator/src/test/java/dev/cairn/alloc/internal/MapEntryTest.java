@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.alloc.Allocator;
+import dev.cairn.segments.raw.Raw;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class MapEntryTest {
         long seed = System.nanoTime();
         SplittableRandom random = new SplittableRandom(seed);
         for (int shift = 22; shift <= 28; shift++) {
-            long ownerLimit = 1L << (17 + shift);
+            long ownerLimit = 1L << (16 + shift); // 17 + shift owner bits, the top one the shared heaps'
             for (int i = 0; i < 10_000; i++) {
                 long base = (1 + random.nextLong((1L << (47 - shift)) - 1)) << shift;
                 long tid = switch (i % 4) {
@@ -40,6 +41,12 @@ class MapEntryTest {
                 assertEquals(tid < ownerLimit ? tid : 0, MapEntry.owner(entry, shift), where);
                 assertEquals(0, MapEntry.owner(MapEntry.of(base, SegmentLayout.NO_OWNER, shift), shift));
                 assertEquals(0, MapEntry.owner(MapEntry.of(base, SegmentLayout.SHARED_OWNER, shift), shift));
+                assertEquals(-1, MapEntry.sharedHeap(MapEntry.owner(entry, shift), shift), where);
+                int heapId = 1 + random.nextInt(1 << 20);
+                long shared = MapEntry.ofSharedHeap(base, heapId, shift);
+                assertEquals(base, MapEntry.base(shared, shift), where);
+                assertEquals(heapId, MapEntry.sharedHeap(MapEntry.owner(shared, shift), shift), where);
+                assertNotEquals(tid, MapEntry.owner(shared, shift), where + ": a shared heap is no thread");
             }
         }
         assertEquals(0, MapEntry.owner(0, 25)); // NOT_OURS names nobody
@@ -79,6 +86,27 @@ class MapEntryTest {
             assertNull(failure.get());
             assertFalse(allocator.pool().contains(segment), "the adopter took the segment");
             allocator.free(huge.get());
+            allocator.validate();
+            assertEquals(0, created.stats().blocksInUse());
+        }
+    }
+
+    /**
+     * A virtual thread's block lies in a segment whose entry names the shared heap it came from, by id: what lets a
+     * checked free that takes that heap's lock free as its owner.
+     */
+    @Test
+    void aSharedHeapsSegmentNamesTheHeap() throws Exception {
+        try (Allocator created = Allocator.create()) {
+            AllocatorImpl allocator = (AllocatorImpl) created;
+            SegmentStore store = allocator.store();
+            AtomicLong block = new AtomicLong();
+            Thread.ofVirtual().start(() -> block.set(allocator.malloc(48))).join();
+            long segment = store.segmentOf(block.get());
+            int heapId = MapEntry.sharedHeap(ownerOf(store, block.get()), store.shift());
+            assertTrue(heapId > 0, "names a shared heap");
+            assertEquals(Raw.getInt(segment + SegmentLayout.SEG_HEAP_ID), heapId);
+            allocator.free(block.get());
             allocator.validate();
             assertEquals(0, created.stats().blocksInUse());
         }
