@@ -96,7 +96,7 @@ final class CairnArena implements Arena {
 
     /** A shared arena's heap goes under its lock, so no allocation is inside it meanwhile; a confined one has none. */
     private void destroyHeap() {
-        java.util.concurrent.locks.Lock lock = heap.lock;
+        HeapLock lock = heap.lock;
         if (lock != null) {
             lock.lock();
         }

@@ -75,7 +75,7 @@ public final class HeapImpl implements Heap {
     /** The owning thread, weakly: a dead thread's heap is found by the registry ({@code null} for shared heaps). */
     private final java.lang.ref.WeakReference<Thread> owner;
     /** Held around every use of a shared heap; {@code null} otherwise. */
-    final java.util.concurrent.locks.ReentrantLock lock;
+    final HeapLock lock;
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     private final long emptyPage;
     private final long purgeDelayNanos;
@@ -185,7 +185,7 @@ public final class HeapImpl implements Heap {
         this.role = role;
         this.ownerTid = role.shared() ? SHARED_OWNER : thread.threadId();
         this.owner = role.shared() ? null : new java.lang.ref.WeakReference<>(thread);
-        this.lock = role.shared() ? new java.util.concurrent.locks.ReentrantLock() : null;
+        this.lock = role.shared() ? new HeapLock() : null;
         this.batchTid = role == Role.THREAD && tag == 0 ? ownerTid : -1;
         this.emptyPage = allocator.emptyPage();
         this.closeGuard = allocator.closeGuard();

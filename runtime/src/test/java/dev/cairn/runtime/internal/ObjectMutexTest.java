@@ -116,9 +116,13 @@ class ObjectMutexTest {
             AtomicInteger inside = new AtomicInteger();
             AtomicReference<Throwable> error = new AtomicReference<>();
             List<Thread> all = new ArrayList<>();
+            // All start together: started one by one, each could run its rounds before the next began (2 vCPUs under
+            // load), and nobody waited at all (the test failed once so in a full run).
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
             for (int t = 0; t < threads; t++) {
                 all.add(Thread.ofPlatform().start(() -> {
                     try {
+                        start.await();
                         for (int i = 0; i < rounds; i++) {
                             if (!ObjectMutex.tryLock(obj)) {
                                 ObjectMutex.lockSlow(obj, parks::incrementAndGet, null);
@@ -129,6 +133,12 @@ class ObjectMutexTest {
                             long v = Raw.getLong(counter); // a plain read-modify-write the lock alone protects
                             if (i % 20 == 0) {
                                 Thread.sleep(1); // long enough for the others to spin out and park
+                                // On a loaded machine each of a waiter's spins (a yield) can take a time slice, and 1
+                                // ms is not enough: hold on until one has parked (the full suite next to a busy
+                                // process failed here every time).
+                                for (int wait = 0; parks.get() == 0 && wait < 500; wait++) {
+                                    Thread.sleep(1);
+                                }
                             }
                             Raw.putLong(counter, v + 1);
                             inside.decrementAndGet();
