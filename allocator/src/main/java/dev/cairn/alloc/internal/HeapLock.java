@@ -19,8 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * must wait ({@link #lock}) spins briefly, then counts itself in {@link #waiterCount}, queues itself and parks. An
  * unlock that sees a waiter counted unparks the first queued one. Without a fence between the unlock's store and its
  * read of the count, a waiter that counted itself just then can be missed (it read the state as held, the holder read
- * the count as zero): so a waiter parks for at most {@link #PARK_NANOS} at a time and then tries again. A missed
- * wakeup costs that waiter at most that long; a wakeup that is not missed is as prompt as {@code ReentrantLock}'s.
+ * the count as zero): so a waiter parks for a bounded time ({@link #PARK_NANOS}, doubling up to
+ * {@link #MAX_PARK_NANOS}) and then tries again. A missed wakeup costs that waiter at most that long; a wakeup that is
+ * not missed is as prompt as {@code ReentrantLock}'s.
  *
  * <p>Interrupts: {@link #lock} is not interruptible, as {@code ReentrantLock.lock} is not. A waiter whose interrupt flag
  * is set clears it while it parks and sets it again once it holds the lock: a park returns at once while the flag is
@@ -33,8 +34,13 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class HeapLock {
 
-    /** The longest a waiter sleeps before it looks again: the bound on a missed wakeup (see the protocol). */
+    /**
+     * A waiter's first sleep before it looks again; each later one doubles, up to {@link #MAX_PARK_NANOS}. Wakeups come
+     * from unlocks; the timeout only bounds a missed one (see the protocol), and the doubling keeps many waiters of a
+     * busy lock from waking 20,000 times a second each.
+     */
     static final long PARK_NANOS = 50_000;
+    static final long MAX_PARK_NANOS = 1_000_000;
     /** Tries before a waiter queues itself: a call holds a shared heap for well under a microsecond. */
     private static final int SPINS = 64;
 
@@ -89,9 +95,11 @@ final class HeapLock {
         waiting.add(me);
         WAITERS.getAndAdd(this, 1); // a full fence: the count is visible before the state is read again
         boolean interrupted = false;
+        long park = PARK_NANOS;
         try {
             while (!tryLock()) {
-                LockSupport.parkNanos(this, PARK_NANOS);
+                LockSupport.parkNanos(this, park);
+                park = Math.min(2 * park, MAX_PARK_NANOS);
                 // A park returns at once while the interrupt flag is set: kept set, a waiter would spin, and a
                 // virtual one would hold its carrier from the holder it waits for. Cleared here, set again below.
                 interrupted |= Thread.interrupted();
