@@ -25,7 +25,8 @@ import java.util.List;
  * @param pages pages holding a size class
  * @param remoteFrees frees by a thread other than the block's owner, cumulative, counted when the owner (or whoever
  *     holds an abandoned segment) collects them: the free path itself keeps no counter; a huge block, which no list
- *     collects, is counted when it is freed
+ *     collects, is counted when it is freed. A virtual threads' shared heap is owned by whoever holds its lock: a
+ *     checked free that takes it frees as the owner and is not counted here
  * @param slowPathCalls allocation slow-path calls, cumulative
  * @param abandonedSegments segments in the abandoned pool now (live blocks, no heap)
  * @param segmentsAbandoned segments given to the abandoned pool by ending heaps, cumulative
